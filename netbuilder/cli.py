@@ -1,0 +1,76 @@
+"""Command line: ``netbuilder [FILE] | check | summary | export | train | data``.
+
+This module only parses arguments; each command lives beside what it drives
+(graph commands in :mod:`netbuilder.cli_graph`, training in
+:mod:`netbuilder.train.cli`, the GUI in :mod:`netbuilder.ui.app`) and is
+imported lazily, so ``netbuilder check`` never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+COMMANDS = ("check", "summary", "export", "train", "data", "gui")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netbuilder",
+        description="Draw neural networks, see shapes live, train them, export plain PyTorch. "
+        "With no command, opens the editor (on FILE if given).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the editor (the default)")
+    gui.add_argument("file", nargs="?", help="graph file to open")
+
+    check = sub.add_parser("check", help="validate a graph; exit 1 if it has errors")
+    check.add_argument("file")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    summary = sub.add_parser("summary", help="print the layer table: shapes, parameters, MACs")
+    summary.add_argument("file")
+
+    export = sub.add_parser("export", help="write standalone PyTorch code (or ONNX)")
+    export.add_argument("file")
+    export.add_argument("-o", "--output", help="where to write (default: print the code)")
+    export.add_argument("--class-name", help="name of the generated nn.Module class")
+    export.add_argument("--train", action="store_true", help="write a full training script (runs under torchrun)")
+
+    train = sub.add_parser("train", help="train a graph with a progress bar")
+    train.add_argument("file")
+    train.add_argument("--data", help="built-in data set name or path to CSV / .npz / image folder")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    train.add_argument("--seed", type=int)
+    train.add_argument("--resume", metavar="RUN", help="run folder or checkpoint file to continue from")
+    train.add_argument("--runs-dir", default="runs", help="where run folders go (default: ./runs)")
+
+    sub.add_parser("data", help="list the built-in data sets and their shapes")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv = ["gui", *argv]  # `netbuilder graph.json` opens the editor
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    if command == "gui":
+        from .ui.app import run
+
+        return run(getattr(args, "file", None))
+    if command in ("check", "summary", "export"):
+        from . import cli_graph
+
+        return getattr(cli_graph, command)(args)
+    from .train import cli as train_cli
+
+    return getattr(train_cli, command)(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Compiling a document into a live ``nn.Module``.
+
+The generated class (see :mod:`codegen`) is executed in a fresh namespace that
+holds only ``torch`` and ``nn``; its source is registered with ``linecache`` so
+tracebacks show the real lines, and :func:`node_for_exception` maps a failing
+line back to the node that wrote it, so run-time errors name the node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import traceback
+
+import torch
+from torch import nn
+
+from .codegen import GeneratedModel, generate
+from .document import GraphDocument
+from .shapes import ShapeReport
+
+_counter = itertools.count(1)
+_LINE_MAPS: dict[str, dict[int, str]] = {}
+
+
+def compile_class(generated: GeneratedModel) -> type[nn.Module]:
+    """Execute the generated class source and return the class."""
+    filename = f"<netbuilder model {next(_counter)}: {generated.class_name}>"
+    source = "import torch\nfrom torch import nn\n\n" + generated.class_source
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    offset = 3  # the two import lines and the blank line above
+    _LINE_MAPS[filename] = {line + offset: node for line, node in generated.line_of.items()}
+    namespace = {"__name__": "netbuilder.generated", "torch": torch, "nn": nn}
+    exec(compile(source, filename, "exec"), namespace)  # our own generated, validated code
+    return namespace[generated.class_name]
+
+
+def build_model(doc: GraphDocument, report: ShapeReport | None = None) -> nn.Module:
+    """A fresh ``nn.Module`` for ``doc`` (random initial weights).
+
+    Raises :class:`~netbuilder.core.errors.GraphError` listing every error if
+    the graph is not valid. ``model.netbuilder_source`` holds the class source.
+    """
+    generated = generate(doc, report=report)
+    model = compile_class(generated)()
+    model.netbuilder_source = generated.class_source
+    model.netbuilder_inputs = list(generated.input_ids)
+    return model
+
+
+def node_for_exception(err: BaseException) -> str | None:
+    """The id of the node whose forward line raised ``err``, if any."""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        node = _LINE_MAPS.get(frame.filename, {}).get(frame.lineno)
+        if node is not None:
+            return node
+    return None

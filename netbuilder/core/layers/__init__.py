@@ -1,0 +1,57 @@
+"""The layer library: every node type netbuilder knows, by name.
+
+Layer modules register their specs on import; :func:`get_spec` is the one way
+in. Categories keep the palette order below.
+"""
+
+from __future__ import annotations
+
+from ..errors import EditError
+from .spec import Emit, LayerSpec, TensorType, call_module
+
+CATEGORIES = (
+    "Input/Output",
+    "Core",
+    "Convolution",
+    "Pooling",
+    "Normalization",
+    "Regularization",
+    "Activation",
+    "Reshape",
+    "Recurrent",
+    "Attention",
+    "Merge",
+)
+
+_REGISTRY: dict[str, LayerSpec] = {}
+
+
+def register(spec: LayerSpec) -> LayerSpec:
+    if spec.type in _REGISTRY:
+        raise ValueError(f"layer type {spec.type!r} registered twice")
+    if spec.category not in CATEGORIES:
+        raise ValueError(f"{spec.type}: unknown category {spec.category!r}")
+    _REGISTRY[spec.type] = spec
+    return spec
+
+
+def get_spec(layer_type: str) -> LayerSpec:
+    try:
+        return _REGISTRY[layer_type]
+    except KeyError:
+        raise EditError(f"unknown layer type {layer_type!r}") from None
+
+
+def has_spec(layer_type: str) -> bool:
+    return layer_type in _REGISTRY
+
+
+def all_specs() -> list[LayerSpec]:
+    """Every spec, in palette order (category, then registration order)."""
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(_REGISTRY.values(), key=lambda s: order[s.category])
+
+
+from . import basic, convolution, activation, sequence  # noqa: E402,F401  (they register)
+
+__all__ = ["CATEGORIES", "Emit", "LayerSpec", "TensorType", "all_specs", "call_module", "get_spec", "has_spec", "register"]

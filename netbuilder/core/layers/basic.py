@@ -1,0 +1,218 @@
+"""Graph boundaries, dense layers, normalisation, dropout, reshaping, merges."""
+
+from __future__ import annotations
+
+import math
+
+from ..params import Bool, Choice, Dims, Float, Int, Shape
+from . import register
+from .spec import Emit, LayerSpec, TensorType
+
+
+def same(params, inputs):
+    """Shape rule of every elementwise layer: the output is the input."""
+    return [inputs[0]]
+
+
+def channels(params, inputs):
+    return {"num_features": inputs[0].shape[0]}
+
+
+def _nothing(e: Emit) -> list[str]:
+    return []
+
+
+# -- Input / Output -----------------------------------------------------------
+register(LayerSpec(
+    "Input", "Input/Output", "A model input: one tensor per sample, shape without the batch dimension.",
+    params=(
+        Shape("shape", [1, 8, 8], "Shape of one sample, without the batch dimension.", key=True, torch=False),
+        Choice("dtype", ["float32", "int64"], doc="int64 for token ids that feed an Embedding.", torch=False),
+    ),
+    min_inputs=0, max_inputs=0, emit=_nothing,
+    rule=lambda p, _: [TensorType(tuple(p["shape"]), p["dtype"])],
+))
+register(LayerSpec(
+    "Output", "Input/Output", "Marks a model output; several Output nodes make the model return a tuple.",
+    emit=_nothing, rule=same,
+))
+
+# -- Core ---------------------------------------------------------------------
+def _linear_warn(params, inputs):
+    if len(inputs[0].shape) >= 3:
+        return [f"gets a {len(inputs[0].shape) + 1}-D tensor {inputs[0].text()}: Linear then acts on the "
+                "last dimension only; add a Flatten before it to use all features"]
+    return []
+
+
+def _linear_rule(params, inputs):
+    return [TensorType(inputs[0].shape[:-1] + (params["out_features"],))]
+
+
+register(LayerSpec(
+    "Linear", "Core", "Fully connected layer: y = x·Wᵀ + b on the last dimension.",
+    params=(
+        Int("out_features", 10, "Size of each output sample.", minimum=1, required=True, key=True),
+        Bool("bias", True, "Learn an additive bias."),
+    ),
+    torch_class="Linear", ranks=(2, 3, 4, 5), expects="(N, *, features)",
+    infer_args=lambda p, ins: {"in_features": ins[0].shape[-1]},
+    rule=_linear_rule, warn=_linear_warn,
+))
+register(LayerSpec("Identity", "Core", "Passes its input through unchanged (a placeholder).",
+                   torch_class="Identity", rule=same))
+
+# -- Normalization ------------------------------------------------------------
+_eps = Float("eps", 1e-5, "Added to the variance for numerical stability.", minimum=0)
+_momentum = Float("momentum", 0.1, "Running statistics update rate.", minimum=0, maximum=1)
+_affine = Bool("affine", True, "Learn a scale and shift.")
+register(LayerSpec(
+    "BatchNorm1d", "Normalization", "Batch normalisation over features of (N, C) or (N, C, L) input.",
+    params=(_eps, _momentum, _affine), torch_class="BatchNorm1d", ranks=(2, 3),
+    expects="(N, C) or (N, C, L)", infer_args=channels, rule=same,
+))
+register(LayerSpec(
+    "BatchNorm2d", "Normalization", "Batch normalisation over the channels of images.",
+    params=(_eps, _momentum, _affine), torch_class="BatchNorm2d", ranks=(4,),
+    expects="(N, C, H, W)", hint="use BatchNorm1d for flat features", infer_args=channels, rule=same,
+))
+register(LayerSpec(
+    "LayerNorm", "Normalization", "Normalises over the last dimension(s) of each sample.",
+    params=(
+        Int("normalized_dims", 1, "How many trailing dimensions to normalise over.", minimum=1, maximum=4, torch=False),
+        _eps, Bool("elementwise_affine", True, "Learn a scale and shift."),
+    ),
+    torch_class="LayerNorm",
+    infer_args=lambda p, ins: {"normalized_shape": list(ins[0].shape[-p["normalized_dims"]:])},
+    rule=same,
+))
+register(LayerSpec(
+    "GroupNorm", "Normalization", "Normalises groups of channels; works with any batch size.",
+    params=(Int("num_groups", 8, "Number of channel groups; must divide the channels.", minimum=1,
+                required=True, key=True), _eps, _affine),
+    torch_class="GroupNorm", ranks=(3, 4, 5), expects="(N, C, *)",
+    infer_args=lambda p, ins: {"num_channels": ins[0].shape[0]},
+))
+register(LayerSpec(
+    "InstanceNorm2d", "Normalization", "Normalises each channel of each image on its own (style transfer).",
+    params=(_eps, _momentum, Bool("affine", False, "Learn a scale and shift.")),
+    torch_class="InstanceNorm2d", ranks=(4,), expects="(N, C, H, W)", infer_args=channels, rule=same,
+))
+
+# -- Regularization -----------------------------------------------------------
+_p = Float("p", 0.5, "Probability of zeroing an element.", minimum=0, maximum=1, key=True)
+register(LayerSpec("Dropout", "Regularization", "Randomly zeroes elements while training.",
+                   params=(_p,), torch_class="Dropout", rule=same))
+register(LayerSpec("Dropout2d", "Regularization", "Randomly zeroes whole channels of images while training.",
+                   params=(_p,), torch_class="Dropout2d", ranks=(4,), expects="(N, C, H, W)", rule=same))
+register(LayerSpec("AlphaDropout", "Regularization", "Dropout that keeps SELU's self-normalisation.",
+                   params=(_p,), torch_class="AlphaDropout", rule=same))
+
+# -- Reshape ------------------------------------------------------------------
+def _flatten_rule(params, inputs):
+    full = (0, *inputs[0].shape)
+    start, end = params["start_dim"], params["end_dim"]
+    start, end = start % len(full), end % len(full)
+    if start == 0:
+        raise ValueError("start_dim 0 would flatten the batch dimension; use 1")
+    if start > end:
+        raise ValueError(f"start_dim {params['start_dim']} comes after end_dim {params['end_dim']}")
+    merged = math.prod(full[start:end + 1])
+    return [TensorType(full[1:start] + (merged,) + full[end + 1:], inputs[0].dtype)]
+
+
+register(LayerSpec(
+    "Flatten", "Reshape", "Flattens dimensions start_dim…end_dim into one (images → feature vectors).",
+    params=(Int("start_dim", 1, "First dimension to flatten (0 is the batch)."),
+            Int("end_dim", -1, "Last dimension to flatten.")),
+    torch_class="Flatten", ranks=(2, 3, 4, 5, 6), rule=_flatten_rule,
+))
+register(LayerSpec(
+    "Unflatten", "Reshape", "Splits one dimension into several (feature vector → image).",
+    params=(Int("dim", 1, "Dimension to split (0 is the batch).", minimum=1),
+            Shape("unflattened_size", [1, 8, 8], "Sizes the dimension is split into.", required=True, key=True)),
+    torch_class="Unflatten",
+))
+
+
+def _reshape_rule(params, inputs):
+    target = tuple(params["shape"])
+    if math.prod(target) != math.prod(inputs[0].shape):
+        raise ValueError(f"cannot reshape {inputs[0].text()} ({math.prod(inputs[0].shape)} values per sample) "
+                         f"to (N, {', '.join(map(str, target))}) ({math.prod(target)} values)")
+    return [TensorType(target, inputs[0].dtype)]
+
+
+register(LayerSpec(
+    "Reshape", "Reshape", "Reshapes each sample to the given shape (batch dimension kept).",
+    params=(Shape("shape", [64], "New shape of one sample, without the batch dimension.", required=True, key=True),),
+    emit=lambda e: [f"{e.outs[0]} = {e.ins[0]}.reshape({e.ins[0]}.shape[0], "
+                    f"{', '.join(map(str, e.params['shape']))})"],
+    rule=_reshape_rule,
+))
+
+
+def _permute_rule(params, inputs):
+    dims, rank = params["dims"], len(inputs[0].shape) + 1
+    if sorted(d % rank for d in dims) != list(range(rank)) or len(dims) != rank:
+        raise ValueError(f"dims {tuple(dims)} must list each of the {rank} dimensions of "
+                         f"{inputs[0].text()} once")
+    if dims[0] % rank != 0:
+        raise ValueError("the batch dimension must stay first: dims must start with 0")
+    full = (0, *inputs[0].shape)
+    return [TensorType(tuple(full[d] for d in dims[1:]), inputs[0].dtype)]
+
+
+register(LayerSpec(
+    "Permute", "Reshape", "Reorders dimensions (0 is the batch and stays first), e.g. (0, 2, 1).",
+    params=(Dims("dims", [0, 2, 1], "New order of all dimensions, batch included.", required=True, key=True),),
+    emit=lambda e: [f"{e.outs[0]} = {e.ins[0]}.permute({', '.join(map(str, e.params['dims']))})"],
+    rule=_permute_rule,
+))
+
+# -- Merge --------------------------------------------------------------------
+def _same_shapes(params, inputs):
+    first = inputs[0]
+    for port, other in enumerate(inputs[1:], start=2):
+        if other.shape != first.shape:
+            if len(other.shape) != len(first.shape):
+                raise ValueError(f"inputs {first.text()} and {other.text()} differ in rank")
+            dim = next(i for i, (a, b) in enumerate(zip(first.shape, other.shape)) if a != b) + 1
+            raise ValueError(f"inputs {first.text()} and {other.text()} differ in dimension {dim}")
+    return [first]
+
+
+def _join(symbol):
+    return lambda e: [f"{e.outs[0]} = {f' {symbol} '.join(e.ins)}"]
+
+
+register(LayerSpec("Add", "Merge", "Adds its inputs elementwise (residual connections).",
+                   min_inputs=2, max_inputs=None, emit=_join("+"), rule=_same_shapes))
+register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gating).",
+                   min_inputs=2, max_inputs=None, emit=_join("*"), rule=_same_shapes))
+
+
+def _concat_rule(params, inputs):
+    rank = len(inputs[0].shape) + 1
+    dim = params["dim"] % rank if -rank <= params["dim"] < rank else None
+    if not dim:
+        raise ValueError(f"dim {params['dim']} is out of range for {inputs[0].text()} (batch is 0)")
+    total = 0
+    for other in inputs:
+        if len(other.shape) + 1 != rank or any(
+            a != b for i, (a, b) in enumerate(zip(inputs[0].shape, other.shape), 1) if i != dim
+        ):
+            raise ValueError(f"inputs {inputs[0].text()} and {other.text()} can only differ in dimension {dim}")
+        total += other.shape[dim - 1]
+    shape = list(inputs[0].shape)
+    shape[dim - 1] = total
+    return [TensorType(tuple(shape), inputs[0].dtype)]
+
+
+register(LayerSpec(
+    "Concat", "Merge", "Concatenates its inputs along a dimension (1: channels or features).",
+    params=(Int("dim", 1, "Dimension to join along (0 is the batch).", key=True),),
+    min_inputs=2, max_inputs=None,
+    emit=lambda e: [f"{e.outs[0]} = torch.cat([{', '.join(e.ins)}], dim={e.params['dim']})"],
+    rule=_concat_rule,
+))

@@ -1,0 +1,142 @@
+"""The declarative description of a layer type.
+
+A :class:`LayerSpec` is data plus small pure functions, in the spirit of Keras'
+``compute_output_shape`` and Netron's metadata: the palette, inspector, shape
+inference, compiler and code exporter all read the same spec, so adding a layer
+is one ``register(LayerSpec(...))`` call in the module of its category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ParamError
+from ..params import ParamSpec
+
+Shape = tuple[int, ...]  # a tensor shape without the batch dimension
+
+
+@dataclass(frozen=True)
+class TensorType:
+    """What flows along an edge: shape without batch, and dtype name."""
+
+    shape: Shape
+    dtype: str = "float32"
+
+    def text(self) -> str:
+        return "(" + ", ".join(["N", *map(str, self.shape)]) + ")"
+
+
+@dataclass(frozen=True)
+class Emit:
+    """What an emitter needs to write the forward statements of one node.
+
+    ``ins`` are the variable names of the inputs, ``outs`` the names to assign
+    (``_`` for an output nobody reads), ``mod`` the submodule expression
+    (``self.conv1``), ``params`` the node's full parameter dict.
+    """
+
+    ins: tuple[str, ...]
+    outs: tuple[str, ...]
+    mod: str
+    params: dict[str, Any]
+
+
+def call_module(e: Emit) -> list[str]:
+    """The usual forward statement: ``out = self.layer(x)``."""
+    return [f"{e.outs[0]} = {e.mod}({e.ins[0]})"]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer type.
+
+    - ``torch_class``: the ``torch.nn`` class it builds, or ``None`` for nodes
+      that are plain expressions (Add, Reshape) or graph boundaries.
+    - ``ranks``: accepted input ranks *including* the batch dim, checked before
+      anything runs so messages can be precise; ``expects`` names the layout
+      in words (``(N, C, H, W)``) and ``hint`` suggests a fix.
+    - ``infer_args(params, inputs)``: torch keyword arguments that follow from
+      the incoming tensors (``in_features``); never stored in the file.
+    - ``emit``: forward statements (see :class:`Emit`).
+    - ``rule(params, inputs)``: optional fast shape rule returning output
+      types; without it torch itself computes the shape on the meta device.
+    - ``warn(params, inputs)``: optional; returns warning texts for things
+      torch allows but that are usually mistakes.
+    """
+
+    type: str
+    category: str
+    doc: str
+    params: tuple[ParamSpec, ...] = ()
+    torch_class: str | None = None
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    outputs: tuple[str, ...] = ("out",)
+    ranks: tuple[int, ...] | None = None
+    expects: str = ""
+    hint: str = ""
+    infer_args: Callable[[dict, list[TensorType]], dict] | None = None
+    emit: Callable[[Emit], list[str]] = call_module
+    rule: Callable[[dict, list[TensorType]], list[TensorType]] | None = None
+    warn: Callable[[dict, list[TensorType]], list[str]] | None = None
+    input_names: tuple[str, ...] = ()
+    _by_name: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        self._by_name.update({p.name: p for p in self.params})
+
+    def param(self, name: str) -> ParamSpec | None:
+        return self._by_name.get(name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def validate_params(self, params: dict[str, Any], path: str = "params", strict: bool = False) -> dict[str, Any]:
+        """Full, normalised params: defaults filled in, unknown names refused.
+
+        ``strict`` (files) refuses a missing required parameter instead of
+        taking its default: a file without ``out_features`` is a mistake, not
+        a silent 10. Raises :class:`ParamError` whose field is ``path.name``.
+        """
+        if not isinstance(params, dict):
+            raise ParamError(path, f"expected an object, got {type(params).__name__}")
+        unknown = sorted(set(params) - set(self._by_name))
+        if unknown:
+            known = ", ".join(p.name for p in self.params) or "none"
+            raise ParamError(
+                f"{path}.{unknown[0]}", f"{self.type} has no parameter {unknown[0]!r} (known: {known})"
+            )
+        clean = {}
+        for spec in self.params:
+            if spec.name in params:
+                try:
+                    clean[spec.name] = spec.validate(params[spec.name])
+                except ParamError as err:
+                    raise ParamError(f"{path}.{spec.name}", err.detail) from None
+            elif spec.required and strict:
+                raise ParamError(f"{path}.{spec.name}", f"required by {self.type}, missing")
+            else:
+                clean[spec.name] = spec.default
+        return clean
+
+    def input_label(self, port: int) -> str:
+        if port < len(self.input_names):
+            return self.input_names[port]
+        return "in" if self.max_inputs == 1 else f"in{port + 1}"
+
+    def torch_kwargs(self, params: dict[str, Any], inputs: list[TensorType]) -> dict[str, Any]:
+        """Constructor arguments: inferred ones first, then non-default params."""
+        kwargs = dict(self.infer_args(params, inputs)) if self.infer_args else {}
+        for spec in self.params:
+            if not spec.torch:
+                continue
+            value = params.get(spec.name, spec.default)
+            if spec.required or spec.key or value != spec.default:
+                kwargs[spec.name] = tuple(value) if isinstance(value, list) else value
+        return kwargs
+
+    @property
+    def has_module(self) -> bool:
+        return self.torch_class is not None

@@ -1,0 +1,1 @@
+"""Training: data sets, engine, metrics, checkpoints (no Qt)."""

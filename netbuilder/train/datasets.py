@@ -1,0 +1,257 @@
+"""The :class:`DataSet` type and the built-in data sets.
+
+Built-ins never download anything: the tabular ones and ``digits`` ship with
+scikit-learn, the rest are generated from a seed. Each is small enough (a few
+thousand samples at most) that an epoch trains in well under a second on a
+CPU, so a beginner sees a network learn before losing interest.
+
+Their metadata lives in one table, so :func:`builtin_info` (printed by
+``netbuilder data``) answers without building any data. scikit-learn is
+imported only when a set built from it is loaded: it takes about a second to
+import, which the GUI and CLI should not pay at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from netbuilder.core.errors import NetbuilderError
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+TASKS = (CLASSIFICATION, REGRESSION)
+KINDS = ("image", "tabular", "sequence")
+
+
+class DataError(NetbuilderError):
+    """Data could not be loaded or used; the message names the file, line and
+    column (or the data set) so the user knows what to fix."""
+
+
+@dataclass
+class DataSet:
+    """Samples and targets in the layout a network consumes, plus what a GUI
+    needs to show them.
+
+    ``x`` is ``(n, *input_shape)``: float32, or int64 for token sequences
+    that feed an ``Embedding``. ``y`` holds int64 class indices ``(n,)`` for
+    classification and float32 ``(n, k)`` for regression, so a loss function
+    can be chosen from ``task`` alone. ``kind`` tells the GUI how to preview a
+    sample (as a picture for ``"image"``).
+    """
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    task: str
+    class_names: list[str]
+    kind: str
+    description: str = ""
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise DataError(f"{self.name}: task must be one of {TASKS}, got {self.task!r}")
+        if self.kind not in KINDS:
+            raise DataError(f"{self.name}: kind must be one of {KINDS}, got {self.kind!r}")
+        if len(self.x) != len(self.y):
+            raise DataError(
+                f"{self.name}: {len(self.x)} samples in x but {len(self.y)} targets in y"
+            )
+        if self.task == CLASSIFICATION and self.y.ndim != 1:
+            raise DataError(f"{self.name}: class targets must be 1-D, got shape {self.y.shape}")
+        if self.task == REGRESSION and self.y.ndim != 2:
+            raise DataError(f"{self.name}: regression targets must be (n, k), got {self.y.shape}")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one sample, what the graph's Input node must declare."""
+        return tuple(self.x.shape[1:])
+
+    @property
+    def dtype(self) -> str:
+        """``"float32"`` or ``"int64"`` (token ids)."""
+        return str(self.x.dtype)
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes; 0 for regression."""
+        return len(self.class_names)
+
+    @property
+    def output_size(self) -> int:
+        """Width the network's last layer needs: one logit per class, or one
+        value per regression target."""
+        return self.num_classes if self.task == CLASSIFICATION else int(self.y.shape[1])
+
+    def subset(self, indices) -> DataSet:
+        """The samples at ``indices``, keeping every other attribute."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return replace(self, x=self.x[indices], y=self.y[indices])
+
+
+@dataclass(frozen=True)
+class _Builtin:
+    """Metadata of a built-in data set and the function that builds its
+    ``(x, y)`` from a seed."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    task: str
+    n_samples: int
+    class_names: tuple[str, ...]
+    kind: str
+    description: str
+    build: Callable[[int], tuple[np.ndarray, np.ndarray]]
+
+
+def _standardised(x: np.ndarray) -> np.ndarray:
+    std = x.std(axis=0)
+    return ((x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+
+
+def _sklearn_table(loader_name: str) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+    def build(seed: int):
+        from sklearn import datasets
+
+        bunch = getattr(datasets, loader_name)()
+        return _standardised(bunch.data), bunch.target.astype(np.int64)
+
+    return build
+
+
+def _digits(seed: int):
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = (bunch.images / 16.0).astype(np.float32)[:, None, :, :]
+    return x, bunch.target.astype(np.int64)
+
+
+def _moons(seed: int):
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=1000, noise=0.15, random_state=seed)
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+def _circles(seed: int):
+    from sklearn.datasets import make_circles
+
+    x, y = make_circles(n_samples=1000, noise=0.08, factor=0.5, random_state=seed)
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+def _spirals(seed: int, per_class: int = 300, arms: int = 3):
+    rng = np.random.default_rng(seed)
+    radius = np.tile(np.linspace(0.0, 1.0, per_class), arms)
+    y = np.repeat(np.arange(arms), per_class)
+    angle = (y + radius) * 4.0 + rng.normal(0.0, 0.2, len(y))
+    x = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+def _sine(seed: int, n: int = 1000):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2 * np.pi, 2 * np.pi, (n, 1))
+    y = np.sin(x) + rng.normal(0.0, 0.1, (n, 1))
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def _waveforms(seed: int, per_class: int = 300, length: int = 32):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(4), per_class)
+    n = len(y)
+    cycles = rng.uniform(1.0, 3.0, (n, 1)) * np.arange(length) / length
+    phase = (cycles + rng.uniform(0.0, 1.0, (n, 1))) % 1.0
+    shapes = np.stack([
+        np.sin(2 * np.pi * phase),
+        np.where(phase < 0.5, 1.0, -1.0),
+        2.0 * phase - 1.0,
+        4.0 * np.abs(phase - 0.5) - 1.0,
+    ])
+    amplitude = rng.uniform(0.5, 1.5, (n, 1))
+    x = shapes[y, np.arange(n)] * amplitude + rng.normal(0.0, 0.1, (n, length))
+    return x[:, :, None].astype(np.float32), y.astype(np.int64)
+
+
+def _running_sum(seed: int, n: int = 2000, length: int = 20):
+    """Ties (sum 0) get their last token flipped, which keeps the two classes
+    equally likely and every label well defined."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.choice([-1.0, 1.0], size=(n, length))
+    ties = tokens.sum(axis=1) == 0
+    tokens[ties, -1] *= -1
+    y = (tokens.sum(axis=1) > 0).astype(np.int64)
+    return tokens[:, :, None].astype(np.float32), y
+
+
+_DIGITS = tuple(str(d) for d in range(10))
+_BUILTINS = {
+    b.name: b
+    for b in (
+        _Builtin("digits", (1, 8, 8), CLASSIFICATION, 1797, _DIGITS, "image",
+                 "8x8 handwritten digits from scikit-learn, pixels in [0, 1]", _digits),
+        _Builtin("iris", (4,), CLASSIFICATION, 150, ("setosa", "versicolor", "virginica"),
+                 "tabular", "Iris flowers: 4 standardised measurements, 3 species",
+                 _sklearn_table("load_iris")),
+        _Builtin("wine", (13,), CLASSIFICATION, 178, ("class_0", "class_1", "class_2"),
+                 "tabular", "Wines: 13 standardised chemical features, 3 cultivars",
+                 _sklearn_table("load_wine")),
+        _Builtin("breast_cancer", (30,), CLASSIFICATION, 569, ("malignant", "benign"),
+                 "tabular", "Breast tumours: 30 standardised cell features, 2 diagnoses",
+                 _sklearn_table("load_breast_cancer")),
+        _Builtin("moons", (2,), CLASSIFICATION, 1000, ("upper", "lower"), "tabular",
+                 "Two interleaving half-moons of noisy 2-D points", _moons),
+        _Builtin("circles", (2,), CLASSIFICATION, 1000, ("outer", "inner"), "tabular",
+                 "A noisy circle inside another, 2-D points", _circles),
+        _Builtin("spirals", (2,), CLASSIFICATION, 900, ("0", "1", "2"), "tabular",
+                 "Three interleaved noisy spiral arms, 2-D points", _spirals),
+        _Builtin("sine", (1,), REGRESSION, 1000, (), "tabular",
+                 "Regression: y = sin(x) + noise for x in [-2pi, 2pi]", _sine),
+        _Builtin("waveforms", (32, 1), CLASSIFICATION, 1200,
+                 ("sine", "square", "sawtooth", "triangle"), "sequence",
+                 "Noisy waves of random frequency, phase and amplitude, 32 steps; "
+                 "name the wave shape", _waveforms),
+        _Builtin("running_sum", (20, 1), CLASSIFICATION, 2000, ("negative", "positive"),
+                 "sequence", "Sequences of 20 tokens of +1/-1; is their sum positive?",
+                 _running_sum),
+    )
+}
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in data sets, in display order."""
+    return list(_BUILTINS)
+
+
+def builtin_info() -> list[dict]:
+    """One dict per built-in (name, input_shape, task, n_samples, classes,
+    kind, description), without building any data."""
+    return [
+        {
+            "name": b.name,
+            "input_shape": b.input_shape,
+            "task": b.task,
+            "n_samples": b.n_samples,
+            "classes": list(b.class_names),
+            "kind": b.kind,
+            "description": b.description,
+        }
+        for b in _BUILTINS.values()
+    ]
+
+
+def load_builtin(name: str, seed: int = 0) -> DataSet:
+    """Build the built-in data set ``name``. ``seed`` drives the generated
+    sets; the scikit-learn ones are fixed data and ignore it."""
+    if name not in _BUILTINS:
+        raise DataError(f"unknown data set {name!r}; built-ins are: {', '.join(_BUILTINS)}")
+    b = _BUILTINS[name]
+    x, y = b.build(seed)
+    return DataSet(b.name, x, y, b.task, list(b.class_names), b.kind, b.description)

@@ -1,0 +1,1 @@
+"""The Qt shell: main window, canvas, palette, inspector, training dock."""

@@ -1,0 +1,165 @@
+"""Undo commands: each changes the document model and holds only ids and
+plain data (never Qt items), so undo works whatever the views did meanwhile.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from ..core.document import Edge, GraphDocument, Node
+
+MOVE_ID = 1
+PARAM_ID = 2
+
+
+class AddNodesCommand(QUndoCommand):
+    """Add nodes (and edges among them): new node, paste, duplicate, import."""
+
+    def __init__(self, doc: GraphDocument, nodes: list[Node], edges: list[Edge] = (), text: str = "Add node"):
+        super().__init__(text)
+        self.doc, self.nodes, self.edges = doc, [copy.deepcopy(n) for n in nodes], list(edges)
+
+    def redo(self):
+        for node in self.nodes:
+            self.doc.restore_node(node)
+        for edge in self.edges:
+            self.doc.connect(edge)
+
+    def undo(self):
+        for node in reversed(self.nodes):
+            self.doc.remove_node(node.id)
+
+
+class RemoveNodesCommand(QUndoCommand):
+    """Delete nodes with their edges; undo puts both back in their old order."""
+
+    def __init__(self, doc: GraphDocument, node_ids: list[str], text: str = "Delete"):
+        super().__init__(text)
+        self.doc = doc
+        self.node_ids = [n for n in doc.nodes if n in set(node_ids)]
+        self._saved: list[tuple[int, Node]] = []
+        self._edges: list[tuple[int, Edge]] = []
+
+    def redo(self):
+        chosen = set(self.node_ids)
+        self._edges = [(i, e) for i, e in enumerate(self.doc.edges) if e.source in chosen or e.target in chosen]
+        self._saved = [(self.doc.node_index(n), copy.deepcopy(self.doc.nodes[n])) for n in self.node_ids]
+        for node_id in self.node_ids:
+            self.doc.remove_node(node_id)
+
+    def undo(self):
+        for index, node in self._saved:
+            self.doc.restore_node(node, index)
+        for index, edge in self._edges:
+            self.doc.connect(edge, index)
+
+
+class ConnectCommand(QUndoCommand):
+    """Wire two ports; an edge already on the input port is replaced."""
+
+    def __init__(self, doc: GraphDocument, edge: Edge):
+        super().__init__(f"Connect {edge.source} → {edge.target}")
+        self.doc, self.edge = doc, edge
+        self._replaced: tuple[int, Edge] | None = None
+
+    def redo(self):
+        old = next((e for e in self.doc.edges if (e.target, e.target_port) == (self.edge.target, self.edge.target_port)), None)
+        self._replaced = (self.doc.edges.index(old), old) if old is not None else None
+        self.doc.connect(self.edge)
+
+    def undo(self):
+        self.doc.disconnect(self.edge)
+        if self._replaced is not None:
+            self.doc.connect(self._replaced[1], self._replaced[0])
+
+
+class DisconnectCommand(QUndoCommand):
+    def __init__(self, doc: GraphDocument, edge: Edge):
+        super().__init__(f"Disconnect {edge.source} → {edge.target}")
+        self.doc, self.edge, self._index = doc, edge, 0
+
+    def redo(self):
+        self._index = self.doc.edges.index(self.edge)
+        self.doc.disconnect(self.edge)
+
+    def undo(self):
+        self.doc.connect(self.edge, self._index)
+
+
+class SetParamCommand(QUndoCommand):
+    """Change one parameter; consecutive edits of the same field merge."""
+
+    def __init__(self, doc: GraphDocument, node_id: str, name: str, value: Any):
+        super().__init__(f"Set {node_id}.{name}")
+        self.doc, self.node_id, self.name, self.value = doc, node_id, name, value
+        self.old = copy.deepcopy(doc.node(node_id).params.get(name))
+
+    def id(self):
+        return PARAM_ID
+
+    def mergeWith(self, other):
+        if (other.node_id, other.name) != (self.node_id, self.name):
+            return False
+        self.value = other.value
+        return True
+
+    def redo(self):
+        self.doc.set_param(self.node_id, self.name, self.value)
+
+    def undo(self):
+        self.doc.set_param(self.node_id, self.name, self.old)
+
+
+class MoveNodesCommand(QUndoCommand):
+    """Move nodes; consecutive drags of the same nodes merge into one step."""
+
+    def __init__(self, doc: GraphDocument, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+                 text: str = "Move", merge: bool = True):
+        super().__init__(text)
+        self.doc, self.moves, self.merge = doc, dict(moves), merge
+
+    def id(self):
+        return MOVE_ID if self.merge else -1
+
+    def mergeWith(self, other):
+        if not other.merge or set(other.moves) != set(self.moves):
+            return False
+        self.moves = {n: (self.moves[n][0], other.moves[n][1]) for n in self.moves}
+        return True
+
+    def redo(self):
+        for node_id, (_, new) in self.moves.items():
+            self.doc.move_node(node_id, new)
+
+    def undo(self):
+        for node_id, (old, _) in self.moves.items():
+            self.doc.move_node(node_id, old)
+
+
+class RenameNodeCommand(QUndoCommand):
+    def __init__(self, doc: GraphDocument, old: str, new: str):
+        super().__init__(f"Rename {old} → {new}")
+        self.doc, self.old, self.new = doc, old, new
+
+    def redo(self):
+        self.doc.rename_node(self.old, self.new)
+
+    def undo(self):
+        self.doc.rename_node(self.new, self.old)
+
+
+class SetTrainingCommand(QUndoCommand):
+    """Replace the document's ``training`` settings (train dock edits)."""
+
+    def __init__(self, doc: GraphDocument, training: dict):
+        super().__init__("Change training settings")
+        self.doc, self.new, self.old = doc, copy.deepcopy(training), copy.deepcopy(doc.training)
+
+    def redo(self):
+        self.doc.set_training(self.new)
+
+    def undo(self):
+        self.doc.set_training(self.old)
