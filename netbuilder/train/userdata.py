@@ -17,15 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .datasets import (
-    CLASSIFICATION,
-    REGRESSION,
-    TASKS,
-    DataError,
-    DataSet,
-    builtin_names,
-    load_builtin,
-)
+from .datasets import CLASSIFICATION, REGRESSION, TASKS, DataError, DataSet, builtin_names, load_builtin
 
 __all__ = ["DataError", "load_csv", "load_data", "load_image_folder", "load_npz"]
 
@@ -52,46 +44,33 @@ def load_data(source: str, base_dir: str | Path | None = None, **options) -> Dat
     if path.is_dir():
         return _call(load_image_folder, path, source, options)
     if not path.exists():
-        raise DataError(
-            f"no built-in data set or file named {source!r} (looked for {path}); "
-            f"built-ins are: {', '.join(builtin_names())}"
-        )
+        known = ", ".join(builtin_names())
+        raise DataError(f"no built-in data set or file named {source!r} (looked for {path}); built-ins are: {known}")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
         return _call(load_csv, path, source, options)
     if suffix == ".npz":
         return _call(load_npz, path, source, options)
     if suffix == ".npy":
-        raise DataError(
-            f"{path.name}: a .npy file holds one array, but training needs inputs and "
-            "targets; save both with numpy.savez('data.npz', x=x, y=y)"
-        )
-    raise DataError(
-        f"{path.name}: unsupported file type {suffix!r}; use .csv, .npz, "
-        "or a folder with one sub-folder of images per class"
-    )
+        raise DataError(f"{path.name}: a .npy file holds one array, but training needs inputs and targets; "
+                        "save both with numpy.savez('data.npz', x=x, y=y)")
+    raise DataError(f"{path.name}: unsupported file type {suffix!r}; use .csv, .npz, "
+                    "or a folder with one sub-folder of images per class")
 
 
-def _call(loader: Callable[..., DataSet], target, source: str, options: dict) -> DataSet:
+def _call(loader: Callable[..., DataSet], subject, source: str, options: dict) -> DataSet:
     """Call ``loader``, turning an option it does not take into a DataError
     (a typo in a graph file's data options should not surface as TypeError)."""
     accepted = list(inspect.signature(loader).parameters)[1:]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise DataError(
-            f"{source}: option {unknown[0]!r} does not apply; "
-            f"{loader.__name__} takes: {', '.join(accepted)}"
-        )
-    return loader(target, **options)
+        takes = ", ".join(accepted)
+        raise DataError(f"{source}: option {unknown[0]!r} does not apply; {loader.__name__} takes: {takes}")
+    return loader(subject, **options)
 
 
-def load_csv(
-    path: str | Path,
-    target: str | int | None = None,
-    features: list[str] | None = None,
-    task: str | None = None,
-    delimiter: str | None = None,
-) -> DataSet:
+def load_csv(path: str | Path, target: str | int | None = None, features: list[str] | None = None,
+             task: str | None = None, delimiter: str | None = None) -> DataSet:
     """Load a CSV file with a header row as a tabular data set.
 
     ``target`` is a column name or index (default: the last column);
@@ -122,10 +101,7 @@ def load_csv(
 
     x = np.stack([_numbers(path, header[c], cells(c)) for c in feature_cols], axis=1)
     y, class_names, task = _target(path, header[target_col], cells(target_col), task)
-    description = (
-        f"{path.name}: {len(rows)} rows, {len(feature_cols)} features, "
-        f"target {header[target_col]!r}"
-    )
+    description = f"{path.name}: {len(rows)} rows, {len(feature_cols)} features, target {header[target_col]!r}"
     return DataSet(path.stem, x.astype(np.float32), y, task, class_names, "tabular", description)
 
 
@@ -151,10 +127,8 @@ def _read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[tuple
             if header is None:
                 header = _check_header(path, reader.line_num, fields)
             elif len(fields) != len(header):
-                raise DataError(
-                    f"{path.name}, line {reader.line_num}: expected {len(header)} fields "
-                    f"(one per header column), got {len(fields)}"
-                )
+                raise DataError(f"{path.name}, line {reader.line_num}: expected {len(header)} fields "
+                                f"(one per header column), got {len(fields)}")
             else:
                 rows.append((reader.line_num, fields))
     except csv.Error as exc:
@@ -208,10 +182,8 @@ def _numbers(path: Path, column: str, cells: list[tuple[int, str]]) -> np.ndarra
     bad = [(line, text) for (line, text), v in zip(cells, values) if v is None]
     if len(bad) * 2 > len(values):
         examples = ", ".join(sorted({t.strip() for _, t in bad})[:3])
-        raise DataError(
-            f"{path.name}, column {column!r}: holds text ({examples}…), not numbers; "
-            "encode it as numbers or leave it out with features=[…]"
-        )
+        raise DataError(f"{path.name}, column {column!r}: holds text ({examples}…), not numbers; "
+                        "encode it as numbers or leave it out with features=[…]")
     if bad:
         line, text = bad[0]
         raise _cell_error(path, line, column, text)
@@ -287,11 +259,9 @@ def load_npz(path: str | Path, task: str | None = None) -> DataSet:
     if y.size and y.min() < 0:
         raise DataError(f"{path.name}: class indices in y must be >= 0, found {y.min()}")
     n_classes = int(y.max()) + 1 if y.size else 0
-    class_names = [str(c) for c in arrays.get("class_names", range(n_classes))]
+    class_names = [str(c) for c in np.atleast_1d(arrays.get("class_names", range(n_classes)))]
     if len(class_names) < n_classes:
-        raise DataError(
-            f"{path.name}: class_names has {len(class_names)} names but y uses {n_classes} classes"
-        )
+        raise DataError(f"{path.name}: class_names has {len(class_names)} names but y uses {n_classes} classes")
     return DataSet(path.stem, x, y, task, class_names, kind, path.name)
 
 
@@ -303,9 +273,7 @@ def _array(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
     raise DataError(f"{path.name}: no array {key!r} (or {key.upper()!r}); the file holds: {held}")
 
 
-def load_image_folder(
-    path: str | Path, image_size: tuple[int, int] = (28, 28), grayscale: bool = True
-) -> DataSet:
+def load_image_folder(path: str | Path, image_size: tuple[int, int] = (28, 28), grayscale: bool = True) -> DataSet:
     """Load a folder holding one sub-folder of images per class.
 
     Class names are the sorted sub-folder names; images directly inside each
@@ -319,16 +287,11 @@ def load_image_folder(
     height, width = image_size
     class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if len(class_dirs) < 2:
-        raise DataError(
-            f"{root.name}: found {len(class_dirs)} class folder(s); put each class's "
-            "images in its own sub-folder, at least two classes"
-        )
+        raise DataError(f"{root.name}: found {len(class_dirs)} class folder(s); put each class's images "
+                        "in its own sub-folder, at least two classes")
     images, labels = [], []
     for label, class_dir in enumerate(class_dirs):
-        files = sorted(
-            f for f in class_dir.iterdir()
-            if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
-        )
+        files = sorted(f for f in class_dir.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.name[0] != ".")
         if not files:
             raise DataError(f"{root.name}/{class_dir.name}: no images ({', '.join(IMAGE_SUFFIXES)})")
         for file in files:
