@@ -1,8 +1,9 @@
-"""Command line: ``netbuilder [FILE] | check | summary | export | train | data``.
+"""Command line: ``netbuilder [FILE] | check | summary | export | train | data | import``.
 
 This module only parses arguments; each command lives beside what it drives
 (graph commands in :mod:`netbuilder.cli_graph`, training in
-:mod:`netbuilder.train.cli`, the GUI in :mod:`netbuilder.ui.app`) and is
+:mod:`netbuilder.train.cli`, PyTorch import and ONNX in :mod:`netbuilder.interop.cli`,
+the GUI in :mod:`netbuilder.ui.app`) and is
 imported lazily, so ``netbuilder check`` never loads Qt.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-COMMANDS = ("check", "summary", "export", "train", "data", "gui")
+COMMANDS = ("check", "summary", "export", "train", "data", "import", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="where to write (default: print the code)")
     export.add_argument("--class-name", help="name of the generated nn.Module class")
     export.add_argument("--train", action="store_true", help="write a full training script (runs under torchrun)")
+    export.add_argument("--onnx", metavar="PATH", help="write ONNX (dynamic batch dimension) to PATH")
+
+    imp = sub.add_parser("import", help="turn a PyTorch model class into a graph file (runs that file's code)")
+    imp.add_argument("source", metavar="FILE.py:ClassName")
+    imp.add_argument("--input-shape", required=True, help="shape of one sample without batch, e.g. 1,28,28")
+    imp.add_argument("--input-dtype", default="float32", choices=["float32", "int64"])
+    imp.add_argument("--keep-unsupported", action="store_true", help="keep unmapped ops as opaque nodes")
+    imp.add_argument("-o", "--output", required=True, help="graph file to write")
 
     train = sub.add_parser("train", help="train a graph with a progress bar")
     train.add_argument("file")
@@ -63,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         from .ui.app import run
 
         return run(getattr(args, "file", None))
+    if command == "import" or (command == "export" and args.onnx):
+        from .interop import cli as interop_cli
+
+        return interop_cli.import_model(args) if command == "import" else interop_cli.export_onnx(args)
     if command in ("check", "summary", "export"):
         from . import cli_graph
 
