@@ -31,3 +31,7 @@ __all__ = [
     "load_graph",
     "save_graph",
 ]
+
+from .interop.fx_import import import_module  # noqa: E402  (PyTorch import: nb.import_module(module, example))
+
+__all__ += ["import_module"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import traceback
+import weakref
 
 import torch
 from torch import nn
@@ -32,7 +33,14 @@ def compile_class(generated: GeneratedModel) -> type[nn.Module]:
     _LINE_MAPS[filename] = {line + offset: node for line, node in generated.line_of.items()}
     namespace = {"__name__": "netbuilder.generated", "torch": torch, "nn": nn}
     exec(compile(source, filename, "exec"), namespace)  # our own generated, validated code
-    return namespace[generated.class_name]
+    cls = namespace[generated.class_name]
+    weakref.finalize(cls, _forget, filename)  # a long GUI session compiles many models
+    return cls
+
+
+def _forget(filename: str) -> None:
+    linecache.cache.pop(filename, None)
+    _LINE_MAPS.pop(filename, None)
 
 
 def build_model(doc: GraphDocument, report: ShapeReport | None = None) -> nn.Module:
@@ -49,7 +57,8 @@ def build_model(doc: GraphDocument, report: ShapeReport | None = None) -> nn.Mod
 
 
 def node_for_exception(err: BaseException) -> str | None:
-    """The id of the node whose forward line raised ``err``, if any."""
+    """The id of the node whose line of a compiled model raised ``err`` (in
+    ``__init__`` or ``forward``, however deep inside torch), if any."""
     for frame in reversed(traceback.extract_tb(err.__traceback__)):
         node = _LINE_MAPS.get(frame.filename, {}).get(frame.lineno)
         if node is not None:

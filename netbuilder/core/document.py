@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from .errors import EditError, ParamError
 from .layers import get_spec
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMAT = "netbuilder.graph"
 VERSION = 1
@@ -132,6 +134,8 @@ class GraphDocument:
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """A networkx view (nodes in document order) for ordering and layout."""
+        import networkx as nx  # about a second to import: only when asked for
+
         graph = nx.MultiDiGraph()
         graph.add_nodes_from(self.nodes)
         graph.add_edges_from((e.source, e.target) for e in self.edges)
@@ -170,10 +174,10 @@ class GraphDocument:
         spec = get_spec(layer_type)
         if node_id is None:
             node_id = self.default_id(layer_type)
-        elif node_id in self.nodes:
-            raise EditError(f"a node with id {node_id!r} already exists")
         elif not isinstance(node_id, str) or not node_id.strip():
             raise EditError("a node id must be a non-empty string")
+        elif node_id in self.nodes:
+            raise EditError(f"a node with id {node_id!r} already exists")
         clean = spec.validate_params(params or {})
         self.nodes[node_id] = Node(node_id, layer_type, clean, (float(pos[0]), float(pos[1])))
         self._emit("node_added", [node_id])
@@ -260,15 +264,18 @@ class GraphDocument:
             )
 
     def _reaches(self, start: str, goal: str) -> bool:
+        children: dict[str, list[str]] = {}
+        for e in self.edges:
+            children.setdefault(e.source, []).append(e.target)
         seen, stack = {start}, [start]
         while stack:
             current = stack.pop()
             if current == goal:
                 return True
-            for e in self.edges:
-                if e.source == current and e.target not in seen:
-                    seen.add(e.target)
-                    stack.append(e.target)
+            for child in children.get(current, ()):
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
         return False
 
     def connect(self, edge: Edge, index: int | None = None) -> Edge | None:
@@ -317,7 +324,7 @@ class GraphDocument:
             out["meta"] = copy.deepcopy(self.meta)
         return out
 
-    def replace_with(self, other: "GraphDocument") -> None:
+    def replace_with(self, other: GraphDocument) -> None:
         """Take over another document's content (open, revert, big undo)."""
         self.name = other.name
         self.nodes = copy.deepcopy(other.nodes)
@@ -326,7 +333,7 @@ class GraphDocument:
         self.meta = copy.deepcopy(other.meta)
         self._emit("reset")
 
-    def copy(self) -> "GraphDocument":
+    def copy(self) -> GraphDocument:
         twin = GraphDocument(self.name)
         twin.nodes = copy.deepcopy(self.nodes)
         twin.edges = list(self.edges)
@@ -357,7 +364,7 @@ class GraphDocument:
         Nothing is changed: the caller (an undo command) adds them, so undo and
         redo re-create exactly the same ids.
         """
-        from .fileformat import node_from_dict, edge_from_dict  # avoids a cycle
+        from .fileformat import edge_from_dict, node_from_dict  # avoids a cycle
 
         taken = set(self.nodes)
         renames: dict[str, str] = {}

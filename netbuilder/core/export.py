@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .codegen import example_input_code, generate, safe_text
+import textwrap
+
+from .codegen import example_input_code, fit, generate, safe_text
 from .document import GraphDocument
 from .shapes import infer_shapes
 
@@ -11,17 +13,19 @@ def export_python(doc: GraphDocument, class_name: str | None = None) -> str:
     """Source of a runnable ``.py`` file defining the model class.
 
     ``python model.py`` builds the model, runs a random batch through it and
-    prints the output shape(s). Raises ``GraphError`` if the graph has errors.
+    prints the output shape(s). Raises ``GraphError`` if the graph has errors
+    and ``ParamError`` for a ``class_name`` that is not a usable identifier.
     """
     report = infer_shapes(doc)
     model = generate(doc, class_name, report)
     examples = example_input_code(doc, model)
     shapes = ", ".join(f"{n} {t.text()}" for n, t in zip(model.input_names, model.input_types))
     outs = ", ".join(t.text() for t in report.output_types() if t is not None)
+    summary = f"Inputs: {shapes}. Output: {outs}. Parameters: {report.total_params:,}."
     header = [
-        f'"""{safe_text(doc.name)}: a PyTorch model exported by netbuilder.',
+        f'"""{safe_text(doc.name, 60)}: a PyTorch model exported by netbuilder.',
         "",
-        f"Inputs: {shapes}. Output: {outs}. Parameters: {report.total_params:,}.",
+        *textwrap.wrap(summary, 99, break_long_words=False, break_on_hyphens=False),
         "Needs only PyTorch. Run it to build the model and push a random batch through it.",
         '"""',
         "",
@@ -37,10 +41,9 @@ def export_python(doc: GraphDocument, class_name: str | None = None) -> str:
         "",
         'if __name__ == "__main__":',
         f"    model = {model.class_name}()",
-        f"    example = ({', '.join(examples)}{',' if len(examples) == 1 else ''})",
+        *fit(f"example = ({', '.join(examples)}{',' if len(examples) == 1 else ''})", "    "),
         "    output = model(*example)",
-        "    for tensor in output:" if many else "    print(tuple(output.shape))",
+        *(["    for tensor in output:", "        print(tuple(tensor.shape))"] if many
+          else ["    print(tuple(output.shape))"]),
     ]
-    if many:
-        main.append("        print(tuple(tensor.shape))")
     return "\n".join(header) + model.class_source + "\n".join(main) + "\n"

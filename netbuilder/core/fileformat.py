@@ -8,6 +8,7 @@ once as one :class:`GraphError`, so a broken file is fixed in one pass.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -36,8 +37,8 @@ def node_from_dict(raw: Any, path: str) -> Node:
     except ParamError as err:
         raise GraphError([str(err)]) from None
     pos = raw.get("pos", [0, 0])
-    if not (isinstance(pos, list) and len(pos) == 2 and all(_number(v) for v in pos)):
-        raise GraphError([f"{path}.pos: expected [x, y] numbers, got {pos!r}"])
+    if not (isinstance(pos, list) and len(pos) == 2 and all(_number(v) and math.isfinite(v) for v in pos)):
+        raise GraphError([f"{path}.pos: expected [x, y] numbers, got {json.dumps(pos)}"])
     return Node(node_id, layer_type, params, (float(pos[0]), float(pos[1])))
 
 
@@ -65,7 +66,8 @@ def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         problems.append(f"version: expected a positive integer, got {version!r}")
     elif version > VERSION:
-        problems.append(f"version: this file is version {version}; this netbuilder reads up to {VERSION} — please upgrade")
+        problems.append(f"version: the file is version {version}, newer than this netbuilder reads ({VERSION}): "
+                        "please upgrade netbuilder")
     name = data.get("name", "untitled")
     if not isinstance(name, str):
         problems.append(f"name: expected a string, got {name!r}")
@@ -74,11 +76,14 @@ def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
     for key in ("nodes", "edges"):
         if not isinstance(data.get(key, []), list):
             problems.append(f"{key}: expected a list")
+    refused: set[str] = set()  # ids of invalid nodes: their edges would only repeat the problem
     for i, raw in enumerate(data.get("nodes", []) if isinstance(data.get("nodes", []), list) else []):
         try:
             node = node_from_dict(raw, f"nodes[{i}]")
         except GraphError as err:
             problems.extend(err.problems)
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                refused.add(raw["id"])
             continue
         if node.id in doc.nodes:
             problems.append(f"nodes[{i}].id: duplicate id {node.id!r}")
@@ -87,9 +92,14 @@ def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
     for i, raw in enumerate(data.get("edges", []) if isinstance(data.get("edges", []), list) else []):
         try:
             edge = edge_from_dict(raw, f"edges[{i}]")
-            taken = next((e for e in doc.edges if (e.target, e.target_port) == (edge.target, edge.target_port)), None)
+            if {edge.source, edge.target} & refused:
+                continue
+            doc.check_edge(edge)
+            fed = (edge.target, edge.target_port)
+            taken = next((e for e in doc.edges if (e.target, e.target_port) == fed), None)
             if taken is not None:
-                problems.append(f"edges[{i}]: input {edge.target_port} of {edge.target!r} is already fed by {taken.source!r}")
+                problems.append(f"edges[{i}]: input {edge.target_port} of {edge.target!r} is already fed by "
+                                f"{taken.source!r}")
                 continue
             doc.connect(edge)
         except GraphError as err:
@@ -131,6 +141,8 @@ def loads(text: str, source: str | None = None) -> GraphDocument:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise GraphError([f"line {err.lineno}, column {err.colno}: invalid JSON ({err.msg})"], source) from None
+    except RecursionError:
+        raise GraphError(["the JSON is nested too deeply to be a graph file"], source) from None
     return document_from_dict(data, source)
 
 

@@ -38,7 +38,8 @@ class ParamSpec:
     ``torch`` is False for netbuilder's own parameters (``Input.shape``, the
     RNN ``output`` choice) that are not passed to the torch constructor.
     ``length`` is the tuple length an ``INTS`` value expands to (2 for
-    ``Conv2d.kernel_size``); a single int is accepted and kept as an int.
+    ``Conv2d.kernel_size``, 1 for ``Conv1d``); a single int is accepted and
+    kept as an int, and a tuple of equal items is stored as that one int.
     ``key`` parameters show on the node on the canvas.
     """
 
@@ -81,9 +82,10 @@ class ParamSpec:
         if self.kind == CHOICE:
             return "one of " + ", ".join(_describe(c) for c in self.choices)
         if self.kind == INTS:
-            what = {1: "int", 2: "pair", 3: "triple"}.get(self.length or 0, "tuple")
-            low = self.minimum if self.minimum is not None else None
-            sign = {1: "positive ", 0: "non-negative "}.get(low, "")
+            sign = {1: "positive ", 0: "non-negative "}.get(self.minimum, "")
+            if self.length == 1:
+                return f"a {sign}int"
+            what = {2: "pair", 3: "triple"}.get(self.length or 0, "tuple")
             return f"a {sign}int or {what}"
         if self.kind == SHAPE:
             return "a list of positive integers"

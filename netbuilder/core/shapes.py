@@ -1,28 +1,36 @@
 """Live shape inference and validation.
 
-PyTorch is the oracle: a node's module is built on the ``meta`` device and run
-on meta tensors, which gives exact shapes and torch's own error text without
-allocating memory. Results are cached per (type, params, input types), and
-elementwise layers use hand-written rules, so a 1,000-node graph infers in
-milliseconds. :class:`ShapeInference` keeps results between edits and only
-recomputes what is downstream of a change.
+PyTorch is the oracle: every node's module is built on the ``meta`` device,
+so torch itself validates the arguments (with its own error text), counts the
+parameters and allocates nothing. Output shapes come from each layer's
+hand-written rule where it has one, because torch's meta kernels cost up to
+80 ms a call plus a one-off second of imports; the agreement tests hold every
+rule to real torch. A layer without a rule is run on meta tensors.
+
+Results are cached per (type, params, input types), so a 1,000-node graph
+infers in milliseconds; :class:`ShapeInference` keeps results between edits
+and recomputes only edited nodes and those downstream whose inputs changed.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from .document import Change, Edge, GraphDocument
 from .layers import Emit, LayerSpec, TensorType, get_spec
 
 _BATCH = 2  # the meta batch size; any value > 1 works (BatchNorm needs 2)
 _INT_OK = {"Embedding", "Identity", "Reshape", "Permute", "Flatten", "Unflatten", "Output", "Concat"}
+_STRUCTURE = {"node_added", "node_removed", "edge_added", "edge_removed", "renamed", "reset"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,12 @@ class Problem:
 
 @dataclass
 class NodeInfo:
-    """What inference knows about one node."""
+    """What inference knows about one node.
+
+    ``used`` is False for a node connected to nothing: it gets a warning and
+    is left out of the compiled model, so a freshly dropped node never blocks
+    a model that is otherwise fine.
+    """
 
     status: str = "unknown"  # ok | warning | error | unknown
     outputs: tuple[TensorType, ...] = ()
@@ -45,6 +58,7 @@ class NodeInfo:
     macs: int = 0
     kwargs: dict = field(default_factory=dict)  # torch constructor arguments
     inputs: tuple[TensorType, ...] = ()
+    used: bool = True
 
 
 @dataclass
@@ -55,6 +69,7 @@ class ShapeReport:
     problems: list[Problem]
     order: list[str]
     outputs: list[str]  # ids of the nodes whose value the model returns
+    inputs: list[str] = field(default_factory=list)  # ids of the Input nodes forward() takes, in order
 
     @property
     def errors(self) -> list[Problem]:
@@ -70,11 +85,11 @@ class ShapeReport:
 
     @property
     def total_params(self) -> int:
-        return sum(info.params for info in self.nodes.values())
+        return sum(info.params for info in self.nodes.values() if info.used)
 
     @property
     def total_macs(self) -> int:
-        return sum(info.macs for info in self.nodes.values())
+        return sum(info.macs for info in self.nodes.values() if info.used)
 
     def output_types(self) -> list[TensorType | None]:
         return [self.value_type(i, 0) for i in self.outputs]
@@ -114,24 +129,32 @@ def _compiled_forward(code: str, n_in: int, n_out: int):
     return namespace["forward"]
 
 
-def _plain(err: Exception) -> str:
-    """torch's message, first meaningful line, without internal noise."""
+_REWORDINGS = (
+    (re.compile(r"Calculated padded input size per channel: \((.*?)\)\. Kernel size: \((.*?)\)\..*"),
+     r"the kernel (\2) is larger than the padded input (\1): use a smaller kernel_size or more padding"),
+    (re.compile(r".*Invalid computed output size: (-?\d+).*"),
+     r"the output would have size \1: the input is too small for this kernel_size, stride and padding"),
+    (re.compile(r".*[Oo]utput size is too small.*"),
+     "the output would be empty: the input is too small for this kernel_size, stride and padding"),
+)
+
+
+def _plain(err: Exception | Warning) -> str:
+    """torch's message in plain words: first meaningful line, known ones reworded."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     text = re.sub(r"\s+", " ", text)
+    for pattern, better in _REWORDINGS:
+        if pattern.fullmatch(text):
+            text = pattern.sub(better, text)
+            break
     return text if len(text) < 300 else text[:297] + "…"
 
 
-def _macs(spec: LayerSpec, module: nn.Module, out: TensorType) -> int:
+def _macs(spec: LayerSpec, params: dict, inputs: list[TensorType], outputs: list[TensorType], module) -> int:
+    if spec.macs is not None:
+        return spec.macs(params, inputs, outputs, module)
     weights = sum(p.numel() for p in module.parameters() if p.dim() > 1)
-    if not weights or not out.shape:
-        return 0
-    if spec.category == "Convolution":
-        positions = math.prod(out.shape[1:])
-    elif spec.type == "Embedding":
-        return 0
-    else:
-        positions = math.prod(out.shape[:-1])
-    return weights * positions
+    return weights * math.prod(outputs[0].shape[:-1]) if outputs[0].shape else 0
 
 
 @lru_cache(maxsize=8192)
@@ -141,27 +164,44 @@ def _evaluate_cached(layer_type: str, frozen_params, inputs: tuple[TensorType, .
     return _evaluate(spec, params, list(inputs))
 
 
+class _SkipInitOnMeta(TorchFunctionMode):
+    """Initialising a meta tensor computes nothing, but ``init.normal_`` on
+    one makes torch import its reference kernels (a second, once)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if getattr(func, "__module__", None) == "torch.nn.init":
+            tensor = args[0] if args else kwargs.get("tensor")
+            if isinstance(tensor, torch.Tensor) and tensor.is_meta:
+                return tensor
+        return func(*args, **kwargs)
+
+
 def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
     """(outputs, param count, macs, kwargs, warnings) or raise ShapeError."""
-    kwargs = spec.torch_kwargs(params, inputs) if spec.has_module else {}
-    module = None
-    if spec.has_module:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            with torch.device("meta"):
-                module = getattr(nn, spec.torch_class)(**kwargs)
-        except Exception as err:  # torch validates its own arguments
+            kwargs = spec.torch_kwargs(params, inputs) if spec.has_module else {}
+            module = None
+            if spec.has_module:
+                with torch.device("meta"), _SkipInitOnMeta():
+                    module = getattr(nn, spec.torch_class)(**kwargs)
+            if spec.rule is not None:
+                outputs = spec.rule(params, inputs)
+            else:
+                outputs = _run_on_meta(spec, params, module, inputs)
+            notes = list(spec.warn(params, inputs)) if spec.warn else []
+        except ShapeError:
+            raise
+        except Exception as err:  # torch validates its own arguments; rules raise ValueError
             raise ShapeError(_plain(err)) from None
-    if spec.rule is not None:
-        try:
-            outputs = spec.rule(params, inputs)
-        except (ValueError, IndexError) as err:
-            raise ShapeError(str(err)) from None
-    else:
-        outputs = _run_on_meta(spec, params, module, inputs)
-    warnings = spec.warn(params, inputs) if spec.warn else []
+    for warning in caught:  # torch's own advice, e.g. RNN dropout with a single layer
+        if issubclass(warning.category, UserWarning) and _plain(warning.message) not in notes:
+            notes.append(_plain(warning.message))
     n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
-    macs = _macs(spec, module, outputs[0]) if module is not None else 0
-    return tuple(outputs), n_params, macs, kwargs, tuple(warnings)
+    macs = _macs(spec, params, inputs, outputs, module) if module is not None else 0
+    return tuple(outputs), n_params, macs, kwargs, tuple(notes)
 
 
 def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
@@ -172,10 +212,7 @@ def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
     tensors = [
         torch.empty((_BATCH, *t.shape), dtype=getattr(torch, t.dtype), device="meta") for t in inputs
     ]
-    try:
-        results = forward(module, *tensors)
-    except Exception as err:
-        raise ShapeError(_plain(err)) from None
+    results = forward(module, *tensors)
     types = []
     for value in results:
         if value.dim() == 0 or value.shape[0] != _BATCH:
@@ -189,12 +226,31 @@ def evaluate_node(layer_type: str, params: dict, inputs: list[TensorType]):
     return _evaluate_cached(layer_type, _freeze(params), tuple(inputs))
 
 
-# -- whole graph --------------------------------------------------------------
-def _label(doc: GraphDocument, node_id: str) -> str:
-    return f"{doc.nodes[node_id].type} '{node_id}'"
+def clear_caches() -> None:
+    """Forget every cached evaluation (benchmarks measure a cold start with it)."""
+    _evaluate_cached.cache_clear()
+    _compiled_forward.cache_clear()
 
 
-def _check_inputs(doc: GraphDocument, node_id: str, spec: LayerSpec, inputs: list[TensorType]) -> str | None:
+# -- one node in its graph ----------------------------------------------------
+@dataclass
+class _Wiring:
+    """Edges by node, built once per structural change instead of per node."""
+
+    in_edges: dict[str, list[Edge]]
+    has_out: set[str]
+
+    @classmethod
+    def of(cls, doc: GraphDocument) -> _Wiring:
+        in_edges: dict[str, list[Edge]] = {n: [] for n in doc.nodes}
+        for e in doc.edges:
+            in_edges[e.target].append(e)
+        for edges in in_edges.values():
+            edges.sort(key=lambda e: e.target_port)
+        return cls(in_edges, {e.source for e in doc.edges})
+
+
+def _check_inputs(spec: LayerSpec, inputs: list[TensorType]) -> str | None:
     """A precise message when the incoming tensors can never fit, else None."""
     if spec.ranks is not None:
         rank = len(inputs[0].shape) + 1
@@ -210,109 +266,133 @@ def _check_inputs(doc: GraphDocument, node_id: str, spec: LayerSpec, inputs: lis
     return None
 
 
-def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> NodeInfo:
+def _node_info(doc: GraphDocument, node_id: str, wiring: _Wiring, infos: dict[str, NodeInfo]) -> NodeInfo:
+    """Everything about one node, given what its upstream nodes produce."""
     node = doc.nodes[node_id]
     spec = get_spec(node.type)
-    label = _label(doc, node_id)
-    edges = doc.in_edges(node_id)
+    label = f"{node.type} '{node_id}'"
+    edges = wiring.in_edges[node_id]
+
+    def error(message: str, inputs=()) -> NodeInfo:
+        return NodeInfo("error", problems=[Problem(node_id, "error", f"{label}: {message}")], inputs=tuple(inputs))
+
+    if not edges and node_id not in wiring.has_out:
+        warning = Problem(node_id, "warning", f"{label}: is not connected to anything, so the model leaves it out")
+        if spec.min_inputs == 0:  # an Input still shows its shape
+            outputs = evaluate_node(node.type, node.params, [])[0]
+            return NodeInfo("warning", outputs, [warning], used=False)
+        return NodeInfo("warning", problems=[warning], used=False)
     if len(edges) < spec.min_inputs:
-        need = spec.min_inputs
-        what = "an input" if need == 1 else f"{need} inputs"
-        return NodeInfo("error", problems=[Problem(node_id, "error", f"{label}: needs {what}, has {len(edges)}")])
+        what = "an input" if spec.min_inputs == 1 else f"{spec.min_inputs} inputs"
+        return error(f"needs {what}, has {len(edges)}")
+    for port, edge in enumerate(edges):
+        if edge.target_port != port:
+            return error(f"input {port + 1} ({spec.input_label(port)}) is not connected")
     inputs = []
     for edge in edges:
         upstream = infos.get(edge.source)
         if upstream is None or edge.source_port >= len(upstream.outputs):
             return NodeInfo("unknown")
         inputs.append(upstream.outputs[edge.source_port])
-    problem = _check_inputs(doc, node_id, spec, inputs) if inputs else None
+    problem = _check_inputs(spec, inputs) if inputs else None
     if problem:
-        return NodeInfo("error", problems=[Problem(node_id, "error", f"{label}: {problem}")], inputs=tuple(inputs))
+        return error(problem, inputs)
     try:
-        outputs, n_params, macs, kwargs, warnings = evaluate_node(node.type, node.params, inputs)
+        outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, node.params, inputs)
     except ShapeError as err:
-        return NodeInfo("error", problems=[Problem(node_id, "error", f"{label}: {err}")], inputs=tuple(inputs))
-    problems = [Problem(node_id, "warning", f"{label}: {w}") for w in warnings]
+        return error(str(err), inputs)
+    problems = [Problem(node_id, "warning", f"{label}: {note}") for note in notes]
     return NodeInfo("warning" if problems else "ok", outputs, problems, n_params, macs, kwargs, tuple(inputs))
 
 
+# -- whole graph --------------------------------------------------------------
 def topological_order(doc: GraphDocument) -> list[str]:
-    """Kahn's algorithm, ties broken by document order (stable code)."""
-    indegree = {n: 0 for n in doc.nodes}
+    """Kahn's algorithm, ties broken by document order (stable code).
+
+    Nodes on a cycle are missing from the result.
+    """
+    position = {n: i for i, n in enumerate(doc.nodes)}
+    indegree = dict.fromkeys(doc.nodes, 0)
     children: dict[str, list[str]] = {n: [] for n in doc.nodes}
     for e in doc.edges:
         indegree[e.target] += 1
         children[e.source].append(e.target)
-    position = {n: i for i, n in enumerate(doc.nodes)}
-    ready = sorted((n for n, d in indegree.items() if d == 0), key=position.get, reverse=True)
+    ready = [(position[n], n) for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
     order = []
     while ready:
-        current = ready.pop()
+        _, current = heapq.heappop(ready)
         order.append(current)
         for child in children[current]:
             indegree[child] -= 1
             if indegree[child] == 0:
-                ready.append(child)
-                ready.sort(key=position.get, reverse=True)
+                heapq.heappush(ready, (position[child], child))
     return order
 
 
 def output_nodes(doc: GraphDocument) -> list[str]:
-    """What the model returns: its Output nodes, or else every dangling node."""
-    marked = [n for n, node in doc.nodes.items() if node.type == "Output"]
+    """What the model returns: its Output nodes, or else every dangling node.
+
+    Nodes left out of the model (connected to nothing) are never outputs.
+    """
+    used = {e.source for e in doc.edges} | {e.target for e in doc.edges}
+    marked = [n for n, node in doc.nodes.items() if node.type == "Output" and n in used]
     if marked:
         return marked
-    used = {e.source for e in doc.edges}
-    return [n for n, node in doc.nodes.items() if n not in used and node.type != "Input"]
+    feeding = {e.source for e in doc.edges}
+    return [n for n, node in doc.nodes.items() if n in used and n not in feeding and node.type != "Input"]
 
 
-def _graph_problems(doc: GraphDocument, order: list[str]) -> list[Problem]:
+def _graph_problems(doc: GraphDocument, wiring: _Wiring, order: list[str], outputs: list[str],
+                    inputs: list[str]) -> list[Problem]:
     problems = []
     if not any(node.type == "Input" for node in doc.nodes.values()):
         problems.append(Problem(None, "error", "the graph has no Input node: add one and set its shape"))
+    elif not outputs:
+        problems.append(Problem(None, "error", "the model computes nothing yet: connect a layer to an Input"))
+    elif not inputs:
+        problems.append(Problem(None, "error", "no Input node is connected: the model would have no input"))
     if len(order) != len(doc.nodes):
-        problems.append(Problem(None, "error", "the graph has a cycle"))
-    connected = {e.source for e in doc.edges} | {e.target for e in doc.edges}
-    for node_id, node in doc.nodes.items():
-        if node_id not in connected and len(doc.nodes) > 1:
-            problems.append(Problem(node_id, "warning", f"{_label(doc, node_id)}: is not connected to anything"))
+        cycle = [n for n in doc.nodes if n not in set(order)]
+        problems.append(Problem(None, "error", f"the graph has a cycle through {', '.join(map(repr, cycle[:5]))}"))
+    if any(doc.nodes[n].type == "Output" for n in outputs):  # then a dangling layer's work is thrown away
+        for node_id, node in doc.nodes.items():
+            if node.type != "Output" and node_id not in wiring.has_out and wiring.in_edges[node_id]:
+                problems.append(Problem(node_id, "warning", f"{node.type} '{node_id}': its result is not used: "
+                                        "connect it to an Output"))
     return problems
 
 
 class ShapeInference:
     """Incremental inference bound to a document.
 
-    Subscribes to the document; each change marks the changed node and what
-    is downstream of it as dirty, and :meth:`refresh` recomputes only those.
+    Subscribes to the document; a change marks only the nodes it touches as
+    dirty. :meth:`refresh` walks the (cached) topological order and recomputes
+    a node when it is dirty or when an input's type really changed, so an edit
+    whose effect dies out (a Dropout rate, a conv whose output shape stays the
+    same) costs a handful of evaluations whatever the size of the graph.
     """
 
     def __init__(self, doc: GraphDocument):
         self.doc = doc
         self._infos: dict[str, NodeInfo] = {}
         self._dirty: set[str] = set(doc.nodes)
+        self._order: list[str] | None = None
+        self._wiring: _Wiring | None = None
+        self._cyclic: set[str] = set()
         self._report: ShapeReport | None = None
         doc.subscribe(self._on_change)
 
     def close(self) -> None:
         self.doc.unsubscribe(self._on_change)
 
-    def _downstream(self, start: str) -> set[str]:
-        children: dict[str, list[str]] = {}
-        for e in self.doc.edges:
-            children.setdefault(e.source, []).append(e.target)
-        seen, stack = {start}, [start]
-        while stack:
-            for child in children.get(stack.pop(), ()):
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-        return seen
-
     def _on_change(self, change: Change) -> None:
         kind = change.kind
         if kind in ("moved", "meta_changed"):
             return
         self._report = None
+        if kind in _STRUCTURE:
+            self._order = self._wiring = None
         if kind == "reset":
             self._infos.clear()
             self._dirty = set(self.doc.nodes)
@@ -321,29 +401,40 @@ class ShapeInference:
             self._dirty.discard(change.ids[0])
         elif kind == "renamed":
             old, new = change.ids
-            self._infos.pop(old, None)
+            if old in self._infos:  # keep the old result: downstream needs no work if it is unchanged
+                self._infos[new] = self._infos.pop(old)
             self._dirty.discard(old)
-            self._dirty |= self._downstream(new)
-        elif kind in ("edge_added", "edge_removed"):
-            self._dirty |= self._downstream(change.edge.target)
-        else:
-            for node_id in change.ids:
-                if node_id in self.doc.nodes:
-                    self._dirty |= self._downstream(node_id)
+            self._dirty.add(new)
+        else:  # node_added, params_changed, edge_added/removed: both ends may change
+            self._dirty.update(i for i in change.ids if i in self.doc.nodes)
 
     def refresh(self) -> ShapeReport:
         """Bring results up to date; cheap when nothing changed."""
         if self._report is not None and not self._dirty:
             return self._report
-        order = topological_order(self.doc)
+        doc = self.doc
+        if self._order is None or self._wiring is None:
+            self._order, self._wiring = topological_order(doc), _Wiring.of(doc)
+            self._dirty |= self._cyclic & doc.nodes.keys()  # a cycle may have been broken
+        order, wiring, infos = self._order, self._wiring, self._infos
+        changed: set[str] = set()
         for node_id in order:
-            if node_id in self._dirty:
-                self._infos[node_id] = _node_info(self.doc, node_id, self._infos)
+            if node_id in self._dirty or any(e.source in changed for e in wiring.in_edges[node_id]):
+                old = infos.get(node_id)
+                infos[node_id] = new = _node_info(doc, node_id, wiring, infos)
+                if old is None or old.outputs != new.outputs:
+                    changed.add(node_id)
+        self._cyclic = doc.nodes.keys() - set(order)  # only a hand-edited document can have one
+        for node_id in self._cyclic:
+            infos[node_id] = NodeInfo("error", problems=[
+                Problem(node_id, "error", f"{doc.nodes[node_id].type} '{node_id}': is part of a cycle")])
         self._dirty.clear()
-        problems = _graph_problems(self.doc, order)
-        for node_id in order:
-            problems.extend(self._infos[node_id].problems)
-        self._report = ShapeReport(dict(self._infos), problems, order, output_nodes(self.doc))
+        outputs = output_nodes(doc)
+        inputs = [n for n, node in doc.nodes.items() if node.type == "Input" and infos[n].used]
+        problems = _graph_problems(doc, wiring, order, outputs, inputs)
+        for node_id in doc.nodes:
+            problems.extend(infos[node_id].problems)
+        self._report = ShapeReport(dict(infos), problems, list(order), outputs, inputs)
         return self._report
 
     @property

@@ -52,6 +52,8 @@ def all_specs() -> list[LayerSpec]:
     return sorted(_REGISTRY.values(), key=lambda s: order[s.category])
 
 
-from . import basic, convolution, activation, sequence  # noqa: E402,F401  (they register)
+from . import activation, basic, convolution, sequence  # noqa: E402,F401  (they register)
 
-__all__ = ["CATEGORIES", "Emit", "LayerSpec", "TensorType", "all_specs", "call_module", "get_spec", "has_spec", "register"]
+__all__ = [
+    "CATEGORIES", "Emit", "LayerSpec", "TensorType", "all_specs", "call_module", "get_spec", "has_spec", "register",
+]

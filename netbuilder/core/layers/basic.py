@@ -76,22 +76,28 @@ register(LayerSpec(
     params=(_eps, _momentum, _affine), torch_class="BatchNorm2d", ranks=(4,),
     expects="(N, C, H, W)", hint="use BatchNorm1d for flat features", infer_args=channels, rule=same,
 ))
+def _layer_norm_args(params, inputs):
+    dims, shape = params["normalized_dims"], inputs[0].shape
+    if dims > len(shape):
+        raise ValueError(f"normalized_dims {dims} is more than the {len(shape)} non-batch dimension(s) of "
+                         f"{inputs[0].text()}")
+    return {"normalized_shape": list(shape[-dims:])}
+
+
 register(LayerSpec(
     "LayerNorm", "Normalization", "Normalises over the last dimension(s) of each sample.",
     params=(
         Int("normalized_dims", 1, "How many trailing dimensions to normalise over.", minimum=1, maximum=4, torch=False),
         _eps, Bool("elementwise_affine", True, "Learn a scale and shift."),
     ),
-    torch_class="LayerNorm",
-    infer_args=lambda p, ins: {"normalized_shape": list(ins[0].shape[-p["normalized_dims"]:])},
-    rule=same,
+    torch_class="LayerNorm", infer_args=_layer_norm_args, rule=same,
 ))
 register(LayerSpec(
     "GroupNorm", "Normalization", "Normalises groups of channels; works with any batch size.",
     params=(Int("num_groups", 8, "Number of channel groups; must divide the channels.", minimum=1,
                 required=True, key=True), _eps, _affine),
     torch_class="GroupNorm", ranks=(3, 4, 5), expects="(N, C, *)",
-    infer_args=lambda p, ins: {"num_channels": ins[0].shape[0]},
+    infer_args=lambda p, ins: {"num_channels": ins[0].shape[0]}, rule=same,
 ))
 register(LayerSpec(
     "InstanceNorm2d", "Normalization", "Normalises each channel of each image on its own (style transfer).",
@@ -109,10 +115,19 @@ register(LayerSpec("AlphaDropout", "Regularization", "Dropout that keeps SELU's 
                    params=(_p,), torch_class="AlphaDropout", rule=same))
 
 # -- Reshape ------------------------------------------------------------------
+def dim_index(dim: int, t: TensorType, name: str = "dim") -> int:
+    """``dim`` as an index into (N, *shape), refusing what torch refuses."""
+    rank = len(t.shape) + 1
+    if not -rank <= dim < rank:
+        raise ValueError(f"{name} {dim} is out of range for {t.text()}, whose dimensions are 0 to {rank - 1} "
+                         "(0 is the batch)")
+    return dim % rank
+
+
 def _flatten_rule(params, inputs):
     full = (0, *inputs[0].shape)
-    start, end = params["start_dim"], params["end_dim"]
-    start, end = start % len(full), end % len(full)
+    start = dim_index(params["start_dim"], inputs[0], "start_dim")
+    end = dim_index(params["end_dim"], inputs[0], "end_dim")
     if start == 0:
         raise ValueError("start_dim 0 would flatten the batch dimension; use 1")
     if start > end:
@@ -129,7 +144,7 @@ register(LayerSpec(
 ))
 register(LayerSpec(
     "Unflatten", "Reshape", "Splits one dimension into several (feature vector → image).",
-    params=(Int("dim", 1, "Dimension to split (0 is the batch).", minimum=1),
+    params=(Int("dim", 1, "Dimension to split (0 is the batch).", minimum=1, key=True),
             Shape("unflattened_size", [1, 8, 8], "Sizes the dimension is split into.", required=True, key=True)),
     torch_class="Unflatten",
 ))
@@ -154,7 +169,8 @@ register(LayerSpec(
 
 def _permute_rule(params, inputs):
     dims, rank = params["dims"], len(inputs[0].shape) + 1
-    if sorted(d % rank for d in dims) != list(range(rank)) or len(dims) != rank:
+    in_range = all(-rank <= d < rank for d in dims)
+    if len(dims) != rank or not in_range or sorted(d % rank for d in dims) != list(range(rank)):
         raise ValueError(f"dims {tuple(dims)} must list each of the {rank} dimensions of "
                          f"{inputs[0].text()} once")
     if dims[0] % rank != 0:
@@ -173,7 +189,7 @@ register(LayerSpec(
 # -- Merge --------------------------------------------------------------------
 def _same_shapes(params, inputs):
     first = inputs[0]
-    for port, other in enumerate(inputs[1:], start=2):
+    for other in inputs[1:]:
         if other.shape != first.shape:
             if len(other.shape) != len(first.shape):
                 raise ValueError(f"inputs {first.text()} and {other.text()} differ in rank")
@@ -194,15 +210,16 @@ register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gati
 
 def _concat_rule(params, inputs):
     rank = len(inputs[0].shape) + 1
-    dim = params["dim"] % rank if -rank <= params["dim"] < rank else None
-    if not dim:
-        raise ValueError(f"dim {params['dim']} is out of range for {inputs[0].text()} (batch is 0)")
+    dim = dim_index(params["dim"], inputs[0])
+    if dim == 0:
+        raise ValueError("dim 0 would join samples along the batch: use 1 (channels or features) or higher")
     total = 0
     for other in inputs:
         if len(other.shape) + 1 != rank or any(
             a != b for i, (a, b) in enumerate(zip(inputs[0].shape, other.shape), 1) if i != dim
         ):
-            raise ValueError(f"inputs {inputs[0].text()} and {other.text()} can only differ in dimension {dim}")
+            raise ValueError(f"inputs {inputs[0].text()} and {other.text()} must match in every dimension "
+                             f"but {dim} (the one joined)")
         total += other.shape[dim - 1]
     shape = list(inputs[0].shape)
     shape[dim - 1] = total

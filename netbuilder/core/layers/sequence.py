@@ -1,11 +1,17 @@
-"""Embeddings, recurrent layers and attention. Everything is batch-first."""
+"""Embeddings, recurrent layers and attention. Everything is batch-first.
+
+Shapes are hand-written rules: torch's recurrent and attention kernels take
+5–80 ms per call on the meta device, far too slow for live inference.
+"""
 
 from __future__ import annotations
 
 from ..params import Bool, Choice, Float, Int
 from . import register
-from .spec import Emit, LayerSpec
+from .basic import same
+from .spec import Emit, LayerSpec, TensorType
 
+_BATCH_FIRST = (("batch_first", True),)  # every tensor in netbuilder is (N, …)
 _OUTPUT = Choice("output", ["sequence", "last"], key=True, torch=False,
                  doc="Port 0 gives every step (N, L, H) or only the last step (N, H).")
 
@@ -25,6 +31,19 @@ def _recurrent_emit(e: Emit, lstm: bool) -> list[str]:
     return lines
 
 
+def _recurrent_macs(params, inputs, outputs, module) -> int:
+    """Every step multiplies by each layer's input and hidden weights."""
+    weights = sum(p.numel() for name, p in module.named_parameters() if name.startswith("weight"))
+    return inputs[0].shape[0] * weights
+
+
+def _recurrent_rule(params, inputs):
+    """Batch-first output (L, D·H) or its last step (D·H,), and the last layer's state (D·H,)."""
+    width = params["hidden_size"] * (2 if params["bidirectional"] else 1)
+    sequence = (width,) if params["output"] == "last" else (inputs[0].shape[0], width)
+    return [TensorType(sequence), TensorType((width,))]
+
+
 def _recurrent(name: str, doc: str, *extra):
     register(LayerSpec(
         name, "Recurrent", doc,
@@ -39,8 +58,8 @@ def _recurrent(name: str, doc: str, *extra):
         ),
         torch_class=name, ranks=(3,), expects="(N, L, features)",
         hint="add a Permute or Reshape to make a sequence", outputs=("output", "h_n"),
-        infer_args=lambda p, ins: {"input_size": ins[0].shape[-1], "batch_first": True},
-        emit=lambda e: _recurrent_emit(e, lstm=name == "LSTM"),
+        infer_args=lambda p, ins: {"input_size": ins[0].shape[-1]}, fixed_args=_BATCH_FIRST,
+        emit=lambda e: _recurrent_emit(e, lstm=name == "LSTM"), rule=_recurrent_rule, macs=_recurrent_macs,
     ))
 
 
@@ -56,21 +75,65 @@ register(LayerSpec(
         Int("embedding_dim", 32, "Size of each vector.", minimum=1, required=True, key=True),
         Int("padding_idx", None, "Id whose vector stays zero (optional).", optional=True),
     ),
-    torch_class="Embedding", hint="Embedding needs an int64 Input (token ids)",
+    torch_class="Embedding", hint="Embedding needs an int64 Input (token ids)", macs=lambda *_: 0,
+    rule=lambda p, ins: [TensorType((*ins[0].shape, p["embedding_dim"]))],
 ))
 
 
+def _query_key_value(inputs):
+    """Query, key and value from 1 input (self-attention), 2 (value = key) or 3;
+    used on types and on variable names alike, so shapes and code agree."""
+    query = inputs[0]
+    key = inputs[1] if len(inputs) > 1 else query
+    return query, key, inputs[-1] if len(inputs) > 1 else query
+
+
 def _attention_emit(e: Emit) -> list[str]:
-    q, k, v = (list(e.ins) * 3)[:3] if len(e.ins) == 1 else (e.ins + e.ins[-1:])[:3]
-    return [f"{e.outs[0]}, _ = {e.mod}({q}, {k}, {v}, need_weights=False)"]
+    query, key, value = _query_key_value(e.ins)
+    return [f"{e.outs[0]}, _ = {e.mod}({query}, {key}, {value}, need_weights=False)"]
+
+
+def _check_heads(features: int, heads: int, what: str) -> None:
+    if features % heads:
+        raise ValueError(f"{features} features cannot be split into {heads} heads: {what} must divide {features}")
 
 
 def _attention_args(params, inputs):
-    args = {"embed_dim": inputs[0].shape[-1], "batch_first": True}
-    if len(inputs) > 1 and inputs[1].shape[-1] != inputs[0].shape[-1]:
-        args["kdim"] = inputs[1].shape[-1]
-        args["vdim"] = inputs[-1].shape[-1]
+    query, key, value = _query_key_value(inputs)
+    _check_heads(query.shape[-1], params["num_heads"], "num_heads")
+    args = {"embed_dim": query.shape[-1]}
+    if key.shape[-1] != query.shape[-1] or value.shape[-1] != query.shape[-1]:
+        args["kdim"] = key.shape[-1]
+        args["vdim"] = value.shape[-1]
     return args
+
+
+def _attention_rule(params, inputs):
+    query, key, value = _query_key_value(inputs)
+    for name, t in (("key", key), ("value", value)):
+        if len(t.shape) != 2:
+            raise ValueError(f"expects the {name} as (N, L, features), got {t.text()}")
+    if key.shape[0] != value.shape[0]:
+        raise ValueError(f"key {key.text()} and value {value.text()} must have the same length (dimension 1)")
+    return [query]
+
+
+def _attention_macs(params, inputs, outputs, module) -> int:
+    """Four projections plus the two (L × S) products of scores and values."""
+    query, key, value = _query_key_value(inputs)
+    (lq, e), ls = query.shape[-2:], key.shape[0]
+    return lq * e * e * 2 + ls * e * (key.shape[-1] + value.shape[-1]) + 2 * lq * ls * e
+
+
+def _encoder_args(params, inputs):
+    _check_heads(inputs[0].shape[-1], params["nhead"], "nhead")
+    return {"d_model": inputs[0].shape[-1]}
+
+
+def _encoder_macs(params, inputs, outputs, module) -> int:
+    """Self-attention (as above) plus the two feed-forward matrices, per step."""
+    length, d = inputs[0].shape[-2:]
+    return 4 * length * d * d + 2 * length * length * d + 2 * length * d * params["dim_feedforward"]
 
 
 register(LayerSpec(
@@ -82,7 +145,8 @@ register(LayerSpec(
         Bool("bias", True, "Learn biases."),
     ),
     torch_class="MultiheadAttention", min_inputs=1, max_inputs=3, input_names=("query", "key", "value"),
-    ranks=(3,), expects="(N, L, features)", infer_args=_attention_args, emit=_attention_emit,
+    ranks=(3,), expects="(N, L, features)", infer_args=_attention_args, fixed_args=_BATCH_FIRST, emit=_attention_emit,
+    rule=_attention_rule, macs=_attention_macs,
 ))
 register(LayerSpec(
     "TransformerEncoderLayer", "Attention", "Self-attention plus feed-forward block with residuals and norms.",
@@ -94,5 +158,5 @@ register(LayerSpec(
         Bool("norm_first", False, "Pre-norm (often trains more stably)."),
     ),
     torch_class="TransformerEncoderLayer", ranks=(3,), expects="(N, L, features)",
-    infer_args=lambda p, ins: {"d_model": ins[0].shape[-1], "batch_first": True},
+    infer_args=_encoder_args, fixed_args=_BATCH_FIRST, rule=same, macs=_encoder_macs,
 ))

@@ -8,8 +8,9 @@ is one ``register(LayerSpec(...))`` call in the module of its category.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ParamError
 from ..params import ParamSpec
@@ -59,11 +60,16 @@ class LayerSpec:
       in words (``(N, C, H, W)``) and ``hint`` suggests a fix.
     - ``infer_args(params, inputs)``: torch keyword arguments that follow from
       the incoming tensors (``in_features``); never stored in the file.
+    - ``fixed_args``: constant keyword arguments netbuilder always passes
+      (``batch_first=True``), written after the user's parameters.
     - ``emit``: forward statements (see :class:`Emit`).
     - ``rule(params, inputs)``: optional fast shape rule returning output
       types; without it torch itself computes the shape on the meta device.
     - ``warn(params, inputs)``: optional; returns warning texts for things
       torch allows but that are usually mistakes.
+    - ``macs(params, inputs, outputs, module)``: optional estimate of the
+      multiply-adds of one sample; without it every weight matrix is assumed
+      to be applied once per position of the output (right for ``Linear``).
     """
 
     type: str
@@ -78,9 +84,11 @@ class LayerSpec:
     expects: str = ""
     hint: str = ""
     infer_args: Callable[[dict, list[TensorType]], dict] | None = None
+    fixed_args: tuple[tuple[str, Any], ...] = ()
     emit: Callable[[Emit], list[str]] = call_module
     rule: Callable[[dict, list[TensorType]], list[TensorType]] | None = None
     warn: Callable[[dict, list[TensorType]], list[str]] | None = None
+    macs: Callable[[dict, list[TensorType], list[TensorType], Any], int] | None = None
     input_names: tuple[str, ...] = ()
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -127,7 +135,7 @@ class LayerSpec:
         return "in" if self.max_inputs == 1 else f"in{port + 1}"
 
     def torch_kwargs(self, params: dict[str, Any], inputs: list[TensorType]) -> dict[str, Any]:
-        """Constructor arguments: inferred ones first, then non-default params."""
+        """Constructor arguments: inferred ones, non-default params, fixed ones."""
         kwargs = dict(self.infer_args(params, inputs)) if self.infer_args else {}
         for spec in self.params:
             if not spec.torch:
@@ -135,6 +143,7 @@ class LayerSpec:
             value = params.get(spec.name, spec.default)
             if spec.required or spec.key or value != spec.default:
                 kwargs[spec.name] = tuple(value) if isinstance(value, list) else value
+        kwargs.update(self.fixed_args)
         return kwargs
 
     @property

@@ -1,0 +1,138 @@
+"""``netbuilder check | summary | export``: the graph commands.
+
+They need only the core (no Qt, no training code), print plain text and never
+a traceback: a file that cannot be read or is not a valid graph exits with 2
+and the loader's message, which names every problem with its path; a graph
+with errors exits with 1; success is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .core.document import GraphDocument
+from .core.errors import GraphError, NetbuilderError
+from .core.export import export_python
+from .core.fileformat import load_graph, write_atomic
+from .core.layers import get_spec
+from .core.shapes import ShapeReport, infer_shapes
+
+OK, FAILED, UNUSABLE = 0, 1, 2
+
+
+def _fail(message: str) -> int:
+    print(f"netbuilder: {message}", file=sys.stderr)
+    return UNUSABLE
+
+
+def _load(path: str) -> GraphDocument | None:
+    try:
+        return load_graph(path)
+    except GraphError as err:
+        _fail(str(err))
+        return None
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _print_problems(report: ShapeReport) -> None:
+    for problem in report.problems:
+        print(f"{problem.severity}: {problem.message}")
+
+
+def check(args: argparse.Namespace) -> int:
+    """Print every problem of the graph; exit 1 on errors (or warnings with --strict)."""
+    doc = _load(args.file)
+    if doc is None:
+        return UNUSABLE
+    report = infer_shapes(doc)
+    _print_problems(report)
+    errors, warnings = len(report.errors), len(report.warnings)
+    if errors or warnings:
+        print(f"{args.file}: {_count(errors, 'error')}, {_count(warnings, 'warning')}")
+    else:
+        print(f"{args.file}: ok ({_count(len(doc.nodes), 'node')}, {report.total_params:,} parameters)")
+    return FAILED if errors or (getattr(args, "strict", False) and warnings) else OK
+
+
+def _shapes_text(doc: GraphDocument, report: ShapeReport, node_id: str) -> str:
+    info = report.nodes[node_id]
+    if info.status == "error":
+        return "error"
+    if not info.outputs:
+        return "?" if info.used else "(left out)"
+    if len(info.outputs) == 1:
+        return info.outputs[0].text()
+    names = get_spec(doc.nodes[node_id].type).outputs
+    return ", ".join(f"{name} {t.text()}" for name, t in zip(names, info.outputs))
+
+
+def _table(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def summary(args: argparse.Namespace) -> int:
+    """Print the layer table: node, type, output shape, parameters, MACs; then totals."""
+    doc = _load(args.file)
+    if doc is None:
+        return UNUSABLE
+    report = infer_shapes(doc)
+    rows = [("node", "type", "output shape", "params", "MACs")]
+    for node_id in [*report.order, *(n for n in doc.nodes if n not in set(report.order))]:
+        info = report.nodes[node_id]
+        rows.append((node_id, doc.nodes[node_id].type, _shapes_text(doc, report, node_id), f"{info.params:,}",
+                     f"{info.macs:,}"))
+    rows.append(("total", "", "", f"{report.total_params:,}", f"{report.total_macs:,}"))
+    lines = _table(rows, right={3, 4})
+    rule = "-" * max(len(line) for line in lines)
+    print(f"{doc.name} ({args.file})")
+    print("\n".join([lines[0], rule, *lines[1:-1], rule, lines[-1]]))
+    types = {n: report.value_type(n) for n in report.inputs + report.outputs}
+    print("inputs:  " + ", ".join(f"{n} {types[n].text()}" for n in report.inputs if types[n]))
+    print("outputs: " + ", ".join(f"{n} {types[n].text() if types[n] else '?'}" for n in report.outputs))
+    if report.problems:
+        print()
+        _print_problems(report)
+    return FAILED if report.errors else OK
+
+
+def export(args: argparse.Namespace) -> int:
+    """Write standalone PyTorch code (or, with --train, a training script) to -o or stdout."""
+    doc = _load(args.file)
+    if doc is None:
+        return UNUSABLE
+    try:
+        if getattr(args, "train", False):
+            try:
+                from .train.script import export_training_script
+            except ImportError as err:
+                return _fail(f"cannot export a training script: this installation has no training support ({err})")
+            text = export_training_script(doc, base_dir=Path(args.file).resolve().parent)
+        else:
+            text = export_python(doc, getattr(args, "class_name", None))
+    except GraphError as err:
+        for problem in err.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{args.file}: not exported: fix the {_count(len(err.problems), 'error')} first", file=sys.stderr)
+        return FAILED
+    except NetbuilderError as err:
+        return _fail(str(err))
+    output = getattr(args, "output", None)
+    if not output:
+        sys.stdout.write(text)
+        return OK
+    try:
+        write_atomic(output, text)
+    except OSError as err:
+        return _fail(f"cannot write {output}: {err.strerror or err}")
+    print(f"wrote {output}", file=sys.stderr)
+    return OK

@@ -1,0 +1,55 @@
+"""What an import reports when a model cannot come onto the canvas as it is.
+
+Nothing is dropped silently: every operation that has no netbuilder layer is
+collected, with the source line that produced it, and reported all at once so
+the user sees the whole list in one go (as the file loader does for files).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.errors import NetbuilderError
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where an operation came from in the user's code."""
+
+    filename: str
+    lineno: int
+    text: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.filename}:{self.lineno}"
+        return f"{where}: {self.text}" if self.text else where
+
+
+@dataclass(frozen=True)
+class UnsupportedOp:
+    """One traced operation that no netbuilder layer reproduces, and why."""
+
+    what: str  # e.g. "torch.nn.functional.linear", "nn.Conv3d 'encoder.conv'", "x.float()"
+    reason: str
+    source: SourceRef | None = None
+
+    def __str__(self) -> str:
+        where = f" (at {self.source})" if self.source else ""
+        return f"{self.what}: {self.reason}{where}"
+
+
+class UnsupportedModelError(NetbuilderError):
+    """The model uses operations netbuilder cannot represent; lists every one."""
+
+    def __init__(self, model_name: str, ops: list[UnsupportedOp], extra: str = ""):
+        self.ops = list(ops)
+        lines = [f"cannot import {model_name}: {len(self.ops)} unsupported operation"
+                 f"{'s' if len(self.ops) != 1 else ''}:"]
+        lines += [f"  - {op}" for op in self.ops]
+        if extra:
+            lines.append(extra)
+        super().__init__("\n".join(lines))
+
+
+class TraceError(NetbuilderError):
+    """torch.fx could not trace the model; names the line it stopped at."""

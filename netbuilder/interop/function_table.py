@@ -1,0 +1,332 @@
+"""Functional calls and tensor methods that map onto netbuilder layers.
+
+Each rule names the layer, the call's arguments in positional order and which
+of them become layer parameters; everything else a call passes must keep the
+value the layer implies (``dtype=None``, ``return_indices=False``…) or the
+call is reported as unsupported with the offending argument. Calls whose
+meaning depends on shapes (``view``, ``transpose``, ``+``, ``torch.cat``) have
+small handlers that read the recorded shapes through :class:`Call`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.fx as fx
+import torch.nn.functional as F
+
+from .values import TensorMeta
+
+
+class Unsupported(Exception):
+    """A rule's refusal; the message says why in the user's terms."""
+
+
+class BatchDependent:
+    """A number known only at run time because it depends on the batch size."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<{self.what}>"
+
+
+BATCH = BatchDependent("the batch size")  # dimension 0 of every tensor
+ALIAS = "alias"  # the layer name of calls that pass their input through (``.contiguous()``)
+_IGNORED = {"inplace", "_stacklevel"}  # inplace is checked by the mapper, which sees the users
+
+
+@dataclass
+class Mapped:
+    """The layer a call becomes: type, parameters, tensor inputs in port order."""
+
+    layer: str
+    params: dict[str, Any]
+    inputs: list[fx.Node]
+    inplace: bool = False  # overwrites its input, so nothing else may read that input
+
+
+@dataclass
+class Call:
+    """One traced call with its arguments bound by name.
+
+    ``resolve`` turns an argument into a Python value (constants and shape
+    arithmetic; :data:`BATCH` for the batch size) or raises
+    :class:`Unsupported`; ``meta`` gives a tensor argument's recorded shape.
+    """
+
+    node: fx.Node
+    bound: dict[str, Any]
+    resolve: Callable[[Any], Any]
+    meta: Callable[[Any], TensorMeta | None]
+
+    def value(self, name: str, default: Any = None, allow_batch: bool = False) -> Any:
+        value = self.resolve(self.bound.get(name, default))
+        if not allow_batch and _mentions_batch(value):
+            raise Unsupported(f"{name} depends on the batch size")
+        return value
+
+    def tensor(self, name: str) -> fx.Node:
+        arg = self.bound.get(name)
+        if not isinstance(arg, fx.Node) or self.meta(arg) is None:
+            raise Unsupported(f"{name} must be a tensor, got {arg!r}")
+        return arg
+
+    @property
+    def out(self) -> TensorMeta:
+        return self.meta(self.node)
+
+
+def _mentions_batch(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return any(_mentions_batch(v) for v in value)
+    return isinstance(value, BatchDependent)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A call → layer mapping; ``handler`` replaces the generic one when set."""
+
+    layer: str
+    args: tuple[str, ...]
+    params: dict[str, str] = field(default_factory=dict)  # layer param → argument name
+    defaults: dict[str, Any] = field(default_factory=dict)  # torch's defaults of those arguments
+    fixed: dict[str, Any] = field(default_factory=dict)  # arguments that must keep these values
+    handler: Callable[[Call], Mapped] | None = None
+
+
+def bind(rule: Rule, node: fx.Node) -> dict[str, Any]:
+    """Arguments by name; a trailing ``*name`` collects the remaining positionals."""
+    names, args = rule.args, list(node.args)
+    bound: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        if name.startswith("*"):
+            rest = args[i:]
+            bound[name[1:]] = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
+            args = []
+            break
+        if i < len(args):
+            bound[name] = args[i]
+    if len(args) > len(names):
+        raise Unsupported(f"takes {len(names)} arguments here, got {len(args)}")
+    for key, value in node.kwargs.items():
+        if key not in names and f"*{key}" not in names:
+            raise Unsupported(f"argument {key}={value!r} is not supported")
+        bound[key] = value
+    return bound
+
+
+def generic(rule: Rule, call: Call) -> Mapped:
+    for name, expected in rule.fixed.items():
+        if name in call.bound and call.value(name) != expected:
+            raise Unsupported(f"{name}={call.value(name)!r} is not supported (netbuilder's {rule.layer} "
+                              f"needs {expected!r})")
+    params = {}
+    for param, arg in rule.params.items():
+        if arg not in call.bound and arg not in rule.defaults:
+            raise Unsupported(f"needs {arg}")
+        params[param] = call.value(arg, rule.defaults.get(arg))
+    return Mapped(rule.layer, params, [call.tensor(rule.args[0])])
+
+
+# -- handlers for calls whose layer depends on shapes ----------------------------
+def _dim(call: Call, name: str, rank: int) -> int:
+    dim = call.value(name)
+    if not isinstance(dim, int) or not -rank <= dim < rank:
+        raise Unsupported(f"{name}={dim!r} is not a dimension of a {rank}-D tensor")
+    return dim % rank
+
+
+def _reshape(call: Call) -> Mapped:
+    """view/reshape keeping the batch: first size is the batch size, or -1 with the rest per sample."""
+    source = call.tensor("input")
+    sizes = list(call.value("shape", allow_batch=True))
+    before, after = call.meta(source), call.out
+    if not sizes or _mentions_batch(sizes[1:]):
+        raise Unsupported("only the first size may be the batch size")
+    keeps_batch = sizes[0] is BATCH or (sizes[0] == -1 and math.prod(before.shape[1:]) == math.prod(after.shape[1:]))
+    if not keeps_batch or after.rank < 2:
+        raise Unsupported(f"reshapes {before.shape} to {after.shape} without keeping the batch dimension first "
+                          "(write x.reshape(x.shape[0], ...) or x.view(-1, ...))")
+    return Mapped("Reshape", {"shape": list(after.shape[1:])}, [source])
+
+
+def _squeeze(call: Call) -> Mapped:
+    source = call.tensor("input")
+    adds_dim = call.node.target in ("unsqueeze", torch.unsqueeze)
+    rank = call.meta(source).rank + adds_dim
+    if "dim" not in call.bound:
+        raise Unsupported("squeezes every size-1 dimension, the batch included when it is 1: give dim")
+    if _dim(call, "dim", rank) == 0:
+        raise Unsupported("changes the batch dimension")
+    return Mapped("Reshape", {"shape": list(call.out.shape[1:])}, [source])
+
+
+def _flatten(call: Call) -> Mapped:
+    source = call.tensor("input")
+    rank = call.meta(source).rank
+    if "start_dim" not in call.bound or _dim(call, "start_dim", rank) == 0:
+        raise Unsupported("flattens the batch dimension too (start_dim 0): use torch.flatten(x, 1)")
+    return Mapped("Flatten", {"start_dim": call.value("start_dim"), "end_dim": call.value("end_dim", -1)}, [source])
+
+
+def _permute(call: Call) -> Mapped:
+    source = call.tensor("input")
+    dims = [int(d) for d in call.value("dims")]
+    if not dims or dims[0] % len(dims) != 0:
+        raise Unsupported(f"moves the batch dimension (dims {tuple(dims)}); netbuilder keeps it first")
+    return Mapped("Permute", {"dims": dims}, [source])
+
+
+def _transpose(call: Call) -> Mapped:
+    source = call.tensor("input")
+    rank = call.meta(source).rank
+    first, second = _dim(call, "dim0", rank), _dim(call, "dim1", rank)
+    if 0 in (first, second):
+        raise Unsupported("moves the batch dimension; netbuilder keeps it first")
+    dims = list(range(rank))
+    dims[first], dims[second] = second, first
+    return Mapped("Permute", {"dims": dims}, [source])
+
+
+def _merge(layer: str) -> Callable[[Call], Mapped]:
+    def handler(call: Call) -> Mapped:
+        if call.value("alpha", 1) != 1:
+            raise Unsupported("alpha other than 1 is not supported")
+        left, right = call.bound.get("input"), call.bound.get("other")
+        if not all(isinstance(a, fx.Node) for a in (left, right)) or None in (call.meta(left), call.meta(right)):
+            raise Unsupported(f"netbuilder's {layer} joins tensors; a constant operand has no layer")
+        if call.meta(left) != call.meta(right):
+            raise Unsupported(f"operands {call.meta(left).shape} and {call.meta(right).shape} differ "
+                              f"(netbuilder's {layer} does not broadcast)")
+        return Mapped(layer, {}, [left, right])
+
+    return handler
+
+
+def _cat(call: Call) -> Mapped:
+    tensors = call.bound.get("tensors")
+    if not isinstance(tensors, (list, tuple)) or len(tensors) < 2:
+        raise Unsupported("needs a list of at least two tensors")
+    if not all(isinstance(t, fx.Node) and call.meta(t) is not None for t in tensors):
+        raise Unsupported("every item must be a tensor")
+    rank = call.meta(tensors[0]).rank
+    if "dim" not in call.bound or _dim(call, "dim", rank) == 0:
+        raise Unsupported("joins along the batch dimension (dim 0)")
+    return Mapped("Concat", {"dim": call.value("dim")}, list(tensors))
+
+
+def _dropout(layer: str) -> Callable[[Call], Mapped]:
+    def handler(call: Call) -> Mapped:
+        if not call.value("training", True):
+            return Mapped("Identity", {}, [call.tensor("input")])  # dropout switched off: a no-op
+        return Mapped(layer, {"p": call.value("p", 0.5)}, [call.tensor("input")])
+
+    return handler
+
+
+def _contiguous(call: Call) -> Mapped:
+    if call.value("memory_format", torch.contiguous_format) != torch.contiguous_format:
+        raise Unsupported("memory_format is not supported")
+    return Mapped(ALIAS, {}, [call.tensor("input")])
+
+
+# -- the tables -----------------------------------------------------------------
+FUNCTIONS: dict[Any, Rule] = {}
+METHODS: dict[str, Rule] = {}
+
+
+def _add(targets, rule: Rule) -> None:
+    for target in targets:
+        (METHODS if isinstance(target, str) else FUNCTIONS)[target] = rule
+
+
+def _activation(layer: str, targets, *args: str, defaults: dict | None = None, fixed: dict | None = None) -> None:
+    params = {a: a for a in args if a not in _IGNORED and a not in (fixed or {})}
+    _add(targets, Rule(layer, ("input", *args), params, defaults or {}, fixed or {}))
+
+
+_activation("ReLU", (F.relu, torch.relu, "relu"), "inplace")
+_activation("ReLU6", (F.relu6,), "inplace")
+_activation("LeakyReLU", (F.leaky_relu,), "negative_slope", "inplace", defaults={"negative_slope": 0.01})
+_activation("ELU", (F.elu,), "alpha", "inplace", defaults={"alpha": 1.0})
+_activation("SELU", (F.selu, torch.selu), "inplace")
+_activation("GELU", (F.gelu,), "approximate", defaults={"approximate": "none"})
+_activation("SiLU", (F.silu,), "inplace")
+_activation("Mish", (F.mish,), "inplace")
+_activation("Sigmoid", (F.sigmoid, torch.sigmoid, "sigmoid"))
+_activation("Tanh", (F.tanh, torch.tanh, "tanh"))
+_activation("Softplus", (F.softplus,), "beta", "threshold", defaults={"beta": 1.0, "threshold": 20.0})
+_activation("Hardswish", (F.hardswish,), "inplace")
+_activation("Hardtanh", (F.hardtanh,), "min_val", "max_val", "inplace", defaults={"min_val": -1.0, "max_val": 1.0})
+_activation("Softsign", (F.softsign,))
+for _layer, _f, _method in (("Softmax", F.softmax, "softmax"), ("LogSoftmax", F.log_softmax, "log_softmax")):
+    _activation(_layer, (_f,), "dim", "_stacklevel", "dtype", fixed={"dtype": None})
+    _activation(_layer, (getattr(torch, _method), _method), "dim", "dtype", fixed={"dtype": None})
+
+for _d in (1, 2):
+    _window = ("kernel_size", "stride", "padding")
+    _pool = {n: n for n in (*_window, "ceil_mode")}
+    _add((getattr(F, f"max_pool{_d}d"),), Rule(
+        f"MaxPool{_d}d", ("input", *_window, "dilation", "ceil_mode", "return_indices"),
+        {**_pool, "dilation": "dilation"}, {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False},
+        {"return_indices": False}))
+    _extra = ("count_include_pad", "divisor_override") if _d == 2 else ("count_include_pad",)  # torch's signatures
+    _add((getattr(F, f"avg_pool{_d}d"),), Rule(
+        f"AvgPool{_d}d", ("input", *_window, "ceil_mode", *_extra), _pool,
+        {"stride": None, "padding": 0, "ceil_mode": False},
+        {"count_include_pad": True, "divisor_override": None}))
+    _add((getattr(F, f"adaptive_avg_pool{_d}d"),),
+         Rule(f"AdaptiveAvgPool{_d}d", ("input", "output_size"), {"output_size": "output_size"}))
+    _add((getattr(F, f"adaptive_max_pool{_d}d"),),
+         Rule(f"AdaptiveMaxPool{_d}d", ("input", "output_size", "return_indices"),
+              {"output_size": "output_size"}, fixed={"return_indices": False}))
+
+_add((F.interpolate, F.upsample), Rule(
+    "Upsample", ("input", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias"),
+    {"scale_factor": "scale_factor", "mode": "mode"}, {"mode": "nearest"},
+    {"size": None, "align_corners": None, "recompute_scale_factor": None, "antialias": False}))
+for _layer, _f in (("Dropout", F.dropout), ("Dropout2d", F.dropout2d), ("AlphaDropout", F.alpha_dropout)):
+    _add((_f,), Rule(_layer, ("input", "p", "training", "inplace"), handler=_dropout(_layer)))
+
+_add((torch.flatten, "flatten"), Rule("Flatten", ("input", "start_dim", "end_dim"), handler=_flatten))
+_add(("view", "reshape"), Rule("Reshape", ("input", "*shape"), handler=_reshape))
+_add((torch.reshape,), Rule("Reshape", ("input", "shape"), handler=_reshape))
+_add((torch.squeeze, "squeeze", torch.unsqueeze, "unsqueeze"), Rule("Reshape", ("input", "dim"), handler=_squeeze))
+_add(("permute",), Rule("Permute", ("input", "*dims"), handler=_permute))
+_add((torch.permute,), Rule("Permute", ("input", "dims"), handler=_permute))
+_add((torch.transpose, "transpose", torch.swapaxes, "swapaxes", torch.swapdims, "swapdims"),
+     Rule("Permute", ("input", "dim0", "dim1"), handler=_transpose))
+_add((operator.add,), Rule("Add", ("input", "other"), handler=_merge("Add")))
+_add((torch.add, "add"), Rule("Add", ("input", "other", "alpha"), handler=_merge("Add")))
+_add((operator.mul, torch.mul, "mul"), Rule("Multiply", ("input", "other"), handler=_merge("Multiply")))
+_add((torch.cat, torch.concat, torch.concatenate), Rule("Concat", ("tensors", "dim"), handler=_cat))
+_add(("contiguous",), Rule(ALIAS, ("input", "memory_format"), handler=_contiguous))
+
+
+def rule_for(node: fx.Node) -> Rule | None:
+    if node.op == "call_method":
+        return METHODS.get(node.target)
+    if node.op == "call_function":
+        try:
+            return FUNCTIONS.get(node.target)
+        except TypeError:  # an unhashable target
+            return None
+    return None
+
+
+def map_call(node: fx.Node, resolve, meta) -> Mapped:
+    """The layer ``node`` becomes, or :class:`Unsupported` saying why not."""
+    rule = rule_for(node)
+    if rule is None:
+        raise Unsupported("has no netbuilder layer")
+    call = Call(node, bind(rule, node), resolve, meta)
+    mapped = rule.handler(call) if rule.handler else generic(rule, call)
+    mapped.inplace = bool(call.value("inplace", False))
+    return mapped

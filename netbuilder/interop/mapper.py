@@ -1,0 +1,282 @@
+"""Walking a traced graph and deciding which netbuilder node each fx node becomes.
+
+Most fx nodes become one planned node. Some become none: shape arithmetic
+(``x.size(0)``, ``x.shape[1:]``) is evaluated here, the batch size tracked as
+:data:`~.function_table.BATCH`, and ``.contiguous()`` passes its input on.
+Some groups become one: a recurrent module plus the indexing netbuilder's own
+code writes after it (``out[:, -1]``, ``h[-1]``), and ``a + b + c`` written on
+one line. Everything else is recorded as unsupported with the reason; the walk
+goes on so that the user sees every problem at once.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch.fx as fx
+from torch import nn
+from torch.fx.node import _get_qualified_name
+
+from ..core.errors import ParamError
+from ..core.layers import get_spec
+from .errors import UnsupportedOp
+from .function_table import ALIAS, BATCH, BatchDependent, Unsupported, map_call
+from .module_table import canonical_pool, differences, read_params, spec_for
+from .recurrent import Pattern, attention_pattern, recurrent_pattern
+from .tracing import source_of, statement_of
+from .values import TensorMeta
+
+_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.truediv, operator.mod,
+               operator.neg}
+_SYMBOLS = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/", operator.matmul: "@",
+            operator.getitem: "indexing [...]", operator.floordiv: "//", operator.pow: "**", operator.neg: "unary -"}
+_OPTIONAL_KWARGS = (None, False)  # module keyword arguments that only say "nothing special"
+_RECURRENT = ("RNN", "LSTM", "GRU")
+_TUPLE_VALUED = (*_RECURRENT, "MultiheadAttention")  # torch returns tuples, netbuilder has ports
+
+
+class _Cascade(Exception):
+    """A node fails only because an input already failed: reported once, at the input."""
+
+
+@dataclass(eq=False)
+class Planned:
+    """A node of the coming document; ids are chosen once everything is known."""
+
+    layer: str
+    params: dict[str, Any]
+    inputs: list[tuple[Planned, int]]
+    fx_nodes: list[fx.Node]  # what it stands for; the last one produces its value
+    module: str | None = None  # submodule path, whose weights it takes
+    id: str = ""
+
+    @property
+    def node(self) -> fx.Node:
+        return self.fx_nodes[-1]
+
+
+@dataclass
+class MappedGraph:
+    planned: list[Planned]
+    outputs: list[tuple[Planned, int] | None]
+    unsupported: list[UnsupportedOp]
+    notes: list[str] = field(default_factory=list)
+
+
+def describe(node: fx.Node, root: nn.Module) -> str:
+    """How a report names a node: ``nn.Conv3d 'enc.conv'``, ``torch.nn.functional.linear``."""
+    if node.op == "call_module":
+        module = root.get_submodule(node.target)
+        prefix = "nn." if type(module).__module__.startswith("torch.nn") else ""
+        return f"{prefix}{type(module).__name__} '{node.target}'"
+    if node.op == "call_method":
+        return f"Tensor.{node.target}()"
+    if node.op == "get_attr":
+        return f"attribute '{node.target}'"
+    if node.op == "call_function":
+        if node.target in _SYMBOLS:
+            return _SYMBOLS[node.target]
+        return _get_qualified_name(node.target).replace("torch._C._nn.", "torch.nn.functional.")
+    return node.op
+
+
+class GraphMapper:
+    """Plans the document for one traced module (see the module docstring)."""
+
+    def __init__(self, graph_module: fx.GraphModule, values: dict[fx.Node, Any]):
+        self.root = graph_module
+        self.values = values
+        self.planned: list[Planned] = []
+        self.ports: dict[fx.Node, tuple[Planned, int]] = {}
+        self.consts: dict[fx.Node, Any] = {}
+        self.done: set[fx.Node] = set()  # consumed by a pattern
+        self.refusals: dict[fx.Node, str] = {}  # set by patterns for uses they cannot map
+        self.failed: set[fx.Node] = set()
+        self.unsupported: list[UnsupportedOp] = []
+        self.notes: list[str] = []
+        self.calls: Counter[str] = Counter()
+
+    # -- values -------------------------------------------------------------------
+    def meta(self, arg: Any) -> TensorMeta | None:
+        """The recorded tensor type of ``arg``; asking about a failed node ends the question quietly."""
+        if isinstance(arg, fx.Node) and arg in self.failed:
+            raise _Cascade()
+        value = self.values.get(arg) if isinstance(arg, fx.Node) else None
+        return value if isinstance(value, TensorMeta) else None
+
+    def resolve(self, arg: Any) -> Any:
+        if isinstance(arg, fx.Node):
+            if arg in self.consts:
+                return self.consts[arg]
+            if arg in self.failed:
+                raise _Cascade()
+            raise Unsupported(f"uses the tensor '{arg.name}' as a number or shape")
+        if isinstance(arg, (tuple, list)):
+            return type(arg)(self.resolve(a) for a in arg)
+        if isinstance(arg, slice):
+            return slice(self.resolve(arg.start), self.resolve(arg.stop), self.resolve(arg.step))
+        return arg
+
+    def port(self, node: fx.Node) -> tuple[Planned, int]:
+        if node in self.ports:
+            return self.ports[node]
+        if node in self.failed:
+            raise _Cascade()
+        raise Unsupported(f"uses '{node.name}', which netbuilder has no value for")
+
+    # -- the walk -----------------------------------------------------------------
+    def run(self) -> MappedGraph:
+        for node in self.root.graph.nodes:
+            if node in self.done or node.op == "output":
+                continue
+            try:
+                if node in self.refusals:
+                    raise Unsupported(self.refusals[node])
+                getattr(self, f"_{node.op}")(node)
+            except Unsupported as err:
+                self.failed.add(node)
+                self.unsupported.append(UnsupportedOp(describe(node, self.root), str(err), source_of(node)))
+            except _Cascade:
+                self.failed.add(node)
+        return MappedGraph(self.planned, self._outputs(), self.unsupported, self.notes)
+
+    def _outputs(self) -> list[tuple[Planned, int] | None]:
+        output = next(n for n in self.root.graph.nodes if n.op == "output")
+        returned = output.args[0]
+        values = list(returned) if isinstance(returned, (tuple, list)) else [returned]
+        result = []
+        for value in values:
+            if isinstance(value, fx.Node) and value in self.ports:
+                result.append(self.ports[value])
+            else:
+                result.append(None)
+                if not (isinstance(value, fx.Node) and value in self.failed):
+                    self.unsupported.append(UnsupportedOp(
+                        "return", f"returns {value!r}, which is not a tensor netbuilder computes", source_of(output)))
+        return result
+
+    def plan(self, layer: str, params: dict, inputs: list[fx.Node], node: fx.Node,
+             module: str | None = None) -> Planned:
+        try:
+            clean = get_spec(layer).validate_params(params)
+        except ParamError as err:
+            raise Unsupported(str(err)) from None
+        planned = Planned(layer, clean, [self.port(n) for n in inputs], [node], module)
+        self.planned.append(planned)
+        self.ports[node] = (planned, 0)
+        return planned
+
+    def _placeholder(self, node: fx.Node) -> None:
+        meta = self.meta(node)
+        self.plan("Input", {"shape": list(meta.shape[1:]), "dtype": meta.dtype}, [], node)
+
+    def _get_attr(self, node: fx.Node) -> None:
+        raise Unsupported("forward reads this parameter or buffer directly; netbuilder only carries the "
+                          "weights of layers")
+
+    def _call_module(self, node: fx.Node) -> None:
+        module = self.root.get_submodule(node.target)
+        spec = spec_for(module)
+        if spec is None:
+            raise Unsupported(f"{type(module).__name__} has no netbuilder layer")
+        self.calls[node.target] += 1
+        if self.calls[node.target] == 2 and any(True for _ in module.parameters()):
+            self.notes.append(f"'{node.target}' is called more than once: each call becomes its own node with "
+                              "a copy of the weights (the same now, trained separately)")
+        pattern = self._module_pattern(node, spec.type, canonical_pool(spec.type, read_params(spec, module)))
+        self.done |= pattern.absorbed
+        try:
+            if getattr(module, "inplace", False):
+                self._check_inplace(node, pattern.inputs[0])
+            try:
+                params = spec.validate_params(pattern.params)
+            except ParamError as err:
+                raise Unsupported(str(err)) from None
+            problems = differences(spec, params, module, [self.meta(n).sample_type() for n in pattern.inputs])
+            if problems:
+                raise Unsupported("; ".join(problems))
+            planned = self.plan(spec.type, params, pattern.inputs, node, module=node.target)
+        except (Unsupported, _Cascade):
+            self.failed |= pattern.absorbed
+            raise
+        if spec.type in _TUPLE_VALUED:  # only its indexed parts have values
+            del self.ports[node]
+            self.ports.update({user: (planned, port) for user, port in pattern.ports.items()})
+
+    def _module_pattern(self, node: fx.Node, layer: str, params: dict) -> Pattern:
+        if layer in _RECURRENT:
+            return recurrent_pattern(self, node, layer, params)
+        if layer == "MultiheadAttention":
+            return attention_pattern(self, node, params)
+        extra = {k: v for k, v in node.kwargs.items() if v not in _OPTIONAL_KWARGS}
+        if len(node.args) != 1 or extra or self.meta(node.args[0]) is None:
+            raise Unsupported("netbuilder's layer takes exactly one tensor and no other arguments")
+        return Pattern([node.args[0]], params, {}, set())
+
+    def _check_inplace(self, node: fx.Node, source: fx.Node) -> None:
+        if len(source.users) > 1:
+            raise Unsupported(f"works in place on '{source.name}', which is also used elsewhere")
+
+    def _call_function(self, node: fx.Node) -> None:
+        if self.meta(node) is None:
+            self.consts[node] = self._constant(node)
+            return
+        mapped = map_call(node, self.resolve, self.meta)
+        if mapped.inplace:
+            self._check_inplace(node, mapped.inputs[0])
+        if mapped.layer == ALIAS:
+            self.ports[node] = self.port(mapped.inputs[0])
+        elif not self._extend_chain(node, mapped):
+            self.plan(mapped.layer, canonical_pool(mapped.layer, mapped.params), mapped.inputs, node)
+
+    _call_method = _call_function
+
+    def _extend_chain(self, node: fx.Node, mapped) -> bool:
+        """``a + b + c`` on one line is one Add with three inputs (netbuilder writes it that way)."""
+        left = mapped.inputs[0]
+        if mapped.layer not in ("Add", "Multiply") or left not in self.ports:
+            return False
+        planned, _ = self.ports[left]
+        same_line = statement_of(left) is not None and statement_of(left) == statement_of(node)
+        if planned.layer != mapped.layer or planned.node is not left or len(left.users) != 1 or not same_line:
+            return False
+        planned.inputs.append(self.port(mapped.inputs[1]))
+        planned.fx_nodes.append(node)
+        self.ports[node] = (planned, 0)
+        return True
+
+    def _constant(self, node: fx.Node) -> Any:
+        """Shape arithmetic: a number, a tuple, :data:`BATCH`, or a batch-dependent marker."""
+        target, args = node.target, node.args
+        if node.op == "call_function" and target is getattr and args[1] in ("shape", "ndim"):
+            meta = self._tensor_arg(args[0])
+            return (BATCH, *meta.shape[1:]) if args[1] == "shape" else meta.rank
+        if node.op == "call_method" and target in ("size", "dim"):
+            meta = self._tensor_arg(args[0])
+            if target == "dim":
+                return meta.rank
+            shape = (BATCH, *meta.shape[1:])
+            dim = args[1] if len(args) > 1 else node.kwargs.get("dim")
+            return shape if dim is None else shape[self.resolve(dim)]
+        if node.op == "call_function" and target is operator.getitem:
+            container = self.resolve(args[0])
+            if not isinstance(container, tuple):
+                raise Unsupported("indexes a value netbuilder cannot follow")
+            return container[self.resolve(args[1])]
+        if node.op == "call_function" and target in _ARITHMETIC:
+            operands = [self.resolve(a) for a in args]
+            if any(isinstance(v, BatchDependent) for v in operands):
+                return BatchDependent("a number computed from the batch size")
+            return target(*operands)
+        raise Unsupported("computes a value that is not a tensor of the batch and not shape arithmetic")
+
+    def _tensor_arg(self, arg: Any) -> TensorMeta:
+        if arg in self.failed:
+            raise _Cascade()
+        meta = self.meta(arg)
+        if meta is None:
+            raise Unsupported("reads the shape of something that is not a tensor")
+        return meta

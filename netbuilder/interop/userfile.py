@@ -1,0 +1,95 @@
+"""Loading a model class from the user's own ``.py`` file (run knowingly) and making example inputs.
+
+Shared by ``netbuilder import`` and the GUI's import dialog. Running the file
+executes the user's code, exactly as ``python FILE.py`` would import it; the
+commands that call this say so in their help.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+import torch
+from torch import nn
+
+from ..core.errors import NetbuilderError
+
+_DTYPES = {"float32": torch.float32, "int64": torch.int64}
+
+
+def split_source(text: str) -> tuple[Path, str]:
+    """``models/net.py:Net`` → (path, class name); the colon is the last one (Windows drives)."""
+    path, sep, class_name = text.rpartition(":")
+    if not sep or not path or not class_name.isidentifier():
+        raise NetbuilderError(f"expected FILE.py:ClassName, got {text!r}")
+    return Path(path), class_name
+
+
+def run_file(path: Path) -> ModuleType:
+    """Execute the file as a module; its folder is importable while it runs."""
+    if not path.is_file():
+        raise NetbuilderError(f"{path}: no such file")
+    name = f"netbuilder_user_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise NetbuilderError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up here
+    sys.path.insert(0, str(path.parent.resolve()))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path.resolve()]
+        where = f" at line {frames[-1].lineno}" if frames else ""
+        raise NetbuilderError(f"{path}: running the file failed{where}: {type(err).__name__}: {err}") from err
+    finally:
+        sys.path.remove(str(path.parent.resolve()))
+    return module
+
+
+def model_classes(module: ModuleType) -> list[str]:
+    """Names of the ``nn.Module`` classes defined in the file (for a chooser)."""
+    return [name for name, value in vars(module).items()
+            if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__ == module.__name__]
+
+
+def instantiate(module: ModuleType, class_name: str) -> nn.Module:
+    """``ClassName()``; a class that needs arguments gets a message saying which."""
+    cls = getattr(module, class_name, None)
+    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+        found = ", ".join(model_classes(module)) or "none"
+        raise NetbuilderError(f"{module.__file__} has no nn.Module class {class_name!r} (found: {found})")
+    needed = [p.name for p in inspect.signature(cls).parameters.values()
+              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if needed:
+        raise NetbuilderError(f"{class_name}() needs arguments ({', '.join(needed)}); give them defaults, or "
+                              f"add a subclass whose __init__ takes none")
+    try:
+        return cls()
+    except Exception as err:
+        raise NetbuilderError(f"{class_name}() failed: {type(err).__name__}: {err}") from err
+
+
+def parse_shape(text: str) -> list[int]:
+    """``1,28,28`` → [1, 28, 28]: the shape of one sample, without the batch."""
+    try:
+        shape = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        shape = []
+    if not shape or any(size < 1 for size in shape):
+        raise NetbuilderError(f"--input-shape: expected positive integers separated by commas, got {text!r}")
+    return shape
+
+
+def example_input(model: nn.Module, shape: list[int], dtype: str, batch: int = 2) -> torch.Tensor:
+    """A random batch; int64 token ids stay below the smallest Embedding's vocabulary."""
+    generator = torch.Generator().manual_seed(0)
+    if dtype == "int64":
+        vocab = min((m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)), default=2)
+        return torch.randint(0, vocab, (batch, *shape), generator=generator)
+    return torch.randn((batch, *shape), generator=generator, dtype=_DTYPES[dtype])

@@ -1,0 +1,152 @@
+"""Run folders: ``runs/<graph>/<timestamp>/`` with the settings, the per-epoch history
+and the best and last checkpoints.
+
+Checkpoints hold only tensors and plain data (see :func:`netbuilder.train.recipe.
+checkpoint`) and are read with ``torch.load(weights_only=True)``, so opening one
+never runs code from the file. Writes are throttled: an epoch that ends less than
+``every_s`` after the previous write is kept in memory and written with the next
+one or when the run ends, because on a tiny model saving every epoch would cost
+more than the epoch itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+
+import torch
+
+from .events import CheckpointSaved
+from .prepare import TrainingError
+
+
+def new_run_dir(runs_dir: str | Path, graph_name: str) -> Path:
+    """A fresh ``runs_dir/<graph>/<YYYYmmdd-HHMMSS>`` folder (``-2``… if taken)."""
+    parent = Path(runs_dir) / (re.sub(r"[^\w.-]+", "_", graph_name).strip("._") or "graph")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, n = parent / stamp, 1
+    while path.exists():
+        n += 1
+        path = parent / f"{stamp}-{n}"
+    path.mkdir(parents=True)
+    return path
+
+
+def resume_file(path: str | Path) -> Path:
+    """The checkpoint to resume from: a ``.pt`` file, or a run folder's ``last.pt``."""
+    path = Path(path)
+    if path.is_dir():
+        for name in ("last.pt", "best.pt"):
+            if (path / name).is_file():
+                return path / name
+        raise TrainingError(f"{path}: no last.pt or best.pt in this run folder (did its first epoch finish?)")
+    if not path.is_file():
+        raise TrainingError(f"{path}: no such checkpoint or run folder")
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise TrainingError(f"{path}: cannot read this checkpoint ({err})") from None
+
+
+def write_json(path: Path, data) -> None:
+    _replace(path, json.dumps(data, indent=2).encode())
+
+
+def write_history(run_dir: Path, history: list[dict]) -> None:
+    """``history.json`` and ``history.csv``: one row per epoch, every metric a column."""
+    write_json(run_dir / "history.json", history)
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    _replace(run_dir / "history.csv", text.getvalue().encode())
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write beside the target, then rename: a crash never leaves half a checkpoint."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _cpu_copy(value):
+    """A snapshot of a state dict that later training steps cannot change."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _cpu_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cpu_copy(v) for v in value)
+    return value
+
+
+class CheckpointWriter:
+    """Writes ``last.pt``, ``best.pt`` and the history of a run, at most every ``every_s``.
+
+    :meth:`epoch_end` either writes now or keeps a snapshot; :meth:`flush` writes
+    what is kept. Each returns the :class:`CheckpointSaved` events of what it wrote.
+    """
+
+    def __init__(self, run_dir: Path, every_s: float = 2.0):
+        self.run_dir, self.every_s = run_dir, every_s
+        self._last_write = time.monotonic()
+        self._pending: dict[str, tuple[int, dict]] = {}
+        self._history: list[dict] | None = None
+
+    def epoch_end(self, state, epoch: int, best: bool, history: list[dict], force: bool = False) -> list:
+        """``state()`` builds the checkpoint dict; called only if something is saved."""
+        self._history = history
+        if force or time.monotonic() - self._last_write >= self.every_s:
+            data = _serialise(state())
+            self._pending.clear()
+            return self._write("last", epoch, data) + (self._write("best", epoch, data) if best else [])
+        snapshot = (epoch, _cpu_copy(state()))
+        self._pending["last"] = snapshot
+        if best:
+            self._pending["best"] = snapshot
+        return []
+
+    def flush(self) -> list:
+        saved, data = [], {}
+        for kind, (epoch, snapshot) in sorted(self._pending.items(), reverse=True):  # last, then best
+            data.setdefault(id(snapshot), _serialise(snapshot))
+            saved += self._write(kind, epoch, data[id(snapshot)])
+        self._pending.clear()
+        if self._history is not None:
+            write_history(self.run_dir, self._history)
+        return saved
+
+    def _write(self, kind: str, epoch: int, data: bytes) -> list:
+        path = self.run_dir / f"{kind}.pt"
+        _replace(path, data)
+        if kind == "last" and self._history is not None:
+            write_history(self.run_dir, self._history)
+        self._last_write = time.monotonic()
+        return [CheckpointSaved(str(path), kind, epoch)]
+
+
+def _serialise(state: dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def open_tensorboard(run_dir: Path):
+    """A TensorBoard ``SummaryWriter`` in the run folder, or None when tensorboard is
+    not installed (it is an optional extra: ``pip install netbuilder[tensorboard]``)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except Exception:
+        return None
+    return SummaryWriter(log_dir=str(run_dir))

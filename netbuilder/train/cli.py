@@ -1,0 +1,155 @@
+"""``netbuilder train`` and ``netbuilder data`` (arguments are parsed in netbuilder.cli).
+
+``train`` drives a :class:`~netbuilder.train.engine.Trainer` in the main thread and
+draws its events as a progress bar on stderr: one redrawn line on a terminal,
+plain lines per epoch otherwise (logs, CI). Ctrl+C asks the trainer to stop after
+the current batch, so the run folder keeps its last checkpoint and can be resumed;
+a second Ctrl+C aborts at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+from ..core.errors import NetbuilderError
+from ..core.fileformat import load_graph
+from .config import TrainingConfig
+from .datasets import builtin_info
+from .engine import Trainer
+from .events import BatchEnd, EpochEnd, Failed, Finished, RunStarted
+
+INTERRUPTED = 130  # the shell's code for a run ended by Ctrl+C
+
+
+def _settings(doc_training: dict, args) -> TrainingConfig:
+    """The file's settings with the command line's overrides (validated together)."""
+    raw = {key: dict(value) if isinstance(value, dict) else value for key, value in doc_training.items()}
+    data = raw.setdefault("data", {})
+    if getattr(args, "data", None) and args.data != data.get("source"):
+        raw["data"] = {**data, "source": args.data, "options": {}}  # the file's options were for its own data
+    for name in ("epochs", "batch_size", "device", "seed"):
+        if getattr(args, name, None) is not None:
+            raw[name] = getattr(args, name)
+    if getattr(args, "lr", None) is not None:
+        raw["optimizer"] = {**raw.get("optimizer", {}), "lr": args.lr}
+    return TrainingConfig.from_dict(raw)
+
+
+def train(args) -> int:
+    try:
+        doc = load_graph(args.file)
+        config = _settings(doc.training, args)
+    except NetbuilderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    trainer = Trainer(doc, config, runs_dir=getattr(args, "runs_dir", None) or "runs",
+                      resume=getattr(args, "resume", None), base_dir=Path(args.file).parent)
+    progress = Progress(sys.stderr)
+    previous = _catch_interrupt(trainer, progress)
+    try:
+        for event in trainer.run():
+            progress.show(event)
+            if isinstance(event, Failed):
+                return 1
+            if isinstance(event, Finished):
+                return INTERRUPTED if event.stopped_by_user else 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return 1
+
+
+def _catch_interrupt(trainer: Trainer, progress: Progress):
+    """First Ctrl+C: stop cleanly after this batch; second: abort. Returns the old handler."""
+    def on_interrupt(signum, frame):
+        if trainer.stopping:
+            raise KeyboardInterrupt
+        trainer.stop()
+        progress.note("stopping after this batch (Ctrl+C again to abort)")
+
+    try:
+        return signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread (an embedding program): no handler
+        return None
+
+
+class Progress:
+    """Turns events into text: a live line on a terminal, one line per epoch elsewhere."""
+
+    def __init__(self, stream, live: bool | None = None):
+        self.stream = stream
+        self.live = stream.isatty() if live is None else live
+        self.epochs = self.steps = self.first_epoch = 0
+        self.started = self.epoch_started = time.monotonic()
+        self.last_metrics = ""
+
+    def _write(self, text: str, end: str = "\n") -> None:
+        prefix = "\r\033[K" if self.live else ""
+        self.stream.write(prefix + text + end)
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        self._write(text)
+
+    def _eta(self, epoch: int, fraction: float) -> str:
+        done = (epoch - 1 - self.first_epoch) + fraction
+        if done <= 0:
+            return "?"
+        seconds = (time.monotonic() - self.started) / done * (self.epochs - self.first_epoch - done)
+        return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+    def show(self, event) -> None:
+        if isinstance(event, RunStarted):
+            self.epochs, self.steps, self.first_epoch = event.epochs, event.steps_per_epoch, event.start_epoch
+            self.started = time.monotonic()
+            d = event.data
+            action = f"resuming after epoch {event.start_epoch}" if event.start_epoch else "training"
+            self._write(f"{action} on {d['name']} ({d['train_size']} train / {d['val_size']} val samples), "
+                        f"{event.param_count:,} parameters, {event.device}; saving to {event.run_dir}")
+        elif isinstance(event, BatchEnd) and self.live:
+            width = 20
+            filled = int(width * event.step / event.steps)
+            bar = "#" * filled + "-" * (width - filled)
+            self._write(f"epoch {event.epoch}/{self.epochs} [{bar}] {event.step}/{event.steps}  "
+                        f"loss {event.loss:.4f}{self.last_metrics}  {event.samples_per_s:,.0f} samples/s  "
+                        f"ETA {self._eta(event.epoch, event.step / event.steps)}", end="")
+        elif isinstance(event, EpochEnd):
+            shown = [f"train_loss {event.train_loss:.4f}"]
+            if event.val_loss is not None:
+                shown.append(f"val_loss {event.val_loss:.4f}")
+            shown += [f"{name} {value:.4f}" for name, value in event.metrics.items()]
+            self.last_metrics = "  | " + "  ".join(shown[1:]) if len(shown) > 1 else ""
+            self._write(f"epoch {event.epoch}/{self.epochs}  {'  '.join(shown)}  lr {event.lr:.3g}  "
+                        f"{event.duration:.1f}s  ETA {self._eta(event.epoch, 1.0)}")
+        elif isinstance(event, Finished):
+            self._finished(event)
+        elif isinstance(event, Failed):
+            self._write(f"error: {event.message}")
+
+    def _finished(self, event: Finished) -> None:
+        how = "stopped by the user" if event.stopped_by_user else "stopped early" if event.stopped_early else "done"
+        self._write(f"{how}; the run is saved in {event.run_dir}")
+        if event.best:
+            best = event.best
+            scores = [f"{k} {best[k]:.4f}" for k in best
+                      if k not in ("epoch", "lr", "duration", "metric", "value") and best[k] is not None]
+            self._write(f"best epoch {best['epoch']} (by {best['metric']}): {'  '.join(scores)}")
+
+
+def data(args) -> int:
+    """Print the built-in data sets: name, sample shape, task, size and classes."""
+    rows = [("name", "input", "task", "samples", "classes", "description")]
+    for info in builtin_info():
+        classes = info["classes"]
+        names = ", ".join(classes[:4]) + (", …" if len(classes) > 4 else "")
+        rows.append((info["name"], str(tuple(info["input_shape"])), info["task"], str(info["n_samples"]),
+                     f"{len(classes)}: {names}" if classes else "-", info["description"]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.rjust(w) if i == 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells + [row[-1]]))
+    print("\nTrain on one with: netbuilder train GRAPH.json --data NAME (or a CSV / .npz / image folder path)")
+    return 0

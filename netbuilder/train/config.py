@@ -1,0 +1,214 @@
+"""Training settings: the graph file's ``training`` object, typed and validated.
+
+Every setting has a default that trains the examples well, so ``{}`` is a valid
+configuration once a data set is named. Reading a file collects nothing silently:
+an unknown key or a bad value raises :class:`ConfigError` naming its full path
+(``training.optimizer.lr``), the way graph errors name theirs. The file keeps only
+what differs from the defaults, so a training object stays short and diffable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.errors import ParamError
+from .recipe import LOSSES, OPTIMIZERS, SCHEDULERS
+
+VERSION = 1
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class ConfigError(ParamError):
+    """A training setting was refused; ``field`` is its path in the file."""
+
+
+def setting(default: Any = None, doc: str = "", choices: tuple = (), minimum: float | None = None,
+            maximum: float | None = None, above: float | None = None, factory: Any = None):
+    """A dataclass field with what validation and the GUI's form need to know."""
+    meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum, "above": above}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class DataConfig:
+    """Where samples come from and how they are split."""
+
+    source: str = setting("", "Built-in data set name, or a CSV / .npz / image folder path "
+                              "(relative to the graph file).")
+    val_fraction: float = setting(0.2, "Share of the samples held out for validation.", minimum=0.0, maximum=0.9)
+    stratify: bool = setting(True, "Keep class proportions equal in both parts (classification).")
+    standardise: bool = setting(True, "Scale tabular features to zero mean and unit variance "
+                                      "(statistics from the training part).")
+    options: dict = setting(doc="Loader options: target, features, task, delimiter (CSV), "
+                                "image_size, grayscale (image folders).", factory=dict)
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = setting("adam", "The update rule.", choices=OPTIMIZERS)
+    lr: float = setting(1e-3, "Learning rate (the peak rate for one-cycle).", above=0.0)
+    weight_decay: float = setting(0.0, "L2 penalty (decoupled for AdamW).", minimum=0.0)
+    momentum: float = setting(0.9, "SGD momentum.", minimum=0.0, maximum=1.0)
+    nesterov: bool = setting(False, "SGD: Nesterov momentum.")
+    betas: list[float] = setting(doc="Adam/AdamW moment decay rates.", factory=lambda: [0.9, 0.999])
+
+
+@dataclass
+class SchedulerConfig:
+    name: str = setting("none", "How the learning rate changes during training.", choices=SCHEDULERS)
+    step_size: int = setting(10, "step: epochs between reductions.", minimum=1)
+    gamma: float = setting(0.1, "step: factor applied at each reduction.", above=0.0, maximum=1.0)
+    min_lr: float = setting(0.0, "cosine, plateau: the lowest learning rate.", minimum=0.0)
+    pct_start: float = setting(0.3, "onecycle: share of the steps spent warming up.", above=0.0, maximum=1.0)
+    factor: float = setting(0.1, "plateau: factor applied when the loss stalls.", above=0.0, maximum=1.0)
+    patience: int = setting(5, "plateau: epochs without improvement before reducing.", minimum=0)
+
+
+@dataclass
+class LossConfig:
+    name: str = setting("auto", "auto: cross-entropy for classes, MSE for values.", choices=LOSSES)
+    label_smoothing: float = setting(0.0, "Share of the target spread over the other classes.",
+                                     minimum=0.0, maximum=1.0)
+    class_weights: list[float] | None = setting(None, "One weight per class for imbalanced data.")
+    focal_gamma: float = setting(2.0, "focal: how much easy samples are down-weighted.", minimum=0.0)
+
+
+@dataclass
+class EarlyStoppingConfig:
+    """Also chooses the best checkpoint, even when ``patience`` is 0 (never stop early)."""
+
+    metric: str = setting("val_loss", "What to watch: val_loss, train_loss, accuracy, r2…")
+    patience: int = setting(0, "Epochs without improvement before stopping; 0 never stops.", minimum=0)
+    mode: str = setting("auto", "Whether lower or higher is better; auto guesses from the name.",
+                        choices=("auto", "min", "max"))
+    min_delta: float = setting(0.0, "Smallest change that counts as an improvement.", minimum=0.0)
+
+
+@dataclass
+class MetricsConfig:
+    top_k: list[int] = setting(doc="Also report top-k accuracy for these k (when k < classes).",
+                               factory=lambda: [5])
+    worst: int = setting(16, "How many of the most confident validation mistakes to keep.", minimum=0)
+
+
+@dataclass
+class TrainingConfig:
+    """All training settings of a graph (see each group's fields for their meaning)."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    epochs: int = setting(10, "Passes over the training data.", minimum=1)
+    batch_size: int = setting(32, "Samples per optimisation step.", minimum=1)
+    grad_clip: float | None = setting(None, "Clip the gradient norm to this value.", above=0.0)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    seed: int = setting(0, "Seeds the split, the initial weights, shuffling and dropout.", minimum=0)
+    device: str = setting("auto", "auto picks CUDA, then Apple MPS, then the CPU.", choices=DEVICES)
+    amp: bool = setting(False, "Mixed precision (CUDA only; ignored elsewhere).")
+    freeze: list[str] = setting(doc="Ids of nodes whose parameters stay fixed (fine-tuning).", factory=list)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict | None, path: str = "training") -> TrainingConfig:
+        """Read a file's ``training`` object; raises :class:`ConfigError` naming the field."""
+        data = dict(data or {})
+        version = data.pop("version", VERSION)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ConfigError(f"{path}.version", f"expected a positive integer, got {version!r}")
+        if version > VERSION:
+            raise ConfigError(f"{path}.version", f"these settings are version {version}; this netbuilder "
+                                                 f"reads up to {VERSION} — please upgrade")
+        return _read(cls, data, path)
+
+    def to_dict(self, full: bool = False) -> dict:
+        """The file form: the version plus what differs from the defaults (everything
+        with ``full``, as written to a run's ``config.json``)."""
+        return {"version": VERSION, **_write(self, full)}
+
+
+def _read(cls, data: Any, path: str):
+    if not isinstance(data, dict):
+        raise ConfigError(path, f"expected an object, got {_describe(data)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{path}.{unknown[0]}", f"unknown setting (known: {', '.join(fields)})")
+    hints = typing.get_type_hints(cls)
+    values = {name: _value(hints[name], fields[name], data[name], f"{path}.{name}")
+              for name in fields if name in data}
+    return cls(**values)
+
+
+def _value(kind: Any, spec: dataclasses.Field, value: Any, path: str) -> Any:
+    if dataclasses.is_dataclass(kind):
+        return _read(kind, value, path)
+    args = typing.get_args(kind)
+    if type(None) in args:  # an optional setting
+        if value is None:
+            return None
+        kind = next(a for a in args if a is not type(None))
+    if typing.get_origin(kind) is list:
+        if not isinstance(value, list):
+            raise ConfigError(path, f"expected a list, got {_describe(value)}")
+        item = typing.get_args(kind)[0]
+        return [_scalar(item, spec, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if kind is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(path, f"expected an object, got {_describe(value)}")
+        return dict(value)
+    return _scalar(kind, spec, value, path)
+
+
+def _scalar(kind: type, spec: dataclasses.Field, value: Any, path: str) -> Any:
+    meta = spec.metadata
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(path, f"expected true or false, got {_describe(value)}")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(path, f"expected a string, got {_describe(value)}")
+        if meta.get("choices") and value not in meta["choices"]:
+            raise ConfigError(path, f"expected one of {', '.join(meta['choices'])}; got {value!r}")
+        return value
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int and not (number and float(value).is_integer()):
+        raise ConfigError(path, f"expected an integer, got {_describe(value)}")
+    if kind is float and not (number and math.isfinite(value)):
+        raise ConfigError(path, f"expected a number, got {_describe(value)}")
+    value = kind(value)
+    low, high, above = meta.get("minimum"), meta.get("maximum"), meta.get("above")
+    if (low is not None and value < low) or (high is not None and value > high) or \
+            (above is not None and value <= above):
+        raise ConfigError(path, f"expected a number {_range(low, high, above)}, got {value!r}")
+    return value
+
+
+def _range(low, high, above) -> str:
+    bottom = f"> {above}" if above is not None else f">= {low}" if low is not None else ""
+    return " and ".join(filter(None, [bottom, f"<= {high}" if high is not None else ""]))
+
+
+def _describe(value: Any) -> str:
+    return "null" if value is None else f"{type(value).__name__} {value!r}"
+
+
+def _write(obj: Any, full: bool) -> dict:
+    out = {}
+    default = type(obj)()
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            nested = _write(value, full)
+            if nested or full:
+                out[f.name] = nested
+        elif full or value != getattr(default, f.name):
+            out[f.name] = value.copy() if isinstance(value, (list, dict)) else value
+    return out

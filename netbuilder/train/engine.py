@@ -1,0 +1,239 @@
+"""The training engine: a run is a generator of plain events.
+
+``Trainer.run()`` yields :mod:`~netbuilder.train.events` and nothing else, in the
+manner of superqt's ``GeneratorWorker``: a GUI runs it on a worker thread and
+re-emits what it yields, a CLI prints it, a test collects it. ``pause``, ``resume``
+and ``stop`` may be called from any thread and take effect between batches. A run
+never dies silently: every exception becomes a :class:`~events.Failed` event, with
+the node that raised it when there is one.
+
+The loop itself is deliberately plain: the batch and evaluation steps come from
+:mod:`~netbuilder.train.recipe` and the epoch loop mirrors the exported script's
+line for line, so both produce the same losses from the same seed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from ..core.compiler import node_for_exception
+from ..core.document import GraphDocument
+from ..core.errors import NetbuilderError
+from . import recipe
+from .checkpoints import CheckpointWriter, open_tensorboard
+from .config import TrainingConfig
+from .datasets import CLASSIFICATION
+from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, NodeStats, RunStarted
+from .metrics import (
+    classification_metrics,
+    confusion_matrix,
+    precision_recall,
+    probabilities,
+    regression_metrics,
+    worst_mistakes,
+)
+from .probes import NodeProbe
+from .session import Session, open_session
+
+
+class Trainer:
+    """Trains ``doc`` with ``config`` (default: the document's ``training`` object).
+
+    ``resume`` continues a run folder or checkpoint file: in that folder, with its
+    history, from the epoch after the one it holds. ``base_dir`` is where relative
+    data paths start (the graph file's folder). ``batch_events_per_s`` caps the
+    :class:`BatchEnd` rate (0: one per batch); ``save_every_s`` throttles checkpoint
+    writes (0: every epoch).
+    """
+
+    def __init__(self, doc: GraphDocument, config: TrainingConfig | dict | None = None,
+                 runs_dir: str | Path = "runs", resume: str | Path | None = None,
+                 base_dir: str | Path | None = None, batch_events_per_s: float = 30.0,
+                 save_every_s: float = 2.0):
+        self.doc = doc.copy()  # the user may keep editing while this trains
+        self._config = doc.training if config is None else config
+        self.runs_dir, self.resume_from, self.base_dir = runs_dir, resume, base_dir
+        self._interval = 1.0 / batch_events_per_s if batch_events_per_s else 0.0
+        self.save_every_s = save_every_s
+        self.session: Session | None = None
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._where = (0, 0)  # (epoch, step) for failure messages
+        self._new_lr: float | None = None
+
+    # -- control, from any thread ------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        """End the run after the current batch (a paused run wakes up to stop)."""
+        self._stop.set()
+        self._running.set()
+
+    def set_lr(self, lr: float) -> None:
+        """Change the learning rate from the next batch on (a schedule continues from it)."""
+        self._new_lr = float(lr)
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        """A stop was asked for (the run may still be finishing its batch)."""
+        return self._stop.is_set()
+
+    def _should_stop(self) -> bool:
+        """Between batches: wait out a pause, apply a new learning rate, report a stop."""
+        self._running.wait()  # blocks while paused, without using the CPU
+        lr, self._new_lr = self._new_lr, None
+        if lr is not None and self.session is not None:
+            for group in self.session.optimizer.param_groups:
+                group["lr"] = lr
+        return self._stop.is_set()
+
+    # -- the run -------------------------------------------------------------
+    def run(self):
+        """Yield the events of the run, ending with ``Finished`` or ``Failed``."""
+        writer = None
+        try:
+            config = self._config if isinstance(self._config, TrainingConfig) else \
+                TrainingConfig.from_dict(self._config)
+            self.session = s = open_session(self.doc, config, self.runs_dir, self.resume_from, self.base_dir)
+            writer = CheckpointWriter(s.run_dir, self.save_every_s)
+            yield from self._train(s, writer)
+        except Exception as err:
+            if writer is not None:
+                yield from _saved_anyway(writer)
+            yield self._failure(err)
+
+    def _train(self, s: Session, writer: CheckpointWriter):
+        config = s.config
+        steps = len(s.train_loader)
+        params = list(s.model.parameters())
+        yield RunStarted(config.to_dict(full=True), sum(p.numel() for p in params),
+                         sum(p.numel() for p in params if p.requires_grad), str(s.device), str(s.run_dir),
+                         config.epochs, steps, s.start_epoch, s.data.describe())
+        tensorboard = open_tensorboard(s.run_dir)
+        probe = NodeProbe(s.model, s.attr_of)
+        stopped = early = False
+        global_step = s.start_epoch * steps
+        try:
+            for epoch in range(s.start_epoch + 1, config.epochs + 1):
+                self._where = (epoch, 1)
+                started = time.perf_counter()
+                total, count = 0.0, 0
+                since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
+                if steps == 1:
+                    probe.arm()
+                batches = recipe.train_epoch(s.model, s.train_loader, s.loss_fn, s.optimizer, s.scheduler,
+                                             config.grad_clip, s.scaler, s.device)
+                for step, (n, loss) in enumerate(batches, start=1):
+                    self._where = (epoch, step + 1)  # if anything fails now, it is in the next batch
+                    total += loss * n
+                    count += n
+                    since_loss, since_n, global_step = since_loss + loss * n, since_n + n, global_step + 1
+                    if step == steps - 1:
+                        probe.arm()  # node statistics come from the epoch's last batch
+                    now = time.perf_counter()
+                    if step == steps or now - since_t >= self._interval:
+                        yield BatchEnd(epoch, step, steps, global_step, since_loss / since_n,
+                                       s.optimizer.param_groups[0]["lr"], since_n / max(now - since_t, 1e-9))
+                        since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
+                    if self._should_stop():
+                        stopped = True
+                        break
+                if stopped:
+                    break
+                self._where = (epoch, 0)  # validating
+                node_stats = probe.collect()
+                train_loss = total / count
+                yield from self._end_epoch(s, epoch, train_loss, started, node_stats, tensorboard)
+                stopped = self._should_stop()
+                early = s.monitor.should_stop
+                final = stopped or early or epoch == config.epochs
+                yield from writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch,
+                                            s.monitor.best_epoch == epoch, s.history, force=final)
+                if stopped or early:
+                    break
+        finally:
+            probe.disarm()
+            if tensorboard is not None:
+                tensorboard.close()
+        yield from writer.flush()
+        yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped)
+
+    def _end_epoch(self, s: Session, epoch: int, train_loss: float, started: float, node_stats: dict, tensorboard):
+        """Validate, step the per-epoch schedule, record the history row; yield the epoch's events."""
+        val_loss, metrics, report = None, {}, None
+        if s.val_loader is not None:
+            val_sum, val_count, outputs = recipe.evaluate(s.model, s.val_loader, s.loss_fn, s.device, s.amp)
+            val_loss = val_sum / val_count
+            metrics, report = self._metrics(s, epoch, outputs.numpy())
+        lr = s.optimizer.param_groups[0]["lr"]
+        recipe.end_epoch(s.scheduler, val_loss if val_loss is not None else train_loss)
+        duration = time.perf_counter() - started
+        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, **metrics, "lr": lr,
+               "duration": duration}
+        s.history.append(row)
+        s.monitor.update(row[s.metric], epoch)
+        if tensorboard is not None:
+            for key, value in row.items():
+                if key != "epoch" and value is not None:
+                    tensorboard.add_scalar(key, value, epoch)
+        yield EpochEnd(epoch, train_loss, val_loss, metrics, lr, duration)
+        if report is not None:
+            yield report
+        yield NodeStats(epoch, node_stats)
+
+    def _metrics(self, s: Session, epoch: int, outputs) -> tuple[dict, EvalReport | None]:
+        data, config = s.data, s.config
+        if data.full.task != CLASSIFICATION:
+            return regression_metrics(outputs, data.val.y), None
+        true = data.val.y
+        n = data.full.num_classes
+        metrics = classification_metrics(outputs, true, n, config.metrics.top_k)
+        probs = probabilities(outputs)
+        confusion = confusion_matrix(probs.argmax(axis=1), true, n)
+        precision, recall = precision_recall(confusion)
+        worst = [{"index": int(data.val_index[i]), "true": t, "pred": p, "confidence": c}
+                 for i, t, p, c in worst_mistakes(probs, true, config.metrics.worst)]
+        report = EvalReport(epoch, list(data.full.class_names), confusion.tolist(), precision.tolist(),
+                            recall.tolist(), worst)
+        return metrics, report
+
+    def _best(self, s: Session) -> dict:
+        rows = [row for row in s.history if row["epoch"] == s.monitor.best_epoch]
+        if not rows:
+            return {}
+        return {**rows[0], "metric": s.metric, "value": rows[0][s.metric]}
+
+    def _failure(self, err: Exception) -> Failed:
+        epoch, step = self._where
+        if isinstance(err, recipe.Diverged):
+            lr = self.session.optimizer.param_groups[0]["lr"]
+            return Failed(f"training diverged at epoch {epoch}, step {err.step}: the loss became {err.loss}. "
+                          f"The learning rate ({lr:g}) is probably too high; try {lr / 10:g}", None, epoch, err.step)
+        if isinstance(err, NetbuilderError):
+            return Failed(str(err), getattr(err, "node_id", None), epoch, step)
+        node_id = node_for_exception(err)
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        where = f" at epoch {epoch}, step {step}" if step else f" validating epoch {epoch}" if epoch else ""
+        if node_id is not None:
+            label = f"{self.doc.nodes[node_id].type} '{node_id}'" if node_id in self.doc.nodes else f"'{node_id}'"
+            return Failed(f"{label} failed{where}: {text}", node_id, epoch, step)
+        return Failed(f"{type(err).__name__}{where}: {text}", None, epoch, step)
+
+
+def _saved_anyway(writer: CheckpointWriter):
+    """After a failure, still write the last good epoch, so the run can be resumed."""
+    try:
+        yield from writer.flush()
+    except Exception:  # the disk may be why we failed; the Failed event matters more
+        return

@@ -1,0 +1,291 @@
+"""The training recipe: plain PyTorch that the engine runs and the exported script copies.
+
+Nothing here imports netbuilder, on purpose: :mod:`netbuilder.train.script` pastes the
+source below the imports into every exported ``train.py``. The GUI, the CLI and a script
+on a cluster therefore build losses, optimisers and schedulers and take their steps by
+the same lines, and a fixed seed gives the same losses everywhere by construction rather
+than by keeping two copies in step. Keep it readable: users copy it.
+"""
+
+import math
+import random
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
+SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
+LOSSES = ("auto", "cross_entropy", "nll", "focal", "bce_with_logits", "kl_div", "mse", "l1", "smooth_l1")
+CLASS_LOSSES = ("cross_entropy", "nll", "focal")  # need class ids, not values
+
+
+class Diverged(FloatingPointError):
+    """The loss became NaN or infinite at ``step`` (1-based) of an epoch."""
+
+    def __init__(self, loss, step):
+        super().__init__(f"the loss became {loss} at step {step}: the learning rate is probably too high "
+                         "(or the data holds NaN or infinite values)")
+        self.loss, self.step = loss, step
+
+
+def seed_everything(seed):
+    """Seed every generator a run may draw from, before the model is built."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class Batches(Dataset):
+    """Two tensors served a whole batch per lookup.
+
+    The index is a list of sample indices (from a ``BatchSampler``), so a batch is one
+    gather instead of one lookup per sample plus a collate, which on a CPU is a large
+    share of a small model's epoch.
+    """
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, indices):
+        return self.x[indices], self.y[indices]
+
+
+def make_loader(x, y, batch_size, generator=None, sampler=None, pin_memory=False):
+    """Batches of ``(x, y)``: reshuffled each epoch from ``generator`` if given, drawn by
+    ``sampler`` if given (a ``DistributedSampler``), else in order.
+
+    The loader always owns a generator, so iterating it never draws from torch's global
+    generator (which dropout uses): shuffling and dropout stay independent streams.
+    """
+    data = Batches(x, y)
+    if sampler is None:
+        sampler = SequentialSampler(data) if generator is None else RandomSampler(data, generator=generator)
+    return DataLoader(data, batch_size=None, sampler=BatchSampler(sampler, batch_size, drop_last=False),
+                      generator=generator if generator is not None else torch.Generator(), pin_memory=pin_memory)
+
+
+def make_loss(name, task, device="cpu", label_smoothing=0.0, class_weights=None, focal_gamma=2.0):
+    """A function ``(output, target) -> loss``; ``target`` holds class ids for
+    classification, values for regression. ``auto`` is cross-entropy or MSE by task.
+
+    Losses that compare distributions or values (BCE, KL, MSE…) get one-hot targets
+    for classification (smoothed by ``label_smoothing``), or the 0/1 label for a single
+    binary logit. ``kl_div`` and ``focal`` take logits, like cross-entropy.
+    """
+    if name == "auto":
+        name = "cross_entropy" if task == "classification" else "mse"
+    if name in CLASS_LOSSES and task != "classification":
+        raise ValueError(f"the {name} loss needs class labels; use mse, l1 or smooth_l1 for regression")
+    weight = None if class_weights is None else torch.tensor(class_weights, dtype=torch.float32, device=device)
+
+    def targets_like(output, target):
+        if task != "classification":
+            return target
+        if output.shape[1] == 1:
+            return target.to(output.dtype).unsqueeze(1)
+        hot = F.one_hot(target, output.shape[1]).to(output.dtype)
+        return hot * (1 - label_smoothing) + label_smoothing / output.shape[1]
+
+    def focal(output, target):
+        log_p = F.log_softmax(output, dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
+        loss = -((1 - log_p.exp()) ** focal_gamma) * log_p
+        return (loss * weight[target]).sum() / weight[target].sum() if weight is not None else loss.mean()
+
+    losses = {
+        "cross_entropy": lambda out, t: F.cross_entropy(out, t, weight=weight, label_smoothing=label_smoothing),
+        "nll": lambda out, t: F.nll_loss(out, t, weight=weight),
+        "focal": focal,
+        "bce_with_logits": lambda out, t: F.binary_cross_entropy_with_logits(out, targets_like(out, t)),
+        "kl_div": lambda out, t: F.kl_div(F.log_softmax(out, dim=1), targets_like(out, t), reduction="batchmean"),
+        "mse": lambda out, t: F.mse_loss(out, targets_like(out, t)),
+        "l1": lambda out, t: F.l1_loss(out, targets_like(out, t)),
+        "smooth_l1": lambda out, t: F.smooth_l1_loss(out, targets_like(out, t)),
+    }
+    return losses[name]
+
+
+def make_optimizer(name, model, lr, weight_decay=0.0, momentum=0.9, nesterov=False, betas=(0.9, 0.999)):
+    """The optimiser over the parameters that are not frozen."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("every parameter is frozen: there is nothing to train")
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, betas=tuple(betas), weight_decay=weight_decay)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+    return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
+
+
+def make_scheduler(name, optimizer, epochs, steps_per_epoch, step_size=10, gamma=0.1, min_lr=0.0,
+                   pct_start=0.3, factor=0.1, patience=5):
+    """The learning-rate schedule, or None. ``onecycle`` steps after every batch (in
+    :func:`train_epoch`), the others once per epoch (in :func:`end_epoch`)."""
+    lr_scheduler = torch.optim.lr_scheduler
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=min_lr)
+    if name == "onecycle":
+        max_lr = [group["lr"] for group in optimizer.param_groups]
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=epochs * steps_per_epoch,
+                                       pct_start=pct_start)
+    if name == "plateau":
+        return lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=factor, patience=patience, min_lr=min_lr)
+    return None
+
+
+def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, grad_clip=None, scaler=None, device="cpu"):
+    """Train on every batch of ``loader``, yielding ``(batch size, loss)`` after each step.
+
+    A generator, so that a caller can report, pause or stop between batches; a script
+    just loops over it. A loss that is NaN or infinite raises :class:`Diverged` before
+    it can poison the weights. ``scaler`` (a ``GradScaler``) turns on mixed
+    precision.
+    """
+    model.train()
+    device = torch.device(device)
+    for step, (x, y) in enumerate(loader, start=1):
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with torch.autocast(device.type, enabled=scaler is not None):
+            loss = loss_fn(model(x), y)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise Diverged(value, step)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is None:
+            loss.backward()
+            if grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            if grad_clip:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+        if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+            scheduler.step()
+        yield len(x), value
+
+
+@torch.no_grad()
+def evaluate(model, loader, loss_fn, device="cpu", amp=False):
+    """``(sum of the batch losses weighted by batch size, sample count, outputs)``.
+
+    Sums rather than a mean, so that processes of a distributed run can add theirs up;
+    the outputs (on the CPU, float32) feed the metrics.
+    """
+    model.eval()
+    device = torch.device(device)
+    total, count, outputs = 0.0, 0, []
+    for x, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with torch.autocast(device.type, enabled=amp):
+            output = model(x)
+            total += loss_fn(output, y).item() * len(x)
+        count += len(x)
+        outputs.append(output.float().cpu())
+    return total, count, torch.cat(outputs) if outputs else torch.empty(0)
+
+
+def end_epoch(scheduler, monitored_loss):
+    """Advance a per-epoch schedule; reduce-on-plateau watches ``monitored_loss``."""
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(monitored_loss)
+    elif scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+        scheduler.step()
+
+
+def predictions(outputs):
+    """Class ids from model outputs: the arg-max, or ``logit > 0`` for a single logit."""
+    return (outputs[:, 0] > 0).long() if outputs.shape[1] == 1 else outputs.argmax(dim=1)
+
+
+class Monitor:
+    """Tracks the best value of the watched metric and how long since it improved:
+    it picks the best checkpoint and decides early stopping (``patience`` 0: never)."""
+
+    def __init__(self, mode="min", patience=0, min_delta=0.0):
+        self.mode, self.patience, self.min_delta = mode, patience, min_delta
+        self.best, self.best_epoch, self.bad_epochs = None, None, 0
+
+    def update(self, value, epoch):
+        """Record ``value`` for ``epoch``; True if it is the best so far."""
+        if self.mode == "min":
+            improved = self.best is None or value < self.best - self.min_delta
+        else:
+            improved = self.best is None or value > self.best + self.min_delta
+        if improved:
+            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
+        else:
+            self.bad_epochs += 1
+        return improved
+
+    @property
+    def should_stop(self):
+        return self.patience > 0 and self.bad_epochs >= self.patience
+
+
+def rng_state(generator):
+    """Every random generator a run draws from, as tensors and plain numbers, so a
+    checkpoint holding it loads with ``torch.load(weights_only=True)``."""
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    version, internal, gauss = random.getstate()
+    state = {
+        "torch": torch.get_rng_state(),
+        "loader": generator.get_state(),
+        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "cached": float(cached)},
+        "python": {"version": version, "internal": list(internal), "gauss": gauss},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state, generator):
+    """Undo :func:`rng_state`: the run continues with exactly the numbers it would have drawn."""
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["loader"])
+    numpy = state["numpy"]
+    np.random.set_state(("MT19937", numpy["keys"].numpy().astype(np.uint32), numpy["pos"],
+                         numpy["has_gauss"], numpy["cached"]))
+    python = state["python"]
+    random.setstate((python["version"], tuple(python["internal"]), python["gauss"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def checkpoint(model, optimizer, scheduler, scaler, generator, epoch, history):
+    """Everything needed to continue a run exactly where it is (end of ``epoch``)."""
+    return {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "scaler": scaler.state_dict() if scaler is not None else None,
+        "rng": rng_state(generator),
+        "history": history,
+    }
+
+
+def restore(state, model, optimizer, scheduler, scaler, generator):
+    """Load a :func:`checkpoint` into a freshly built run; returns ``(epoch, history)``."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    if scaler is not None and state["scaler"] is not None:
+        scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"], generator)
+    return state["epoch"], list(state["history"])

@@ -1,0 +1,162 @@
+"""Everything one run trains with, built from a graph and its settings.
+
+The order of the steps below is part of the contract with the exported script:
+data first (no torch randomness), then ``seed_everything``, then the model (its
+initial weights draw from the seeded generator), then the shuffling generator. The
+script does the same in the same order, which is why both see the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..core.codegen import generate
+from ..core.compiler import build_model
+from ..core.document import GraphDocument
+from ..core.fileformat import dumps
+from ..core.shapes import infer_shapes
+from . import recipe
+from .checkpoints import load_checkpoint, new_run_dir, resume_file, write_json
+from .config import TrainingConfig
+from .datasets import CLASSIFICATION
+from .metrics import better_mode
+from .prepare import PreparedData, TrainingError, check_graph, prepare_data, resolve_device
+
+
+@dataclass
+class Session:
+    config: TrainingConfig
+    data: PreparedData
+    device: torch.device
+    model: nn.Module
+    attr_of: dict[str, str]
+    loss_fn: object
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    scaler: object
+    generator: torch.Generator
+    train_loader: object
+    val_loader: object | None
+    monitor: recipe.Monitor
+    metric: str
+    run_dir: Path
+    start_epoch: int = 0
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def amp(self) -> bool:
+        return self.scaler is not None
+
+    def checkpoint(self, epoch: int) -> dict:
+        return recipe.checkpoint(self.model, self.optimizer, self.scheduler, self.scaler, self.generator,
+                                 epoch, self.history)
+
+
+def check(doc: GraphDocument, config: TrainingConfig, base_dir: str | Path | None = None) -> PreparedData:
+    """Load the data and check the graph fits it; raises :class:`TrainingError`.
+    Cheap: a GUI can call it before offering to train."""
+    data = prepare_data(config, base_dir)
+    check_graph(doc, infer_shapes(doc), data.full, config)
+    return data
+
+
+def metric_names(task: str, num_classes: int, has_val: bool, top_k: list[int]) -> list[str]:
+    """What the early-stopping metric may watch for this data."""
+    if not has_val:
+        return ["train_loss"]
+    if task == CLASSIFICATION:
+        extra = ["accuracy"] + [f"top{k}_accuracy" for k in top_k if 1 < k < num_classes]
+    else:
+        extra = ["mse", "mae", "r2"]
+    return ["val_loss", "train_loss", *extra]
+
+
+def _monitor(data: PreparedData, config: TrainingConfig) -> tuple[recipe.Monitor, str]:
+    stopping = config.early_stopping
+    names = metric_names(data.full.task, data.full.num_classes, len(data.val) > 0, config.metrics.top_k)
+    metric = "train_loss" if stopping.metric == "val_loss" and not len(data.val) else stopping.metric
+    if metric not in names:
+        raise TrainingError(f"training.early_stopping.metric: {metric!r} is not measured here; "
+                            f"choose from {', '.join(names)}")
+    mode = better_mode(metric) if stopping.mode == "auto" else stopping.mode
+    return recipe.Monitor(mode, stopping.patience, stopping.min_delta), metric
+
+
+def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Path = "runs",
+                 resume: str | Path | None = None, base_dir: str | Path | None = None) -> Session:
+    """Build the run; raises :class:`TrainingError` (or a data/config error) first if
+    anything does not fit, before the model is built."""
+    data = prepare_data(config, base_dir)
+    report = infer_shapes(doc)
+    check_graph(doc, report, data.full, config)
+    monitor, metric = _monitor(data, config)
+    device = resolve_device(config.device)
+    checkpoint = load_checkpoint(resume_file(resume)) if resume else None
+
+    recipe.seed_everything(config.seed)
+    model = build_model(doc, report)
+    attr_of = generate(doc, report=report).attr_of
+    for node_id in config.freeze:
+        getattr(model, attr_of[node_id]).requires_grad_(False)
+    model.to(device)
+    generator = torch.Generator().manual_seed(config.seed)
+
+    pin = device.type == "cuda"
+    train_loader = recipe.make_loader(torch.from_numpy(data.train.x), torch.from_numpy(data.train.y),
+                                      config.batch_size, generator=generator, pin_memory=pin)
+    val_loader = recipe.make_loader(torch.from_numpy(data.val.x), torch.from_numpy(data.val.y),
+                                    config.batch_size, pin_memory=pin) if len(data.val) else None
+    loss = config.loss
+    loss_fn = recipe.make_loss(loss.name, data.full.task, device, loss.label_smoothing, loss.class_weights,
+                               loss.focal_gamma)
+    opt = config.optimizer
+    optimizer = recipe.make_optimizer(opt.name, model, opt.lr, opt.weight_decay, opt.momentum, opt.nesterov,
+                                      opt.betas)
+    sched = config.scheduler
+    scheduler = recipe.make_scheduler(sched.name, optimizer, config.epochs, len(train_loader), sched.step_size,
+                                      sched.gamma, sched.min_lr, sched.pct_start, sched.factor, sched.patience)
+    scaler = torch.amp.GradScaler("cuda") if config.amp and device.type == "cuda" else None
+
+    session = Session(config, data, device, model, attr_of, loss_fn, optimizer, scheduler, scaler, generator,
+                      train_loader, val_loader, monitor, metric, run_dir=Path())
+    if checkpoint is not None:
+        _restore(session, checkpoint)
+        session.run_dir = resume_file(resume).parent
+    else:
+        session.run_dir = new_run_dir(runs_dir, doc.name)
+    write_json(session.run_dir / "config.json", {"graph": doc.name, "data": data.describe(),
+                                                 "training": config.to_dict(full=True)})
+    (session.run_dir / "graph.json").write_text(dumps(doc), encoding="utf-8")
+    return session
+
+
+def _restore(session: Session, checkpoint: dict) -> None:
+    _check_schedule_length(session, checkpoint.get("scheduler"))
+    try:
+        epoch, history = recipe.restore(checkpoint, session.model, session.optimizer, session.scheduler,
+                                        session.scaler, session.generator)
+    except (KeyError, RuntimeError, ValueError) as err:
+        raise TrainingError(f"this checkpoint does not fit the graph or its settings: {err}") from None
+    session.start_epoch, session.history = epoch, history
+    for row in history:  # the best value so far and the epochs since, as if never interrupted
+        session.monitor.update(row[session.metric], row["epoch"])
+
+
+def _check_schedule_length(session: Session, saved: dict | None) -> None:
+    """Cosine and one-cycle schedules are planned for a number of epochs; a resumed run
+    with more epochs would restart or overrun them, so say so instead."""
+    if session.scheduler is None or not saved:
+        return
+    steps = len(session.train_loader)
+    planned = {"T_max": 1, "total_steps": steps}
+    fresh = session.scheduler.state_dict()
+    for key, per_epoch in planned.items():
+        if key in fresh and key in saved and fresh[key] != saved[key]:
+            epochs = saved[key] // per_epoch
+            raise TrainingError(f"this run's {session.config.scheduler.name} schedule was planned for {epochs} "
+                                f"epochs and cannot be stretched to {session.config.epochs}; resume with "
+                                f"{epochs} epochs, or start a new run")

@@ -1,0 +1,292 @@
+"""A layer on the canvas: a rounded card with its ports painted on its sides.
+
+Ports are painted by the card rather than being child items: a 1,000-node
+graph then has half as many items for the scene to hit-test on every mouse
+move. The card holds only display text derived from the document (set by the
+scene) and is cached as a device pixmap, so dragging it is a blit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+
+from .theme import CanvasTheme, category_color, fonts, metrics
+
+WIDTH = 140.0  # leaves 100 px between columns of core.layout for wires and their labels
+HEADER = 24.0
+ROW = 17.0
+PAD = 6.0
+PORT_Y = HEADER + PAD + ROW  # a single port sits level with the middle of the text
+PORT_RADIUS = 4.5
+PORT_REACH = 11.0  # how far from a port's centre a press or a dropped wire still hits it
+RADIUS = 7.0
+SHAPE_GAP = 4.0
+SHAPE_HEIGHT = 15.0
+MARGIN = 8.0  # room outside the card for ports and the selection outline
+DETAIL_LOD = 0.45  # below this zoom, cards are drawn without text
+
+
+@dataclass(frozen=True)
+class PortRef:
+    """One port of one node: what a wire starts or ends on."""
+
+    node_id: str
+    index: int
+    is_output: bool
+
+
+class NodeItem(QGraphicsItem):
+    """The card of one node; the scene keeps it in step with the document."""
+
+    def __init__(self, node_id: str):
+        super().__init__()
+        self.node_id = node_id
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.layer_type = ""
+        self.category = ""
+        self._type_text = self._params_text = self._count_text = ""
+        self._title_text = node_id
+        self.shape_text = "?"
+        self.status = "unknown"
+        self._n_in, self._n_out = 1, 1
+        self._in_labels: list[str] = []
+        self._out_labels: list[str] = []
+        self._wired: set[tuple[bool, int]] = set()
+        self._marks: dict[tuple[bool, int], str] = {}  # (is_output, index) -> "hover" | "ok" | "bad"
+        self._activity: float | None = None
+        self._height = 0.0
+        self._relayout()
+        self._elide_texts()
+
+    # -- content, set by the scene ------------------------------------------
+    def set_content(self, node_id: str, layer_type: str, category: str, params_text: str, tooltip: str) -> None:
+        self.node_id = node_id
+        self.layer_type, self.category = layer_type, category
+        self._params_text = params_text
+        self.setToolTip(tooltip)
+        self._elide_texts()
+        self.update()
+
+    def set_info(self, status: str, shape_text: str, count_text: str, tooltip: str) -> None:
+        self.status, self.shape_text, self._count_text = status, shape_text, count_text
+        self.setToolTip(tooltip)
+        self._elide_texts()
+        self.update()
+
+    def set_ports(self, in_labels: list[str], out_labels: list[str], wired: set[tuple[bool, int]]) -> bool:
+        """Show these ports; returns whether the geometry changed (wires must follow)."""
+        changed = (len(in_labels), len(out_labels)) != (self._n_in, self._n_out)
+        self._in_labels, self._out_labels, self._wired = in_labels, out_labels, wired
+        if changed:
+            self.prepareGeometryChange()
+            self._n_in, self._n_out = len(in_labels), len(out_labels)
+            self._relayout()
+        self.update()
+        return changed
+
+    def set_activity(self, alive: float | None, tooltip: str) -> None:
+        """``alive``: the fraction of non-zero activations while training (None hides the bar)."""
+        self._activity = alive
+        self.setToolTip(tooltip)
+        self.update()
+
+    def mark_port(self, port: PortRef | None, state: str | None) -> None:
+        """Highlight a port while a wire hovers it; ``None`` clears every mark."""
+        self._marks = {} if port is None or state is None else {(port.is_output, port.index): state}
+        self.update()
+
+    def _elide_texts(self) -> None:
+        """Fit the texts to the card; the parameter count goes on whichever
+        row has room for it beside the type or the parameters, else only the
+        tooltip carries it."""
+        body, small, title = metrics("body"), metrics("small"), metrics("title")
+        room = WIDTH - 20
+        badge_w = 18 if self.status in ("error", "warning") else 0
+        count_w = small.horizontalAdvance(self._count_text) + 8 if self._count_text else 0
+        self._count_row = 0
+        if count_w and body.horizontalAdvance(self.layer_type) + count_w <= room:
+            self._count_row = 1
+        elif count_w and body.horizontalAdvance(self._params_text) + count_w <= room:
+            self._count_row = 2
+        elide = Qt.TextElideMode.ElideRight
+        self._title_text = title.elidedText(self.node_id, elide, room - badge_w)
+        self._type_text = body.elidedText(self.layer_type, elide, room - (count_w if self._count_row == 1 else 0))
+        self._params_line = body.elidedText(self._params_text, elide, room - (count_w if self._count_row == 2 else 0))
+
+    # -- geometry -----------------------------------------------------------
+    def _rows(self) -> int:
+        return max(self._n_in if self._n_in > 1 else 0, self._n_out if self._n_out > 1 else 0)
+
+    def _relayout(self) -> None:
+        self._height = HEADER + PAD + 2 * ROW + self._rows() * ROW + PAD
+        card = QRectF(0, 0, WIDTH, self._height)
+        self._card = QPainterPath()
+        self._card.addRoundedRect(card, RADIUS, RADIUS)
+        top = QPainterPath()
+        top.addRect(QRectF(0, 0, WIDTH, HEADER))
+        self._header = self._card.intersected(top)
+        self._bounds = QRectF(-MARGIN, -MARGIN, WIDTH + 2 * MARGIN, self._height + SHAPE_GAP + SHAPE_HEIGHT + MARGIN)
+
+    @property
+    def height(self) -> float:
+        return self._height
+
+    def card_rect(self) -> QRectF:
+        return QRectF(0, 0, WIDTH, self._height)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath(self._card)
+        for is_output, count in ((False, self._n_in), (True, self._n_out)):
+            for i in range(count):
+                path.addEllipse(self.port_pos(is_output, i), PORT_RADIUS + 3, PORT_RADIUS + 3)
+        return path
+
+    def port_count(self, is_output: bool) -> int:
+        return self._n_out if is_output else self._n_in
+
+    def port_pos(self, is_output: bool, index: int) -> QPointF:
+        """Centre of a port in item coordinates."""
+        count = self._n_out if is_output else self._n_in
+        x = WIDTH if is_output else 0.0
+        if count <= 1:
+            return QPointF(x, PORT_Y)
+        return QPointF(x, HEADER + PAD + 2 * ROW + (index + 0.5) * ROW)
+
+    def port_scene_pos(self, is_output: bool, index: int) -> QPointF:
+        return self.mapToScene(self.port_pos(is_output, index))
+
+    def port_at(self, scene_pos: QPointF, reach: float = PORT_REACH) -> PortRef | None:
+        """The port within ``reach`` of a scene point, the nearest one first."""
+        local = self.mapFromScene(scene_pos)
+        best, best_d = None, reach * reach
+        for is_output, count in ((False, self._n_in), (True, self._n_out)):
+            for i in range(count):
+                d = local - self.port_pos(is_output, i)
+                dist = d.x() * d.x() + d.y() * d.y()
+                if dist <= best_d:
+                    best, best_d = PortRef(self.node_id, i, is_output), dist
+        return best
+
+    # -- interaction ----------------------------------------------------------
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.scene() is not None:
+            return self.scene().snapped(value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
+            self.scene().node_item_moved(self)
+        return super().itemChange(change, value)
+
+    def hoverMoveEvent(self, event):
+        port = self.port_at(event.scenePos(), PORT_RADIUS + 4)
+        marks = {} if port is None else {(port.is_output, port.index): "hover"}
+        if marks != self._marks:
+            self._marks = marks
+            self.update()
+
+    def hoverLeaveEvent(self, event):
+        if self._marks:
+            self._marks = {}
+            self.update()
+
+    # -- painting -----------------------------------------------------------
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        theme: CanvasTheme = self.scene().theme
+        lod = option.levelOfDetailFromTransform(painter.deviceTransform())  # physical pixels: hi-DPI shows more
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.isSelected():
+            painter.setPen(QPen(theme.accent, 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self.card_rect().adjusted(-3.5, -3.5, 3.5, 3.5), RADIUS + 3, RADIUS + 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.shadow)
+        painter.drawPath(self._card.translated(0, 2))
+        border = {"error": theme.error}.get(self.status, theme.border)
+        painter.setPen(QPen(border, 2 if self.status == "error" else 1))
+        painter.setBrush(theme.body)
+        painter.drawPath(self._card)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(category_color(self.category))
+        painter.drawPath(self._header)
+        if lod >= DETAIL_LOD:
+            self._paint_text(painter, theme)
+        self._paint_ports(painter, theme)
+        if self._activity is not None:
+            self._paint_activity(painter, theme)
+
+    def _paint_text(self, painter: QPainter, theme: CanvasTheme) -> None:
+        f = fonts()
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.setFont(f.title)
+        painter.setPen(theme.header_text)
+        painter.drawText(QRectF(10, 0, WIDTH - 20, HEADER), left, self._title_text)
+        if self.status in ("error", "warning"):
+            self._paint_badge(painter, theme)
+        row1 = QRectF(10, HEADER + PAD, WIDTH - 20, ROW)
+        row2 = row1.translated(0, ROW)
+        painter.setFont(f.body)
+        painter.setPen(theme.muted)
+        painter.drawText(row1, left, self._type_text)
+        painter.setPen(theme.text)
+        painter.drawText(row2, left, self._params_line)
+        if self._count_row:
+            painter.setFont(f.small)
+            painter.setPen(theme.muted)
+            painter.drawText(row1 if self._count_row == 1 else row2, right, self._count_text)
+        painter.setFont(f.small)
+        painter.setPen(theme.muted)
+        for labels, align, x in ((self._in_labels, left, 10), (self._out_labels, right, 10)):
+            if len(labels) > 1:
+                for i, label in enumerate(labels):
+                    y = HEADER + PAD + 2 * ROW + i * ROW
+                    painter.drawText(QRectF(x, y, WIDTH - 20, ROW), align, label)
+        painter.setFont(f.mono)
+        known = self.status in ("ok", "warning")
+        painter.setPen(theme.shape if known else theme.error if self.status == "error" else theme.unknown)
+        shape_rect = QRectF(-MARGIN, self._height + SHAPE_GAP, WIDTH + 2 * MARGIN, SHAPE_HEIGHT)
+        painter.drawText(shape_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                         metrics("mono").elidedText(self.shape_text, Qt.TextElideMode.ElideRight, shape_rect.width()))
+
+    def _paint_badge(self, painter: QPainter, theme: CanvasTheme) -> None:
+        colour = theme.error if self.status == "error" else theme.warning
+        centre = QPointF(WIDTH - 14, HEADER / 2)
+        painter.setPen(QPen(theme.header_text, 1.5))
+        painter.setBrush(colour)
+        painter.drawEllipse(centre, 7.5, 7.5)
+        painter.setFont(fonts().title)
+        painter.drawText(QRectF(centre.x() - 7.5, centre.y() - 7.5, 15, 15), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_ports(self, painter: QPainter, theme: CanvasTheme) -> None:
+        colour = category_color(self.category)
+        for is_output, count in ((False, self._n_in), (True, self._n_out)):
+            for i in range(count):
+                mark = self._marks.get((is_output, i))
+                radius = PORT_RADIUS + (1.5 if mark else 0)
+                ring = {"ok": theme.ok, "bad": theme.error, "hover": theme.accent}.get(mark, colour)
+                fill = ring if (is_output, i) in self._wired or mark in ("ok", "bad") else theme.port_free
+                painter.setPen(QPen(ring, 2))
+                painter.setBrush(fill)
+                painter.drawEllipse(self.port_pos(is_output, i), radius, radius)
+
+    def _paint_activity(self, painter: QPainter, theme: CanvasTheme) -> None:
+        alive = max(0.0, min(1.0, self._activity))
+        track = QRectF(10, self._height - 5, WIDTH - 20, 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(theme.border))
+        painter.drawRoundedRect(track, 1.5, 1.5)
+        colour = theme.ok if alive >= 0.5 else theme.warning if alive >= 0.1 else theme.error
+        painter.setBrush(colour)
+        painter.drawRoundedRect(QRectF(track.x(), track.y(), track.width() * alive, track.height()), 1.5, 1.5)

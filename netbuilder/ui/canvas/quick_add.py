@@ -1,0 +1,174 @@
+"""Quick-add: the search popup that Tab, a double-click or a loose wire opens.
+
+It is a child widget of the view, not a dialog, so nothing ever waits on it:
+Enter emits :attr:`QuickAdd.chosen`, Esc or leaving it closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from ...core.layers import LayerSpec, all_specs
+from .theme import CanvasTheme, category_color
+
+# What people reach for most comes first among equally good matches, so
+# typing "conv" offers Conv2d before Conv1d.
+POPULAR = (
+    "Linear", "Conv2d", "ReLU", "MaxPool2d", "BatchNorm2d", "Dropout", "Flatten", "Input", "Output", "Add",
+    "Concat", "LSTM", "GRU", "Embedding", "GELU", "LayerNorm", "Softmax", "Conv1d", "AdaptiveAvgPool2d",
+    "MultiheadAttention", "TransformerEncoderLayer", "Sigmoid", "Tanh", "Reshape",
+)
+_ROLE = Qt.ItemDataRole.UserRole
+
+
+def rank_layers(query: str, specs: Iterable[LayerSpec]) -> list[LayerSpec]:
+    """Specs matching every word of ``query`` in name, category or description.
+
+    Exact names first, then names that start with the query, names that
+    contain it, and finally matches in category or description only.
+    """
+    text = query.strip().lower()
+    words = text.split()
+    scored = []
+    for order, spec in enumerate(specs):
+        name = spec.type.lower()
+        haystack = f"{name} {spec.category.lower()} {spec.doc.lower()}"
+        if not all(word in haystack for word in words):
+            continue
+        if not text:
+            tier = 0
+        else:
+            tier = 0 if name == text else 1 if name.startswith(text) else 2 if text in name else 3
+        popular = POPULAR.index(spec.type) if spec.type in POPULAR and text else len(POPULAR)
+        scored.append((tier, popular, order, spec))
+    scored.sort(key=lambda entry: entry[:3])
+    return [entry[3] for entry in scored]
+
+
+def _swatch(colour: QColor) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawRoundedRect(1, 1, 10, 10, 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class QuickAdd(QFrame):
+    """A search field over a list of layer types."""
+
+    chosen = Signal(str)  # the layer type to create
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName("quickAdd")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFixedWidth(270)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Add a layer…")
+        self.search.setClearButtonEnabled(True)
+        self.list = QListWidget(self)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing always goes to the search field
+        self.list.setFixedHeight(220)
+        self.about = QLabel(self)
+        self.about.setWordWrap(True)
+        self.about.setObjectName("quickAddAbout")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        for widget in (self.search, self.list, self.about):
+            layout.addWidget(widget)
+        self._accepts: Callable[[LayerSpec], bool] = lambda spec: True
+        self.search.textChanged.connect(self._refilter)
+        self.search.installEventFilter(self)
+        self.list.currentItemChanged.connect(self._describe)
+        self.list.itemClicked.connect(lambda item: self._choose(item))
+        self.hide()
+
+    def open_at(self, where: QPoint, accepts: Callable[[LayerSpec], bool] | None = None) -> None:
+        """Show at ``where`` (parent coordinates, kept inside the parent), search emptied."""
+        self._accepts = accepts or (lambda spec: True)
+        self.search.clear()
+        self._refilter()
+        self.adjustSize()
+        parent = self.parentWidget().rect()
+        x = max(0, min(where.x(), parent.width() - self.width()))
+        y = max(0, min(where.y(), parent.height() - self.height()))
+        self.move(x, y)
+        self.show()
+        self.raise_()
+        self.search.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def close_popup(self) -> None:
+        if self.isVisible():
+            self.hide()
+            self.dismissed.emit()
+
+    def apply_theme(self, theme: CanvasTheme) -> None:
+        body, border, text, muted = (c.name() for c in (theme.body, theme.border, theme.text, theme.muted))
+        accent = theme.accent.name()
+        self.setStyleSheet(
+            f"#quickAdd {{ background: {body}; border: 1px solid {border}; border-radius: 6px; }}"
+            f"QLineEdit, QListWidget {{ background: {theme.background.name()}; color: {text};"
+            f" border: 1px solid {border}; border-radius: 4px; padding: 3px; }}"
+            f"QListWidget::item:selected {{ background: {accent}; color: white; }}"
+            f"#quickAddAbout {{ color: {muted}; }}"
+        )
+
+    def _refilter(self) -> None:
+        self.list.clear()
+        for spec in rank_layers(self.search.text(), all_specs()):
+            if not self._accepts(spec):
+                continue
+            item = QListWidgetItem(_swatch(category_color(spec.category)), spec.type)
+            item.setData(_ROLE, spec.type)
+            item.setToolTip(f"{spec.category}: {spec.doc}")
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        else:
+            self.about.setText("No layer matches.")
+
+    def _describe(self, item: QListWidgetItem | None) -> None:
+        self.about.setText(item.toolTip() if item is not None else "")
+
+    def _choose(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        layer_type = item.data(_ROLE)
+        self.hide()
+        self.chosen.emit(layer_type)
+
+    def _step(self, delta: int) -> None:
+        if self.list.count():
+            row = max(0, min(self.list.count() - 1, self.list.currentRow() + delta))
+            self.list.setCurrentRow(row)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            steps = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -8, Qt.Key.Key_PageDown: 8}
+            if key in steps:
+                self._step(steps[key])
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self._choose(self.list.currentItem())
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.close_popup()
+                return True
+            if key == Qt.Key.Key_Tab:
+                return True  # keep focus here instead of tabbing out
+        elif event.type() == QEvent.Type.FocusOut and event.reason() not in (
+            Qt.FocusReason.PopupFocusReason, Qt.FocusReason.ActiveWindowFocusReason
+        ):
+            self.close_popup()
+        return super().eventFilter(watched, event)

@@ -1,0 +1,353 @@
+"""The main window: palette, canvas, inspector and problems around one editor.
+
+The window owns the document's life cycle (new, open, save, close, recover)
+and wires the panels together; each panel is a view of the :class:`Editor`
+and knows nothing of the others. Dialogs go through :mod:`.files` and
+:meth:`MainWindow._ask_save_changes`, the seams tests answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QTransform
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from ..core.document import GraphDocument
+from ..core.errors import GraphError, NetbuilderError
+from ..core.fileformat import load_graph, save_graph
+from ..core.shapes import ShapeReport
+from . import clipboard, files, theme
+from .actions import WindowActions
+from .autosave import DEFAULT_INTERVAL_MS, Autosaver, Recovery
+from .canvas import GraphView
+from .canvas.node_item import HEADER as NODE_HEADER
+from .canvas.node_item import WIDTH as NODE_WIDTH
+from .editor import Editor
+from .export_dialog import ExportDialog
+from .inspector import Inspector
+from .palette import LayerPalette
+from .problems import ProblemsList
+
+APP_TITLE = "netbuilder"
+UNTITLED = "untitled.json"
+_GEOMETRY_KEY, _STATE_KEY = "window/geometry", "window/state"
+READABLE_ZOOM = 0.75  # the canvas draws edge shape labels from 0.55 up; this reads comfortably
+
+
+class MainWindow(QMainWindow):
+    """One graph document in one window."""
+
+    def __init__(self, autosave_dir: Path | None = None, autosave_interval_ms: int = DEFAULT_INTERVAL_MS,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.editor = Editor(parent=self)
+        self.path: str | None = None  # where Save writes; None until saved or opened
+        self.display_name = UNTITLED
+        self._export_dialog: ExportDialog | None = None
+        self._restored = False
+
+        self.view = GraphView(self.editor)
+        self.setCentralWidget(self.view)
+        self.layer_palette = LayerPalette()
+        self.inspector = Inspector(self.editor)
+        self.problems = ProblemsList()
+        self.palette_dock = self._dock("Layers", self.layer_palette, Qt.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        self.problems_dock = self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+
+        self.action_set = WindowActions(self)
+        self.toolbar = self.action_set.toolbar
+        self.action_set["dark"].setChecked(theme.current().dark)
+        self.action_set.retint(theme.current())
+        self._build_status_bar()
+        self.autosaver = Autosaver(self.editor, lambda: self.path, autosave_dir, autosave_interval_ms, self)
+
+        self.editor.shapesChanged.connect(self._show_report)
+        self.editor.undo_stack.cleanChanged.connect(self._update_title)
+        self.view.selectionChanged.connect(self._on_selection)
+        self.view.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.layer_palette.layerRequested.connect(self.add_layer_at_center)
+        self.problems.nodeActivated.connect(self.reveal_node)
+        self.problems.countChanged.connect(self._update_problems_title)
+        self._restore_geometry()
+        self._on_selection([])
+        self._show_report(self.editor.report)
+        self._update_title()
+
+    # -- layout ------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self, objectName=f"{title.lower()}_dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def add_bottom_dock(self, dock: QDockWidget) -> None:
+        """Add a panel as a tab beside Problems (the training dock goes here)."""
+        if not dock.objectName():
+            dock.setObjectName(f"{dock.windowTitle().lower()}_dock")
+        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+        self.tabifyDockWidget(self.problems_dock, dock)
+
+    def add_toolbar_action(self, action) -> None:
+        """Put an action on the tool bar before the theme switch at its right end."""
+        self.toolbar.insertAction(self.action_set.spacer, action)
+
+    def docks(self) -> list[QDockWidget]:
+        return self.findChildren(QDockWidget)
+
+    def _build_status_bar(self) -> None:
+        self.status_labels = {key: QLabel() for key in ("nodes", "params", "output", "problems")}
+        for label in self.status_labels.values():
+            self.statusBar().addPermanentWidget(label)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._restored:  # docks added after construction are part of the saved state too
+            self._restored = True
+            self._restore_docks()
+            self._fit_soon()
+            self.view.setFocus()  # F, L and Delete work on the canvas straight away
+
+    def _restore_geometry(self) -> None:
+        """Size and place the window before it is shown, so the first fit of
+        the graph sees the final canvas size."""
+        geometry = QSettings().value(_GEOMETRY_KEY)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 850)
+
+    def _restore_docks(self) -> None:
+        state = QSettings().value(_STATE_KEY)
+        if state is None or not self.restoreState(state):
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 310], Qt.Horizontal)
+            self.resizeDocks([self.problems_dock], [130], Qt.Vertical)
+
+    def _fit_soon(self) -> None:
+        """Frame the graph once pending layout changes have given the canvas its size."""
+        QTimer.singleShot(0, self._frame_graph)
+
+    def _frame_graph(self) -> None:
+        """Fit the whole graph, unless that shrinks it past reading: then show
+        its start (inputs are on the left) at the smallest zoom where shape
+        labels are still drawn. F fits everything."""
+        self.view.fit_view()
+        if self.view.zoom() >= READABLE_ZOOM or not self.editor.doc.nodes:
+            return
+        bounds = QRectF()
+        for node_id in self.editor.doc.nodes:
+            bounds |= self.view.node_item(node_id).sceneBoundingRect()
+        self.view.setTransform(QTransform.fromScale(READABLE_ZOOM, READABLE_ZOOM))
+        half_width = self.view.viewport().width() / READABLE_ZOOM / 2
+        self.view.centerOn(bounds.left() - 40 + half_width, bounds.center().y())
+
+    # -- what the window shows ---------------------------------------------------------------
+    def _update_title(self, *_) -> None:
+        star = "" if self.editor.undo_stack.isClean() else "*"
+        self.setWindowTitle(f"{self.display_name}{star} — {APP_TITLE}")
+
+    def _show_report(self, report: ShapeReport) -> None:
+        self.problems.show_report(report)
+        count = len(self.editor.doc.nodes)
+        labels = self.status_labels
+        labels["nodes"].setText(f"{count} node{'s' if count != 1 else ''}")
+        labels["params"].setText(f"{report.total_params:,} parameters")
+        outputs = [t.text() for t in report.output_types() if t is not None]
+        labels["output"].setText("output " + (", ".join(outputs) if outputs and report.ok else "—"))
+        errors, warnings = len(report.errors), len(report.warnings)
+        if errors or warnings:
+            text = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in
+                             ((errors, "error"), (warnings, "warning")) if n)
+        else:
+            text = "no problems"
+        labels["problems"].setText(text)
+        labels["problems"].setProperty("role", "error" if errors else "warning" if warnings else "ok")
+        labels["problems"].style().polish(labels["problems"])
+
+    def _update_problems_title(self, errors: int, warnings: int) -> None:
+        total = errors + warnings
+        self.problems_dock.setWindowTitle(f"Problems ({total})" if total else "Problems")
+
+    def _on_selection(self, node_ids: list[str]) -> None:
+        self.inspector.show_selection(list(node_ids))
+        for key in ("cut", "copy", "duplicate", "delete"):
+            self.action_set[key].setEnabled(bool(node_ids))
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select a node and bring it into view (from the problems list)."""
+        if node_id in self.editor.doc.nodes:
+            self.view.select_nodes([node_id])
+            self.view.center_on_node(node_id)
+
+    def set_dark(self, dark: bool) -> None:
+        current = theme.DARK if dark else theme.LIGHT
+        theme.apply_theme(QApplication.instance(), current, remember=True)
+        self.action_set.retint(current)
+        self.action_set["dark"].setChecked(dark)
+        self.view.set_theme(dark)
+
+    # -- editing -----------------------------------------------------------------------------
+    def add_layer_at_center(self, layer_type: str) -> None:
+        """Add a layer whose header sits in the middle of the view (palette
+        double-click or Enter), the way a drop places it under the pointer."""
+        center = self.view.mapToScene(self.view.viewport().rect().center())
+        taken = {node.pos for node in self.editor.doc.nodes.values()}
+        x, y = round(center.x() - NODE_WIDTH / 2), round(center.y() - NODE_HEADER / 2)
+        while (x, y) in taken:  # repeated adds fan out instead of stacking
+            x, y = x + 30, y + 30
+        node_id = self.editor.add_node(layer_type, (x, y))
+        self.view.select_nodes([node_id])
+
+    def copy(self) -> None:
+        fragment = self.view.copy_selection()
+        if fragment:
+            clipboard.put_fragment(fragment)
+            count = len(fragment.get("nodes", []))
+            self.statusBar().showMessage(f"Copied {count} node{'s' if count != 1 else ''}", 3000)
+
+    def cut(self) -> None:
+        if self.view.copy_selection():
+            self.copy()
+            self.view.delete_selection()
+
+    def paste(self) -> None:
+        fragment = clipboard.take_fragment()
+        if fragment is None:
+            self.statusBar().showMessage("The clipboard holds no netbuilder nodes", 3000)
+            return
+        try:
+            self.view.paste_fragment(fragment)
+        except NetbuilderError as err:
+            self.statusBar().showMessage(f"Cannot paste: {err}", 5000)
+
+    def duplicate(self) -> None:
+        fragment = self.view.copy_selection()
+        if fragment:
+            self.view.paste_fragment(fragment)
+
+    def select_all(self) -> None:
+        self.view.select_nodes(list(self.editor.doc.nodes))
+
+    def show_export(self) -> None:
+        if self._export_dialog is None:
+            self._export_dialog = ExportDialog(self.editor, self)
+            self._export_dialog.destroyed.connect(lambda: setattr(self, "_export_dialog", None))
+        self._export_dialog.show()
+        self._export_dialog.raise_()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About netbuilder", "<b>netbuilder</b><p>Draw neural networks, see every tensor "
+                          "shape live, train them and export plain PyTorch.</p>")
+
+    # -- the document's life cycle ---------------------------------------------------------
+    def set_document(self, doc: GraphDocument, path: str | None, display_name: str | None = None) -> None:
+        self.editor.load(doc)
+        self.path = path
+        self.display_name = display_name or (Path(path).name if path else UNTITLED)
+        self._update_title()
+        self._fit_soon()
+
+    def new_graph(self) -> None:
+        if self.confirm_discard():
+            self.set_document(GraphDocument("untitled"), None)
+
+    def open_dialog(self) -> None:
+        if self.confirm_discard():
+            path = files.ask_open_path(self)
+            if path:
+                self.open_path(path)
+
+    def open_recent(self, path: str) -> None:
+        if self.confirm_discard():
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        """Open a graph file; on failure say why and keep the current document."""
+        try:
+            doc = load_graph(path)
+        except GraphError as err:
+            files.report_error(self, "Cannot open graph", str(err))
+            return False
+        self.set_document(doc, str(path))
+        files.remember_recent(str(path))
+        return True
+
+    def open_example(self, path: Path) -> bool:
+        """Open a bundled example as untitled work, so Save never overwrites it."""
+        if not self.confirm_discard():
+            return False
+        try:
+            doc = load_graph(path)
+        except GraphError as err:
+            files.report_error(self, "Cannot open example", str(err))
+            return False
+        self.set_document(doc, None, Path(path).name)
+        return True
+
+    def recover(self, recovery: Recovery) -> None:
+        """Show autosaved work from a session that died, marked unsaved."""
+        original = recovery.original_path
+        self.set_document(recovery.doc, original, Path(original).name if original else None)
+        self.editor.undo_stack.resetClean()
+        self.autosaver.mark_unsaved()
+        self._update_title()
+        recovery.discard()
+        self.statusBar().showMessage("Recovered unsaved work from the last session", 8000)
+
+    def save(self) -> bool:
+        return self._write(self.path) if self.path else self.save_as()
+
+    def save_as(self) -> bool:
+        suggested = self.path or self.display_name
+        path = files.ask_save_path(self, "Save graph as", suggested, files.GRAPH_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".json"
+        return self._write(path)
+
+    def _write(self, path: str) -> bool:
+        try:
+            save_graph(self.editor.doc, path)
+        except OSError as err:
+            files.report_error(self, "Cannot save graph", f"{path}: {err.strerror or err}")
+            return False
+        self.path, self.display_name = path, Path(path).name
+        self.editor.undo_stack.setClean()
+        self.autosaver.discard()
+        files.remember_recent(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def quit_app(self) -> None:
+        QApplication.closeAllWindows()
+
+    def confirm_discard(self) -> bool:
+        """True if the current document may be replaced or closed."""
+        if self.editor.undo_stack.isClean():
+            return True
+        answer = self._ask_save_changes()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def _ask_save_changes(self) -> str:
+        """'save', 'discard' or 'cancel' (the seam tests replace)."""
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.display_name} before closing it?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        settings = QSettings()
+        settings.setValue(_GEOMETRY_KEY, self.saveGeometry())
+        settings.setValue(_STATE_KEY, self.saveState())
+        self.autosaver.close()
+        event.accept()

@@ -1,0 +1,105 @@
+"""Export trained model…: the Python module, its trained weights and a training script.
+
+Written into one folder so it travels as a unit:
+
+- ``<name>.py``: the standalone model module (:func:`netbuilder.core.export.export_python`);
+- ``<name>.pt``: the model's ``state_dict`` only (no optimiser state), loadable with
+  ``torch.load(..., weights_only=True)``;
+- ``train.py``: the standalone training script of the training engine, when
+  that exporter is available.
+
+The weights are checked against the graph first (a strict ``load_state_dict``
+into a freshly built model), so an exported pair always fits.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+
+from ...core.compiler import build_model
+from ...core.document import GraphDocument
+from ...core.export import export_python
+from ...core.fileformat import load_graph
+from ...core.fileformat import write_atomic as _write_text
+from ...train.checkpoints import load_checkpoint
+
+
+class WeightsError(ValueError):
+    """The weights do not fit the graph; the message says how."""
+
+
+def module_name(doc: GraphDocument) -> str:
+    name = re.sub(r"\W+", "_", doc.name.strip().lower()).strip("_") or "model"
+    return "m_" + name if name[0].isdigit() else name
+
+
+def model_state(checkpoint_path: str | Path) -> dict:
+    """The model's ``state_dict`` from an engine checkpoint (or a bare state dict file)."""
+    state = load_checkpoint(checkpoint_path)
+    return state["model"] if isinstance(state, dict) and "model" in state else state
+
+
+def fit_weights(doc: GraphDocument, state: dict) -> torch.nn.Module:
+    """A model of ``doc`` holding ``state``; raises :class:`WeightsError` if they do not fit."""
+    model = build_model(doc)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[1:3]) or first[0]
+        raise WeightsError(f"these weights do not fit the current graph: {detail}") from None
+    return model
+
+
+def run_graph(run_dir: str | Path) -> GraphDocument:
+    """The graph a run trained (saved by the engine in the run folder)."""
+    return load_graph(Path(run_dir) / "graph.json")
+
+
+def training_script(doc: GraphDocument) -> str | None:
+    """The exported ``train.py`` source, or None if that exporter is not available."""
+    try:
+        from ...train import script
+    except ImportError:
+        return None
+    for name in ("export_training_script", "export_script", "generate_script", "training_script"):
+        fn = getattr(script, name, None)
+        if callable(fn):
+            return fn(doc)
+    return None
+
+
+def export_trained(doc: GraphDocument, state: dict, folder: str | Path) -> list[Path]:
+    """Write module, weights and training script into ``folder``; returns the files."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fit_weights(doc, state)
+    name = module_name(doc)
+    written = []
+    module = folder / f"{name}.py"
+    _write_text(module, export_python(doc))
+    written.append(module)
+    weights = folder / f"{name}.pt"
+    torch.save({k: v.detach().cpu() for k, v in state.items()}, weights)
+    written.append(weights)
+    script = training_script(doc)
+    if script is not None:
+        path = folder / "train.py"
+        _write_text(path, script)
+        written.append(path)
+    return written
+
+
+def usage_text(doc: GraphDocument, files: list[Path]) -> str:
+    """How to use the exported files, shown after exporting."""
+    name = module_name(doc)
+    from ...core.codegen import generate
+
+    cls = generate(doc).class_name
+    lines = [f"from {name} import {cls}", "import torch", "",
+             f"model = {cls}()", f"model.load_state_dict(torch.load('{name}.pt', weights_only=True))",
+             "model.eval()"]
+    return "\n".join(lines)

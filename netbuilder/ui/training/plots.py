@@ -1,0 +1,332 @@
+"""Live training curves with pyqtgraph.
+
+Three stacked plots share an x axis in epochs: loss (each batch faint, a
+smoothed batch curve, and train/validation loss per epoch), the metric
+(accuracy or R²) and the learning rate. Points go into growing numpy buffers
+as events arrive; a ~25 Hz timer pushes only the curves that changed to
+pyqtgraph with ``setData`` on a slice, which with ``setClipToView`` and
+peak downsampling keeps one update of a million-point curve in milliseconds.
+The raw batch curve is added with ``ignoreBounds`` so one noisy batch does not
+make the auto-range jump.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from .buffers import EmaTracker, SeriesBuffer, ema
+
+UPDATE_HZ = 25
+COLORS = {
+    "batch": (120, 160, 220, 70),
+    "smooth": (90, 160, 255),
+    "train": (255, 170, 60),
+    "val": (90, 220, 140),
+    "lr": (200, 140, 255),
+}
+OVERLAY_COLORS = [(240, 98, 146), (77, 208, 225), (255, 213, 79), (174, 213, 129), (149, 117, 205)]
+
+
+def _fmt(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.4g}"
+
+
+class _Curve:
+    """One pyqtgraph curve fed from one :class:`SeriesBuffer`."""
+
+    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None,
+                 ignore_bounds: bool = False, fast: bool = True):
+        self.buffer = SeriesBuffer()
+        self.item = pg.PlotDataItem(name=name, pen=pen, symbol=symbol, symbolSize=6,
+                                    symbolBrush=pen.color() if symbol else None, symbolPen=None)
+        if fast:
+            self.item.setClipToView(True)
+            self.item.setDownsampling(auto=True, method="peak")
+            # peak mode draws two points per bin; pyqtgraph's default of 5 bins per
+            # pixel paints each column ~10 times over, which a noisy loss curve pays for
+            self.item.opts["autoDownsampleFactor"] = 1.5
+        plot.addItem(self.item, ignoreBounds=ignore_bounds)
+        self.name = name
+        self.dirty = False
+
+    def append(self, x: float, y: float) -> None:
+        self.buffer.append(x, y)
+        self.dirty = True
+
+    def clear(self) -> None:
+        self.buffer.clear()
+        self.item.setData([], [])
+        self.dirty = False
+
+    def flush(self) -> None:
+        if self.dirty:
+            x, y = self.buffer.view()
+            self.item.setData(x, y, connect="finite")
+            self.dirty = False
+
+
+class LivePlots(QWidget):
+    """Loss, metric and learning-rate plots for the current run (plus overlays)."""
+
+    updated = Signal()  # after a timer tick pushed new data
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.metric_name = "accuracy"
+        bg = self.palette().color(QPalette.ColorRole.Base)
+        fg = self.palette().color(QPalette.ColorRole.Text)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(bg)
+        self.view.ci.setContentsMargins(2, 2, 2, 2)
+        self.loss_plot = self._plot("loss", fg, row=0)
+        self.metric_plot = self._plot("accuracy", fg, row=1)
+        self.lr_plot = self._plot("learning rate", fg, row=2)
+        self.metric_plot.setXLink(self.loss_plot)
+        self.lr_plot.setXLink(self.loss_plot)
+        legend_bg = QColor(bg.red(), bg.green(), bg.blue(), 200)
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.addLegend(offset=(-6, 4), labelTextColor=fg, brush=legend_bg, colCount=4, verSpacing=-6,
+                           labelTextSize="8pt")
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 2)
+        self.view.ci.layout.setRowStretchFactor(2, 1)
+
+        self.batch = _Curve(self.loss_plot, "batch loss", pg.mkPen(COLORS["batch"], width=1), ignore_bounds=True)
+        self.smooth = _Curve(self.loss_plot, "smoothed", pg.mkPen(COLORS["smooth"], width=2))
+        self.train_loss = _Curve(self.loss_plot, "train", pg.mkPen(COLORS["train"], width=2), "o", fast=False)
+        self.val_loss = _Curve(self.loss_plot, "validation", pg.mkPen(COLORS["val"], width=2), "s", fast=False)
+        # the engine measures the metric on validation data only; a train curve stays
+        # available (unnamed, so out of the legend) for callers that have one
+        self.train_metric = _Curve(self.metric_plot, None, pg.mkPen(COLORS["train"], width=2), "o", fast=False)
+        self.val_metric = _Curve(self.metric_plot, "validation", pg.mkPen(COLORS["val"], width=2), "s", fast=False)
+        self.lr = _Curve(self.lr_plot, "lr", pg.mkPen(COLORS["lr"], width=2))
+        self.curves = [self.batch, self.smooth, self.train_loss, self.val_loss, self.train_metric,
+                       self.val_metric, self.lr]
+        self._ema = EmaTracker(0.6)
+        self._lr_tail: tuple[float, float] | None = None
+        self._overlays: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
+
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setValue(60)
+        self.smoothing.setToolTip("Smoothing of the batch-loss curve (exponential moving average weight)")
+        self.smoothing.setMaximumWidth(160)
+        self.smoothing_label = QLabel("0.60")
+        self.smoothing.valueChanged.connect(self._smoothing_changed)
+        self.log_scale = QCheckBox("Log scale")
+        self.log_scale.setToolTip("Logarithmic y axis for the loss and learning-rate plots")
+        self.log_scale.toggled.connect(self._log_toggled)
+        self.readout = QLabel(" ")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setObjectName("plotReadout")
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(4, 0, 4, 0)
+        controls.addWidget(QLabel("Smoothing"))
+        controls.addWidget(self.smoothing)
+        controls.addWidget(self.smoothing_label)
+        controls.addSpacing(12)
+        controls.addWidget(self.log_scale)
+        controls.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(controls)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.readout)
+
+        self._cursor = []
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(fg, width=1, style=Qt.PenStyle.DotLine))
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
+            self._cursor.append(line)
+        self.view.scene().sigMouseMoved.connect(self._mouse_moved)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000 // UPDATE_HZ)
+        self.timer.timeout.connect(self.flush)
+        self.timer.start()
+
+    def _plot(self, label: str, fg: QColor, row: int) -> pg.PlotItem:
+        plot = self.view.addPlot(row=row, col=0)
+        plot.setLabel("left", label, color=fg.name())
+        # pg.GridItem, not showGrid(): the axis grid repaints ~15x slower (software raster)
+        grid = pg.GridItem(textPen=None)
+        grid.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 28), width=1))
+        plot.addItem(grid, ignoreBounds=True)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setTextPen(fg)
+            plot.getAxis(axis).setPen(fg)
+        plot.getAxis("left").setWidth(56)
+        plot.getAxis("left").enableAutoSIPrefix(False)  # "accuracy (x0.001)" helps nobody
+        if row == 2:
+            plot.setLabel("bottom", "epoch", color=fg.name())
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.enableAutoRange(x=True, y=True)
+        return plot
+
+    # -- feeding --------------------------------------------------------------
+    def reset(self, metric_name: str = "accuracy") -> None:
+        """Forget the current run's points (a new run starts)."""
+        for curve in self.curves:
+            curve.clear()
+        self._lr_tail = None
+        self._ema.reset(self.smoothing.value() / 100)
+        self.set_metric_name(metric_name)
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.enableAutoRange(x=True, y=True)
+
+    def set_metric_name(self, name: str) -> None:
+        self.metric_name = name
+        self.metric_plot.setLabel("left", name)
+
+    def add_batch(self, x: float, loss: float, lr: float | None = None) -> None:
+        """One batch's loss (non-finite losses are not drawn: the run's failure
+        message tells that story) and learning rate."""
+        if math.isfinite(loss):
+            self.batch.append(x, loss)
+            self.smooth.append(x, self._ema.push(loss))
+        if lr is not None:
+            self._add_lr(x, lr)
+
+    def _add_lr(self, x: float, lr: float) -> None:
+        """Keep a learning-rate point only where the rate moved by more than
+        0.1 %, plus the newest one at flush time: a constant or stepped rate then
+        costs a handful of points instead of one per batch."""
+        last = self.lr.buffer.last()
+        if last is None or abs(lr - last[1]) > 1e-3 * abs(last[1]):
+            self.lr.append(x, lr)
+            self._lr_tail = None
+        else:
+            self._lr_tail = (x, lr)
+
+    def add_batches(self, xs, losses, lrs=None) -> None:
+        """Many batch points at once (restoring a run from its history)."""
+        xs = np.asarray(xs, dtype=np.float64)
+        losses = np.asarray(losses, dtype=np.float64)
+        finite = np.isfinite(losses)
+        self.batch.buffer.extend(xs[finite], losses[finite])
+        self.batch.dirty = True
+        self._resmooth()
+        if lrs is not None and len(xs):
+            lrs = np.asarray(lrs, dtype=np.float64)
+            keep = np.ones(len(lrs), dtype=bool)
+            keep[1:] = np.abs(np.diff(lrs)) > 1e-3 * np.abs(lrs[:-1])
+            keep[-1] = True
+            self.lr.buffer.extend(xs[keep], lrs[keep])
+            self.lr.dirty = True
+
+    def add_epoch(self, epoch: float, train_loss=None, val_loss=None, train_metric=None, val_metric=None,
+                  lr=None) -> None:
+        for curve, value in ((self.train_loss, train_loss), (self.val_loss, val_loss),
+                             (self.train_metric, train_metric), (self.val_metric, val_metric)):
+            if value is not None:
+                curve.append(epoch, value)
+        if lr is not None and not len(self.lr.buffer):
+            self.lr.append(epoch, lr)
+
+    def point_count(self) -> int:
+        return sum(len(c.buffer) for c in self.curves)
+
+    def flush(self) -> None:
+        """Push changed buffers to pyqtgraph (the timer calls this ~25 times a second)."""
+        if self._lr_tail is not None:
+            self.lr.append(*self._lr_tail)
+            self._lr_tail = None
+        changed = False
+        for curve in self.curves:
+            if curve.dirty:
+                curve.flush()
+                changed = True
+        if changed:
+            self.updated.emit()
+
+    # -- overlays ---------------------------------------------------------------
+    def set_overlays(self, runs: list[tuple[str, list[dict]]]) -> None:
+        """Draw other runs' per-epoch validation loss and metric, dashed.
+
+        ``runs`` holds ``(label, epoch rows)``; each row is a history dict with
+        ``epoch`` and any of ``val_loss``/``train_loss`` and the metric.
+        """
+        for plot, item in self._overlays:
+            plot.removeItem(item)
+            plot.legend.removeItem(item)
+        self._overlays.clear()
+        for i, (label, rows) in enumerate(runs):
+            color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
+            pen = pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine)
+            epochs = [float(r.get("epoch", n + 1)) for n, r in enumerate(rows)]
+            for plot, keys in ((self.loss_plot, ("val_loss", "train_loss")),
+                               (self.metric_plot, (f"val_{self.metric_name}", "val_accuracy", "val_r2",
+                                                   "val_metric"))):
+                key = next((k for k in keys if any(r.get(k) is not None for r in rows)), None)
+                if key is None:
+                    continue
+                ys = [np.nan if r.get(key) is None else float(r[key]) for r in rows]
+                item = pg.PlotDataItem(epochs, ys, pen=pen, symbol="t", symbolSize=5, symbolBrush=color,
+                                       symbolPen=None, name=f"{label}")
+                plot.addItem(item)
+                self._overlays.append((plot, item))
+
+    # -- controls -----------------------------------------------------------------
+    def _smoothing_changed(self, value: int) -> None:
+        self.smoothing_label.setText(f"{value / 100:.2f}")
+        self._resmooth()
+
+    def _resmooth(self) -> None:
+        weight = self.smoothing.value() / 100
+        x, y = self.batch.buffer.view()
+        self.smooth.buffer.clear()
+        self.smooth.buffer.extend(x, ema(y, weight))
+        self.smooth.dirty = True
+        self._ema.reset(weight)
+        # carry the EMA state forward so new points continue the curve
+        for value in y[-200:]:
+            self._ema.push(float(value))
+
+    def _log_toggled(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.lr_plot.setLogMode(y=on)
+
+    # -- hover read-out -------------------------------------------------------------
+    def _mouse_moved(self, pos) -> None:
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            if plot.sceneBoundingRect().contains(pos):
+                x = plot.vb.mapSceneToView(pos).x()
+                self.show_readout(x)
+                return
+        for line in self._cursor:
+            line.setVisible(False)
+
+    def readout_text(self, x: float) -> str:
+        parts = [f"epoch {x:.2f}"]
+        for label, curve in (("batch loss", self.batch), ("smoothed", self.smooth),
+                             ("train loss", self.train_loss), ("val loss", self.val_loss),
+                             (f"train {self.metric_name}", self.train_metric),
+                             (f"val {self.metric_name}", self.val_metric), ("lr", self.lr)):
+            xs, ys = curve.buffer.view()
+            if not len(xs):
+                continue
+            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+            if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
+                i -= 1
+            parts.append(f"{label} {_fmt(float(ys[i]))}")
+        return " · ".join(parts)
+
+    def show_readout(self, x: float) -> None:
+        for line in self._cursor:
+            line.setPos(x)
+            line.setVisible(True)
+        self.readout.setText(self.readout_text(x))

@@ -1,0 +1,277 @@
+"""The training settings form, bound to the document's ``training`` object.
+
+Each field edits one path of :class:`netbuilder.train.config.TrainingConfig`
+(``optimizer.lr``, ``scheduler.name``…). An edit builds the new settings dict,
+validates it with ``TrainingConfig.from_dict`` (so the form and a hand-edited
+file are judged by the same rules and messages), and on success stores it
+with :meth:`Editor.set_training`: one undo step, saved in the graph file.
+The form never keeps values of its own; it redraws from the document
+whenever the document changes (undo included). Fields that only apply to one
+choice (momentum for SGD, step size for the step schedule) hide otherwise.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...train.config import ConfigError, TrainingConfig
+from .. import theme
+
+
+@dataclass(frozen=True)
+class Field:
+    """One row of the form: the setting's dotted path, its label, and when it shows."""
+
+    path: str
+    label: str
+    when: tuple[str, tuple] | None = None  # (other path, values for which this row shows)
+    kind: str = ""  # override: "sci" (float in scientific notation), "optional" (0 = off)
+
+
+SECTIONS: list[tuple[str, list[Field]]] = [
+    ("Optimizer", [
+        Field("optimizer.name", "Optimizer"),
+        Field("optimizer.lr", "Learning rate", kind="sci"),
+        Field("optimizer.weight_decay", "Weight decay", kind="sci"),
+        Field("optimizer.momentum", "Momentum", when=("optimizer.name", ("sgd",))),
+        Field("optimizer.nesterov", "Nesterov", when=("optimizer.name", ("sgd",))),
+    ]),
+    ("Schedule", [
+        Field("scheduler.name", "LR schedule"),
+        Field("scheduler.step_size", "Step every (epochs)", when=("scheduler.name", ("step",))),
+        Field("scheduler.gamma", "Step factor", when=("scheduler.name", ("step",))),
+        Field("scheduler.min_lr", "Lowest LR", when=("scheduler.name", ("cosine", "plateau")), kind="sci"),
+        Field("scheduler.pct_start", "Warm-up share", when=("scheduler.name", ("onecycle",))),
+        Field("scheduler.factor", "Reduce factor", when=("scheduler.name", ("plateau",))),
+        Field("scheduler.patience", "Plateau patience", when=("scheduler.name", ("plateau",))),
+    ]),
+    ("Loss", [
+        Field("loss.name", "Loss"),
+        Field("loss.label_smoothing", "Label smoothing",
+              when=("loss.name", ("auto", "cross_entropy", "bce_with_logits", "kl_div"))),
+        Field("loss.focal_gamma", "Focal γ", when=("loss.name", ("focal",))),
+    ]),
+    ("Run", [
+        Field("epochs", "Epochs"),
+        Field("batch_size", "Batch size"),
+        Field("grad_clip", "Clip grad norm", kind="optional"),
+        Field("early_stopping.metric", "Watch"),
+        Field("early_stopping.patience", "Stop after (epochs)"),
+        Field("data.val_fraction", "Validation share"),
+        Field("data.standardise", "Standardise features"),
+        Field("seed", "Seed"),
+        Field("device", "Device"),
+        Field("amp", "Mixed precision"),
+    ]),
+]
+WATCHABLE = ("val_loss", "train_loss", "accuracy", "r2", "mse", "mae")
+LIVE_PATHS = {"optimizer.lr"}  # the engine may pick these up mid-run
+
+
+def _field_of(path: str) -> dataclasses.Field:
+    cls = TrainingConfig
+    parts = path.split(".")
+    for part in parts[:-1]:
+        cls = {f.name: f for f in dataclasses.fields(cls)}[part].default_factory
+    return {f.name: f for f in dataclasses.fields(cls)}[parts[-1]]
+
+
+def get_path(data: dict, path: str):
+    for part in path.split("."):
+        data = getattr(data, part)
+    return data
+
+
+def set_path(data: dict, path: str, value) -> dict:
+    """A copy of the file-form dict ``data`` with ``path`` set to ``value``."""
+    out = copy.deepcopy(data)
+    node = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+def format_float(value: float) -> str:
+    if value == 0:
+        return "0"
+    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e") if abs(value) < 1e-2 or abs(value) >= 1e4 \
+        else f"{value:g}"
+
+
+class SettingsForm(QScrollArea):
+    """All engine settings except the data source (the dock's picker owns that)."""
+
+    error = Signal(str)  # a refused value's message, for the status line
+
+    def __init__(self, editor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.editor = editor
+        self.widgets: dict[str, QWidget] = {}
+        self.rows: dict[str, tuple[QLabel, QWidget]] = {}
+        self._locked_structure = False
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 4, 6, 4)
+        for title, fields in SECTIONS:
+            header = QLabel(title)
+            header.setObjectName("sectionHeader")
+            header.setStyleSheet("font-weight: 600; margin-top: 6px;")
+            layout.addWidget(header)
+            form = QFormLayout()
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+            form.setContentsMargins(0, 0, 0, 0)
+            for f in fields:
+                widget = self._make(f)
+                label = QLabel(f.label)
+                label.setToolTip(widget.toolTip())
+                form.addRow(label, widget)
+                self.widgets[f.path] = widget
+                self.rows[f.path] = (label, widget)
+            layout.addLayout(form)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.fields = {f.path: f for _, fs in SECTIONS for f in fs}
+        editor.documentChanged.connect(self._doc_changed)
+        self.refresh()
+
+    # -- building -----------------------------------------------------------------------
+    def _make(self, f: Field) -> QWidget:
+        spec = _field_of(f.path)
+        meta = spec.metadata
+        default = spec.default
+        tip = meta.get("doc", "")
+        if f.path == "early_stopping.metric":
+            widget = QComboBox()
+            widget.setEditable(True)
+            widget.addItems(WATCHABLE)
+            widget.lineEdit().editingFinished.connect(lambda p=f.path, w=widget: self._edited(p, w.currentText()))
+            widget.activated.connect(lambda _i, p=f.path, w=widget: self._edited(p, w.currentText()))
+        elif meta.get("choices"):
+            widget = QComboBox()
+            widget.addItems(list(meta["choices"]))
+            widget.activated.connect(lambda _i, p=f.path, w=widget: self._edited(p, w.currentText()))
+        elif isinstance(default, bool):
+            widget = QCheckBox()
+            widget.toggled.connect(lambda on, p=f.path: self._edited(p, bool(on)))
+        elif isinstance(default, int) and not isinstance(default, bool):
+            widget = QSpinBox()
+            widget.setRange(int(meta.get("minimum") or 0), 1_000_000)
+            widget.setKeyboardTracking(False)
+            widget.valueChanged.connect(lambda v, p=f.path: self._edited(p, int(v)))
+        elif f.kind in ("sci", "optional"):
+            widget = QLineEdit()
+            widget.setPlaceholderText("off" if f.kind == "optional" else "")
+            widget.editingFinished.connect(lambda p=f.path, w=widget: self._text_edited(p, w))
+        else:
+            widget = QDoubleSpinBox()
+            widget.setDecimals(3)
+            widget.setSingleStep(0.05)
+            low = meta.get("minimum") if meta.get("minimum") is not None else meta.get("above") or 0.0
+            widget.setRange(float(low), float(meta.get("maximum") or 1e6))
+            widget.setKeyboardTracking(False)
+            widget.valueChanged.connect(lambda v, p=f.path: self._edited(p, float(v)))
+        widget.setToolTip(tip)
+        widget.setObjectName("setting_" + f.path.replace(".", "_"))
+        return widget
+
+    # -- model -> view --------------------------------------------------------------------
+    def config(self) -> TrainingConfig | None:
+        try:
+            return TrainingConfig.from_dict(self.editor.doc.training)
+        except ConfigError:
+            return None
+
+    def _doc_changed(self, change) -> None:
+        if change.kind in ("meta_changed", "reset"):
+            self.refresh()
+
+    def refresh(self) -> None:
+        cfg = self.config() or TrainingConfig()
+        for path, widget in self.widgets.items():
+            value = get_path(cfg, path)
+            widget.blockSignals(True)
+            try:
+                if isinstance(widget, QComboBox):
+                    if widget.findText(str(value)) < 0:
+                        widget.addItem(str(value))
+                    widget.setCurrentText(str(value))
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                elif isinstance(widget, QSpinBox):
+                    widget.setValue(int(value))
+                elif isinstance(widget, QDoubleSpinBox):
+                    widget.setValue(float(value))
+                elif isinstance(widget, QLineEdit):
+                    widget.setText("" if value is None else format_float(float(value)))
+                    widget.setStyleSheet("")
+            finally:
+                widget.blockSignals(False)
+        for path, f in self.fields.items():
+            if f.when:
+                other, values = f.when
+                shown = get_path(cfg, other) in values
+                for w in self.rows[path]:
+                    w.setVisible(shown)
+
+    # -- view -> model --------------------------------------------------------------------
+    def _text_edited(self, path: str, widget: QLineEdit) -> None:
+        text = widget.text().strip().lower()
+        if self.fields[path].kind == "optional" and text in ("", "off", "none", "0"):
+            self._edited(path, None)
+            return
+        try:
+            value = float(text)
+        except ValueError:
+            self._refuse(path, f"{self.fields[path].label}: {widget.text()!r} is not a number")
+            return
+        if not math.isfinite(value):
+            self._refuse(path, f"{self.fields[path].label}: must be a finite number")
+            return
+        self._edited(path, value)
+
+    def _edited(self, path: str, value) -> None:
+        if self._locked_structure and path not in LIVE_PATHS:
+            self.refresh()
+            return
+        new = set_path(self.editor.doc.training, path, value)
+        try:
+            clean = TrainingConfig.from_dict(new).to_dict()
+        except ConfigError as err:
+            self._refuse(path, str(err))
+            return
+        self.editor.set_training(clean)
+
+    def _refuse(self, path: str, message: str) -> None:
+        widget = self.widgets[path]
+        widget.setStyleSheet(f"border: 1px solid {QColor(theme.current().error).name()};")
+        widget.setToolTip(message)
+        self.error.emit(message)
+
+    def set_running(self, running: bool) -> None:
+        """During a run only live settings stay editable."""
+        self._locked_structure = running
+        for path, widget in self.widgets.items():
+            widget.setEnabled(not running or path in LIVE_PATHS)

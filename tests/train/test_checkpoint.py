@@ -1,0 +1,136 @@
+"""Run folders, checkpoints loaded with weights_only, and exact resumption."""
+
+import csv
+import json
+
+import pytest
+import torch
+
+from netbuilder.core.document import Edge, GraphDocument
+from netbuilder.train.checkpoints import load_checkpoint
+from netbuilder.train.engine import Trainer
+from netbuilder.train.events import CheckpointSaved, EpochEnd, Failed, Finished, RunStarted
+
+TRAINING = {"data": {"source": "iris"}, "epochs": 4, "batch_size": 16, "optimizer": {"name": "adam", "lr": 0.01},
+            "scheduler": {"name": "onecycle"}}
+
+
+def model_with_dropout(name="resumable net", training=TRAINING):
+    doc = GraphDocument(name)
+    prev = doc.add_node("Input", {"shape": [4]})
+    for layer_type, params in [("Linear", {"out_features": 32}), ("ReLU", {}), ("Dropout", {"p": 0.3}),
+                               ("Linear", {"out_features": 3})]:
+        node = doc.add_node(layer_type, params)
+        doc.connect(Edge(prev, node))
+        prev = node
+    doc.training = dict(training)
+    return doc
+
+
+def events_of(trainer, stop_after_epoch=None):
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, EpochEnd) and event.epoch == stop_after_epoch:
+            trainer.stop()
+    return events
+
+
+def losses(history):
+    return [(row["epoch"], row["train_loss"], row["val_loss"], row["accuracy"], row["lr"]) for row in history]
+
+
+def test_run_folder_holds_settings_history_and_checkpoints(tmp_path):
+    events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=0))
+    end = events[-1]
+    run_dir = tmp_path / "resumable_net"
+    assert isinstance(end, Finished) and end.run_dir.startswith(str(run_dir))
+    folder = next(run_dir.iterdir())
+    assert {p.name for p in folder.iterdir()} >= {"config.json", "graph.json", "history.json", "history.csv",
+                                                  "last.pt", "best.pt"}
+    config = json.loads((folder / "config.json").read_text())
+    assert config["training"]["epochs"] == 4 and config["data"]["name"] == "iris"
+    assert json.loads((folder / "history.json").read_text()) == end.history
+    rows = list(csv.DictReader((folder / "history.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4] and "accuracy" in rows[0]
+    state = torch.load(folder / "last.pt", weights_only=True)  # plain tensors and data only
+    assert state["epoch"] == 4 and set(state) >= {"model", "optimizer", "scheduler", "rng", "history"}
+    assert set(state["rng"]) >= {"torch", "loader", "numpy", "python"}
+    best = torch.load(folder / "best.pt", weights_only=True)
+    assert best["epoch"] == end.best["epoch"]
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    assert [e.epoch for e in saved if e.kind == "last"] == [1, 2, 3, 4]
+
+
+def test_a_stopped_and_resumed_run_matches_an_uninterrupted_one_exactly(tmp_path):
+    whole = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path / "a", batch_events_per_s=0))[-1]
+    stopped = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path / "b", batch_events_per_s=0),
+                        stop_after_epoch=2)[-1]
+    assert stopped.stopped_by_user and len(stopped.history) == 2
+    assert load_checkpoint(f"{stopped.run_dir}/last.pt")["epoch"] == 2  # written on stop despite throttling
+    resumed_events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path / "c", resume=stopped.run_dir,
+                                       batch_events_per_s=0))
+    started, resumed = resumed_events[0], resumed_events[-1]
+    assert isinstance(started, RunStarted) and started.start_epoch == 2 and started.run_dir == stopped.run_dir
+    assert [e.epoch for e in resumed_events if isinstance(e, EpochEnd)] == [3, 4]
+    assert isinstance(resumed, Finished) and losses(resumed.history) == losses(whole.history)
+    assert resumed.best["epoch"] == whole.best["epoch"]
+    assert not (tmp_path / "c").exists()  # it continued in the stopped run's folder
+
+
+def test_throttled_writes_keep_the_best_and_last_epochs_for_the_end(tmp_path):
+    events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=1e9))
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    end = events[-1]
+    assert all(events.index(e) > max(events.index(x) for x in events if isinstance(x, EpochEnd)) for e in saved)
+    assert {(e.kind, e.epoch) for e in saved} >= {("last", 4), ("best", end.best["epoch"])}
+    best = load_checkpoint(f"{end.run_dir}/best.pt")
+    assert best["epoch"] == end.best["epoch"] and len(best["history"]) == end.best["epoch"]
+
+
+def test_a_failed_run_still_saves_its_last_good_epoch(tmp_path, monkeypatch):
+    from netbuilder.train import recipe
+
+    real = recipe.evaluate
+    calls = []
+
+    def evaluate_then_break(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("out of memory")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recipe, "evaluate", evaluate_then_break)
+    events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=1e9))
+    assert isinstance(events[-1], Failed) and "out of memory" in events[-1].message
+    run_dir = events[0].run_dir
+    assert load_checkpoint(f"{run_dir}/last.pt")["epoch"] == 2
+
+
+def test_resume_refuses_missing_or_mismatched_checkpoints(tmp_path):
+    missing = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, resume=tmp_path / "nope"))[-1]
+    assert isinstance(missing, Failed) and "no such checkpoint" in missing.message
+    end = events_of(Trainer(model_with_dropout(training={**TRAINING, "epochs": 1}), runs_dir=tmp_path))[-1]
+    other = model_with_dropout(training={**TRAINING, "epochs": 1})
+    other.set_param("linear_1", "out_features", 8)
+    mismatch = events_of(Trainer(other, runs_dir=tmp_path, resume=end.run_dir))[-1]
+    assert isinstance(mismatch, Failed) and "does not fit the graph" in mismatch.message
+
+
+@pytest.mark.parametrize("name", ["last.pt", "best.pt"])
+def test_resume_accepts_a_checkpoint_file_and_more_epochs(tmp_path, name):
+    training = {**TRAINING, "scheduler": {"name": "step", "step_size": 1}}
+    end = events_of(Trainer(model_with_dropout(training={**training, "epochs": 2}), runs_dir=tmp_path))[-1]
+    saved_epoch = load_checkpoint(f"{end.run_dir}/{name}")["epoch"]
+    events = events_of(Trainer(model_with_dropout(training=training), runs_dir=tmp_path,
+                               resume=f"{end.run_dir}/{name}"))
+    assert events[0].start_epoch == saved_epoch
+    assert isinstance(events[-1], Finished)
+    assert [r["epoch"] for r in events[-1].history] == list(range(1, 5))
+
+
+def test_a_planned_schedule_cannot_be_stretched_on_resume(tmp_path):
+    end = events_of(Trainer(model_with_dropout(training={**TRAINING, "epochs": 2}), runs_dir=tmp_path))[-1]
+    failed = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, resume=end.run_dir))[-1]
+    assert isinstance(failed, Failed)
+    assert "onecycle schedule was planned for 2 epochs and cannot be stretched to 4" in failed.message

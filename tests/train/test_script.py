@@ -1,0 +1,229 @@
+"""The exported training script: its data code matches netbuilder's, it is clean and
+standalone, it reproduces the engine's losses, and it runs under torchrun."""
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from netbuilder.core.document import Edge, GraphDocument
+from netbuilder.train import script_data
+from netbuilder.train.datasets import builtin_names, load_builtin
+from netbuilder.train.engine import Trainer
+from netbuilder.train.events import Finished
+from netbuilder.train.prepare import TrainingError
+from netbuilder.train.script import export_training_script
+from netbuilder.train.split import split, standardise
+from netbuilder.train.userdata import load_csv, load_image_folder, load_npz
+
+BIN = Path(sys.executable).parent
+# Runs a script with netbuilder made unimportable, proving the script does not need it.
+WITHOUT_NETBUILDER = ("import runpy, sys; sys.modules['netbuilder'] = None; sys.argv = sys.argv[1:]; "
+                      "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def chain(layers, shape, training, name="exported net"):
+    doc = GraphDocument(name)
+    prev = doc.add_node("Input", {"shape": shape})
+    for layer_type, params in layers:
+        node = doc.add_node(layer_type, params)
+        doc.connect(Edge(prev, node))
+        prev = node
+    doc.training = training
+    return doc
+
+
+def same_arrays(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+
+
+# -- the data code copied into scripts ---------------------------------------------------------
+@pytest.mark.parametrize("name", builtin_names())
+def test_script_builtins_match_netbuilders(name):
+    ds = load_builtin(name, seed=3)
+    x, y = getattr(script_data, name)(3)
+    same_arrays(x, ds.x)
+    same_arrays(y, ds.y)
+
+
+@pytest.mark.parametrize("stratify", [True, False])
+def test_script_split_and_standardise_match_netbuilders(stratify):
+    ds = load_builtin("wine")
+    train, val = split(ds, 0.3, seed=5, stratify=stratify)
+    train_index, val_index = script_data.split_indices(ds.y, 0.3, 5, stratify)
+    same_arrays(ds.x[train_index], train.x)
+    same_arrays(ds.x[val_index], val.x)
+    scaled_train, scaled_val, _ = standardise(train, val)
+    x_train, x_val = script_data.standardise(ds.x[train_index], ds.x[val_index], "tabular")
+    same_arrays(x_train, scaled_train.x)
+    same_arrays(x_val, scaled_val.x)
+    image = load_builtin("digits")
+    assert script_data.standardise(image.x, image.x, "image")[0] is image.x
+
+
+@pytest.mark.parametrize("text, options", [
+    ("a,b,label\n1,2,cat\n3,4.5,dog\n\n5,6,cat\n", {}),
+    ("a;label;b\n1;2;3\n4;10;6\n7;2;9\n", {"target": "label", "features": ["b", "a"]}),
+    ("x,y\n1,0.5\n2,1.5\n3,2.25\n", {"task": "regression"}),
+    ("x\ty\n1\t1.0\n2\t3.0\n", {"target": 1, "delimiter": "\t"}),
+])
+def test_script_csv_reader_matches_load_csv(tmp_path, text, options):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    ds = load_csv(path, **options)
+    classes = ds.class_names if ds.task == "classification" else None
+    x, y = script_data.read_csv(path, options.get("target"), options.get("features"), classes,
+                                options.get("delimiter"))
+    same_arrays(x, ds.x)
+    same_arrays(y, ds.y)
+
+
+@pytest.mark.parametrize("x, y, task", [
+    (np.arange(12).reshape(6, 2), np.array([0, 1, 0, 1, 2, 2]), None),
+    (np.linspace(0, 1, 6), np.array([0.5, 1, 2, 3, 4, 5]), None),
+    (np.ones((4, 3, 2), dtype=np.float64), np.ones((4, 2)), "regression"),
+])
+def test_script_npz_reader_matches_load_npz(tmp_path, x, y, task):
+    np.savez(tmp_path / "data.npz", X=x, Y=y)
+    ds = load_npz(tmp_path / "data.npz", task=task)
+    xs, ys = script_data.read_npz(tmp_path / "data.npz", ds.task)
+    same_arrays(xs, ds.x)
+    same_arrays(ys, ds.y)
+
+
+@pytest.mark.parametrize("grayscale", [True, False])
+def test_script_image_reader_matches_load_image_folder(tmp_path, grayscale):
+    rng = np.random.default_rng(0)
+    for label in ("cats", "dogs"):
+        (tmp_path / label).mkdir()
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (9, 7, 3), dtype=np.uint8)).save(tmp_path / label / f"{i}.png")
+    ds = load_image_folder(tmp_path, image_size=(6, 5), grayscale=grayscale)
+    x, y = script_data.read_image_folder(tmp_path, (6, 5), grayscale)
+    same_arrays(x, ds.x)
+    same_arrays(y, ds.y)
+
+
+# -- the script as text --------------------------------------------------------------------------
+DIGITS_CNN = [("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}), ("ReLU", {}),
+              ("MaxPool2d", {"kernel_size": 2}), ("Flatten", {}), ("Dropout", {"p": 0.2}),
+              ("Linear", {"out_features": 10})]
+
+
+def test_script_is_standalone_and_lint_clean(tmp_path):
+    doc = chain(DIGITS_CNN, [1, 8, 8], {"data": {"source": "digits"}, "epochs": 2, "freeze": ["conv2d_1"]})
+    text = export_training_script(doc)
+    tree = ast.parse(text)
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "netbuilder" not in imported and imported <= {"argparse", "json", "math", "os", "random", "time",
+                                                         "pathlib", "numpy", "torch", "sklearn"}
+    assert 'main(CONFIG, ExportedNet, load_data)' in text and '"freeze": ["conv2d_1"]' in text
+    assert "def digits(seed)" in text and "def read_csv" not in text  # only the data code it needs
+    if not (BIN / "ruff").exists():
+        pytest.skip("ruff is not installed")
+    path = tmp_path / "train.py"
+    path.write_text(text)
+    lint = subprocess.run([str(BIN / "ruff"), "check", "--isolated", "--select", "E,F,W,I", "--line-length",
+                           "120", str(path)], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+
+
+def test_export_refuses_what_cannot_train(tmp_path):
+    wrong_input = chain([("Flatten", {}), ("Linear", {"out_features": 10})], [1, 28, 28],
+                        {"data": {"source": "digits"}})
+    with pytest.raises(TrainingError, match=r"Input 'input' is \(1, 28, 28\) but digits gives \(1, 8, 8\)"):
+        export_training_script(wrong_input)
+    r2 = chain([("Linear", {"out_features": 1})], [1], {"data": {"source": "sine"},
+                                                        "early_stopping": {"metric": "r2"}})
+    with pytest.raises(TrainingError, match="exported script can watch"):
+        export_training_script(r2)
+
+
+# -- running it ----------------------------------------------------------------------------------
+def run_script(doc, tmp_path, *args, base_dir=None, launcher=(sys.executable, "-c", WITHOUT_NETBUILDER)):
+    script = tmp_path / "train.py"
+    script.write_text(export_training_script(doc, base_dir=base_dir))
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}  # same kernels as in this process
+    done = subprocess.run([*launcher, str(script), "--out", str(tmp_path / "out"), *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=280)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done, json.loads((tmp_path / "out" / "history.json").read_text())
+
+
+def engine_history(doc, tmp_path, base_dir=None):
+    end = list(Trainer(doc, runs_dir=tmp_path / "runs", base_dir=base_dir, batch_events_per_s=0).run())[-1]
+    assert isinstance(end, Finished), end
+    return end.history
+
+
+def assert_same_curves(engine, script):
+    assert [row["epoch"] for row in engine] == [row["epoch"] for row in script]
+    for mine, theirs in zip(engine, script):
+        assert abs(mine["train_loss"] - theirs["train_loss"]) <= 1e-6
+        assert abs(mine["val_loss"] - theirs["val_loss"]) <= 1e-6
+        for key in ("accuracy", "mse", "mae"):
+            if key in mine:
+                assert mine[key] == pytest.approx(theirs[key], abs=1e-9)
+
+
+def test_script_reproduces_the_engine_on_a_cnn(tmp_path):
+    doc = chain(DIGITS_CNN, [1, 8, 8], {"data": {"source": "digits"}, "epochs": 2, "batch_size": 64})
+    done, history = run_script(doc, tmp_path)
+    assert "epoch 2/2" in done.stdout and (tmp_path / "out" / "best.pt").exists()
+    assert_same_curves(engine_history(doc, tmp_path), history)
+
+
+def test_script_reproduces_the_engine_with_sgd_onecycle_clipping_and_early_stopping(tmp_path):
+    layers = [("Linear", {"out_features": 32}), ("Tanh", {}), ("Dropout", {"p": 0.2}), ("Linear", {"out_features": 2})]
+    doc = chain(layers, [2], {"data": {"source": "moons", "val_fraction": 0.25}, "epochs": 6, "batch_size": 16,
+                              "optimizer": {"name": "sgd", "lr": 0.2, "nesterov": True, "weight_decay": 1e-4},
+                              "scheduler": {"name": "onecycle"}, "grad_clip": 0.5, "seed": 7,
+                              "loss": {"label_smoothing": 0.1},
+                              "early_stopping": {"metric": "accuracy", "patience": 2}})
+    _, history = run_script(doc, tmp_path)
+    assert_same_curves(engine_history(doc, tmp_path), history)
+
+
+def test_script_reproduces_the_engine_on_a_csv_file(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = ["size,weight,noise,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{'big' if a + b > 1 else 'small'}"
+                                         for a, b, c in rng.uniform(0, 1, (200, 3))]
+    (tmp_path / "things.csv").write_text("\n".join(rows) + "\n")
+    layers = [("Linear", {"out_features": 8}), ("ReLU", {}), ("Linear", {"out_features": 2})]
+    doc = chain(layers, [2], {"data": {"source": "things.csv", "options": {"target": "kind",
+                                                                          "features": ["size", "weight"]}},
+                              "epochs": 3, "optimizer": {"name": "adamw", "weight_decay": 0.01},
+                              "scheduler": {"name": "step", "step_size": 1, "gamma": 0.5}})
+    _, history = run_script(doc, tmp_path, base_dir=tmp_path)
+    assert_same_curves(engine_history(doc, tmp_path, base_dir=tmp_path), history)
+
+
+def test_script_reproduces_the_engine_on_regression(tmp_path):
+    layers = [("Linear", {"out_features": 16}), ("SiLU", {}), ("Linear", {"out_features": 1})]
+    doc = chain(layers, [1], {"data": {"source": "sine"}, "epochs": 3, "loss": {"name": "smooth_l1"},
+                              "optimizer": {"name": "rmsprop", "lr": 0.003}, "scheduler": {"name": "plateau"}})
+    _, history = run_script(doc, tmp_path)
+    assert_same_curves(engine_history(doc, tmp_path), history)
+
+
+def test_script_runs_on_two_processes_under_torchrun(tmp_path):
+    torchrun = shutil.which("torchrun") or (BIN / "torchrun" if (BIN / "torchrun").exists() else None)
+    if torchrun is None:
+        pytest.skip("torchrun is not installed: the distributed run cannot be tested")
+    doc = chain(DIGITS_CNN, [1, 8, 8], {"data": {"source": "digits"}, "epochs": 3, "batch_size": 32})
+    done, history = run_script(doc, tmp_path, "--epochs", "1", "--device", "cpu",
+                               launcher=(str(torchrun), "--standalone", "--nproc_per_node", "2"))
+    assert done.stdout.count("epoch 1/1") == 1  # only rank 0 reports
+    assert len(history) == 1 and history[0]["val_loss"] > 0 and 0 < history[0]["accuracy"] <= 1
+    state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
+    assert state["epoch"] == 1 and not any(key.startswith("module.") for key in state["model"])

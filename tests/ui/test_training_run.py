@@ -1,0 +1,255 @@
+"""Training from the main window, driven through the real widgets.
+
+Each test trains the small digits CNN for a few epochs (seconds on a CPU) into a
+``tmp_path`` runs folder, clicking the Training panel's buttons with ``qtbot``
+and waiting on the controller's signals, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from netbuilder.ui.training import install_training
+from netbuilder.ui.training.controller import IDLE, PAUSED, RUNNING
+
+from test_training_support import digits_cnn, input_id, small_cnn, with_training
+
+pytestmark = pytest.mark.timeout(300)
+RUN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def open_digits(make_window, qtbot, tmp_path):
+    """A main window with the Training panel on a digits CNN with ``settings``."""
+
+    def make(example: bool = False, **settings):
+        window = make_window()
+        doc = digits_cnn() if example else small_cnn()
+        window.set_document(with_training(doc, **settings), None)
+        hook = install_training(window, runs_dir=tmp_path / "runs")
+        hook.show_panel()
+        qtbot.waitExposed(hook.dock)
+        return window, hook
+
+    return make
+
+
+def click(qtbot, button) -> None:
+    assert button.isEnabled() and button.isVisible(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def run_dir_of(hook) -> Path:
+    return Path(hook.controller.run_dir)
+
+
+def test_click_train_shows_curves_accuracy_confusion_matrix_and_mistakes(open_digits, qtbot):
+    window, hook = open_digits(example=True, epochs=2, batch_size=64)
+    dock, controller = hook.dock, hook.controller
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.train_button)
+        assert controller.state == RUNNING
+        assert window.view.locked and hook.banner.isVisible()
+    assert controller.result is not None and controller.error is None
+    dock.plots.flush()
+    x, y = dock.plots.batch.buffer.view()
+    assert len(x) > 0 and (y > 0).all()
+    assert len(dock.plots.val_loss.buffer) == 2 and len(dock.plots.val_metric.buffer) == 2
+    assert "best val accuracy" in dock.summary.text() and "%" in dock.summary.text()
+    assert "Finished" in dock.progress.text()
+    # results: a confusion matrix over the whole validation set and the worst mistakes
+    val_size = controller.started_info.data["val_size"]
+    assert dock.confusion.matrix.shape == (10, 10) and dock.confusion.matrix.sum() == val_size
+    assert dock.gallery.list.count() > 0
+    first = dock.gallery.list.item(0)
+    assert not first.icon().isNull() and "true" in first.text()
+    # per-node activity on the canvas, and the graph unlocked again
+    scene = window.view.scene()
+    assert scene._activity and all(node in window.editor.doc.nodes for node in scene._activity)
+    assert not window.view.locked and not hook.banner.isVisible()
+    # the run is on disk and in the run list
+    assert (run_dir_of(hook) / "best.pt").is_file()
+    assert [r.path for r in dock.runs.runs] == [run_dir_of(hook)]
+
+
+def test_stop_mid_run_ends_within_a_batch_and_keeps_the_last_checkpoint(open_digits, qtbot):
+    window, hook = open_digits(epochs=200, batch_size=32)
+    dock, controller = hook.dock, hook.controller
+    click(qtbot, dock.train_button)
+    qtbot.waitUntil(lambda: len(dock.plots.val_loss.buffer) >= 1, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(controller.ended, timeout=30_000):
+        click(qtbot, dock.stop_button)
+        assert "Stopping" in dock.progress.text()
+    assert controller.result.stopped_by_user
+    assert len(controller.result.history) < 200
+    assert (run_dir_of(hook) / "last.pt").is_file()
+    assert "Stopped" in dock.summary.text()
+    assert dock.train_button.isEnabled() and not window.view.locked
+
+
+def test_pause_holds_the_run_and_resume_continues_it(open_digits, qtbot):
+    window, hook = open_digits(epochs=200, batch_size=16)
+    dock, controller = hook.dock, hook.controller
+    click(qtbot, dock.train_button)
+    qtbot.waitUntil(lambda: len(dock.plots.batch.buffer) >= 3, timeout=RUN_TIMEOUT_MS)
+    click(qtbot, dock.pause_button)
+    assert controller.state == PAUSED and dock.pause_button.text() == "Resume"
+    assert controller.trainer.paused
+    at_pause = len(dock.plots.batch.buffer)
+    qtbot.wait(1500)  # the batch in flight when Pause was clicked may still report
+    held = len(dock.plots.batch.buffer)
+    assert held <= at_pause + 1
+    qtbot.wait(1000)
+    assert len(dock.plots.batch.buffer) == held, "batches kept coming while paused"
+    assert "Paused" in dock.progress.text()
+    click(qtbot, dock.pause_button)
+    assert controller.state == RUNNING
+    qtbot.waitUntil(lambda: len(dock.plots.batch.buffer) > held, timeout=30_000)
+    with qtbot.waitSignal(controller.ended, timeout=30_000):
+        click(qtbot, dock.stop_button)
+
+
+def test_a_huge_learning_rate_stops_with_a_nan_message_and_the_app_stays_usable(open_digits, qtbot):
+    # SGD: with Adam the engine sees a huge but finite loss (1e28) and trains on
+    window, hook = open_digits(epochs=3, optimizer={"name": "sgd", "lr": 1e6}, scheduler={"name": "none"})
+    dock, controller = hook.dock, hook.controller
+    with qtbot.waitSignal(controller.runFailed, timeout=RUN_TIMEOUT_MS) as failed:
+        click(qtbot, dock.train_button)
+    message = failed.args[0]
+    assert "nan" in message.lower() or "inf" in message.lower()
+    assert "learning rate" in message
+    qtbot.waitUntil(lambda: controller.state == IDLE)
+    # a dialog that does not block, the message in the panel and in the Problems list
+    assert isinstance(dock.error_box, QMessageBox) and dock.error_box.isVisible()
+    assert not dock.error_box.isModal()
+    assert "learning rate" in dock.summary.text()
+    texts = [window.problems.item(i).text() for i in range(window.problems.count())]
+    assert any("Training failed" in t and "learning rate" in t for t in texts)
+    window.editor.add_node("ReLU", (0, 400))  # an edit rebuilds the list; the entry stays
+    texts = [window.problems.item(i).text() for i in range(window.problems.count())]
+    assert any("Training failed" in t for t in texts)
+    dock.error_box.close()
+    # usable: the graph is unlocked and a sane learning rate trains
+    assert not window.view.locked and dock.train_button.isEnabled()
+    window.editor.undo_stack.undo()
+    lr = dock.settings.widgets["optimizer.lr"]
+    lr.setText("0.05")
+    lr.editingFinished.emit()
+    assert window.editor.doc.training["optimizer"]["lr"] == pytest.approx(0.05)
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.train_button)
+    assert controller.error is None and controller.result is not None
+    texts = [window.problems.item(i).text() for i in range(window.problems.count())]
+    assert not any("Training failed" in t for t in texts)
+
+
+def test_closing_the_window_mid_run_stops_it_and_keeps_the_last_checkpoint(open_digits, qtbot):
+    window, hook = open_digits(epochs=500, batch_size=32)
+    dock, controller = hook.dock, hook.controller
+    click(qtbot, dock.train_button)
+    qtbot.waitUntil(lambda: len(dock.plots.val_loss.buffer) >= 1, timeout=RUN_TIMEOUT_MS)
+    run_dir = run_dir_of(hook)
+    window._ask_save_changes = lambda: "discard"
+    assert window.close()
+    assert not controller.running
+    assert (run_dir / "last.pt").is_file()
+    history = json.loads((run_dir / "history.json").read_text())
+    assert 1 <= len(history) < 500
+
+
+def test_closing_is_cancelled_by_the_save_question_and_the_run_goes_on(open_digits, qtbot):
+    window, hook = open_digits(epochs=500, batch_size=32)
+    controller = hook.controller
+    window.editor.add_node("ReLU", (0, 400))  # unsaved changes: closing asks
+    click(qtbot, hook.dock.train_button)
+    window._ask_save_changes = lambda: "cancel"
+    assert not window.close()
+    assert window.isVisible() and controller.running
+    with qtbot.waitSignal(controller.ended, timeout=30_000):
+        controller.stop()
+
+
+def test_train_is_refused_with_the_reason_when_the_input_does_not_match_the_data(open_digits, qtbot):
+    window, hook = open_digits(epochs=1)
+    image = input_id(window.editor.doc)
+    window.editor.set_param(image, "shape", [1, 28, 28])
+    dock, controller = hook.dock, hook.controller
+    with qtbot.waitSignal(controller.refused, timeout=5_000) as refused:
+        click(qtbot, dock.train_button)
+    assert not controller.running and controller.pump is None
+    expected = f"Input '{image}' is (1, 28, 28) but digits gives (1, 8, 8)"
+    assert expected in refused.args[0][0][0]
+    assert expected in dock.summary.text()
+    assert not window.view.locked and dock.train_button.isEnabled()
+
+
+def test_train_is_refused_while_the_graph_has_errors(open_digits, qtbot):
+    window, hook = open_digits(example=True, epochs=1)
+    flatten = next(n for n, node in window.editor.doc.nodes.items() if node.type == "Flatten")
+    window.editor.remove_nodes([flatten])
+    click(qtbot, hook.dock.train_button)
+    assert not hook.controller.running
+    assert "The graph has" in hook.dock.summary.text() and "error" in hook.dock.summary.text()
+
+
+def test_the_graph_is_locked_during_a_run_but_the_learning_rate_stays_editable(open_digits, qtbot):
+    window, hook = open_digits(epochs=300)
+    dock, controller = hook.dock, hook.controller
+    click(qtbot, dock.train_button)
+    qtbot.waitUntil(lambda: len(dock.plots.batch.buffer) >= 1, timeout=RUN_TIMEOUT_MS)
+    nodes = set(window.editor.doc.nodes)
+    window.view.select_nodes(list(nodes)[:2])
+    window.view.delete_selection()
+    assert set(window.editor.doc.nodes) == nodes, "a structural edit got through during training"
+    assert not dock.settings.widgets["epochs"].isEnabled()
+    assert not dock.data_combo.isEnabled()
+    lr = dock.settings.widgets["optimizer.lr"]
+    assert lr.isEnabled()
+    lr.setText("5e-4")
+    lr.editingFinished.emit()
+    assert window.editor.doc.training["optimizer"]["lr"] == pytest.approx(5e-4)
+    qtbot.waitUntil(lambda: controller.trainer.session.optimizer.param_groups[0]["lr"] == pytest.approx(5e-4),
+                    timeout=10_000)
+    with qtbot.waitSignal(controller.ended, timeout=30_000):
+        click(qtbot, dock.stop_button)
+
+
+def test_resuming_a_stopped_run_continues_its_curve_in_the_same_folder(open_digits, qtbot):
+    window, hook = open_digits(epochs=3, batch_size=64)
+    dock, controller = hook.dock, hook.controller
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.train_button)
+    first = run_dir_of(hook)
+    dock.settings.widgets["epochs"].setValue(5)
+    dock.runs.select_paths([first])
+    dock.runs.tree.setCurrentItem(dock.runs.tree.topLevelItem(0))
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.runs.buttons["resume"])
+    assert run_dir_of(hook) == first
+    assert [row["epoch"] for row in controller.result.history] == [1, 2, 3, 4, 5]
+    xs, _ = dock.plots.val_loss.buffer.view()
+    assert list(xs) == [1, 2, 3, 4, 5]  # the earlier epochs are replayed, the curve continues
+
+
+def test_two_runs_are_listed_and_overlaid(open_digits, qtbot):
+    window, hook = open_digits(epochs=1, batch_size=64)
+    dock, controller = hook.dock, hook.controller
+    for lr in ("1e-3", "3e-3"):
+        dock.settings.widgets["optimizer.lr"].setText(lr)
+        dock.settings.widgets["optimizer.lr"].editingFinished.emit()
+        with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+            click(qtbot, dock.train_button)
+    runs = dock.runs.runs
+    assert len(runs) == 2
+    assert {r.settings.split(",")[0] for r in runs} == {"adam lr 0.001", "adam lr 0.003"}
+    texts = [dock.runs.tree.topLevelItem(i).text(4) for i in range(2)]
+    assert all("accuracy" in t and "%" in t for t in texts)
+    dock.runs.tree.selectAll()
+    overlays = dock.plots._overlays
+    assert len(overlays) == 2  # the older run's loss and metric; the current run is drawn live
+    assert {item.name() for _, item in overlays} == {runs[1].name}
