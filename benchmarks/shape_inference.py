@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from netbuilder.core import shapes
+from netbuilder.core import oracle
 from netbuilder.core.document import Edge, GraphDocument
 from netbuilder.core.shapes import ShapeInference, infer_shapes
 
@@ -81,7 +81,7 @@ def main() -> None:
     print(f"graph: {len(doc.nodes)} nodes, {len(doc.edges)} edges, {report.total_params:,} parameters")
 
     def cold():
-        shapes.clear_caches()
+        oracle.clear_caches()
         infer_shapes(doc)
 
     cold_ms = median_ms(cold, 5)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from .codegen import example_input_code, fit, generate, safe_text
+from .codegen import example_input_code, generate
 from .document import GraphDocument
+from .pysource import fit, safe_text
 from .shapes import infer_shapes
 
 

@@ -5,7 +5,7 @@ of them become layer parameters; everything else a call passes must keep the
 value the layer implies (``dtype=None``, ``return_indices=False``…) or the
 call is reported as unsupported with the offending argument. Calls whose
 meaning depends on shapes (``view``, ``transpose``, ``+``, ``torch.cat``) have
-small handlers that read the recorded shapes through :class:`Call`.
+small handlers that read the recorded shapes through :class:`~.calls.Call`.
 """
 
 from __future__ import annotations
@@ -13,126 +13,15 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 import torch.fx as fx
 import torch.nn.functional as F
 
-from .values import TensorMeta
+from .calls import ALIAS, BATCH, Call, Mapped, Rule, Unsupported, bind, generic, mentions_batch
 
-
-class Unsupported(Exception):
-    """A rule's refusal; the message says why in the user's terms."""
-
-
-class BatchDependent:
-    """A number known only at run time because it depends on the batch size."""
-
-    def __init__(self, what: str):
-        self.what = what
-
-    def __repr__(self) -> str:
-        return f"<{self.what}>"
-
-
-BATCH = BatchDependent("the batch size")  # dimension 0 of every tensor
-ALIAS = "alias"  # the layer name of calls that pass their input through (``.contiguous()``)
 _IGNORED = {"inplace", "_stacklevel"}  # inplace is checked by the mapper, which sees the users
-
-
-@dataclass
-class Mapped:
-    """The layer a call becomes: type, parameters, tensor inputs in port order."""
-
-    layer: str
-    params: dict[str, Any]
-    inputs: list[fx.Node]
-    inplace: bool = False  # overwrites its input, so nothing else may read that input
-
-
-@dataclass
-class Call:
-    """One traced call with its arguments bound by name.
-
-    ``resolve`` turns an argument into a Python value (constants and shape
-    arithmetic; :data:`BATCH` for the batch size) or raises
-    :class:`Unsupported`; ``meta`` gives a tensor argument's recorded shape.
-    """
-
-    node: fx.Node
-    bound: dict[str, Any]
-    resolve: Callable[[Any], Any]
-    meta: Callable[[Any], TensorMeta | None]
-
-    def value(self, name: str, default: Any = None, allow_batch: bool = False) -> Any:
-        value = self.resolve(self.bound.get(name, default))
-        if not allow_batch and _mentions_batch(value):
-            raise Unsupported(f"{name} depends on the batch size")
-        return value
-
-    def tensor(self, name: str) -> fx.Node:
-        arg = self.bound.get(name)
-        if not isinstance(arg, fx.Node) or self.meta(arg) is None:
-            raise Unsupported(f"{name} must be a tensor, got {arg!r}")
-        return arg
-
-    @property
-    def out(self) -> TensorMeta:
-        return self.meta(self.node)
-
-
-def _mentions_batch(value: Any) -> bool:
-    if isinstance(value, (tuple, list)):
-        return any(_mentions_batch(v) for v in value)
-    return isinstance(value, BatchDependent)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A call → layer mapping; ``handler`` replaces the generic one when set."""
-
-    layer: str
-    args: tuple[str, ...]
-    params: dict[str, str] = field(default_factory=dict)  # layer param → argument name
-    defaults: dict[str, Any] = field(default_factory=dict)  # torch's defaults of those arguments
-    fixed: dict[str, Any] = field(default_factory=dict)  # arguments that must keep these values
-    handler: Callable[[Call], Mapped] | None = None
-
-
-def bind(rule: Rule, node: fx.Node) -> dict[str, Any]:
-    """Arguments by name; a trailing ``*name`` collects the remaining positionals."""
-    names, args = rule.args, list(node.args)
-    bound: dict[str, Any] = {}
-    for i, name in enumerate(names):
-        if name.startswith("*"):
-            rest = args[i:]
-            bound[name[1:]] = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
-            args = []
-            break
-        if i < len(args):
-            bound[name] = args[i]
-    if len(args) > len(names):
-        raise Unsupported(f"takes {len(names)} arguments here, got {len(args)}")
-    for key, value in node.kwargs.items():
-        if key not in names and f"*{key}" not in names:
-            raise Unsupported(f"argument {key}={value!r} is not supported")
-        bound[key] = value
-    return bound
-
-
-def generic(rule: Rule, call: Call) -> Mapped:
-    for name, expected in rule.fixed.items():
-        if name in call.bound and call.value(name) != expected:
-            raise Unsupported(f"{name}={call.value(name)!r} is not supported (netbuilder's {rule.layer} "
-                              f"needs {expected!r})")
-    params = {}
-    for param, arg in rule.params.items():
-        if arg not in call.bound and arg not in rule.defaults:
-            raise Unsupported(f"needs {arg}")
-        params[param] = call.value(arg, rule.defaults.get(arg))
-    return Mapped(rule.layer, params, [call.tensor(rule.args[0])])
 
 
 # -- handlers for calls whose layer depends on shapes ----------------------------
@@ -148,7 +37,7 @@ def _reshape(call: Call) -> Mapped:
     source = call.tensor("input")
     sizes = list(call.value("shape", allow_batch=True))
     before, after = call.meta(source), call.out
-    if not sizes or _mentions_batch(sizes[1:]):
+    if not sizes or mentions_batch(sizes[1:]):
         raise Unsupported("only the first size may be the batch size")
     keeps_batch = sizes[0] is BATCH or (sizes[0] == -1 and math.prod(before.shape[1:]) == math.prod(after.shape[1:]))
     if not keeps_batch or after.rank < 2:

@@ -7,10 +7,12 @@ every shape (:mod:`.values`), plan one netbuilder node per layer
 the document's own compiled model, given the imported weights, must
 reproduce the original module's outputs on the examples, or the import fails.
 
-Ids follow the code so that netbuilder's own exports come back unchanged:
+Ids follow the code so that netbuilder's own models come back unchanged. A
+model compiled by netbuilder says which node wrote each line; otherwise
 inputs keep the argument names, layers their submodule paths
-(``layer1.0.conv1`` → ``layer1_0_conv1``), and other operations the name
-they were assigned to when that name is assigned only once (``add_1 = a + b``).
+(``layer1.0.conv1`` → ``layer1_0_conv1``), and other operations a
+``# node: <id>`` comment on their line, or the name they are assigned to when
+that name is assigned only once (``add_1 = a + b``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ..core.layout import layered_positions
 from ..core.shapes import infer_shapes
 from .errors import UnsupportedModelError, UnsupportedOp
 from .mapper import GraphMapper, MappedGraph, Planned, describe
-from .tracing import returned_names, source_of, statement_of, trace
+from .tracing import generated_id_of, returned_names, source_of, statement_of, trace
 from .values import evaluating, record_values
 
 _DTYPES = (torch.float32, torch.int64)
@@ -72,11 +74,12 @@ def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = Fa
     name = type(module).__name__
     _check_float32(module)
     graph_module = trace(module, len(inputs))
-    notes = _drop_unused(graph_module)
+    notes, lost_mutations = _drop_unused(graph_module)
     mapped = GraphMapper(graph_module, record_values(graph_module, inputs)).run()
     notes += mapped.notes
-    if mapped.unsupported:
-        raise UnsupportedModelError(name, mapped.unsupported, _KEEP_UNSUPPORTED if keep_unsupported else _REWRITE)
+    unsupported = lost_mutations + mapped.unsupported
+    if unsupported:
+        raise UnsupportedModelError(name, unsupported, _KEEP_UNSUPPORTED if keep_unsupported else _REWRITE)
     doc = _document(name, mapped, graph_module, returned_names(module))
     notes += _check_shapes(doc, mapped, graph_module)
     weights = _weights(doc, mapped, graph_module)
@@ -103,8 +106,20 @@ def _check_float32(module: nn.Module) -> None:
             raise NetbuilderError(f"{key} is {tensor.dtype}; netbuilder models are float32 (call module.float())")
 
 
-def _drop_unused(graph_module: fx.GraphModule) -> list[str]:
-    """Remove what the outputs do not depend on; note any layer or call dropped."""
+def _mutates(node: fx.Node, root: nn.Module) -> bool:
+    """``y.relu_()``, ``F.relu(y, inplace=True)``, ``nn.ReLU(inplace=True)``: the input changes."""
+    if node.op == "call_module":
+        return bool(getattr(root.get_submodule(node.target), "inplace", False))
+    in_place_method = node.op == "call_method" and node.target.endswith("_") and not node.target.startswith("_")
+    return in_place_method or node.kwargs.get("inplace") is True
+
+
+def _drop_unused(graph_module: fx.GraphModule) -> tuple[list[str], list[UnsupportedOp]]:
+    """Remove what the outputs do not depend on and note any layer or call dropped.
+
+    An unused call that works in place is the exception: it matters through its
+    input, which netbuilder's layers never change, so it is reported instead.
+    """
     graph = graph_module.graph
     output = next(n for n in graph.nodes if n.op == "output")
     live, stack = {output}, [output]
@@ -113,16 +128,20 @@ def _drop_unused(graph_module: fx.GraphModule) -> list[str]:
             if source not in live:
                 live.add(source)
                 stack.append(source)
-    notes = []
+    notes, mutations = [], []
     for node in reversed(list(graph.nodes)):
         if node in live or node.op == "placeholder":
             continue
-        if node.op == "call_module" or (node.op in ("call_function", "call_method") and node.target not in _PLUMBING):
+        if _mutates(node, graph_module):
+            mutations.append(UnsupportedOp(describe(node, graph_module), "changes its input in place and its "
+                                           "result is not used; write y = f(y) instead", source_of(node)))
+        elif node.op == "call_module" or (node.op in ("call_function", "call_method")
+                                          and node.target not in _PLUMBING):
             where = f" at {source_of(node)}" if source_of(node) else ""
             notes.append(f"{describe(node, graph_module)}{where}: its result is never used, so it was left out")
         graph.erase_node(node)
     graph_module.recompile()
-    return notes[::-1]
+    return notes[::-1], mutations[::-1]
 
 
 # -- the document -----------------------------------------------------------------
@@ -134,16 +153,22 @@ def _id_for(code_name: str, avoid: frozenset) -> str:
 
 
 def _choose_ids(planned: list[Planned], graph: fx.Graph, class_name: str) -> None:
-    """Inputs first, then layers by module path, then the rest by assigned name.
+    """A model netbuilder compiled says each node's id; otherwise inputs come
+    first, then layers by module path, then the rest by assigned name.
 
     Each wanted name goes through codegen's own :class:`Namespace`, so the ids
     are exactly those whose generated code names are the ones read here.
     """
     last_of_statement = {statement_of(n).key: n for n in graph.nodes if statement_of(n)}
     names = Namespace({class_name})
+    known = {p: generated_id_of(p.node) for p in planned if generated_id_of(p.node)}
+    if len(set(known.values())) == len(known):
+        for p, node_id in known.items():
+            p.id = node_id
+            names.claim(node_id, _MODULE_ATTRS if p.module else frozenset())
 
     def claim(p: Planned, wanted: str, avoid: frozenset = frozenset()) -> None:
-        p.id = _id_for(names.claim(wanted, avoid), avoid)
+        p.id = p.id or _id_for(names.claim(wanted, avoid), avoid)
 
     for p in (p for p in planned if p.layer == "Input"):
         claim(p, p.node.target)
@@ -235,4 +260,4 @@ def _verify(module: nn.Module, doc: GraphDocument, weights: dict, inputs: tuple[
             raise NetbuilderError(
                 f"the imported graph does not reproduce output {i} of {doc.name} (difference: {diff}). "
                 "Its forward may depend on self.training or on random numbers (F.dropout without "
-                "training=self.training), which a fixed graph cannot follow.")
+                "training=self.training), or change tensors in place; a fixed graph cannot follow that.")

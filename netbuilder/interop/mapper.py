@@ -2,7 +2,7 @@
 
 Most fx nodes become one planned node. Some become none: shape arithmetic
 (``x.size(0)``, ``x.shape[1:]``) is evaluated here, the batch size tracked as
-:data:`~.function_table.BATCH`, and ``.contiguous()`` passes its input on.
+:data:`~.calls.BATCH`, and ``.contiguous()`` passes its input on.
 Some groups become one: a recurrent module plus the indexing netbuilder's own
 code writes after it (``out[:, -1]``, ``h[-1]``), and ``a + b + c`` written on
 one line. Everything else is recorded as unsupported with the reason; the walk
@@ -18,12 +18,12 @@ from typing import Any
 
 import torch.fx as fx
 from torch import nn
-from torch.fx.node import _get_qualified_name
 
 from ..core.errors import ParamError
 from ..core.layers import get_spec
+from .calls import ALIAS, BATCH, BatchDependent, Mapped, Unsupported
 from .errors import UnsupportedOp
-from .function_table import ALIAS, BATCH, BatchDependent, Unsupported, map_call
+from .function_table import map_call
 from .module_table import canonical_pool, differences, read_params, spec_for
 from .recurrent import Pattern, attention_pattern, recurrent_pattern
 from .tracing import source_of, statement_of
@@ -79,7 +79,9 @@ def describe(node: fx.Node, root: nn.Module) -> str:
     if node.op == "call_function":
         if node.target in _SYMBOLS:
             return _SYMBOLS[node.target]
-        return _get_qualified_name(node.target).replace("torch._C._nn.", "torch.nn.functional.")
+        module = getattr(node.target, "__module__", None) or "torch"
+        name = f"{module}.{getattr(node.target, '__name__', node.target)}"
+        return name.replace("torch._C._nn.", "torch.nn.functional.").replace("torch._C._VariableFunctions.", "torch.")
     return node.op
 
 
@@ -183,14 +185,14 @@ class GraphMapper:
         if spec is None:
             raise Unsupported(f"{type(module).__name__} has no netbuilder layer")
         self.calls[node.target] += 1
-        if self.calls[node.target] == 2 and any(True for _ in module.parameters()):
+        if self.calls[node.target] == 2 and next(module.parameters(), None) is not None:
             self.notes.append(f"'{node.target}' is called more than once: each call becomes its own node with "
                               "a copy of the weights (the same now, trained separately)")
         pattern = self._module_pattern(node, spec.type, canonical_pool(spec.type, read_params(spec, module)))
         self.done |= pattern.absorbed
         try:
             if getattr(module, "inplace", False):
-                self._check_inplace(node, pattern.inputs[0])
+                self._check_inplace(pattern.inputs[0])
             try:
                 params = spec.validate_params(pattern.params)
             except ParamError as err:
@@ -216,7 +218,8 @@ class GraphMapper:
             raise Unsupported("netbuilder's layer takes exactly one tensor and no other arguments")
         return Pattern([node.args[0]], params, {}, set())
 
-    def _check_inplace(self, node: fx.Node, source: fx.Node) -> None:
+    def _check_inplace(self, source: fx.Node) -> None:
+        """netbuilder's layers never work in place: fine unless something else reads the overwritten value."""
         if len(source.users) > 1:
             raise Unsupported(f"works in place on '{source.name}', which is also used elsewhere")
 
@@ -226,7 +229,7 @@ class GraphMapper:
             return
         mapped = map_call(node, self.resolve, self.meta)
         if mapped.inplace:
-            self._check_inplace(node, mapped.inputs[0])
+            self._check_inplace(mapped.inputs[0])
         if mapped.layer == ALIAS:
             self.ports[node] = self.port(mapped.inputs[0])
         elif not self._extend_chain(node, mapped):
@@ -234,7 +237,7 @@ class GraphMapper:
 
     _call_method = _call_function
 
-    def _extend_chain(self, node: fx.Node, mapped) -> bool:
+    def _extend_chain(self, node: fx.Node, mapped: Mapped) -> bool:
         """``a + b + c`` on one line is one Add with three inputs (netbuilder writes it that way)."""
         left = mapped.inputs[0]
         if mapped.layer not in ("Add", "Multiply") or left not in self.ports:
@@ -271,7 +274,7 @@ class GraphMapper:
             if any(isinstance(v, BatchDependent) for v in operands):
                 return BatchDependent("a number computed from the batch size")
             return target(*operands)
-        raise Unsupported("computes a value that is not a tensor of the batch and not shape arithmetic")
+        raise Unsupported("has no netbuilder layer")
 
     def _tensor_arg(self, arg: Any) -> TensorMeta:
         if arg in self.failed:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.fx as fx
 
-from .function_table import Unsupported
+from .calls import Unsupported
 
 if TYPE_CHECKING:
     from .mapper import GraphMapper

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
 import linecache
 import os
+import re
 import sys
 import textwrap
+import tokenize
 import traceback
 from collections import Counter
 from dataclasses import dataclass
@@ -27,10 +30,13 @@ import torch
 import torch.fx as fx
 from torch import nn
 
+from ..core import compiler
 from .errors import SourceRef, TraceError
+from .values import training_mode
 
 _OWN_DIRS = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
 _STDLIB_DIR = os.path.dirname(os.__file__) + os.sep
+_NODE_TAG = re.compile(r"#\s*node:\s*(\S+)\s*")
 _SPECIALISATION_CHECKS = {torch.fx._symbolic_trace._assert_is_none, torch._assert}
 
 
@@ -53,7 +59,7 @@ class Statement:
     """The statement that created a node: ``key`` tells executions apart."""
 
     key: tuple[int, int]  # (id of the frame, first line of the statement)
-    name: str | None  # the single-assignment variable it assigns, if any
+    name: str | None  # a ``# node: <id>`` tag on it, or the single-assignment variable it assigns
 
 
 @dataclass(frozen=True)
@@ -62,17 +68,29 @@ class _FunctionSource:
     returned: tuple[str | None, ...]  # per returned value: its name if bound by ``name = other``, else None
 
 
+def _node_tags(source: str) -> dict[int, str]:
+    """``x = a + b  # node: total`` → {line: "total"}: an id the code could not use as a name."""
+    tags = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        match = _NODE_TAG.fullmatch(token.string) if token.type == tokenize.COMMENT else None
+        if match:
+            tags[token.start[0]] = match.group(1)
+    return tags
+
+
 @lru_cache(maxsize=256)
 def _function_source(code: CodeType) -> _FunctionSource | None:
-    """Simple statements of a function and the name each assigns.
+    """Simple statements of a function and the name each gives its value.
 
-    A name is kept only if the function assigns it exactly once (parameters
-    count): ``x = F.relu(x)`` reuses ``x`` and says nothing about the node.
+    A ``# node: <id>`` comment names it outright. Otherwise an assigned name
+    is kept only if the function assigns it exactly once (parameters count):
+    ``x = F.relu(x)`` reuses ``x`` and says nothing about the node.
     """
     try:
         lines, start = inspect.getsourcelines(code)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
+        text = textwrap.dedent("".join(lines))
+        tree, tags = ast.parse(text), _node_tags(text)
+    except (OSError, TypeError, SyntaxError, IndentationError, tokenize.TokenError):
         return None
     if not tree.body or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
@@ -90,6 +108,7 @@ def _function_source(code: CodeType) -> _FunctionSource | None:
             name = stmt.target.id
         if name is not None and stores[name] != 1:
             name = None
+        name = next((tags[n] for n in range(stmt.lineno, stmt.end_lineno + 1) if n in tags), name)
         statements.append((stmt.lineno + start - 1, stmt.end_lineno + start - 1, name))
     return _FunctionSource(tuple(statements), _returned_aliases(func, stores))
 
@@ -108,8 +127,19 @@ def _returned_aliases(func: ast.FunctionDef, stores: Counter) -> tuple[str | Non
 
 def returned_names(module: nn.Module) -> tuple[str | None, ...]:
     """Names that ``forward`` gives its results through plain aliases (see :func:`_returned_aliases`)."""
-    source = _function_source(type(module).forward.__code__)
+    code = getattr(type(module).forward, "__code__", None)
+    source = _function_source(code) if code is not None else None
     return source.returned if source else ()
+
+
+def _generated_node(filename: str, lineno: int) -> str | None:
+    """The id of the node a line of a model compiled by netbuilder was written for.
+
+    This is the compiler's own map (the one ``node_for_exception`` reads); it
+    gives exact ids even where the code names a value ``x``. Code exported to a
+    file has no such map and falls back to the names in the code.
+    """
+    return getattr(compiler, "_LINE_MAPS", {}).get(filename, {}).get(lineno)
 
 
 def _statement(frame: FrameType) -> Statement:
@@ -138,6 +168,7 @@ class _SourceTracer(fx.Tracer):
             filename, lineno = frame.f_code.co_filename, frame.f_lineno
             node.meta["netbuilder_source"] = SourceRef(filename, lineno, linecache.getline(filename, lineno).strip())
             node.meta["netbuilder_statement"] = _statement(frame)
+            node.meta["netbuilder_node"] = _generated_node(filename, lineno)
         return node
 
 
@@ -147,6 +178,11 @@ def source_of(node: fx.Node) -> SourceRef | None:
 
 def statement_of(node: fx.Node) -> Statement | None:
     return node.meta.get("netbuilder_statement")
+
+
+def generated_id_of(node: fx.Node) -> str | None:
+    """The netbuilder node id behind ``node`` when it was traced from a compiled netbuilder model."""
+    return node.meta.get("netbuilder_node")
 
 
 def _concrete_args(module: nn.Module, n_inputs: int) -> dict:
@@ -190,14 +226,12 @@ def trace(module: nn.Module, n_inputs: int) -> fx.GraphModule:
     """Trace ``module`` (in training mode, the graph netbuilder trains)."""
     tracer = _SourceTracer()
     concrete = _concrete_args(module, n_inputs)
-    was_training = module.training
-    module.train(True)
     try:
-        graph = tracer.trace(module, concrete_args=concrete or None)
+        with training_mode(True, module):
+            graph = tracer.trace(module, concrete_args=concrete or None)
     except Exception as err:
         raise TraceError(_failure_message(module, err)) from err
     finally:
-        module.train(was_training)
         tracer.frames.clear()
     if concrete:
         _drop_specialised(graph, n_inputs)

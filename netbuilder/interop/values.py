@@ -48,17 +48,24 @@ def describe(value: Any) -> Any:
 
 
 @contextmanager
+def training_mode(training: bool, *modules: nn.Module):
+    """Set the mode for the block, then give every submodule its own flag back
+    (a frozen BatchNorm left in eval mode stays so)."""
+    flags = [(m, m.training) for module in modules for m in module.modules()]
+    for module in modules:
+        module.train(training)
+    try:
+        yield
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
+@contextmanager
 def evaluating(*modules: nn.Module):
     """Eval mode and no autograd for the block; training flags restored after."""
-    flags = [m.training for m in modules]
-    for m in modules:
-        m.eval()
-    try:
-        with torch.no_grad():
-            yield
-    finally:
-        for m, flag in zip(modules, flags):
-            m.train(flag)
+    with training_mode(False, *modules), torch.no_grad():
+        yield
 
 
 class _Recorder(fx.Interpreter):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -82,7 +83,7 @@ class Autosaver(QObject):
     can put the work back under its name.
     """
 
-    def __init__(self, editor: Editor, source_path, directory: Path | None = None,
+    def __init__(self, editor: Editor, source_path: Callable[[], str | None], directory: Path | None = None,
                  interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None):
         super().__init__(parent)
         self.editor = editor

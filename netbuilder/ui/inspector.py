@@ -27,7 +27,7 @@ from ..core.layers import get_spec
 from ..core.shapes import ShapeReport
 from . import theme
 from .editor import Editor
-from .inspector_fields import Field, UndoPassThrough, make_field
+from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
@@ -189,11 +189,10 @@ class Inspector(QScrollArea):
             self.editor.rename_node(self.node_id, self.id_edit.text())
         except EditError as err:
             self.id_row.show_error(str(err))
-            self.id_edit.setProperty("invalid", True)
+            mark_invalid(self.id_edit, True)
         else:
             self.id_row.show_error(None)
-            self.id_edit.setProperty("invalid", False)
-        self.id_edit.style().polish(self.id_edit)
+            mark_invalid(self.id_edit, False)
 
     # -- following the document ------------------------------------------------------
     def _on_document_changed(self, change: Change) -> None:

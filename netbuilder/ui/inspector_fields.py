@@ -22,6 +22,13 @@ from ..core.params import BOOL, CHOICE, FLOAT, INT, INTS, ParamSpec
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 
 
+def mark_invalid(widget: QWidget, invalid: bool) -> None:
+    """Red border through the ``invalid`` property the themes style."""
+    widget.setProperty("invalid", invalid)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
 class UndoPassThrough(QObject):
     """Lets the window's Undo/Redo through a text widget holding nothing new.
 
@@ -64,10 +71,7 @@ class Field(QObject):
             self.widget.blockSignals(False)
 
     def set_invalid(self, invalid: bool) -> None:
-        """Red border through the ``invalid`` property the themes style."""
-        self.widget.setProperty("invalid", invalid)
-        self.widget.style().unpolish(self.widget)
-        self.widget.style().polish(self.widget)
+        mark_invalid(self.widget, invalid)
 
     def is_editing(self) -> bool:
         """True while the widget holds text not yet committed."""

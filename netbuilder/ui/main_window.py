@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
         if self.view.zoom() >= READABLE_ZOOM or not self.editor.doc.nodes:
             return
         bounds = QRectF()
-        for node_id in self.editor.doc.nodes:
-            bounds |= self.view.node_item(node_id).sceneBoundingRect()
+        for item in filter(None, map(self.view.node_item, self.editor.doc.nodes)):
+            bounds |= item.sceneBoundingRect()
         self.view.setTransform(QTransform.fromScale(READABLE_ZOOM, READABLE_ZOOM))
         half_width = self.view.viewport().width() / READABLE_ZOOM / 2
         self.view.centerOn(bounds.left() - 40 + half_width, bounds.center().y())

@@ -8,8 +8,8 @@ layerRequested`), so the window decides where the node goes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QPoint, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..core.layers import CATEGORIES, LayerSpec, all_specs
@@ -96,7 +96,7 @@ class LayerPalette(QWidget):
         self._fill()
         self.search.textChanged.connect(self.set_filter)
         self.search.returnPressed.connect(self._add_first_match)
-        QShortcut(QKeySequence.Cancel, self.search, self.search.clear, context=Qt.WidgetShortcut)
+        self.search.installEventFilter(self)
         self.tree.itemActivated.connect(self._on_activated)
 
     def _fill(self) -> None:
@@ -137,6 +137,13 @@ class LayerPalette(QWidget):
             children = [group.child(j) for j in range(group.childCount())]
             group.setHidden(all(child.isHidden() for child in children))
         self.tree.expandAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape in the search field clears it (and shows every layer again)."""
+        if watched is self.search and event.type() == QEvent.KeyPress and event.key() == Qt.Key_Escape:
+            self.search.clear()
+            return True
+        return super().eventFilter(watched, event)
 
     def _add_first_match(self) -> None:
         visible = self.visible_layer_types()

@@ -21,11 +21,15 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 @pytest.fixture
 def make_view(qtbot):
-    """A shown GraphView at zoom 1 on a new editor; qtbot closes it."""
+    """Shown GraphViews at zoom 1 on new editors; closed afterwards, and no
+    other top-level window (a stray popup or dialog) may be left behind."""
+    before = set(QApplication.topLevelWidgets())
+    views = []
 
     def make(doc: GraphDocument | None = None) -> GraphView:
         view = GraphView(Editor(doc or GraphDocument()))
         qtbot.addWidget(view)
+        views.append(view)
         view.resize(1000, 700)
         view.show()
         qtbot.waitExposed(view)
@@ -33,7 +37,11 @@ def make_view(qtbot):
         view.centerOn(400, 200)
         return view
 
-    return make
+    yield make
+    for view in views:
+        view.close()
+    leaked = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w not in before]
+    assert not leaked, f"left open: {leaked}"
 
 
 def chain(*layers, y: float = 100.0) -> GraphDocument:

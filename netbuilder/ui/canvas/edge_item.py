@@ -63,10 +63,6 @@ class EdgeItem(QGraphicsItem):
     def label_visible(self) -> bool:
         return bool(self._label) and self._label_fits and self._label_shown
 
-    @property
-    def label_fits(self) -> bool:
-        return self._label_fits
-
     def show_label(self, shown: bool) -> None:
         """Wires leaving one port carry one tensor: the scene labels just one of them."""
         if shown != self._label_shown:

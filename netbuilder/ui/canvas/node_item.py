@@ -136,11 +136,11 @@ class NodeItem(QGraphicsItem):
         top = QPainterPath()
         top.addRect(QRectF(0, 0, WIDTH, HEADER))
         self._header = self._card.intersected(top)
+        self._hit_shape = QPainterPath(self._card)  # the card plus its ports, which stick out
+        for is_output, count in ((False, self._n_in), (True, self._n_out)):
+            for i in range(count):
+                self._hit_shape.addEllipse(self.port_pos(is_output, i), PORT_RADIUS + 3, PORT_RADIUS + 3)
         self._bounds = QRectF(-MARGIN, -MARGIN, WIDTH + 2 * MARGIN, self._height + SHAPE_GAP + SHAPE_HEIGHT + MARGIN)
-
-    @property
-    def height(self) -> float:
-        return self._height
 
     def card_rect(self) -> QRectF:
         return QRectF(0, 0, WIDTH, self._height)
@@ -149,11 +149,7 @@ class NodeItem(QGraphicsItem):
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        path = QPainterPath(self._card)
-        for is_output, count in ((False, self._n_in), (True, self._n_out)):
-            for i in range(count):
-                path.addEllipse(self.port_pos(is_output, i), PORT_RADIUS + 3, PORT_RADIUS + 3)
-        return path
+        return self._hit_shape
 
     def port_count(self, is_output: bool) -> int:
         return self._n_out if is_output else self._n_in

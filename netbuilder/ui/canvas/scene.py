@@ -77,6 +77,7 @@ class GraphScene(QGraphicsScene):
 
     def _rebuild(self) -> None:
         """Everything changed (open, revert): build all items in one pass."""
+        self._report = None  # the old document's shapes must not label the new wires
         self.clear()
         self.nodes.clear()
         self.edges.clear()

@@ -73,10 +73,6 @@ class GraphView(QGraphicsView):
     def snap_to_grid(self, on: bool) -> None:
         self._scene.snap_to_grid = bool(on)
 
-    @property
-    def locked(self) -> bool:
-        return self._edits.locked
-
     def node_item(self, node_id: str) -> NodeItem | None:
         return self._scene.nodes.get(node_id)
 
@@ -318,6 +314,13 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        if self._space_held:  # the Space release will go elsewhere: stop panning now
+            self._space_held = False
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+        super().focusOutEvent(event)
 
     # -- drops from the palette -------------------------------------------------
     def _accepts_drag(self, event) -> bool:

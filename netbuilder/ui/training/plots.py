@@ -1,13 +1,18 @@
 """Live training curves with pyqtgraph.
 
 Three stacked plots share an x axis in epochs: loss (each batch faint, a
-smoothed batch curve, and train/validation loss per epoch), the metric
-(accuracy or R²) and the learning rate. Points go into growing numpy buffers
-as events arrive; a ~25 Hz timer pushes only the curves that changed to
-pyqtgraph with ``setData`` on a slice, which with ``setClipToView`` and
+smoothed batch curve, and train/validation loss per epoch), the validation
+metric (accuracy or R²) and the learning rate. Points go into growing numpy
+buffers as events arrive; a ~25 Hz timer pushes only the curves that changed
+to pyqtgraph with ``setData`` on a slice, which with ``setClipToView`` and
 peak downsampling keeps one update of a million-point curve in milliseconds.
-The raw batch curve is added with ``ignoreBounds`` so one noisy batch does not
-make the auto-range jump.
+
+Ranges are managed here rather than by pyqtgraph's auto-range, for two
+reasons: a range that creeps a little with every point makes the axes
+re-layout their ticks 25 times a second (the dominant cost of a frame), and it
+jitters. The x axis spans the whole run from the start; each y range changes
+only when the data leaves it or shrinks well inside it. Panning or zooming by
+hand turns this off for that plot until **Fit** is pressed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from .buffers import EmaTracker, SeriesBuffer, ema
 
@@ -39,12 +44,42 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
+class Bounds:
+    """Running min/max of finite values (and the smallest positive one, for log scales)."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self.lo = self.hi = self.lo_pos = math.nan
+
+    def add(self, value: float) -> None:
+        if not math.isfinite(value):
+            return
+        if not value >= self.lo:  # also true while lo is NaN
+            self.lo = value
+        if not value <= self.hi:
+            self.hi = value
+        if value > 0 and not value >= self.lo_pos:
+            self.lo_pos = value
+
+    def add_array(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        if len(finite):
+            self.add(float(finite.min()))
+            self.add(float(finite.max()))
+            positive = finite[finite > 0]
+            if len(positive):
+                self.add(float(positive.min()))
+
+
 class _Curve:
     """One pyqtgraph curve fed from one :class:`SeriesBuffer`."""
 
-    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None,
-                 ignore_bounds: bool = False, fast: bool = True):
+    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None, fast: bool = True):
         self.buffer = SeriesBuffer()
+        self.bounds = Bounds()
         self.item = pg.PlotDataItem(name=name, pen=pen, symbol=symbol, symbolSize=6,
                                     symbolBrush=pen.color() if symbol else None, symbolPen=None)
         if fast:
@@ -53,16 +88,22 @@ class _Curve:
             # peak mode draws two points per bin; pyqtgraph's default of 5 bins per
             # pixel paints each column ~10 times over, which a noisy loss curve pays for
             self.item.opts["autoDownsampleFactor"] = 1.5
-        plot.addItem(self.item, ignoreBounds=ignore_bounds)
-        self.name = name
+        plot.addItem(self.item)
         self.dirty = False
 
     def append(self, x: float, y: float) -> None:
         self.buffer.append(x, y)
+        self.bounds.add(y)
+        self.dirty = True
+
+    def extend(self, xs, ys) -> None:
+        self.buffer.extend(xs, ys)
+        self.bounds.add_array(ys)
         self.dirty = True
 
     def clear(self) -> None:
         self.buffer.clear()
+        self.bounds.clear()
         self.item.setData([], [])
         self.dirty = False
 
@@ -73,6 +114,48 @@ class _Curve:
             self.dirty = False
 
 
+class _Range:
+    """The y range of one plot: moves only when the data leaves it or shrinks
+    to less than ``1 / SHRINK`` of it; hands off after a manual pan or zoom."""
+
+    SHRINK = 3.0
+    PAD = 0.08
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self.current: tuple[float, float] | None = None
+        self.manual = False
+        self._setting = False
+        plot.vb.sigRangeChangedManually.connect(self._by_hand)
+
+    def _by_hand(self, *_):
+        if not self._setting:
+            self.manual = True
+
+    def reset(self) -> None:
+        self.current, self.manual = None, False
+
+    def fit(self, lo: float, hi: float, log: bool) -> None:
+        if self.manual or not (math.isfinite(lo) and math.isfinite(hi)):
+            return
+        if log:
+            if hi <= 0:
+                return
+            lo, hi = math.log10(max(lo, 1e-300)), math.log10(hi)
+        span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
+        if self.current is not None:
+            a, b = self.current
+            if a <= lo and hi <= b and (b - a) <= self.SHRINK * span:
+                return
+        pad = span * self.PAD
+        self.current = (lo - pad, hi + pad)
+        self._setting = True
+        try:
+            self.plot.setYRange(*self.current, padding=0)
+        finally:
+            self._setting = False
+
+
 class LivePlots(QWidget):
     """Loss, metric and learning-rate plots for the current run (plus overlays)."""
 
@@ -81,6 +164,7 @@ class LivePlots(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.metric_name = "accuracy"
+        self.epochs = 0  # the run's length, for the x axis
         bg = self.palette().color(QPalette.ColorRole.Base)
         fg = self.palette().color(QPalette.ColorRole.Text)
         self.view = pg.GraphicsLayoutWidget()
@@ -89,6 +173,7 @@ class LivePlots(QWidget):
         self.loss_plot = self._plot("loss", fg, row=0)
         self.metric_plot = self._plot("accuracy", fg, row=1)
         self.lr_plot = self._plot("learning rate", fg, row=2)
+        self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
         self.metric_plot.setXLink(self.loss_plot)
         self.lr_plot.setXLink(self.loss_plot)
         legend_bg = QColor(bg.red(), bg.green(), bg.blue(), 200)
@@ -99,7 +184,7 @@ class LivePlots(QWidget):
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self.view.ci.layout.setRowStretchFactor(2, 1)
 
-        self.batch = _Curve(self.loss_plot, "batch loss", pg.mkPen(COLORS["batch"], width=1), ignore_bounds=True)
+        self.batch = _Curve(self.loss_plot, "batch loss", pg.mkPen(COLORS["batch"], width=1))
         self.smooth = _Curve(self.loss_plot, "smoothed", pg.mkPen(COLORS["smooth"], width=2))
         self.train_loss = _Curve(self.loss_plot, "train", pg.mkPen(COLORS["train"], width=2), "o", fast=False)
         self.val_loss = _Curve(self.loss_plot, "validation", pg.mkPen(COLORS["val"], width=2), "s", fast=False)
@@ -110,9 +195,16 @@ class LivePlots(QWidget):
         self.lr = _Curve(self.lr_plot, "lr", pg.mkPen(COLORS["lr"], width=2))
         self.curves = [self.batch, self.smooth, self.train_loss, self.val_loss, self.train_metric,
                        self.val_metric, self.lr]
+        # what each plot's y range follows (the raw batch curve is too noisy to)
+        self._ranged = {self.loss_plot: [self.smooth, self.train_loss, self.val_loss],
+                        self.metric_plot: [self.train_metric, self.val_metric],
+                        self.lr_plot: [self.lr]}
+        self._ranges = {plot: _Range(plot) for plot in self.plots}
         self._ema = EmaTracker(0.6)
         self._lr_tail: tuple[float, float] | None = None
         self._overlays: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
+        self._overlay_bounds = {plot: Bounds() for plot in self.plots}
+        self._overlay_epochs = 0
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, 99)
@@ -124,6 +216,9 @@ class LivePlots(QWidget):
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Logarithmic y axis for the loss and learning-rate plots")
         self.log_scale.toggled.connect(self._log_toggled)
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("Show all the data again after panning or zooming (drag to pan, wheel to zoom)")
+        self.fit_button.clicked.connect(self.fit)
         self.readout = QLabel(" ")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout.setObjectName("plotReadout")
@@ -135,6 +230,7 @@ class LivePlots(QWidget):
         controls.addWidget(self.smoothing_label)
         controls.addSpacing(12)
         controls.addWidget(self.log_scale)
+        controls.addWidget(self.fit_button)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -144,12 +240,13 @@ class LivePlots(QWidget):
         layout.addWidget(self.readout)
 
         self._cursor = []
-        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+        for plot in self.plots:
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(fg, width=1, style=Qt.PenStyle.DotLine))
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
             self._cursor.append(line)
         self.view.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._fit_x()
 
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // UPDATE_HZ)
@@ -159,10 +256,6 @@ class LivePlots(QWidget):
     def _plot(self, label: str, fg: QColor, row: int) -> pg.PlotItem:
         plot = self.view.addPlot(row=row, col=0)
         plot.setLabel("left", label, color=fg.name())
-        # pg.GridItem, not showGrid(): the axis grid repaints ~15x slower (software raster)
-        grid = pg.GridItem(textPen=None)
-        grid.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 28), width=1))
-        plot.addItem(grid, ignoreBounds=True)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         for axis in ("left", "bottom"):
@@ -174,19 +267,25 @@ class LivePlots(QWidget):
             plot.setLabel("bottom", "epoch", color=fg.name())
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
-        plot.enableAutoRange(x=True, y=True)
+        plot.disableAutoRange()
         return plot
 
     # -- feeding --------------------------------------------------------------
-    def reset(self, metric_name: str = "accuracy") -> None:
-        """Forget the current run's points (a new run starts)."""
+    def reset(self, metric_name: str = "accuracy", epochs: int = 0) -> None:
+        """Forget the current run's points (a new run starts); ``epochs`` sets the x axis."""
         for curve in self.curves:
             curve.clear()
         self._lr_tail = None
         self._ema.reset(self.smoothing.value() / 100)
         self.set_metric_name(metric_name)
-        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
-            plot.enableAutoRange(x=True, y=True)
+        self.epochs = epochs
+        for r in self._ranges.values():
+            r.reset()
+        self._fit_x()
+
+    def set_epochs(self, epochs: int) -> None:
+        self.epochs = epochs
+        self._fit_x()
 
     def set_metric_name(self, name: str) -> None:
         self.metric_name = name
@@ -217,16 +316,14 @@ class LivePlots(QWidget):
         xs = np.asarray(xs, dtype=np.float64)
         losses = np.asarray(losses, dtype=np.float64)
         finite = np.isfinite(losses)
-        self.batch.buffer.extend(xs[finite], losses[finite])
-        self.batch.dirty = True
+        self.batch.extend(xs[finite], losses[finite])
         self._resmooth()
         if lrs is not None and len(xs):
             lrs = np.asarray(lrs, dtype=np.float64)
             keep = np.ones(len(lrs), dtype=bool)
             keep[1:] = np.abs(np.diff(lrs)) > 1e-3 * np.abs(lrs[:-1])
             keep[-1] = True
-            self.lr.buffer.extend(xs[keep], lrs[keep])
-            self.lr.dirty = True
+            self.lr.extend(xs[keep], lrs[keep])
 
     def add_epoch(self, epoch: float, train_loss=None, val_loss=None, train_metric=None, val_metric=None,
                   lr=None) -> None:
@@ -251,34 +348,72 @@ class LivePlots(QWidget):
                 curve.flush()
                 changed = True
         if changed:
+            self._fit_ranges()
             self.updated.emit()
+
+    # -- ranges -------------------------------------------------------------------
+    def _last_x(self) -> float:
+        return max((c.buffer.last() or (0.0, 0.0))[0] for c in self.curves)
+
+    def _fit_x(self) -> None:
+        right = max(self.epochs, self._overlay_epochs, math.ceil(self._last_x()), 1)
+        self.loss_plot.setXRange(0, right, padding=0.02)
+
+    def _fit_ranges(self) -> None:
+        if self._last_x() > max(self.epochs, self._overlay_epochs):
+            self._fit_x()  # an unknown or exceeded run length: grow by whole epochs
+        log = self.log_scale.isChecked()
+        for plot, curves in self._ranged.items():
+            plot_log = log and plot is not self.metric_plot
+            sources = [c.bounds for c in curves] + [self._overlay_bounds[plot]]
+            lows = [b.lo_pos if plot_log else b.lo for b in sources]
+            lows = [v for v in lows if math.isfinite(v)]
+            highs = [b.hi for b in sources if math.isfinite(b.hi)]
+            if lows and highs:
+                self._ranges[plot].fit(min(lows), max(highs), plot_log)
+
+    def fit(self) -> None:
+        """Show everything again (after the user panned or zoomed)."""
+        for r in self._ranges.values():
+            r.reset()
+        self._fit_x()
+        self._fit_ranges()
 
     # -- overlays ---------------------------------------------------------------
     def set_overlays(self, runs: list[tuple[str, list[dict]]]) -> None:
         """Draw other runs' per-epoch validation loss and metric, dashed.
 
         ``runs`` holds ``(label, epoch rows)``; each row is a history dict with
-        ``epoch`` and any of ``val_loss``/``train_loss`` and the metric.
+        ``epoch`` and any of ``val_loss``/``train_loss`` and the validation
+        metric (``accuracy`` or ``r2``), as the engine's ``history.json`` holds them.
         """
         for plot, item in self._overlays:
             plot.removeItem(item)
             plot.legend.removeItem(item)
         self._overlays.clear()
+        for bounds in self._overlay_bounds.values():
+            bounds.clear()
+        self._overlay_epochs = 0
         for i, (label, rows) in enumerate(runs):
             color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
             pen = pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine)
             epochs = [float(r.get("epoch", n + 1)) for n, r in enumerate(rows)]
+            self._overlay_epochs = max([self._overlay_epochs, *map(int, epochs)])
             for plot, keys in ((self.loss_plot, ("val_loss", "train_loss")),
-                               (self.metric_plot, (f"val_{self.metric_name}", "val_accuracy", "val_r2",
-                                                   "val_metric"))):
+                               (self.metric_plot, (self.metric_name, "accuracy", "r2"))):
                 key = next((k for k in keys if any(r.get(k) is not None for r in rows)), None)
                 if key is None:
                     continue
-                ys = [np.nan if r.get(key) is None else float(r[key]) for r in rows]
+                ys = np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows])
                 item = pg.PlotDataItem(epochs, ys, pen=pen, symbol="t", symbolSize=5, symbolBrush=color,
                                        symbolPen=None, name=f"{label}")
                 plot.addItem(item)
                 self._overlays.append((plot, item))
+                self._overlay_bounds[plot].add_array(ys)
+        self._fit_x()
+        for r in self._ranges.values():
+            r.current = None  # refit around the new set of curves
+        self._fit_ranges()
 
     # -- controls -----------------------------------------------------------------
     def _smoothing_changed(self, value: int) -> None:
@@ -288,9 +423,8 @@ class LivePlots(QWidget):
     def _resmooth(self) -> None:
         weight = self.smoothing.value() / 100
         x, y = self.batch.buffer.view()
-        self.smooth.buffer.clear()
-        self.smooth.buffer.extend(x, ema(y, weight))
-        self.smooth.dirty = True
+        self.smooth.clear()
+        self.smooth.extend(x, ema(y, weight))
         self._ema.reset(weight)
         # carry the EMA state forward so new points continue the curve
         for value in y[-200:]:
@@ -299,10 +433,13 @@ class LivePlots(QWidget):
     def _log_toggled(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self.lr_plot.setLogMode(y=on)
+        for plot in (self.loss_plot, self.lr_plot):
+            self._ranges[plot].current = None
+        self._fit_ranges()
 
     # -- hover read-out -------------------------------------------------------------
     def _mouse_moved(self, pos) -> None:
-        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+        for plot in self.plots:
             if plot.sceneBoundingRect().contains(pos):
                 x = plot.vb.mapSceneToView(pos).x()
                 self.show_readout(x)

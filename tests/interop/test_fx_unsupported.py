@@ -102,6 +102,7 @@ REFUSALS = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax")
 @pytest.mark.parametrize("name", REFUSALS)
 def test_refusal_gives_the_reason(name):
     fn, layer, shape, reason = REFUSALS[name]
@@ -137,6 +138,22 @@ def test_unused_layers_and_shared_weights_are_noted():
     assert any("'unused'" in note and "never used" in note for note in result.notes)
     assert any("'fc' is called more than once" in note for note in result.notes)
     assert torch.equal(result.build().eval()(x), module.eval()(x))
+
+
+def test_unused_in_place_call_is_reported_not_dropped():
+    class InPlace(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            y = self.fc(x)
+            y.relu_()  # in place
+            return y
+
+    with pytest.raises(UnsupportedModelError, match="changes its input in place") as caught:
+        import_module(InPlace(), torch.randn(2, 3))
+    assert caught.value.ops[0].source.lineno == _line(InPlace, "in place")
 
 
 def test_forward_with_more_inputs_than_examples():

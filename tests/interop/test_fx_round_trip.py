@@ -6,7 +6,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from interop_helpers import canonical, example_inputs
-from random_graphs import graphs
+from interop_random_graphs import graphs
 
 from netbuilder import build_model, export_python, import_module, load_graph
 from netbuilder.core.document import Edge, GraphDocument
@@ -55,7 +55,8 @@ HAND_BUILT = {
         ("tokens", "Input", {"shape": [6], "dtype": "int64"}),
         ("embed", "Embedding", {"num_embeddings": 30, "embedding_dim": 6, "padding_idx": 0}),
         ("gru", "GRU", {"hidden_size": 4, "num_layers": 2, "bidirectional": True}),
-        ("pool", "AdaptiveAvgPool1d", {"output_size": 1}), ("flat", "Flatten", {}), ("head", "Linear", {"out_features": 8}),
+        ("pool", "AdaptiveAvgPool1d", {"output_size": 1}), ("flat", "Flatten", {}),
+        ("head", "Linear", {"out_features": 8}),
         ("a", "Tanh", {}), ("b", "ReLU", {}), ("total", "Add", {}),
         edges=[("tokens", "embed"), ("embed", "gru"), ("gru", "a", 1), ("gru", "pool"), ("pool", "flat"),
                ("flat", "head"), ("head", "b"), ("a", "total"), ("b", "total", 0, 1), ("head", "total", 0, 2)]),
@@ -72,10 +73,19 @@ HAND_BUILT = {
         edges=[("input", "forward"), ("forward", "print"), ("print", "sum"), ("forward", "sum", 0, 1),
                ("sum", "list")]),
     "outputs_that_are_not_dangling": _graph(
-        ("x", "Input", {"shape": [4]}), ("hidden", "Linear", {"out_features": 3}), ("head", "Linear", {"out_features": 2}),
+        ("x", "Input", {"shape": [4]}), ("hidden", "Linear", {"out_features": 3}),
+        ("head", "Linear", {"out_features": 2}),
         ("output", "Output", {}), ("output_2", "Output", {}),
         edges=[("x", "hidden"), ("hidden", "head"), ("hidden", "output"), ("head", "output_2")]),
 }
+_BRANCHES = [f"a_rather_long_linear_layer_name_{i}" for i in range(4)]
+HAND_BUILT["long_ids_make_wrapped_lines"] = _graph(
+    ("input_features_for_the_model", "Input", {"shape": [4]}),
+    *[(name, "Linear", {"out_features": 3}) for name in _BRANCHES],
+    ("joined_features_of_every_branch", "Concat", {"dim": 1}), ("sum_of_all_the_branches_together", "Add", {}),
+    edges=[edge for i, name in enumerate(_BRANCHES) for edge in (
+        ("input_features_for_the_model", name), (name, "joined_features_of_every_branch", 0, i),
+        (name, "sum_of_all_the_branches_together", 0, i))])
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -85,8 +95,7 @@ def test_every_example_comes_back_unchanged(path):
 
 @pytest.mark.parametrize("name", HAND_BUILT)
 def test_hand_built_graph_comes_back_unchanged(name):
-    imported, _ = round_trip(HAND_BUILT[name])
-    assert list(imported.document.nodes)[:1] != []
+    round_trip(HAND_BUILT[name])
 
 
 def test_output_nodes_on_non_dangling_values_keep_their_ids():
@@ -102,13 +111,39 @@ def test_random_graphs_come_back_unchanged(doc):
     assert again.document == imported.document
 
 
-def test_import_export_import_through_the_exported_file(tmp_path):
-    doc = load_graph(EXAMPLES[0]) if EXAMPLES else HAND_BUILT["recurrent_attention_merges"]
+def _through_file(doc: GraphDocument, tmp_path):
+    """Import ``doc``'s model, export the result as a .py file, import that file's class."""
     first = import_module(build_model(doc), example_inputs(doc))
     path = tmp_path / "exported.py"
     path.write_text(export_python(first.document, class_name="Exported"))
     module = instantiate(run_file(path), "Exported")
     module.load_state_dict(first.state_dict)
-    again = import_module(module, example_inputs(doc))
-    assert canonical(again.document) == canonical(first.document)
+    return first, import_module(module, example_inputs(doc))
+
+
+@pytest.mark.parametrize("name", ["outputs_that_are_not_dangling", "long_ids_make_wrapped_lines"])
+def test_import_export_import_through_the_exported_file(name, tmp_path):
+    first, again = _through_file(HAND_BUILT[name], tmp_path)
     assert again.document.to_dict()["nodes"] == first.document.to_dict()["nodes"]
+    assert again.document.edges == first.document.edges
+
+
+@pytest.mark.xfail(reason="core: codegen names a value read only by the next line `x`, so an Add, Concat, Reshape… "
+                          "written that way loses its id in an exported file; it needs a `# node: <id>` tag")
+def test_exported_file_keeps_ids_of_values_named_x(tmp_path):
+    first, again = _through_file(HAND_BUILT["three_way_add_and_bidirectional_state"], tmp_path)
+    assert set(again.document.nodes) == set(first.document.nodes)
+
+
+def test_node_tags_name_values_the_code_calls_x():
+    class Tagged(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 3)
+
+        def forward(self, x):
+            x = self.fc(x)
+            x = x + x.relu()  # node: total
+            return x.reshape(x.shape[0], 3, 1)  # node: rs
+
+    assert list(import_module(Tagged(), torch.randn(2, 3)).document.nodes) == ["x", "fc", "relu", "total", "rs"]

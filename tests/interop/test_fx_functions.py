@@ -93,7 +93,8 @@ def test_call_maps_to_layer_with_same_outputs(name):
 
 def test_function_table_covers_only_existing_layers():
     from netbuilder.core.layers import has_spec
-    from netbuilder.interop.function_table import ALIAS, FUNCTIONS, METHODS
+    from netbuilder.interop.calls import ALIAS
+    from netbuilder.interop.function_table import FUNCTIONS, METHODS
 
     assert all(has_spec(rule.layer) or rule.layer == ALIAS for rule in [*FUNCTIONS.values(), *METHODS.values()])
     assert operator.add in FUNCTIONS and "view" in METHODS

@@ -116,3 +116,12 @@ def test_cli_import_writes_graph_and_weights(case, tmp_path, capsys):
     model.load_state_dict(weights)
     module, x = _load(case)  # the same seed: the same initial weights as the CLI's instance
     assert torch.equal(_run(model, x, training=False), _run(module, x, training=False))
+
+
+def test_import_leaves_the_module_as_it_was():
+    module, x = _load("dcgan_discriminator")
+    module.main[3].eval()  # a frozen BatchNorm inside a model in training mode
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    import_module(module, x)
+    assert module.training and not module.main[3].training and module.main[6].training
+    assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())

@@ -1,0 +1,153 @@
+"""One node at a time: torch as the oracle of shapes, parameters and errors.
+
+Every node's module is built on the ``meta`` device, so torch itself validates
+the arguments (with its own error text), counts the parameters and allocates
+nothing. Output shapes come from each layer's hand-written rule where it has
+one, because torch's meta kernels cost up to 80 ms a call plus a one-off
+second of imports; the agreement tests hold every rule to real torch. A layer
+without a rule is run on meta tensors. Results are cached per (type, params,
+input types): a big graph repeats few distinct layers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from functools import lru_cache
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from .layers import Emit, LayerSpec, TensorType, get_spec
+
+_BATCH = 2  # the meta batch size; any value > 1 works (BatchNorm needs 2)
+
+
+class ShapeError(Exception):
+    """Raised by evaluation; the message is shown on the node."""
+
+
+# -- evaluation of one node ---------------------------------------------------
+def _freeze(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+@lru_cache(maxsize=512)
+def _compiled_forward(code: str, n_in: int, n_out: int):
+    """A function ``f(m, x0, …) -> (o0, …)`` running the emitted statements."""
+    args = ", ".join(["m"] + [f"x{i}" for i in range(n_in)])
+    rets = ", ".join(f"o{i}" for i in range(n_out))
+    body = "\n".join("    " + line for line in code.splitlines()) or "    pass"
+    source = f"def forward({args}):\n{body}\n    return ({rets},)\n"
+    namespace = {"torch": torch}
+    exec(compile(source, "<netbuilder shape oracle>", "exec"), namespace)  # our own generated code
+    return namespace["forward"]
+
+
+_REWORDINGS = (
+    (re.compile(r"Calculated padded input size per channel: \((.*?)\)\. Kernel size: \((.*?)\)\..*"),
+     r"the kernel (\2) is larger than the padded input (\1): use a smaller kernel_size or more padding"),
+    (re.compile(r".*Invalid computed output size: (-?\d+).*"),
+     r"the output would have size \1: the input is too small for this kernel_size, stride and padding"),
+    (re.compile(r".*[Oo]utput size is too small.*"),
+     "the output would be empty: the input is too small for this kernel_size, stride and padding"),
+)
+
+
+def _plain(err: Exception | Warning) -> str:
+    """torch's message in plain words: first meaningful line, known ones reworded."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    text = re.sub(r"\s+", " ", text)
+    for pattern, better in _REWORDINGS:
+        if pattern.fullmatch(text):
+            text = pattern.sub(better, text)
+            break
+    return text if len(text) < 300 else text[:297] + "…"
+
+
+def _macs(spec: LayerSpec, params: dict, inputs: list[TensorType], outputs: list[TensorType], module) -> int:
+    if spec.macs is not None:
+        return spec.macs(params, inputs, outputs, module)
+    weights = sum(p.numel() for p in module.parameters() if p.dim() > 1)
+    return weights * math.prod(outputs[0].shape[:-1]) if outputs[0].shape else 0
+
+
+@lru_cache(maxsize=8192)
+def _evaluate_cached(layer_type: str, frozen_params, inputs: tuple[TensorType, ...]):
+    spec = get_spec(layer_type)
+    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in frozen_params}
+    return _evaluate(spec, params, list(inputs))
+
+
+class _SkipInitOnMeta(TorchFunctionMode):
+    """Initialising a meta tensor computes nothing, but ``init.normal_`` on
+    one makes torch import its reference kernels (a second, once)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if getattr(func, "__module__", None) == "torch.nn.init":
+            tensor = args[0] if args else kwargs.get("tensor")
+            if isinstance(tensor, torch.Tensor) and tensor.is_meta:
+                return tensor
+        return func(*args, **kwargs)
+
+
+def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
+    """(outputs, param count, macs, kwargs, warnings) or raise ShapeError."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            kwargs = spec.torch_kwargs(params, inputs) if spec.has_module else {}
+            module = None
+            if spec.has_module:
+                with torch.device("meta"), _SkipInitOnMeta():
+                    module = getattr(nn, spec.torch_class)(**kwargs)
+            if spec.rule is not None:
+                outputs = spec.rule(params, inputs)
+            else:
+                outputs = _run_on_meta(spec, params, module, inputs)
+            notes = list(spec.warn(params, inputs)) if spec.warn else []
+        except ShapeError:
+            raise
+        except Exception as err:  # torch validates its own arguments; rules raise ValueError
+            raise ShapeError(_plain(err)) from None
+    for warning in caught:  # torch's own advice, e.g. RNN dropout with a single layer
+        if issubclass(warning.category, UserWarning) and _plain(warning.message) not in notes:
+            notes.append(_plain(warning.message))
+    n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
+    macs = _macs(spec, params, inputs, outputs, module) if module is not None else 0
+    return tuple(outputs), n_params, macs, kwargs, tuple(notes)
+
+
+def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
+    names = tuple(f"x{i}" for i in range(len(inputs)))
+    outs = tuple(f"o{i}" for i in range(len(spec.outputs)))
+    code = "\n".join(spec.emit(Emit(names, outs, "m", params)))
+    forward = _compiled_forward(code, len(inputs), len(outs))
+    tensors = [
+        torch.empty((_BATCH, *t.shape), dtype=getattr(torch, t.dtype), device="meta") for t in inputs
+    ]
+    results = forward(module, *tensors)
+    types = []
+    for value in results:
+        if value.dim() == 0 or value.shape[0] != _BATCH:
+            raise ShapeError("the batch dimension would not stay first")
+        types.append(TensorType(tuple(value.shape[1:]), str(value.dtype).removeprefix("torch.")))
+    return types
+
+
+def evaluate_node(layer_type: str, params: dict, inputs: list[TensorType]):
+    """Public, cached: outputs, param count, MACs, kwargs and warnings of a node."""
+    return _evaluate_cached(layer_type, _freeze(params), tuple(inputs))
+
+
+def clear_caches() -> None:
+    """Forget every cached evaluation (benchmarks measure a cold start with it)."""
+    _evaluate_cached.cache_clear()
+    _compiled_forward.cache_clear()
