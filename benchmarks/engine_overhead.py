@@ -3,12 +3,15 @@
 Both train the same model (built from the same graph with the same seed) on the
 same prepared data with the same batch size and optimiser, and validate once per
 epoch. The hand loop is the tight one a practitioner writes: ``randperm``, slice,
-step, ``loss.item()``. The engine's epoch is measured between consecutive
-``EpochEnd`` events as a consumer sees them, so it includes everything the engine
-does per epoch (events, node statistics, metrics, checkpoint writes). Runs are
-interleaved and the median ratio is printed, which keeps a noisy machine fair.
+step, ``loss.item()``, then a validation pass. The engine's epoch is the time spent
+inside its generator from one ``EpochEnd`` to the next, so it includes everything
+the engine does per epoch (DataLoader, events, node statistics, metrics,
+checkpoints). The two alternate epoch by epoch, so a machine whose load drifts
+slows both alike; the median of the per-epoch ratios is printed, for wall time and
+for CPU time. On a machine shared with other jobs, trust the CPU-time ratio of a
+``--threads 1`` run.
 
-    python benchmarks/engine_overhead.py [--repeats 5] [--epochs 6] [--threads N]
+    python benchmarks/engine_overhead.py [--runs 3] [--epochs 8] [--threads N]
 """
 
 from __future__ import annotations
@@ -32,28 +35,19 @@ from netbuilder.train.prepare import prepare_data
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def digits_mlp() -> GraphDocument:
-    doc = GraphDocument("digits mlp")
+def digits_mlp(hidden: int) -> GraphDocument:
+    doc = GraphDocument(f"digits mlp {hidden}")
     prev = doc.add_node("Input", {"shape": [1, 8, 8]})
-    for layer_type, params in [("Flatten", {}), ("Linear", {"out_features": 256}), ("ReLU", {}),
-                               ("Linear", {"out_features": 256}), ("ReLU", {}), ("Linear", {"out_features": 10})]:
+    for layer_type, params in [("Flatten", {}), ("Linear", {"out_features": hidden}), ("ReLU", {}),
+                               ("Linear", {"out_features": hidden}), ("ReLU", {}), ("Linear", {"out_features": 10})]:
         node = doc.add_node(layer_type, params)
         doc.connect(Edge(prev, node))
         prev = node
     return doc
 
 
-def engine_epoch_times(doc: GraphDocument, config: TrainingConfig, runs_dir: str) -> list[float]:
-    times = []
-    for event in Trainer(doc, config, runs_dir=runs_dir).run():
-        if isinstance(event, EpochEnd):
-            times.append(time.perf_counter())
-        elif isinstance(event, Failed):
-            raise SystemExit(event.message)
-    return [b - a for a, b in zip(times, times[1:])]  # epoch 1 (warm-up) excluded
-
-
-def hand_epoch_times(doc: GraphDocument, config: TrainingConfig) -> list[float]:
+def hand_epochs(doc: GraphDocument, config: TrainingConfig):
+    """The hand-written loop, one epoch per ``next()``."""
     data = prepare_data(config)
     x, y = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
     x_val, y_val = torch.from_numpy(data.val.x), torch.from_numpy(data.val.y)
@@ -61,7 +55,6 @@ def hand_epoch_times(doc: GraphDocument, config: TrainingConfig) -> list[float]:
     model = build_model(doc)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.optimizer.lr)
     batch = config.batch_size
-    times = [time.perf_counter()]
     for _ in range(config.epochs):
         model.train()
         total = 0.0
@@ -74,37 +67,68 @@ def hand_epoch_times(doc: GraphDocument, config: TrainingConfig) -> list[float]:
             optimizer.step()
             total += loss.item() * len(index)
         model.eval()
+        val_loss, correct = 0.0, 0
         with torch.no_grad():
-            correct = sum((model(x_val[i:i + batch]).argmax(1) == y_val[i:i + batch]).sum().item()
-                          for i in range(0, len(x_val), batch))
-        times.append(time.perf_counter())
-        assert total > 0 and correct >= 0
-    return [b - a for a, b in zip(times[1:], times[2:])]
+            for start in range(0, len(x_val), batch):
+                output = model(x_val[start:start + batch])
+                val_loss += F.cross_entropy(output, y_val[start:start + batch]).item() * len(output)
+                correct += (output.argmax(1) == y_val[start:start + batch]).sum().item()
+        yield total / len(x), val_loss / len(x_val), correct / len(x_val)
+
+
+def engine_epochs(doc: GraphDocument, config: TrainingConfig, runs_dir: str):
+    """The engine's events, one ``EpochEnd`` per ``next()``."""
+    for event in Trainer(doc, config, runs_dir=runs_dir).run():
+        if isinstance(event, Failed):
+            raise SystemExit(event.message)
+        if isinstance(event, EpochEnd):
+            yield event
+
+
+def clocks() -> tuple[float, float]:
+    """Wall time and the process's CPU time (which other jobs on the machine cannot
+    inflate; it counts spinning worker threads, so use it with --threads 1)."""
+    return time.perf_counter(), time.process_time()
+
+
+def epoch_times(doc: GraphDocument, config: TrainingConfig, runs_dir: str) -> list[tuple[tuple, tuple]]:
+    """``((engine wall, engine cpu), (hand wall, hand cpu))`` seconds of each epoch
+    but the first (set-up and warm-up)."""
+    engine, hand = engine_epochs(doc, config, runs_dir), hand_epochs(doc, config)
+    times = []
+    for _ in range(config.epochs):
+        started = clocks()
+        next(engine)
+        middle = clocks()
+        next(hand)
+        ended = clocks()
+        times.append((tuple(b - a for a, b in zip(started, middle)), tuple(b - a for a, b in zip(middle, ended))))
+    engine.close()
+    return times[1:]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     config = TrainingConfig.from_dict({"data": {"source": "digits"}, "epochs": args.epochs, "batch_size": 32})
-    models = {"digits CNN": load_graph(ROOT / "examples" / "digits_cnn.json"), "digits MLP": digits_mlp()}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); median of {args.repeats} interleaved "
-          f"runs of {args.epochs} epochs (batch {config.batch_size})")
+    models = {"digits CNN": load_graph(ROOT / "examples" / "digits_cnn.json"), "MLP 1024": digits_mlp(1024),
+              "MLP 256": digits_mlp(256)}  # the last: ~1 ms steps, where fixed costs per batch/epoch show most
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.runs} runs of {args.epochs} "
+          f"epochs on digits, batch {config.batch_size}, Adam; median over epochs")
     with tempfile.TemporaryDirectory() as runs_dir:
         for name, doc in models.items():
-            ratios, engine_s, hand_s = [], [], []
-            for _ in range(args.repeats):
-                engine = statistics.median(engine_epoch_times(doc, config, runs_dir))
-                hand = statistics.median(hand_epoch_times(doc, config))
-                ratios.append(engine / hand)
-                engine_s.append(engine)
-                hand_s.append(hand)
-            print(f"{name}: engine {statistics.median(engine_s) * 1000:.1f} ms/epoch, hand loop "
-                  f"{statistics.median(hand_s) * 1000:.1f} ms/epoch, ratio {statistics.median(ratios):.3f}")
+            pairs = [pair for _ in range(args.runs) for pair in epoch_times(doc, config, runs_dir)]
+            for clock, i in (("wall", 0), ("cpu", 1)):
+                engine = statistics.median(e[i] for e, _ in pairs)
+                hand = statistics.median(h[i] for _, h in pairs)
+                ratio = statistics.median(e[i] / h[i] for e, h in pairs)
+                print(f"{name:10} {clock:4}  engine {engine * 1000:7.1f} ms/epoch   hand loop {hand * 1000:7.1f} "
+                      f"ms/epoch   ratio {ratio:.3f}")
 
 
 if __name__ == "__main__":

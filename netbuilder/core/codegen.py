@@ -104,11 +104,9 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
 
     init_lines: list[tuple[str, str, str]] = []  # (node id, statement, trailing comment)
     forward_lines: list[tuple[str, str, str]] = []
-    for node_id in report.order:
+    for node_id in statements:
         node, info = doc.nodes[node_id], report.nodes[node_id]
         spec = get_spec(node.type)
-        if node_id not in statements:
-            continue
         ins = tuple(var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
         base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_module else None
         outs = []
@@ -131,9 +129,9 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
             forward_lines.append((node_id, line, "" if i else tag))
 
     outputs = [var[value] for value in returned]
-    returned = ", ".join(outputs)
-    if len(outputs) > 1 and len(returned) > LIMIT - 20:
-        returned = f"({returned})"
+    result = ", ".join(outputs)
+    if len(outputs) > 1 and len(result) > LIMIT - 20:
+        result = f"({result})"
     inputs = [var[(n, 0)] for n in report.inputs]
     text = [
         f"class {class_name}(nn.Module):",
@@ -143,17 +141,19 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
         "        super().__init__()",
     ]
     line_of: dict[int, str] = {}
-    for section in (init_lines, None, forward_lines):
-        if section is None:
-            text += ["", *fit(f"def forward(self, {', '.join(inputs)}):", "    ")]
-            continue
-        for node_id, statement, tag in section:
+
+    def add_block(block: list[tuple[str, str, str]]) -> None:
+        for node_id, statement, tag in block:
             lines = fit(statement, " " * 8, len(tag))
             lines[0] += tag
             for line in lines:
                 text.append(line)
                 line_of[len(text)] = node_id  # 1-based line numbers, as in tracebacks
-    text += fit(f"return {returned}", " " * 8)
+
+    add_block(init_lines)
+    text += ["", *fit(f"def forward(self, {', '.join(inputs)}):", "    ")]
+    add_block(forward_lines)
+    text += fit(f"return {result}", " " * 8)
     return GeneratedModel(
         class_name,
         "\n".join(text) + "\n",

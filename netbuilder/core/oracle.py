@@ -29,7 +29,6 @@ class ShapeError(Exception):
     """Raised by evaluation; the message is shown on the node."""
 
 
-# -- evaluation of one node ---------------------------------------------------
 def _freeze(value):
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
@@ -113,6 +112,8 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
             else:
                 outputs = _run_on_meta(spec, params, module, inputs)
             notes = list(spec.warn(params, inputs)) if spec.warn else []
+            n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
+            macs = _macs(spec, params, inputs, outputs, module) if module is not None else 0
         except ShapeError:
             raise
         except Exception as err:  # torch validates its own arguments; rules raise ValueError
@@ -120,8 +121,6 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
     for warning in caught:  # torch's own advice, e.g. RNN dropout with a single layer
         if issubclass(warning.category, UserWarning) and _plain(warning.message) not in notes:
             notes.append(_plain(warning.message))
-    n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
-    macs = _macs(spec, params, inputs, outputs, module) if module is not None else 0
     return tuple(outputs), n_params, macs, kwargs, tuple(notes)
 
 

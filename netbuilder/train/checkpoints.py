@@ -3,10 +3,8 @@ and the best and last checkpoints.
 
 Checkpoints hold only tensors and plain data (see :func:`netbuilder.train.recipe.
 checkpoint`) and are read with ``torch.load(weights_only=True)``, so opening one
-never runs code from the file. Writes are throttled: an epoch that ends less than
-``every_s`` after the previous write is kept in memory and written with the next
-one or when the run ends, because on a tiny model saving every epoch would cost
-more than the epoch itself.
+never runs code from the file. Writes are throttled (see :class:`CheckpointWriter`),
+because on a small model saving every epoch would cost more than the epoch itself.
 """
 
 from __future__ import annotations
@@ -80,28 +78,21 @@ def _replace(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _cpu_copy(value):
-    """A snapshot of a state dict that later training steps cannot change."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
-    if isinstance(value, dict):
-        return {k: _cpu_copy(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_cpu_copy(v) for v in value)
-    return value
-
-
 class CheckpointWriter:
     """Writes ``last.pt``, ``best.pt`` and the history of a run, at most every ``every_s``.
 
-    :meth:`epoch_end` either writes now or keeps a snapshot; :meth:`flush` writes
-    what is kept. Each returns the :class:`CheckpointSaved` events of what it wrote.
+    An epoch end that is not due writes nothing; if it is the best so far, its
+    state is copied aside for the next write, so the best epoch is never lost. A run
+    stopped mid-epoch therefore keeps a ``last.pt`` at most ``every_s`` of training
+    old (a stop between epochs, the final epoch and early stopping force a write).
+    Each method returns the :class:`CheckpointSaved` events of what it wrote.
     """
 
     def __init__(self, run_dir: Path, every_s: float = 2.0):
         self.run_dir, self.every_s = run_dir, every_s
         self._last_write = time.monotonic()
-        self._pending: dict[str, tuple[int, dict]] = {}
+        self._kept: dict | None = None  # a copy of the best state, reused between copies
+        self._kept_epoch: int | None = None
         self._history: list[dict] | None = None
 
     def epoch_end(self, state, epoch: int, best: bool, history: list[dict], force: bool = False) -> list:
@@ -109,23 +100,27 @@ class CheckpointWriter:
         self._history = history
         if force or time.monotonic() - self._last_write >= self.every_s:
             data = _serialise(state())
-            self._pending.clear()
-            return self._write("last", epoch, data) + (self._write("best", epoch, data) if best else [])
-        snapshot = (epoch, _cpu_copy(state()))
-        self._pending["last"] = snapshot
+            saved = self._write("last", epoch, data)
+            if best:
+                self._kept_epoch = None
+                return saved + self._write("best", epoch, data)
+            return saved + self._write_kept()
         if best:
-            self._pending["best"] = snapshot
+            self._kept, self._kept_epoch = _copy_into(self._kept, state()), epoch
         return []
 
     def flush(self) -> list:
-        saved, data = [], {}
-        for kind, (epoch, snapshot) in sorted(self._pending.items(), reverse=True):  # last, then best
-            data.setdefault(id(snapshot), _serialise(snapshot))
-            saved += self._write(kind, epoch, data[id(snapshot)])
-        self._pending.clear()
+        """Write the kept best epoch, if any, and the history."""
+        saved = self._write_kept()
         if self._history is not None:
             write_history(self.run_dir, self._history)
         return saved
+
+    def _write_kept(self) -> list:
+        if self._kept_epoch is None:
+            return []
+        epoch, self._kept_epoch = self._kept_epoch, None
+        return self._write("best", epoch, _serialise(self._kept))
 
     def _write(self, kind: str, epoch: int, data: bytes) -> list:
         path = self.run_dir / f"{kind}.pt"
@@ -134,6 +129,22 @@ class CheckpointWriter:
             write_history(self.run_dir, self._history)
         self._last_write = time.monotonic()
         return [CheckpointSaved(str(path), kind, epoch)]
+
+
+def _copy_into(kept, state):
+    """``state`` copied to the CPU, into the tensors of an earlier copy ``kept``
+    where they fit: fresh memory is most of the cost of copying a model."""
+    if isinstance(state, torch.Tensor):
+        if isinstance(kept, torch.Tensor) and kept.shape == state.shape and kept.dtype == state.dtype:
+            return kept.copy_(state)
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        kept = kept if isinstance(kept, dict) else {}
+        return {key: _copy_into(kept.get(key), value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        kept = kept if isinstance(kept, (list, tuple)) and len(kept) == len(state) else [None] * len(state)
+        return type(state)(_copy_into(k, v) for k, v in zip(kept, state))
+    return state
 
 
 def _serialise(state: dict) -> bytes:

@@ -77,7 +77,8 @@ class Trainer:
         self._running.set()
 
     def set_lr(self, lr: float) -> None:
-        """Change the learning rate from the next batch on (a schedule continues from it)."""
+        """Change the learning rate from the next batch on. A per-epoch schedule
+        continues from it; one-cycle sets its own rate every batch and overrides it."""
         self._new_lr = float(lr)
 
     @property
@@ -123,43 +124,18 @@ class Trainer:
         tensorboard = open_tensorboard(s.run_dir)
         probe = NodeProbe(s.model, s.attr_of)
         stopped = early = False
-        global_step = s.start_epoch * steps
         try:
             for epoch in range(s.start_epoch + 1, config.epochs + 1):
-                self._where = (epoch, 1)
                 started = time.perf_counter()
-                total, count = 0.0, 0
-                since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
-                if steps == 1:
-                    probe.arm()
-                batches = recipe.train_epoch(s.model, s.train_loader, s.loss_fn, s.optimizer, s.scheduler,
-                                             config.grad_clip, s.scaler, s.device)
-                for step, (n, loss) in enumerate(batches, start=1):
-                    self._where = (epoch, step + 1)  # if anything fails now, it is in the next batch
-                    total += loss * n
-                    count += n
-                    since_loss, since_n, global_step = since_loss + loss * n, since_n + n, global_step + 1
-                    if step == steps - 1:
-                        probe.arm()  # node statistics come from the epoch's last batch
-                    now = time.perf_counter()
-                    if step == steps or now - since_t >= self._interval:
-                        yield BatchEnd(epoch, step, steps, global_step, since_loss / since_n,
-                                       s.optimizer.param_groups[0]["lr"], since_n / max(now - since_t, 1e-9))
-                        since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
-                    if self._should_stop():
-                        stopped = True
-                        break
-                if stopped:
+                train_loss = yield from self._batches(s, epoch, steps, probe)
+                if train_loss is None:  # stopped within the epoch
+                    stopped = True
                     break
                 self._where = (epoch, 0)  # validating
-                node_stats = probe.collect()
-                train_loss = total / count
-                yield from self._end_epoch(s, epoch, train_loss, started, node_stats, tensorboard)
-                stopped = self._should_stop()
-                early = s.monitor.should_stop
-                final = stopped or early or epoch == config.epochs
-                yield from writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch,
-                                            s.monitor.best_epoch == epoch, s.history, force=final)
+                yield from self._end_epoch(s, epoch, train_loss, started, probe.collect(), tensorboard)
+                stopped, early = self._should_stop(), s.monitor.should_stop
+                yield from writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch, s.monitor.best_epoch == epoch,
+                                            s.history, force=stopped or early or epoch == config.epochs)
                 if stopped or early:
                     break
         finally:
@@ -168,6 +144,31 @@ class Trainer:
                 tensorboard.close()
         yield from writer.flush()
         yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped)
+
+    def _batches(self, s: Session, epoch: int, steps: int, probe: NodeProbe):
+        """Train one epoch, yielding coalesced :class:`BatchEnd` events; returns the
+        epoch's mean training loss, or None when a stop came first."""
+        total, count = 0.0, 0
+        since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
+        self._where = (epoch, 1)
+        if steps == 1:
+            probe.arm()
+        batches = recipe.train_epoch(s.model, s.train_loader, s.loss_fn, s.optimizer, s.scheduler,
+                                     s.config.grad_clip, s.scaler, s.device)
+        for step, (n, loss) in enumerate(batches, start=1):
+            self._where = (epoch, step + 1)  # if anything fails now, it is in the next batch
+            total, count = total + loss * n, count + n
+            since_loss, since_n = since_loss + loss * n, since_n + n
+            if step == steps - 1:
+                probe.arm()  # node statistics come from the epoch's last batch
+            now = time.perf_counter()
+            if step == steps or now - since_t >= self._interval:
+                yield BatchEnd(epoch, step, steps, (epoch - 1) * steps + step, since_loss / since_n,
+                               s.optimizer.param_groups[0]["lr"], since_n / max(now - since_t, 1e-9))
+                since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
+            if self._should_stop():
+                return None
+        return total / count
 
     def _end_epoch(self, s: Session, epoch: int, train_loss: float, started: float, node_stats: dict, tensorboard):
         """Validate, step the per-epoch schedule, record the history row; yield the epoch's events."""
@@ -198,8 +199,8 @@ class Trainer:
             return regression_metrics(outputs, data.val.y), None
         true = data.val.y
         n = data.full.num_classes
-        metrics = classification_metrics(outputs, true, n, config.metrics.top_k)
         probs = probabilities(outputs)
+        metrics = classification_metrics(probs, true, n, config.metrics.top_k)
         confusion = confusion_matrix(probs.argmax(axis=1), true, n)
         precision, recall = precision_recall(confusion)
         worst = [{"index": int(data.val_index[i]), "true": t, "pred": p, "confidence": c}

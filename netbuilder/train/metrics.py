@@ -55,9 +55,9 @@ def worst_mistakes(probs: np.ndarray, true: np.ndarray, limit: int) -> list[tupl
     return [(int(i), int(true[i]), int(pred[i]), float(probs[i, pred[i]])) for i in order]
 
 
-def classification_metrics(outputs: np.ndarray, true: np.ndarray, n_classes: int, top_k=(5,)) -> dict:
-    """Scalars for an epoch: ``accuracy`` and ``top{k}_accuracy`` for each k < classes."""
-    probs = probabilities(outputs)
+def classification_metrics(probs: np.ndarray, true: np.ndarray, n_classes: int, top_k=(5,)) -> dict:
+    """Scalars for an epoch from :func:`probabilities`: ``accuracy`` and
+    ``top{k}_accuracy`` for each k < classes."""
     metrics = {"accuracy": accuracy(probs.argmax(axis=1), true)}
     for k in top_k:
         if 1 < k < n_classes:

@@ -8,6 +8,8 @@ removes them right after.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -35,21 +37,41 @@ class NodeProbe:
         def record(module, inputs, output):
             value = output[0] if isinstance(output, (tuple, list)) else output
             if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
-                with torch.no_grad():
-                    value = value.detach().float()
-                    self._outputs[node] = torch.stack([value.mean(), value.std(unbiased=False),
-                                                       (value == 0).float().mean()])
+                with torch.no_grad():  # the norm is far cheaper than torch.var on a CPU
+                    value = value.detach()
+                    self._outputs[node] = (value.mean(), torch.linalg.vector_norm(value), torch.count_nonzero(value),
+                                           value.numel())
         return record
 
     def collect(self) -> dict[str, dict]:
         """Disarm and return ``{node_id: {mean, std, zeros, grad_norm}}`` for the watched
-        batch; gradients are those of its backward pass (still in ``.grad``)."""
+        batch; gradients are those of its backward pass (still in ``.grad``). Every
+        number is computed on the tensors' device and fetched in one transfer."""
         self.disarm()
-        stats = {}
+        values, owners = [], []
         for node, module in self._modules.items():
-            grads = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
-            grad_norm = float(torch.stack(grads).norm()) if grads else None
-            mean, std, zeros = self._outputs[node].tolist() if node in self._outputs else (None, None, None)
-            stats[node] = {"mean": mean, "std": std, "zeros": zeros, "grad_norm": grad_norm}
+            if node in self._outputs:
+                mean, norm, nonzero, _ = self._outputs[node]
+                values += [mean.float(), norm.float(), nonzero.float()]
+                owners += [(node, "mean"), (node, "norm"), (node, "nonzero")]
+            for p in module.parameters():
+                if p.grad is not None:
+                    values.append(torch.linalg.vector_norm(p.grad.float()))
+                    owners.append((node, "grad"))
+        numbers = torch.stack(values).tolist() if values else []
+        stats = {node: {"mean": None, "std": None, "zeros": None, "grad_norm": None} for node in self._modules}
+        squares: dict[str, float] = {}
+        for (node, kind), number in zip(owners, numbers):
+            size = self._outputs[node][3] if node in self._outputs else 1
+            if kind == "grad":
+                squares[node] = squares.get(node, 0.0) + number * number
+            elif kind == "mean":
+                stats[node]["mean"] = number
+            elif kind == "norm":  # std from the mean square and the mean
+                stats[node]["std"] = math.sqrt(max(number * number / size - stats[node]["mean"] ** 2, 0.0))
+            else:
+                stats[node]["zeros"] = 1.0 - number / size
+        for node, total in squares.items():
+            stats[node]["grad_norm"] = math.sqrt(total)
         self._outputs.clear()
         return stats

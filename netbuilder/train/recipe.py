@@ -7,13 +7,14 @@ the same lines, and a fixed seed gives the same losses everywhere by constructio
 than by keeping two copies in step. Keep it readable: users copy it.
 """
 
+import contextlib
 import math
 import random
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
@@ -40,7 +41,7 @@ def seed_everything(seed):
 class Batches(Dataset):
     """Two tensors served a whole batch per lookup.
 
-    The index is a list of sample indices (from a ``BatchSampler``), so a batch is one
+    The index is a batch of sample indices (from a batch sampler), so a batch is one
     gather instead of one lookup per sample plus a collate, which on a CPU is a large
     share of a small model's epoch.
     """
@@ -52,7 +53,28 @@ class Batches(Dataset):
         return len(self.x)
 
     def __getitem__(self, indices):
+        indices = torch.as_tensor(indices)
         return self.x[indices], self.y[indices]
+
+
+class BatchOrder(Sampler):
+    """Batches of sample indices as tensors: a fresh permutation from ``generator``
+    each epoch, or in order without one. (A ``BatchSampler`` hands out lists of
+    Python ints, which cost more to turn into an index than small models take to
+    train on the batch.)"""
+
+    def __init__(self, size, batch_size, generator=None):
+        self.size, self.batch_size, self.generator = size, batch_size, generator
+
+    def __len__(self):
+        return (self.size + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        if self.generator is None:
+            order = torch.arange(self.size)
+        else:
+            order = torch.randperm(self.size, generator=self.generator)
+        return iter(order.split(self.batch_size))
 
 
 def make_loader(x, y, batch_size, generator=None, sampler=None, pin_memory=False):
@@ -63,10 +85,10 @@ def make_loader(x, y, batch_size, generator=None, sampler=None, pin_memory=False
     generator (which dropout uses): shuffling and dropout stay independent streams.
     """
     data = Batches(x, y)
-    if sampler is None:
-        sampler = SequentialSampler(data) if generator is None else RandomSampler(data, generator=generator)
-    return DataLoader(data, batch_size=None, sampler=BatchSampler(sampler, batch_size, drop_last=False),
-                      generator=generator if generator is not None else torch.Generator(), pin_memory=pin_memory)
+    batches = BatchOrder(len(data), batch_size, generator) if sampler is None else \
+        BatchSampler(sampler, batch_size, drop_last=False)
+    return DataLoader(data, batch_size=None, sampler=batches, pin_memory=pin_memory,
+                      generator=generator if generator is not None else torch.Generator())
 
 
 def make_loss(name, task, device="cpu", label_smoothing=0.0, class_weights=None, focal_gamma=2.0):
@@ -143,6 +165,12 @@ def make_scheduler(name, optimizer, epochs, steps_per_epoch, step_size=10, gamma
     return None
 
 
+def autocast(device, enabled):
+    """Mixed precision if ``enabled``, else nothing at all (even a disabled
+    ``torch.autocast`` costs time on every batch)."""
+    return torch.autocast(device.type) if enabled else contextlib.nullcontext()
+
+
 def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, grad_clip=None, scaler=None, device="cpu"):
     """Train on every batch of ``loader``, yielding ``(batch size, loss)`` after each step.
 
@@ -155,7 +183,7 @@ def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, grad_clip=Non
     device = torch.device(device)
     for step, (x, y) in enumerate(loader, start=1):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with torch.autocast(device.type, enabled=scaler is not None):
+        with autocast(device, scaler is not None):
             loss = loss_fn(model(x), y)
         value = loss.item()
         if not math.isfinite(value):
@@ -190,7 +218,7 @@ def evaluate(model, loader, loss_fn, device="cpu", amp=False):
     total, count, outputs = 0.0, 0, []
     for x, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with torch.autocast(device.type, enabled=amp):
+        with autocast(device, amp):
             output = model(x)
             total += loss_fn(output, y).item() * len(x)
         count += len(x)
@@ -246,7 +274,7 @@ def rng_state(generator):
         "loader": generator.get_state(),
         "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
                   "has_gauss": int(has_gauss), "cached": float(cached)},
-        "python": {"version": version, "internal": list(internal), "gauss": gauss},
+        "python": {"version": version, "internal": torch.tensor(internal, dtype=torch.int64), "gauss": gauss},
     }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -261,7 +289,7 @@ def set_rng_state(state, generator):
     np.random.set_state(("MT19937", numpy["keys"].numpy().astype(np.uint32), numpy["pos"],
                          numpy["has_gauss"], numpy["cached"]))
     python = state["python"]
-    random.setstate((python["version"], tuple(python["internal"]), python["gauss"]))
+    random.setstate((python["version"], tuple(python["internal"].tolist()), python["gauss"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
@@ -280,7 +308,18 @@ def checkpoint(model, optimizer, scheduler, scaler, generator, epoch, history):
 
 
 def restore(state, model, optimizer, scheduler, scaler, generator):
-    """Load a :func:`checkpoint` into a freshly built run; returns ``(epoch, history)``."""
+    """Load a :func:`checkpoint` into a freshly built run; returns ``(epoch, history)``.
+
+    Cosine and one-cycle schedules are planned for a length; a run resumed with
+    another number of epochs would restart or overrun them, so that is refused.
+    """
+    if scheduler is not None and state["scheduler"] is not None:
+        planned = scheduler.state_dict()
+        for key, unit in (("T_max", "epochs"), ("total_steps", "steps")):
+            if key in planned and planned[key] != state["scheduler"].get(key):
+                raise ValueError(f"its {type(scheduler).__name__} schedule spans {state['scheduler'].get(key)} "
+                                 f"{unit}, this run's {planned[key]}: resume with the number of epochs the run "
+                                 "was started with, or start a new run")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and state["scheduler"] is not None:

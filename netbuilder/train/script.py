@@ -45,7 +45,7 @@ def export_training_script(doc: GraphDocument, base_dir: str | Path | None = Non
     report = infer_shapes(doc)
     check_graph(doc, report, ds, config)
     model = generate(doc, report=report)
-    settings = _settings(doc, config, ds, model.attr_of, base_dir)
+    settings = _settings(config, ds, model.attr_of, base_dir)
     call, data_functions = _data_call(config, ds, base_dir)
     chosen = _Source(script_data).select([*data_functions, "split_indices", "standardise"])
     parts = [_Source(recipe).whole(), _Source(script_main).whole(), chosen]
@@ -53,7 +53,7 @@ def export_training_script(doc: GraphDocument, base_dir: str | Path | None = Non
     wrapper = (f"def load_data(config):\n    \"\"\"The configured data: {safe_text(ds.name)}.\"\"\"\n"
                f"    return {call}\n")
     sections = [
-        _docstring(doc, config, ds, model.class_name),
+        _docstring(doc, config, ds, model.class_name, imports),
         "\n".join(imports) + "\n\nCONFIG = " + _literal(settings),
         model.class_source.rstrip(),
         wrapper.rstrip(),
@@ -77,10 +77,11 @@ def _literal(value, indent: str = "") -> str:
     return repr(value)
 
 
-def _docstring(doc: GraphDocument, config: TrainingConfig, ds, class_name: str) -> str:
+def _docstring(doc: GraphDocument, config: TrainingConfig, ds, class_name: str, imports: list[str]) -> str:
     what = f"{ds.num_classes} classes" if ds.task == CLASSIFICATION else "regression"
-    needs = ", scikit-learn" if ds.name in builtin_names() else ""
-    needs += ", Pillow" if ds.kind == "image" and ds.name not in builtin_names() else ""
+    packages = {"sklearn": "scikit-learn", "PIL": "Pillow"}
+    needs = "".join(f", {name}" for module, name in packages.items()
+                    if any(line.split()[1].split(".")[0] == module for line in imports if line))
     return f'''"""{safe_text(doc.name)}: a training script exported by netbuilder.
 
 Trains {class_name} on {safe_text(ds.name)} ({len(ds)} samples, {what}) with {config.optimizer.name}
@@ -96,7 +97,7 @@ that many samples times the number of processes.
 """'''
 
 
-def _settings(doc: GraphDocument, config: TrainingConfig, ds, attr_of: dict, base_dir) -> dict:
+def _settings(config: TrainingConfig, ds, attr_of: dict, base_dir) -> dict:
     """The CONFIG dict: the file's settings with everything netbuilder resolves at
     run time (loss, watched metric, node ids, data path) resolved."""
     settings = config.to_dict(full=True)
@@ -180,9 +181,9 @@ class _Source:
         return "\n".join(self.source.splitlines()[first - 1:node.end_lineno])
 
     def whole(self) -> _Source:
-        """Everything after the imports (the module docstring and imports dropped)."""
+        """Everything after the imports, as written (the docstring and imports dropped)."""
         body = [n for n in self.tree.body if not isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr))]
-        self.text = "\n\n\n".join(self._segment(n) for n in body)
+        self.text = "\n".join(self.source.splitlines()[body[0].lineno - 1:]).strip()
         return self
 
     def select(self, roots: list[str]) -> _Source:

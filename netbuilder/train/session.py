@@ -29,6 +29,9 @@ from .prepare import PreparedData, TrainingError, check_graph, prepare_data, res
 
 @dataclass
 class Session:
+    """The built run. A GUI may read it once ``RunStarted`` arrives: ``data.full``
+    holds the samples that ``EvalReport.worst`` indexes, ``run_dir`` the folder."""
+
     config: TrainingConfig
     data: PreparedData
     device: torch.device
@@ -135,7 +138,6 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
 
 
 def _restore(session: Session, checkpoint: dict) -> None:
-    _check_schedule_length(session, checkpoint.get("scheduler"))
     try:
         epoch, history = recipe.restore(checkpoint, session.model, session.optimizer, session.scheduler,
                                         session.scaler, session.generator)
@@ -144,19 +146,3 @@ def _restore(session: Session, checkpoint: dict) -> None:
     session.start_epoch, session.history = epoch, history
     for row in history:  # the best value so far and the epochs since, as if never interrupted
         session.monitor.update(row[session.metric], row["epoch"])
-
-
-def _check_schedule_length(session: Session, saved: dict | None) -> None:
-    """Cosine and one-cycle schedules are planned for a number of epochs; a resumed run
-    with more epochs would restart or overrun them, so say so instead."""
-    if session.scheduler is None or not saved:
-        return
-    steps = len(session.train_loader)
-    planned = {"T_max": 1, "total_steps": steps}
-    fresh = session.scheduler.state_dict()
-    for key, per_epoch in planned.items():
-        if key in fresh and key in saved and fresh[key] != saved[key]:
-            epochs = saved[key] // per_epoch
-            raise TrainingError(f"this run's {session.config.scheduler.name} schedule was planned for {epochs} "
-                                f"epochs and cannot be stretched to {session.config.epochs}; resume with "
-                                f"{epochs} epochs, or start a new run")

@@ -29,6 +29,7 @@ from .export_dialog import ExportDialog
 from .inspector import Inspector
 from .palette import LayerPalette
 from .problems import ProblemsList
+from .training import install_training
 
 APP_TITLE = "netbuilder"
 UNTITLED = "untitled.json"
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self._on_selection([])
         self._show_report(self.editor.report)
         self._update_title()
+        self.training = install_training(self)  # Training panel, Train menu and tool-bar buttons
 
     # -- layout ------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

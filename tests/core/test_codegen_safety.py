@@ -1,6 +1,8 @@
 """Node ids and graph names cannot inject code into the generated module."""
 
 import ast
+import io
+import tokenize
 
 import pytest
 from core_helpers import as_tuple, load_exported, random_inputs, run_as_script
@@ -71,6 +73,9 @@ def test_hostile_ids_and_names_give_only_the_expected_statements(graph_name, tmp
     assert names_used(tree) <= SAFE_NAMES | assigned(tree) | {cls.name}
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     assert strings - {ast.get_docstring(tree, clean=False), ast.get_docstring(cls, clean=False)} == {"__main__"}
+
+    comments = [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT]
+    assert all(c.startswith("# node: ") and c.removeprefix("# node: ") in doc.nodes for c in comments)
 
     path = tmp_path / "model.py"
     path.write_text(source, encoding="utf-8")

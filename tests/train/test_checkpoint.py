@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -78,21 +79,20 @@ def test_a_stopped_and_resumed_run_matches_an_uninterrupted_one_exactly(tmp_path
     assert not (tmp_path / "c").exists()  # it continued in the stopped run's folder
 
 
-def test_throttled_writes_keep_the_best_and_last_epochs_for_the_end(tmp_path):
+def test_throttled_writes_keep_the_best_epoch_for_the_end(tmp_path):
     events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=1e9))
     saved = [e for e in events if isinstance(e, CheckpointSaved)]
     end = events[-1]
-    assert all(events.index(e) > max(events.index(x) for x in events if isinstance(x, EpochEnd)) for e in saved)
     assert {(e.kind, e.epoch) for e in saved} >= {("last", 4), ("best", end.best["epoch"])}
+    assert not any(e.epoch < 4 and e.kind == "last" for e in saved)  # nothing due before the final epoch
     best = load_checkpoint(f"{end.run_dir}/best.pt")
     assert best["epoch"] == end.best["epoch"] and len(best["history"]) == end.best["epoch"]
 
 
-def test_a_failed_run_still_saves_its_last_good_epoch(tmp_path, monkeypatch):
+def _break_in_epoch_3(monkeypatch):
     from netbuilder.train import recipe
 
-    real = recipe.evaluate
-    calls = []
+    real, calls = recipe.evaluate, []
 
     def evaluate_then_break(*args, **kwargs):
         calls.append(1)
@@ -101,10 +101,22 @@ def test_a_failed_run_still_saves_its_last_good_epoch(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(recipe, "evaluate", evaluate_then_break)
-    events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=1e9))
+
+
+def test_a_failed_run_keeps_its_last_checkpoint(tmp_path, monkeypatch):
+    _break_in_epoch_3(monkeypatch)
+    events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=0))
     assert isinstance(events[-1], Failed) and "out of memory" in events[-1].message
-    run_dir = events[0].run_dir
-    assert load_checkpoint(f"{run_dir}/last.pt")["epoch"] == 2
+    assert load_checkpoint(f"{events[0].run_dir}/last.pt")["epoch"] == 2
+
+
+def test_a_failed_run_still_writes_the_best_epoch_it_kept(tmp_path, monkeypatch):
+    _break_in_epoch_3(monkeypatch)
+    events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=1e9))
+    best_epoch = min((e for e in events if isinstance(e, EpochEnd)), key=lambda e: e.val_loss).epoch
+    assert isinstance(events[-1], Failed)
+    assert load_checkpoint(f"{events[0].run_dir}/best.pt")["epoch"] == best_epoch
+    assert json.loads((Path(events[0].run_dir) / "history.json").read_text())[-1]["epoch"] == 2
 
 
 def test_resume_refuses_missing_or_mismatched_checkpoints(tmp_path):
@@ -133,4 +145,35 @@ def test_a_planned_schedule_cannot_be_stretched_on_resume(tmp_path):
     end = events_of(Trainer(model_with_dropout(training={**TRAINING, "epochs": 2}), runs_dir=tmp_path))[-1]
     failed = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, resume=end.run_dir))[-1]
     assert isinstance(failed, Failed)
-    assert "onecycle schedule was planned for 2 epochs and cannot be stretched to 4" in failed.message
+    assert "OneCycleLR schedule spans" in failed.message
+    assert "number of epochs the run was started with" in failed.message
+
+
+def test_scalars_go_to_tensorboard_when_it_is_installed(tmp_path, monkeypatch):
+    from netbuilder.train import engine
+
+    written = []
+
+    class Writer:
+        def add_scalar(self, name, value, step):
+            written.append((name, step))
+
+        def close(self):
+            written.append("closed")
+
+    monkeypatch.setattr(engine, "open_tensorboard", lambda run_dir: Writer())
+    events_of(Trainer(model_with_dropout(training={**TRAINING, "epochs": 2}), runs_dir=tmp_path))
+    assert ("val_loss", 2) in written and ("accuracy", 1) in written and written[-1] == "closed"
+
+
+def test_the_kept_best_epoch_is_the_same_checkpoint_as_one_written_at_once(tmp_path):
+    training = {**TRAINING, "early_stopping": {"metric": "accuracy"}}  # peaks before the last epoch
+    kept = events_of(Trainer(model_with_dropout(training=training), runs_dir=tmp_path / "kept", save_every_s=1e9))[-1]
+    written = events_of(Trainer(model_with_dropout(training=training), runs_dir=tmp_path / "written",
+                                save_every_s=0))[-1]
+    a, b = load_checkpoint(f"{kept.run_dir}/best.pt"), load_checkpoint(f"{written.run_dir}/best.pt")
+    assert a["epoch"] == b["epoch"] < 4  # not the last epoch, so it really was kept aside
+    for name in a["model"]:
+        assert torch.equal(a["model"][name], b["model"][name])
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+    assert a["optimizer"]["state"][0]["exp_avg"].equal(b["optimizer"]["state"][0]["exp_avg"])

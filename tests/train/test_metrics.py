@@ -17,7 +17,7 @@ def test_probabilities_sum_to_one_and_single_logit_is_binary():
 
 
 def test_accuracy_and_top_k():
-    scores = metrics.classification_metrics(OUTPUTS, TRUE, 3, top_k=(2, 5))
+    scores = metrics.classification_metrics(metrics.probabilities(OUTPUTS), TRUE, 3, top_k=(2, 5))
     assert scores["accuracy"] == pytest.approx(3 / 5)
     assert scores["top2_accuracy"] == pytest.approx(4 / 5)  # the 5.0-vs-0,0 sample misses its top 2
     assert "top5_accuracy" not in scores  # k >= classes says nothing

@@ -424,6 +424,7 @@ def test_a_locked_canvas_refuses_structural_edits(make_view, qtbot):
     view = make_view(chain(*MLP))
     before = view.editor.doc.copy()
     view.set_locked(True)
+    assert view.locked
     view.select_nodes(["relu_1"])
     with qtbot.waitSignal(view.message):
         QTest.keyClick(view, Qt.Key.Key_Delete)
@@ -437,6 +438,7 @@ def test_a_locked_canvas_refuses_structural_edits(make_view, qtbot):
     drag(view, header(view, "relu_1"), header(view, "relu_1") + QPoint(0, 40))  # moving is still allowed
     assert view.editor.doc.nodes["relu_1"].pos == (480.0, 140.0)
     view.set_locked(False)
+    assert not view.locked
     QTest.keyClick(view, Qt.Key.Key_Delete)
     assert "relu_1" not in view.editor.doc.nodes
 

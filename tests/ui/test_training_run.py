@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from test_training_support import digits_cnn, input_id, small_cnn, with_training
 
+from netbuilder.train.checkpoints import resume_file
 from netbuilder.ui.training import install_training
 from netbuilder.ui.training.controller import IDLE, PAUSED, RUNNING
-
-from test_training_support import digits_cnn, input_id, small_cnn, with_training
 
 pytestmark = pytest.mark.timeout(300)
 RUN_TIMEOUT_MS = 120_000
@@ -87,7 +87,7 @@ def test_stop_mid_run_ends_within_a_batch_and_keeps_the_last_checkpoint(open_dig
         assert "Stopping" in dock.progress.text()
     assert controller.result.stopped_by_user
     assert len(controller.result.history) < 200
-    assert (run_dir_of(hook) / "last.pt").is_file()
+    assert resume_file(run_dir_of(hook)).is_file()  # last.pt, or best.pt if last was not due yet
     assert "Stopped" in dock.summary.text()
     assert dock.train_button.isEnabled() and not window.view.locked
 
@@ -161,7 +161,7 @@ def test_closing_the_window_mid_run_stops_it_and_keeps_the_last_checkpoint(open_
     window._ask_save_changes = lambda: "discard"
     assert window.close()
     assert not controller.running
-    assert (run_dir / "last.pt").is_file()
+    assert resume_file(run_dir).is_file()  # the run can be resumed from its folder
     history = json.loads((run_dir / "history.json").read_text())
     assert 1 <= len(history) < 500
 
@@ -252,9 +252,28 @@ def test_two_runs_are_listed_and_overlaid(open_digits, qtbot):
     runs = dock.runs.runs
     assert len(runs) == 2
     assert {r.settings.split(",")[0] for r in runs} == {"adam lr 0.001", "adam lr 0.003"}
-    texts = [dock.runs.tree.topLevelItem(i).text(4) for i in range(2)]
+    texts = [dock.runs.tree.topLevelItem(i).text(1) for i in range(2)]  # the Best column
     assert all("accuracy" in t and "%" in t for t in texts)
     dock.runs.tree.selectAll()
     overlays = dock.plots._overlays
     assert len(overlays) == 2  # the older run's loss and metric; the current run is drawn live
     assert {item.name() for _, item in overlays} == {runs[1].name}
+
+
+def test_a_data_file_that_does_not_fit_is_refused_without_a_crash_dialog(open_digits, qtbot, tmp_path):
+    """A file nobody imported in this session is only opened by the engine; its
+    refusal reads like the checks before Train, not like a crash."""
+    table = tmp_path / "table.csv"
+    table.write_text("a,b,c,label\n" + "".join(f"{i},{i + 1},{i + 2},{i % 2}\n" for i in range(30)))
+    window, hook = open_digits(data={"source": str(table), "options": {"target": "label"}}, epochs=1)
+    dock, controller = hook.dock, hook.controller
+    image = input_id(window.editor.doc)
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.train_button)
+    assert controller.error is not None and controller.started_info is None
+    assert f"Cannot train: Input '{image}' is (1, 8, 8) but table gives (3,)" in dock.summary.text()
+    assert dock.error_box is None and dock.progress.text() == "Not started"
+    texts = [window.problems.item(i).text() for i in range(window.problems.count())]
+    assert any(t.startswith("Cannot train: Input") for t in texts)
+    assert window.view.selected_node_ids() == [image]  # the node at fault is shown
+    assert not list((tmp_path / "runs").glob("*/*"))  # no run folder for a run that never started

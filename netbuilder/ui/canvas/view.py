@@ -73,6 +73,11 @@ class GraphView(QGraphicsView):
     def snap_to_grid(self, on: bool) -> None:
         self._scene.snap_to_grid = bool(on)
 
+    @property
+    def locked(self) -> bool:
+        """Whether training holds the graph (see :meth:`set_locked`)."""
+        return self._edits.locked
+
     def node_item(self, node_id: str) -> NodeItem | None:
         return self._scene.nodes.get(node_id)
 

@@ -2,11 +2,19 @@
 
 :func:`install_training` adds everything to a main window; the pieces are
 usable on their own (tests and benchmarks build a :class:`TrainDock` around a
-bare :class:`~netbuilder.ui.editor.Editor`).
+bare :class:`~netbuilder.ui.editor.Editor`). The panel and pyqtgraph load on
+first use, not when the window starts.
 """
 
 from .controller import TrainingController
-from .dock import TrainDock
 from .install import TrainingHook, install_training
 
 __all__ = ["TrainDock", "TrainingController", "TrainingHook", "install_training"]
+
+
+def __getattr__(name: str):
+    if name == "TrainDock":
+        from .dock import TrainDock
+
+        return TrainDock
+    raise AttributeError(name)

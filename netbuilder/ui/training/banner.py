@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from .. import theme
 
 TEXT = "Training — structural edits are locked until the run ends (you can still pan, zoom and move nodes)"
+PAUSED_TEXT = "Training paused — structural edits stay locked until the run ends"
 
 
 class LockBanner(QLabel):

@@ -24,17 +24,10 @@ IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 
 
 def default_trainer_factory(doc, config, runs_dir, resume, base_dir):
-    """The real engine (imported late: torch and the engine load on first Train)."""
+    """The real engine (imported on first Train, not at start-up)."""
     from ...train.engine import Trainer
 
-    kwargs = {"runs_dir": runs_dir, "resume": resume}
-    if base_dir is not None:
-        kwargs["base_dir"] = base_dir
-    try:
-        return Trainer(doc, config, **kwargs)
-    except TypeError:
-        kwargs.pop("base_dir", None)
-        return Trainer(doc, config, **kwargs)
+    return Trainer(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir)
 
 
 class TrainingController(QObject):
@@ -204,14 +197,14 @@ class TrainingController(QObject):
 
     # -- live settings ------------------------------------------------------------------
     def _doc_changed(self, change) -> None:
-        """A learning-rate edit during a run goes to the engine if it can take it."""
+        """A learning-rate edit during a run goes to the engine (from the next batch)."""
         if change.kind != "meta_changed" or self.trainer is None:
             return
         try:
             lr = TrainingConfig.from_dict(self.editor.doc.training).optimizer.lr
         except ConfigError:
             return
-        if lr != self._live_lr and hasattr(self.trainer, "set_lr"):
+        if lr != self._live_lr:
             self._live_lr = lr
             self.trainer.set_lr(lr)
 

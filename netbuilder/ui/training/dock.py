@@ -12,14 +12,13 @@ keeps no training state of its own beyond what it draws.
 
 from __future__ import annotations
 
-import copy
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -27,28 +26,24 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ...train.config import ConfigError, TrainingConfig
-from ...train.datasets import CLASSIFICATION, builtin_info
-from ...train.events import BatchEnd, CheckpointSaved, EpochEnd, EvalReport, Failed, Finished, RunStarted
+from ...train.datasets import CLASSIFICATION
+from ...train.events import BatchEnd, CheckpointSaved, EpochEnd, EvalReport, Finished, RunStarted
 from .. import theme
+from . import icons
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
+from .data_picker import DataPicker
 from .plots import LivePlots
 from .progress import Progress, duration_text, metric_text
 from .results import ConfusionMatrixView, MistakesGallery, SampleView
 from .runs import RunList
 from .settings import SettingsForm
 
-
-def data_label(info: dict) -> str:
-    shape = tuple(info["input_shape"])
-    what = f"{len(info['classes'])} classes" if info["task"] == CLASSIFICATION else "regression"
-    return f"{info['name']}  {shape} · {what}"
+PROGRESS_INTERVAL_S = 0.2  # speed and time left need no more than 5 updates a second
 
 
 class TrainDock(QDockWidget):
@@ -62,49 +57,42 @@ class TrainDock(QDockWidget):
         self.editor = editor
         self.controller = controller
         self.progress_state = Progress()
+        self._progress_shown = 0.0
         self.best_text = ""
         self.error_box: QMessageBox | None = None
         self.dataset = None  # the full data set of the current run (for the gallery)
-        self.last_metrics: dict = {}
         self.weights_path: Path | None = None  # weights "loaded into the current model"
 
         body = QWidget()
-        self.data_combo = QComboBox()
-        self.data_combo.setMinimumContentsLength(22)
-        self.data_combo.setToolTip("The data set to train on; its sample shape must match the Input node")
-        self.data_combo.activated.connect(self._data_chosen)
-        self.import_button = QPushButton("Import…")
-        self.import_button.setToolTip("Train on your own CSV, .npz or folder of images")
-        self.import_button.clicked.connect(self.import_data)
-        style = self.style()
-        self.train_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train")
+        self.data = DataPicker(editor, controller)
+        self.data.error.connect(self._say_error)
+        self.data_combo = self.data.combo
+        self.train_button = QPushButton(icons.icon("play", accent=True), "Train")
         self.train_button.setObjectName("trainButton")
         self.train_button.setToolTip("Check the graph and start training (Ctrl+T)")
         self.train_button.clicked.connect(self.train)
-        self.pause_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "Pause")
+        self.pause_button = QPushButton(icons.icon("pause"), "Pause")
         self.pause_button.clicked.connect(self.controller.toggle_pause)
-        self.stop_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
+        self.stop_button = QPushButton(icons.icon("stop"), "Stop")
         self.stop_button.setToolTip("Stop after the current batch; the last checkpoint is kept")
         self.stop_button.clicked.connect(self.controller.stop)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("Ready")
-        self.progress.setMinimumWidth(260)
+        self.progress.setMinimumWidth(140)
         self.summary = QLabel("")
         self.summary.setObjectName("trainingSummary")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setWordWrap(True)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Data"))
-        top.addWidget(self.data_combo)
-        top.addWidget(self.import_button)
+        top.addWidget(self.data, 2)
         top.addSpacing(10)
         for button in (self.train_button, self.pause_button, self.stop_button):
             top.addWidget(button)
         top.addSpacing(10)
-        top.addWidget(self.progress, 1)
+        top.addWidget(self.progress, 3)
 
         self.settings = SettingsForm(editor)
         self.settings.error.connect(self._say_error)
@@ -116,7 +104,7 @@ class TrainDock(QDockWidget):
         self.confusion = ConfusionMatrixView()
         self.gallery = MistakesGallery()
         self.right = QTabWidget()
-        self.right.addTab(self.confusion, "Confusion matrix")
+        self.right.addTab(self.confusion, "Confusion")
         self.right.addTab(self.gallery, "Mistakes")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget in (self.left, self.plots, self.right):
@@ -124,7 +112,11 @@ class TrainDock(QDockWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([330, 700, 330])
+        self.splitter.setChildrenCollapsible(False)
+        self.left.setMinimumWidth(190)
+        self.right.setMinimumWidth(170)
+        self.plots.setMinimumWidth(240)
+        self._sized = False
 
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -144,72 +136,23 @@ class TrainDock(QDockWidget):
         self.runs.resumeRequested.connect(lambda run: self.train(resume=str(run.path)))
         self.runs.exportRequested.connect(self.export_run)
         editor.documentChanged.connect(self._doc_changed)
-        self._fill_data_combo()
         self._state_changed(IDLE)
         self.refresh_runs()
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized:  # the first time the panel has its real width: curves get the most
+            self._sized = True
+            width = max(self.splitter.width(), 900)
+            side = min(320, width // 4)
+            self.splitter.setSizes([side, width - 2 * side, side])
+
     # -- data set ------------------------------------------------------------------------
-    def _config(self) -> TrainingConfig:
-        try:
-            return TrainingConfig.from_dict(self.editor.doc.training)
-        except ConfigError:
-            return TrainingConfig()
-
-    def _fill_data_combo(self) -> None:
-        source = self._config().data.source
-        self.data_combo.blockSignals(True)
-        self.data_combo.clear()
-        if not source:
-            self.data_combo.addItem("Choose a data set…", "")
-        for info in builtin_info():
-            self.data_combo.addItem(data_label(info), info["name"])
-            self.data_combo.setItemData(self.data_combo.count() - 1, info["description"], Qt.ItemDataRole.ToolTipRole)
-        if source and self.data_combo.findData(source) < 0:
-            known = self.controller.known_data.get(source)
-            text = Path(source).name + (f"  {tuple(known.input_shape)}" if known is not None else "  (file)")
-            self.data_combo.addItem(text, source)
-        self.data_combo.setCurrentIndex(max(0, self.data_combo.findData(source)))
-        self.data_combo.blockSignals(False)
-
-    def set_data_source(self, source: str, options: dict | None = None) -> None:
-        """Store the data source (one undo step); options reset unless given."""
-        training = copy.deepcopy(self.editor.doc.training)
-        data = training.setdefault("data", {})
-        data["source"] = source
-        if options:
-            data["options"] = dict(options)
-        else:
-            data.pop("options", None)
-        try:
-            clean = TrainingConfig.from_dict(training).to_dict()
-        except ConfigError as err:
-            self._say_error(str(err))
-            return
-        self.editor.set_training(clean)
-
-    def _data_chosen(self, index: int) -> None:
-        source = self.data_combo.itemData(index)
-        if source and source != self._config().data.source:
-            self.set_data_source(source)
-
     def import_data(self) -> None:
-        from .data_wizard import ImportDataDialog
-
-        start = self._config().data.source
-        dialog = ImportDataDialog(self, start if start and "/" in start else "")
-        if dialog.exec() == ImportDataDialog.DialogCode.Accepted and dialog.dataset is not None:
-            self.use_imported(dialog.source, dialog.options(), dialog.dataset)
+        self.data.import_data()
 
     def use_imported(self, source: str, options: dict, dataset) -> None:
-        """Train on an imported file from now on (relative to the graph's folder when inside it)."""
-        base = self.controller.base_dir
-        if base:
-            try:
-                source = str(Path(source).resolve().relative_to(base))
-            except ValueError:
-                pass
-        self.controller.known_data[source] = dataset
-        self.set_data_source(source, options)
+        self.data.use_imported(source, options, dataset)
 
     # -- commands ----------------------------------------------------------------------------
     def train(self, checked: bool = False, resume: str | None = None) -> bool:
@@ -223,7 +166,7 @@ class TrainDock(QDockWidget):
             self.plots.reset("accuracy")
             self.confusion.clear()
             self.gallery.clear()
-            self.last_metrics, self.best_text = {}, ""
+            self.best_text = ""
             self.progress_state = Progress()
             self.progress.setValue(0)
             self.progress.setFormat("Starting…")
@@ -256,12 +199,15 @@ class TrainDock(QDockWidget):
                     self.weights_path = Path(event.path)
         if last_batch is not None:
             self.progress_state.update(last_batch)
-            self._show_progress()
+            now = time.monotonic()
+            if now - self._progress_shown >= PROGRESS_INTERVAL_S or last_batch.step == last_batch.steps:
+                self._progress_shown = now
+                self._show_progress()
 
     def _run_started(self, event: RunStarted) -> None:
         self.progress_state = Progress.from_start(event)
         task = event.data.get("task", CLASSIFICATION)
-        self.plots.reset("accuracy" if task == CLASSIFICATION else "r2")
+        self.plots.reset("accuracy" if task == CLASSIFICATION else "r2", epochs=event.epochs)
         session = getattr(self.controller.trainer, "session", None)
         self.dataset = session.data.full if session is not None else None
         self.weights_path = None
@@ -278,8 +224,7 @@ class TrainDock(QDockWidget):
 
         run = read_run(Path(run_dir))
         for row in run.history if run else []:
-            self._plot_epoch(row.get("epoch", 0), row.get("train_loss"), row.get("val_loss"),
-                             {k: v for k, v in row.items()}, row.get("lr"))
+            self._plot_epoch(row.get("epoch", 0), row.get("train_loss"), row.get("val_loss"), row, row.get("lr"))
 
     def _plot_epoch(self, epoch, train_loss, val_loss, metrics: dict, lr) -> None:
         metric = self.plots.metric_name
@@ -288,7 +233,6 @@ class TrainDock(QDockWidget):
 
     def _epoch_end(self, event: EpochEnd) -> None:
         self._plot_epoch(event.epoch, event.train_loss, event.val_loss, event.metrics, event.lr)
-        self.last_metrics = dict(event.metrics, val_loss=event.val_loss, train_loss=event.train_loss)
         metric = self.plots.metric_name
         parts = [f"Epoch {event.epoch}", f"train loss {event.train_loss:.4g}"]
         if event.val_loss is not None:
@@ -307,8 +251,10 @@ class TrainDock(QDockWidget):
             x = ds.x[index] if ds is not None and 0 <= index < len(ds) else np.zeros(1)
             samples.append(SampleView(index, x, int(row["true"]), int(row["pred"]), float(row["confidence"])))
         image = ds is not None and ds.kind == "image"
-        total = int(np.asarray(event.confusion).sum())
-        self.gallery.set_samples(samples, list(event.class_names), image, total=total)
+        confusion = np.asarray(event.confusion)
+        total = int(confusion.sum())
+        self.gallery.set_samples(samples, list(event.class_names), image, total=total,
+                                 wrong=total - int(np.trace(confusion)))
 
     def _show_progress(self) -> None:
         p = self.progress_state
@@ -338,6 +284,12 @@ class TrainDock(QDockWidget):
         self.message.emit(f"Training {how.lower()}: {self.best_text}")
 
     def _failed(self, message: str, node_id) -> None:
+        if self.controller.started_info is None:
+            # the engine refused before the first batch (the data does not fit the graph,
+            # a file is unreadable): a refusal like the checks before Train, not a crash
+            self.progress.setFormat("Not started")
+            self._say_error("Cannot train: " + message)
+            return
         self.progress.setFormat("Failed")
         self._say_error("Training failed: " + message)
         self.plots.flush()
@@ -363,34 +315,54 @@ class TrainDock(QDockWidget):
         self.plots.set_overlays([(r.name, r.history) for r in shown])
 
     def load_weights(self, run) -> bool:
-        from .export import WeightsError, fit_weights, model_state
+        """Use ``run``'s best weights for the current graph (checked to fit);
+        Export Trained Model… then writes them with the current graph."""
+        from .export import fit_weights, model_state
 
         try:
             fit_weights(self.editor.doc, model_state(run.best_weights))
-        except (WeightsError, Exception) as err:  # noqa: BLE001 - shown to the user
+        except Exception as err:  # noqa: BLE001 - a refusal, shown to the user
             self._say_error(f"Cannot load {run.name}: {err}")
             return False
         self.weights_path = run.best_weights
         self._say(f"Loaded the best weights of {run.name} into the current model "
-                  f"({metric_text(*run.best()[:2])}); Export trained model… writes them")
+                  f"({metric_text(*run.best()[:2])}); Export Trained Model… writes them")
         return True
 
     def export_run(self, run, folder: str | None = None) -> list:
-        """Export the selected run's graph and best weights (asks where unless ``folder``)."""
-        from .export import export_trained, model_state, run_graph, usage_text
+        """Export the graph ``run`` trained with its best weights."""
+        from .export import model_state, run_graph
+
+        return self._export(lambda: (run_graph(run.path), model_state(run.best_weights)), folder)
+
+    def export_current(self, folder: str | None = None) -> list:
+        """Export the current graph with the weights loaded or trained last; if
+        there are none, the newest run's graph and weights."""
+        from .export import model_state
+
+        if self.weights_path is not None and self.weights_path.is_file():
+            return self._export(lambda: (self.editor.doc.copy(), model_state(self.weights_path)), folder)
+        if self.runs.runs:
+            return self.export_run(self.runs.current_run() or self.runs.runs[0], folder)
+        self._say_error("Train a model first: there are no trained weights to export")
+        return []
+
+    def _export(self, load, folder: str | None) -> list:
+        from .export import export_trained, usage_text
 
         if folder is None:
             folder = ask_export_folder(self)
             if not folder:
                 return []
         try:
-            doc = run_graph(run.path)
-            written = export_trained(doc, model_state(run.best_weights), folder)
+            doc, state = load()
+            written, problem = export_trained(doc, state, folder, self.controller.base_dir)
         except Exception as err:  # noqa: BLE001 - shown to the user
             self._say_error(f"Export failed: {err}")
             return []
         names = ", ".join(p.name for p in written)
-        self._say(f"Exported {names} to {folder}. Load with: " + usage_text(doc, written).replace("\n", "; "))
+        note = f" (no train.py: {problem})" if problem else ""
+        self._say(f"Exported {names} to {folder}{note}. Load with: " + usage_text(doc).replace("\n", "; "))
         return written
 
     # -- state ------------------------------------------------------------------------------------
@@ -400,10 +372,8 @@ class TrainDock(QDockWidget):
         self.pause_button.setEnabled(state in (RUNNING, PAUSED))
         self.stop_button.setEnabled(state in (RUNNING, PAUSED))
         self.pause_button.setText("Resume" if state == PAUSED else "Pause")
-        self.pause_button.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPlay if state == PAUSED else QStyle.StandardPixmap.SP_MediaPause))
-        self.data_combo.setEnabled(not running)
-        self.import_button.setEnabled(not running)
+        self.pause_button.setIcon(icons.icon("play" if state == PAUSED else "pause"))
+        self.data.setEnabled(not running)
         self.settings.set_running(running)
         self.runs.set_busy(running)
         if state == STOPPING:
@@ -412,8 +382,6 @@ class TrainDock(QDockWidget):
             self._show_progress()
 
     def _doc_changed(self, change) -> None:
-        if change.kind in ("meta_changed", "reset"):
-            self._fill_data_combo()
         if change.kind == "reset":
             self.refresh_runs()
 

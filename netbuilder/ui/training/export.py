@@ -59,24 +59,27 @@ def run_graph(run_dir: str | Path) -> GraphDocument:
     return load_graph(Path(run_dir) / "graph.json")
 
 
-def training_script(doc: GraphDocument) -> str | None:
-    """The exported ``train.py`` source, or None if that exporter is not available."""
+def training_script(doc: GraphDocument, base_dir: str | Path | None = None) -> tuple[str | None, str | None]:
+    """``(train.py source, None)``, or ``(None, why not)`` when the graph's
+    training settings cannot make one (no data set chosen, data missing…)."""
+    from ...train.script import export_training_script
+
     try:
-        from ...train import script
-    except ImportError:
-        return None
-    for name in ("export_training_script", "export_script", "generate_script", "training_script"):
-        fn = getattr(script, name, None)
-        if callable(fn):
-            return fn(doc)
-    return None
+        return export_training_script(doc, base_dir), None
+    except Exception as err:  # noqa: BLE001 - the model and weights are still worth writing
+        return None, str(err)
 
 
-def export_trained(doc: GraphDocument, state: dict, folder: str | Path) -> list[Path]:
-    """Write module, weights and training script into ``folder``; returns the files."""
+def export_trained(doc: GraphDocument, state: dict, folder: str | Path,
+                   base_dir: str | Path | None = None) -> tuple[list[Path], str | None]:
+    """Write module, weights and training script into ``folder``.
+
+    Returns the files written and, if ``train.py`` could not be made, why.
+    Raises :class:`WeightsError` (and writes nothing) if the weights do not fit.
+    """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     fit_weights(doc, state)
+    folder.mkdir(parents=True, exist_ok=True)
     name = module_name(doc)
     written = []
     module = folder / f"{name}.py"
@@ -85,19 +88,19 @@ def export_trained(doc: GraphDocument, state: dict, folder: str | Path) -> list[
     weights = folder / f"{name}.pt"
     torch.save({k: v.detach().cpu() for k, v in state.items()}, weights)
     written.append(weights)
-    script = training_script(doc)
+    script, problem = training_script(doc, base_dir)
     if script is not None:
         path = folder / "train.py"
         _write_text(path, script)
         written.append(path)
-    return written
+    return written, problem
 
 
-def usage_text(doc: GraphDocument, files: list[Path]) -> str:
-    """How to use the exported files, shown after exporting."""
-    name = module_name(doc)
+def usage_text(doc: GraphDocument) -> str:
+    """How to load the exported model, shown after exporting."""
     from ...core.codegen import generate
 
+    name = module_name(doc)
     cls = generate(doc).class_name
     lines = [f"from {name} import {cls}", "import torch", "",
              f"model = {cls}()", f"model.load_state_dict(torch.load('{name}.pt', weights_only=True))",

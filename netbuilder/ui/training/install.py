@@ -1,32 +1,34 @@
-"""Hook the Training panel into a :class:`~netbuilder.ui.main_window.MainWindow`.
+"""Hook training into a :class:`~netbuilder.ui.main_window.MainWindow`.
 
 One call, ``install_training(window)``, does all of it, so the window's own
-code stays ignorant of training: the dock beside Problems, a Train menu and
-tool-bar buttons, the lock banner on the canvas, a Problems entry when a run
-fails, and a clean stop when the window closes mid-run. The window's close
-logic (the unsaved-changes question) runs first; only if it lets the window
-close is the run stopped and waited for, so its last checkpoint is written.
+code stays ignorant of training: a Train menu and tool-bar buttons at once,
+and the Training panel (beside Problems), the lock banner on the canvas, a
+Problems entry when a run fails and a clean stop when the window closes
+mid-run. The panel is built the first time it is needed (Train, Import Data…,
+Show Training Panel), which keeps pyqtgraph off the start-up path and a
+window that never trains free of it. The window's close logic (the
+unsaved-changes question) runs first; only if it lets the window close is the
+run stopped and waited for, so its last checkpoint is written.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QListWidgetItem, QMenu
 
 from .. import theme
-from .banner import LockBanner
+from . import icons
 from .controller import IDLE, PAUSED, RUNNING, TrainingController
-from .dock import TrainDock
 
 try:  # the Problems list's node role: clicking the entry reveals the node
     from ..problems import NODE_ROLE
 except ImportError:  # pragma: no cover - an older problems module
-    from PySide6.QtCore import Qt
-
     NODE_ROLE = Qt.ItemDataRole.UserRole
+KIND_ROLE = NODE_ROLE + 1  # marks the entry this module adds
+PANEL_HEIGHT = 440
 
 
 class TrainingHook(QObject):
@@ -37,36 +39,59 @@ class TrainingHook(QObject):
         self.window = window
         self.controller = TrainingController(window.editor, getattr(window, "view", None), runs_dir,
                                              path_provider=lambda: getattr(window, "path", None), parent=window)
-        self.dock = TrainDock(window.editor, self.controller, window)
-        self.banner = LockBanner(window.view) if getattr(window, "view", None) is not None else None
+        self._dock = None
+        self._banner = None
+        self._panel_sized = False
         self._problem: tuple[str, str | None] | None = None
         self.actions: dict[str, QAction] = {}
         self._build_actions()
-        if hasattr(window, "add_bottom_dock"):
-            window.add_bottom_dock(self.dock)
-        else:
-            from PySide6.QtCore import Qt
-
-            window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.controller.stateChanged.connect(self._state_changed)
         self.controller.runFailed.connect(self._failed)
         self.controller.refused.connect(self._refused)
-        self.dock.message.connect(self._status)
         window.editor.shapesChanged.connect(self._reshow_problem)  # after the window's own slot
         window.installEventFilter(self)
         self._state_changed(IDLE)
 
+    # -- the panel, built on first use ------------------------------------------------------
+    @property
+    def dock(self):
+        """The Training panel (built now if it does not exist yet)."""
+        if self._dock is None:
+            from .dock import TrainDock
+
+            self._dock = TrainDock(self.window.editor, self.controller, self.window)
+            self._dock.message.connect(self._status)
+            if hasattr(self.window, "add_bottom_dock"):
+                self.window.add_bottom_dock(self._dock)
+            else:
+                self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self._dock)
+        return self._dock
+
+    @property
+    def has_dock(self) -> bool:
+        return self._dock is not None
+
+    @property
+    def banner(self):
+        if self._banner is None and getattr(self.window, "view", None) is not None:
+            from .banner import LockBanner
+
+            self._banner = LockBanner(self.window.view)
+        return self._banner
+
     # -- menu and tool bar -----------------------------------------------------------------
     def _build_actions(self) -> None:
-        w, dock = self.window, self.dock
+        w = self.window
         specs = (
             ("train", "&Train", "Ctrl+T", lambda: self.train(), "Check the graph and start training"),
             ("pause", "&Pause", "Ctrl+Shift+P", self.controller.toggle_pause, "Pause or resume training"),
             ("stop", "&Stop", "Ctrl+.", self.controller.stop, "Stop after the current batch"),
-            ("import", "&Import Data…", None, dock.import_data, "Train on a CSV, .npz or folder of images"),
+            ("import", "&Import Data…", None, lambda: self.dock.import_data(),
+             "Train on a CSV, .npz or folder of images"),
             ("export_trained", "&Export Trained Model…", None, self._export_current,
              "Write the model module, its trained weights and a training script"),
-            ("panel", "Show Training &Panel", None, self.show_panel, "Show the Training panel"),
+            ("panel", "Show Training &Panel", None, self.show_panel,
+             "Data set, settings, curves, results and past runs"),
         )
         for key, text, shortcut, slot, tip in specs:
             action = QAction(text, w)
@@ -76,10 +101,9 @@ class TrainingHook(QObject):
             action.setToolTip(tip)
             action.triggered.connect(lambda _=False, f=slot: f())
             self.actions[key] = action
-        style = dock.style()
-        self.actions["train"].setIcon(dock.train_button.icon())
-        self.actions["stop"].setIcon(style.standardIcon(style.StandardPixmap.SP_MediaStop))
-        self.actions["pause"].setIcon(style.standardIcon(style.StandardPixmap.SP_MediaPause))
+        self.actions["train"].setIcon(icons.icon("play", accent=True))
+        self.actions["pause"].setIcon(icons.icon("pause"))
+        self.actions["stop"].setIcon(icons.icon("stop"))
         menu = QMenu("T&rain", w)
         for key in ("train", "pause", "stop", None, "import", "export_trained", None, "panel"):
             menu.addSeparator() if key is None else menu.addAction(self.actions[key])
@@ -96,19 +120,23 @@ class TrainingHook(QObject):
 
     # -- commands ---------------------------------------------------------------------------------
     def show_panel(self) -> None:
-        self.dock.show()
-        self.dock.raise_()
+        dock = self.dock
+        dock.show()
+        dock.raise_()
+        if not self._panel_sized and self.window.isVisible():
+            # the first time: tall enough for three plots (the bottom area may have
+            # been sized for the Problems list); later the user's own size stands
+            self._panel_sized = True
+            if dock.height() < PANEL_HEIGHT:
+                self.window.resizeDocks([dock], [PANEL_HEIGHT], Qt.Orientation.Vertical)
 
     def train(self, resume: str | None = None) -> bool:
         self.show_panel()
         return self.dock.train(resume=resume)
 
     def _export_current(self) -> None:
-        run = self.dock.runs.current_run() or (self.dock.runs.runs[0] if self.dock.runs.runs else None)
-        if run is None:
-            self._status("Train a model first: there is no run to export")
-            return
-        self.dock.export_run(run)
+        self.show_panel()
+        self.dock.export_current()
 
     # -- reactions ----------------------------------------------------------------------------------
     def _state_changed(self, state: str) -> None:
@@ -116,26 +144,27 @@ class TrainingHook(QObject):
         self.actions["train"].setEnabled(not running)
         self.actions["pause"].setEnabled(state in (RUNNING, PAUSED))
         self.actions["pause"].setText("&Resume" if state == PAUSED else "&Pause")
+        self.actions["pause"].setIcon(icons.icon("play" if state == PAUSED else "pause"))
         self.actions["stop"].setEnabled(state in (RUNNING, PAUSED))
         self.actions["import"].setEnabled(not running)
-        if self.banner is not None:
-            self.banner.show_banner(running)
-            if state == PAUSED:
-                self.banner.set_text("Training paused — structural edits stay locked until the run ends")
-            elif running:
-                from .banner import TEXT
+        banner = self.banner if running or self._banner is not None else None
+        if banner is not None:
+            from .banner import PAUSED_TEXT, TEXT
 
-                self.banner.set_text(TEXT)
+            banner.set_text(PAUSED_TEXT if state == PAUSED else TEXT)
+            banner.show_banner(running)
         if running and self._problem is not None:
             self._problem = None
             self._reshow_problem()
 
     def _failed(self, message: str, node_id) -> None:
-        self._problem = (message, node_id)
+        started = self.controller.started_info is not None
+        text = ("Training failed: " if started else "Cannot train: ") + message
+        self._problem = (text, node_id)
         self._reshow_problem()
         if node_id and hasattr(self.window, "reveal_node"):
             self.window.reveal_node(node_id)
-        self._status("Training failed: " + message)
+        self._status(text)
 
     def _refused(self, problems: list) -> None:
         node_id = problems[0][1] if problems else None
@@ -149,19 +178,16 @@ class TrainingHook(QObject):
         if problems is None:
             return
         for i in reversed(range(problems.count())):
-            if problems.item(i).data(NODE_ROLE + 1) == "training":
+            if problems.item(i).data(KIND_ROLE) == "training":
                 problems.takeItem(i)
         if self._problem is None:
             return
         message, node_id = self._problem
-        item = QListWidgetItem(theme.icon("error"), "Training failed: " + message)
+        item = QListWidgetItem(theme.icon("error"), message)
         item.setToolTip(message)
         item.setData(NODE_ROLE, node_id)
-        item.setData(NODE_ROLE + 1, "training")
+        item.setData(KIND_ROLE, "training")
         problems.insertItem(0, item)
-
-    def problem_text(self) -> str | None:
-        return None if self._problem is None else "Training failed: " + self._problem[0]
 
     def _status(self, text: str) -> None:
         if hasattr(self.window, "statusBar"):
@@ -179,13 +205,14 @@ class TrainingHook(QObject):
 
 
 def install_training(window, runs_dir: str | Path | None = None) -> TrainingHook:
-    """Add the Training panel, menu and tool-bar actions to ``window`` (once;
-    a second call returns the first hook, pointed at ``runs_dir`` if given)."""
+    """Add training to ``window`` (once; a second call returns the first hook,
+    pointed at ``runs_dir`` if given)."""
     hook = getattr(window, "training", None)
     if isinstance(hook, TrainingHook):
         if runs_dir is not None:
             hook.controller.runs_dir = runs_dir
-            hook.dock.refresh_runs()
+            if hook.has_dock:
+                hook.dock.refresh_runs()
         return hook
     hook = TrainingHook(window, runs_dir)
     window.training = hook

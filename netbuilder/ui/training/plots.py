@@ -3,7 +3,7 @@
 Three stacked plots share an x axis in epochs: loss (each batch faint, a
 smoothed batch curve, and train/validation loss per epoch), the validation
 metric (accuracy or R²) and the learning rate. Points go into growing numpy
-buffers as events arrive; a ~25 Hz timer pushes only the curves that changed
+buffers as events arrive; a 20 Hz timer pushes only the curves that changed
 to pyqtgraph with ``setData`` on a slice, which with ``setClipToView`` and
 peak downsampling keeps one update of a million-point curve in milliseconds.
 
@@ -23,11 +23,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .buffers import EmaTracker, SeriesBuffer, ema
+from .buffers import EmaTracker, ema
+from .curves import Bounds, Curve, StableRange
 
-UPDATE_HZ = 25
+UPDATE_HZ = 20  # smooth to the eye; each frame costs the training thread a little CPU
 COLORS = {
     "batch": (120, 160, 220, 70),
     "smooth": (90, 160, 255),
@@ -42,118 +52,6 @@ def _fmt(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "–"
     return f"{value:.4g}"
-
-
-class Bounds:
-    """Running min/max of finite values (and the smallest positive one, for log scales)."""
-
-    def __init__(self):
-        self.clear()
-
-    def clear(self) -> None:
-        self.lo = self.hi = self.lo_pos = math.nan
-
-    def add(self, value: float) -> None:
-        if not math.isfinite(value):
-            return
-        if not value >= self.lo:  # also true while lo is NaN
-            self.lo = value
-        if not value <= self.hi:
-            self.hi = value
-        if value > 0 and not value >= self.lo_pos:
-            self.lo_pos = value
-
-    def add_array(self, values: np.ndarray) -> None:
-        values = np.asarray(values, dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        if len(finite):
-            self.add(float(finite.min()))
-            self.add(float(finite.max()))
-            positive = finite[finite > 0]
-            if len(positive):
-                self.add(float(positive.min()))
-
-
-class _Curve:
-    """One pyqtgraph curve fed from one :class:`SeriesBuffer`."""
-
-    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None, fast: bool = True):
-        self.buffer = SeriesBuffer()
-        self.bounds = Bounds()
-        self.item = pg.PlotDataItem(name=name, pen=pen, symbol=symbol, symbolSize=6,
-                                    symbolBrush=pen.color() if symbol else None, symbolPen=None)
-        if fast:
-            self.item.setClipToView(True)
-            self.item.setDownsampling(auto=True, method="peak")
-            # peak mode draws two points per bin; pyqtgraph's default of 5 bins per
-            # pixel paints each column ~10 times over, which a noisy loss curve pays for
-            self.item.opts["autoDownsampleFactor"] = 1.5
-        plot.addItem(self.item)
-        self.dirty = False
-
-    def append(self, x: float, y: float) -> None:
-        self.buffer.append(x, y)
-        self.bounds.add(y)
-        self.dirty = True
-
-    def extend(self, xs, ys) -> None:
-        self.buffer.extend(xs, ys)
-        self.bounds.add_array(ys)
-        self.dirty = True
-
-    def clear(self) -> None:
-        self.buffer.clear()
-        self.bounds.clear()
-        self.item.setData([], [])
-        self.dirty = False
-
-    def flush(self) -> None:
-        if self.dirty:
-            x, y = self.buffer.view()
-            self.item.setData(x, y, connect="finite")
-            self.dirty = False
-
-
-class _Range:
-    """The y range of one plot: moves only when the data leaves it or shrinks
-    to less than ``1 / SHRINK`` of it; hands off after a manual pan or zoom."""
-
-    SHRINK = 3.0
-    PAD = 0.08
-
-    def __init__(self, plot: pg.PlotItem):
-        self.plot = plot
-        self.current: tuple[float, float] | None = None
-        self.manual = False
-        self._setting = False
-        plot.vb.sigRangeChangedManually.connect(self._by_hand)
-
-    def _by_hand(self, *_):
-        if not self._setting:
-            self.manual = True
-
-    def reset(self) -> None:
-        self.current, self.manual = None, False
-
-    def fit(self, lo: float, hi: float, log: bool) -> None:
-        if self.manual or not (math.isfinite(lo) and math.isfinite(hi)):
-            return
-        if log:
-            if hi <= 0:
-                return
-            lo, hi = math.log10(max(lo, 1e-300)), math.log10(hi)
-        span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
-        if self.current is not None:
-            a, b = self.current
-            if a <= lo and hi <= b and (b - a) <= self.SHRINK * span:
-                return
-        pad = span * self.PAD
-        self.current = (lo - pad, hi + pad)
-        self._setting = True
-        try:
-            self.plot.setYRange(*self.current, padding=0)
-        finally:
-            self._setting = False
 
 
 class LivePlots(QWidget):
@@ -172,34 +70,37 @@ class LivePlots(QWidget):
         self.view.ci.setContentsMargins(2, 2, 2, 2)
         self.loss_plot = self._plot("loss", fg, row=0)
         self.metric_plot = self._plot("accuracy", fg, row=1)
-        self.lr_plot = self._plot("learning rate", fg, row=2)
+        self.lr_plot = self._plot("lr", fg, row=2)
         self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
         self.metric_plot.setXLink(self.loss_plot)
         self.lr_plot.setXLink(self.loss_plot)
+        # overlays of other runs get an in-plot legend; the fixed curves are named once
+        # in the line above the plots, where they never cover data
         legend_bg = QColor(bg.red(), bg.green(), bg.blue(), 200)
         for plot in (self.loss_plot, self.metric_plot):
-            plot.addLegend(offset=(-6, 4), labelTextColor=fg, brush=legend_bg, colCount=4, verSpacing=-6,
-                           labelTextSize="8pt")
+            plot.addLegend(offset=(-6, 4), labelTextColor=fg, brush=legend_bg, verSpacing=-6, labelTextSize="8pt")
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self.view.ci.layout.setRowStretchFactor(2, 1)
 
-        self.batch = _Curve(self.loss_plot, "batch loss", pg.mkPen(COLORS["batch"], width=1))
-        self.smooth = _Curve(self.loss_plot, "smoothed", pg.mkPen(COLORS["smooth"], width=2))
-        self.train_loss = _Curve(self.loss_plot, "train", pg.mkPen(COLORS["train"], width=2), "o", fast=False)
-        self.val_loss = _Curve(self.loss_plot, "validation", pg.mkPen(COLORS["val"], width=2), "s", fast=False)
+        self.batch = Curve(self.loss_plot, None, pg.mkPen(COLORS["batch"], width=1))
+        self.smooth = Curve(self.loss_plot, None, pg.mkPen(COLORS["smooth"], width=2))
+        self.train_loss = Curve(self.loss_plot, None, pg.mkPen(COLORS["train"], width=2), "o", fast=False)
+        self.val_loss = Curve(self.loss_plot, None, pg.mkPen(COLORS["val"], width=2), "s", fast=False)
         # the engine measures the metric on validation data only; a train curve stays
-        # available (unnamed, so out of the legend) for callers that have one
-        self.train_metric = _Curve(self.metric_plot, None, pg.mkPen(COLORS["train"], width=2), "o", fast=False)
-        self.val_metric = _Curve(self.metric_plot, "validation", pg.mkPen(COLORS["val"], width=2), "s", fast=False)
-        self.lr = _Curve(self.lr_plot, "lr", pg.mkPen(COLORS["lr"], width=2))
+        # available for callers that have one
+        self.train_metric = Curve(self.metric_plot, None, pg.mkPen(COLORS["train"], width=2), "o", fast=False)
+        self.val_metric = Curve(self.metric_plot, None, pg.mkPen(COLORS["val"], width=2), "s", fast=False)
+        self.lr = Curve(self.lr_plot, None, pg.mkPen(COLORS["lr"], width=2))
         self.curves = [self.batch, self.smooth, self.train_loss, self.val_loss, self.train_metric,
                        self.val_metric, self.lr]
+        for curve in self.curves:
+            curve.on_dirty = self._wake
         # what each plot's y range follows (the raw batch curve is too noisy to)
         self._ranged = {self.loss_plot: [self.smooth, self.train_loss, self.val_loss],
                         self.metric_plot: [self.train_metric, self.val_metric],
                         self.lr_plot: [self.lr]}
-        self._ranges = {plot: _Range(plot) for plot in self.plots}
+        self._ranges = {plot: StableRange(plot) for plot in self.plots}
         self._ema = EmaTracker(0.6)
         self._lr_tail: tuple[float, float] | None = None
         self._overlays: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
@@ -210,7 +111,8 @@ class LivePlots(QWidget):
         self.smoothing.setRange(0, 99)
         self.smoothing.setValue(60)
         self.smoothing.setToolTip("Smoothing of the batch-loss curve (exponential moving average weight)")
-        self.smoothing.setMaximumWidth(160)
+        self.smoothing.setMinimumWidth(70)
+        self.smoothing.setMaximumWidth(140)
         self.smoothing_label = QLabel("0.60")
         self.smoothing.valueChanged.connect(self._smoothing_changed)
         self.log_scale = QCheckBox("Log scale")
@@ -231,7 +133,11 @@ class LivePlots(QWidget):
         controls.addSpacing(12)
         controls.addWidget(self.log_scale)
         controls.addWidget(self.fit_button)
-        controls.addStretch(1)
+        controls.addSpacing(12)
+        self.legend = QLabel(self._legend_html())
+        self.legend.setToolTip("Batch loss: every batch (faint) and smoothed. Train and validation: per epoch.")
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # clip, never widen
+        controls.addWidget(self.legend, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -248,10 +154,20 @@ class LivePlots(QWidget):
         self.view.scene().sigMouseMoved.connect(self._mouse_moved)
         self._fit_x()
 
+        # ticks only while data arrives: an idle panel costs no wake-ups
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // UPDATE_HZ)
         self.timer.timeout.connect(self.flush)
-        self.timer.start()
+
+    @staticmethod
+    def _legend_html() -> str:
+        def swatch(key: str, glyph: str, text: str) -> str:
+            r, g, b = COLORS[key][:3]
+            return f"<span style='color: rgb({r},{g},{b})'>{glyph}</span>&nbsp;{text}"
+
+        return "&nbsp;&nbsp; ".join([swatch("batch", "━", "batch"), swatch("smooth", "━", "smoothed"),
+                                     swatch("train", "●", "train"), swatch("val", "■", "validation"),
+                                     swatch("lr", "━", "lr")])
 
     def _plot(self, label: str, fg: QColor, row: int) -> pg.PlotItem:
         plot = self.view.addPlot(row=row, col=0)
@@ -265,6 +181,9 @@ class LivePlots(QWidget):
         plot.getAxis("left").enableAutoSIPrefix(False)  # "accuracy (x0.001)" helps nobody
         if row == 2:
             plot.setLabel("bottom", "epoch", color=fg.name())
+        else:  # the x axis is shared: numbered once, under the lowest plot
+            plot.getAxis("bottom").setStyle(showValues=False)
+            plot.getAxis("bottom").setHeight(4)
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.disableAutoRange()
@@ -337,10 +256,15 @@ class LivePlots(QWidget):
     def point_count(self) -> int:
         return sum(len(c.buffer) for c in self.curves)
 
+    def _wake(self) -> None:
+        if not self.timer.isActive():
+            self.timer.start()
+
     def flush(self) -> None:
-        """Push changed buffers to pyqtgraph (the timer calls this ~25 times a second)."""
-        if self._lr_tail is not None:
-            self.lr.append(*self._lr_tail)
+        """Push changed buffers to pyqtgraph (the timer calls this 20 times a
+        second while points arrive, and stops itself when they stop)."""
+        if self._lr_tail is not None and self._lr_tail[0] - (self.lr.buffer.last() or (0.0, 0.0))[0] >= 0.05:
+            self.lr.append(*self._lr_tail)  # a flat rate's line catches up every 1/20 epoch
             self._lr_tail = None
         changed = False
         for curve in self.curves:
@@ -350,6 +274,8 @@ class LivePlots(QWidget):
         if changed:
             self._fit_ranges()
             self.updated.emit()
+        else:
+            self.timer.stop()
 
     # -- ranges -------------------------------------------------------------------
     def _last_x(self) -> float:

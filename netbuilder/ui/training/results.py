@@ -181,12 +181,16 @@ class MistakesGallery(QWidget):
         self.summary.setText("Samples the model got wrong appear here after a run")
 
     def set_samples(self, samples: list[SampleView], class_names: list[str], image: bool,
-                    total: int | None = None, limit: int = 48) -> None:
-        """Show ``samples`` ordered worst first: wrong answers by confidence, then right ones."""
+                    total: int | None = None, wrong: int | None = None, limit: int = 48) -> None:
+        """Show ``samples`` ordered worst first: wrong answers by confidence, then right ones.
+
+        ``total`` and ``wrong`` count the whole validation set, of which ``samples``
+        may be only the worst few (the engine keeps the most confident mistakes).
+        """
         self.list.clear()
-        wrong = sorted((s for s in samples if s.pred != s.true), key=lambda s: -s.confidence)
+        wrong_items = sorted((s for s in samples if s.pred != s.true), key=lambda s: -s.confidence)
         right = sorted((s for s in samples if s.pred == s.true), key=lambda s: s.confidence)
-        shown = (wrong + right)[:limit]
+        shown = (wrong_items + right)[:limit]
         names = lambda i: class_names[i] if 0 <= i < len(class_names) else str(i)  # noqa: E731
         for s in shown:
             ok = s.pred == s.true
@@ -203,5 +207,9 @@ class MistakesGallery(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, s.index)
             self.list.addItem(item)
         n = total if total is not None else len(samples)
-        self.summary.setText(f"{len(wrong)} of {n} validation samples wrong; worst (most confident) first"
-                             if wrong else f"All {n} validation samples right")
+        n_wrong = len(wrong_items) if wrong is None else wrong
+        if n_wrong:
+            which = f"the {len(wrong_items)} most confident" if len(wrong_items) < n_wrong else "most confident"
+            self.summary.setText(f"{n_wrong} of {n} validation samples wrong; {which} first")
+        else:
+            self.summary.setText(f"All {n} validation samples right")

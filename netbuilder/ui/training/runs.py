@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from .progress import duration_text, metric_text
 
-COLUMNS = ("Run", "Started", "Data", "Settings", "Best", "Epochs", "Duration")
+COLUMNS = ("Run", "Best", "Data", "Settings", "Epochs", "Duration", "Started")
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -141,12 +141,13 @@ class RunList(QWidget):
         self.tree.setToolTip("Select several runs (Ctrl/Shift+click) to overlay their curves")
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemDoubleClicked.connect(lambda *_: self.open_folder())
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
+        buttons.setSpacing(4)
         self.buttons = {}
         for key, text, tip, slot in (
             ("refresh", "Refresh", "Read the runs folder again", self.refresh),
             ("open", "Open folder", "Show the run's files (checkpoints, history.csv, config)", self.open_folder),
-            ("load", "Load best weights", "Use this run's best weights for the current graph", self._load),
+            ("load", "Load weights", "Load this run's best weights into the current model", self._load),
             ("resume", "Resume", "Continue this run from its last checkpoint", self._resume),
             ("export", "Export trained model…", "Write the Python module, its weights and a training script",
              self._export),
@@ -154,9 +155,12 @@ class RunList(QWidget):
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(slot)
-            buttons.addWidget(button)
+            n = len(self.buttons)
+            if key == "export":  # the long one gets a row of its own
+                buttons.addWidget(button, n // 2, 0, 1, 2)
+            else:
+                buttons.addWidget(button, n // 2, n % 2)
             self.buttons[key] = button
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
@@ -177,10 +181,12 @@ class RunList(QWidget):
             best = metric_text(name, value) + (f" (ep {epoch})" if epoch else "")
             done = f"{len(run.history)}/{run.epochs_planned}" if run.epochs_planned else str(len(run.history))
             started = run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?"
-            item = QTreeWidgetItem([run.name, started, run.data, run.settings, best, done,
-                                    duration_text(run.duration)])
+            item = QTreeWidgetItem([run.name, best, run.data, run.settings, done, duration_text(run.duration),
+                                    started])
             item.setData(0, PATH_ROLE, str(run.path))
-            item.setToolTip(0, str(run.path))
+            tip = f"{run.path}\n{best} · {run.data} · {run.settings} · {done} epochs in {duration_text(run.duration)}"
+            for column in range(len(COLUMNS)):
+                item.setToolTip(column, tip)
             self.tree.addTopLevelItem(item)
             item.setSelected(run.path in selected)
         for column in range(len(COLUMNS)):
@@ -214,7 +220,7 @@ class RunList(QWidget):
         has = run is not None
         self.buttons["open"].setEnabled(has)
         self.buttons["load"].setEnabled(has and run.best_weights is not None)
-        self.buttons["resume"].setEnabled(has and (run.path / "last.pt").is_file())
+        self.buttons["resume"].setEnabled(has and run.best_weights is not None)  # last.pt, else best.pt
         self.buttons["export"].setEnabled(has and run.best_weights is not None)
 
     def set_busy(self, busy: bool) -> None:

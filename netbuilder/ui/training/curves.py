@@ -1,0 +1,138 @@
+"""The pieces a live plot is made of: bounds, curves and a range that keeps still.
+
+:class:`Curve` ties one growing :class:`~.buffers.SeriesBuffer` to one
+pyqtgraph item and tracks the data's bounds as points arrive, so the plot can
+fit its range without scanning a million points. :class:`StableRange` moves a
+plot's y range only when the data leaves it or shrinks well inside it: a range
+that creeps with every point makes the axes re-layout their ticks on every
+frame (the dominant cost of drawing one) and looks jittery.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from .buffers import SeriesBuffer
+
+
+class Bounds:
+    """Running min/max of finite values (and the smallest positive one, for log scales)."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self.lo = self.hi = self.lo_pos = math.nan
+
+    def add(self, value: float) -> None:
+        if not math.isfinite(value):
+            return
+        if not value >= self.lo:  # also true while lo is NaN
+            self.lo = value
+        if not value <= self.hi:
+            self.hi = value
+        if value > 0 and not value >= self.lo_pos:
+            self.lo_pos = value
+
+    def add_array(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        if len(finite):
+            self.add(float(finite.min()))
+            self.add(float(finite.max()))
+            positive = finite[finite > 0]
+            if len(positive):
+                self.add(float(positive.min()))
+
+
+class Curve:
+    """One pyqtgraph curve fed from one :class:`SeriesBuffer`."""
+
+    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None, fast: bool = True):
+        self.buffer = SeriesBuffer()
+        self.bounds = Bounds()
+        self.item = pg.PlotDataItem(name=name, pen=pen, symbol=symbol, symbolSize=6,
+                                    symbolBrush=pen.color() if symbol else None, symbolPen=None)
+        if fast:
+            self.item.setClipToView(True)
+            self.item.setDownsampling(auto=True, method="peak")
+            # peak mode draws two points per bin; pyqtgraph's default of 5 bins per
+            # pixel paints each column ~10 times over, which a noisy loss curve pays for
+            self.item.opts["autoDownsampleFactor"] = 1.5
+            # the default limit makes every setData scan all points for their range;
+            # losses never need clipping to the screen
+            self.item.setDynamicRangeLimit(None)
+        plot.addItem(self.item)
+        self.dirty = False
+
+    def append(self, x: float, y: float) -> None:
+        self.buffer.append(x, y)
+        self.bounds.add(y)
+        self.dirty = True
+        self.on_dirty()
+
+    def extend(self, xs, ys) -> None:
+        self.buffer.extend(xs, ys)
+        self.bounds.add_array(ys)
+        self.dirty = True
+        self.on_dirty()
+
+    def on_dirty(self) -> None:
+        """Replaced by the owner: wake the update timer."""
+
+    def clear(self) -> None:
+        self.buffer.clear()
+        self.bounds.clear()
+        self.item.setData([], [])
+        self.dirty = False
+
+    def flush(self) -> None:
+        if self.dirty:
+            x, y = self.buffer.view()
+            self.item.setData(x, y, connect="finite")
+            self.dirty = False
+
+
+class StableRange:
+    """The y range of one plot: moves only when the data leaves it or shrinks
+    to less than ``1 / SHRINK`` of it; hands off after a manual pan or zoom."""
+
+    SHRINK = 3.0
+    PAD = 0.15  # generous headroom: a falling loss crosses the bottom edge less often
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self.current: tuple[float, float] | None = None
+        self.manual = False
+        self._setting = False
+        plot.vb.sigRangeChangedManually.connect(self._by_hand)
+
+    def _by_hand(self, *_):
+        if not self._setting:
+            self.manual = True
+
+    def reset(self) -> None:
+        self.current, self.manual = None, False
+
+    def fit(self, lo: float, hi: float, log: bool) -> None:
+        if self.manual or not (math.isfinite(lo) and math.isfinite(hi)):
+            return
+        if log:
+            if hi <= 0:
+                return
+            lo, hi = math.log10(max(lo, 1e-300)), math.log10(hi)
+        span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
+        if self.current is not None:
+            a, b = self.current
+            if a <= lo and hi <= b and (b - a) <= self.SHRINK * span:
+                return
+        pad = span * self.PAD
+        self.current = (lo - pad, hi + pad)
+        self._setting = True
+        try:
+            self.plot.setYRange(*self.current, padding=0)
+        finally:
+            self._setting = False
