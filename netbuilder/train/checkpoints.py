@@ -81,18 +81,18 @@ def _replace(path: Path, data: bytes) -> None:
 class CheckpointWriter:
     """Writes ``last.pt``, ``best.pt`` and the history of a run, at most every ``every_s``.
 
-    An epoch end that is not due writes nothing; if it is the best so far, its
-    state is copied aside for the next write, so the best epoch is never lost. A run
-    stopped mid-epoch therefore keeps a ``last.pt`` at most ``every_s`` of training
-    old (a stop between epochs, the final epoch and early stopping force a write).
+    An epoch end that is not due is copied aside instead (into one of two reused
+    buffers: one may hold the best epoch, the other the latest), and written by the
+    next write or by :meth:`flush` when the run ends, stops or fails. So the files
+    always end up holding the last finished epoch and the best one.
     Each method returns the :class:`CheckpointSaved` events of what it wrote.
     """
 
     def __init__(self, run_dir: Path, every_s: float = 2.0):
         self.run_dir, self.every_s = run_dir, every_s
         self._last_write = time.monotonic()
-        self._kept: dict | None = None  # a copy of the best state, reused between copies
-        self._kept_epoch: int | None = None
+        self._buffers: list = [None, None]
+        self._kept: dict[str, tuple[int, int]] = {}  # kind -> (epoch, buffer) not written yet
         self._history: list[dict] | None = None
 
     def epoch_end(self, state, epoch: int, best: bool, history: list[dict], force: bool = False) -> list:
@@ -100,27 +100,29 @@ class CheckpointWriter:
         self._history = history
         if force or time.monotonic() - self._last_write >= self.every_s:
             data = _serialise(state())
+            self._kept.pop("last", None)
             saved = self._write("last", epoch, data)
             if best:
-                self._kept_epoch = None
+                self._kept.pop("best", None)
                 return saved + self._write("best", epoch, data)
-            return saved + self._write_kept()
+            return saved + self.flush()
+        slot = 1 - self._kept["best"][1] if "best" in self._kept else 0
+        self._buffers[slot] = _copy_into(self._buffers[slot], state())
+        self._kept["last"] = (epoch, slot)
         if best:
-            self._kept, self._kept_epoch = _copy_into(self._kept, state()), epoch
+            self._kept["best"] = (epoch, slot)
         return []
 
     def flush(self) -> list:
-        """Write the kept best epoch, if any, and the history."""
-        saved = self._write_kept()
+        """Write what was copied aside, and the history."""
+        saved, data = [], {}
+        for kind, (epoch, slot) in sorted(self._kept.items(), reverse=True):  # last, then best
+            data.setdefault(slot, _serialise(self._buffers[slot]))
+            saved += self._write(kind, epoch, data[slot])
+        self._kept.clear()
         if self._history is not None:
             write_history(self.run_dir, self._history)
         return saved
-
-    def _write_kept(self) -> list:
-        if self._kept_epoch is None:
-            return []
-        epoch, self._kept_epoch = self._kept_epoch, None
-        return self._write("best", epoch, _serialise(self._kept))
 
     def _write(self, kind: str, epoch: int, data: bytes) -> list:
         path = self.run_dir / f"{kind}.pt"
