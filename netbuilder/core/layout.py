@@ -6,6 +6,11 @@ parents, which keeps wires short and mostly straight. A wire that skips
 columns (a residual connection) gets a placeholder in every column it
 crosses, as in Sugiyama's layered drawing, so it runs beside the nodes it
 skips instead of through them.
+
+A long chain would become a strip far wider than any window, so with
+``wrap`` the columns are cut into bands of at most :data:`WRAP_COLUMNS`,
+stacked top to bottom and read like lines of text; the graph then fits a
+window at a zoom where shapes stay readable.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from .document import GraphDocument
 
 COLUMN_WIDTH = 240.0
 ROW_HEIGHT = 150.0
+WRAP_COLUMNS = 6
+BAND_GAP = 90.0  # room under a band for the wire that returns to the next band
 
 
-def layered_positions(doc: GraphDocument, origin: tuple[float, float] = (0.0, 0.0)) -> dict[str, tuple[float, float]]:
+def layered_positions(doc: GraphDocument, origin: tuple[float, float] = (0.0, 0.0),
+                      wrap: bool = False) -> dict[str, tuple[float, float]]:
     """New positions for every node; nodes never overlap. A graph with a cycle
     (only a hand-edited one can have it) is laid out in one row."""
     graph = nx.DiGraph()
@@ -34,7 +42,7 @@ def layered_positions(doc: GraphDocument, origin: tuple[float, float] = (0.0, 0.
     for node in [*doc.nodes, *(n for n in graph if n not in doc.nodes)]:  # real nodes first on ties
         columns.setdefault(rank[node], []).append(node)
     row: dict = {}
-    positions = {}
+    grid = {}
     for col in sorted(columns):
         members = columns[col]
         members.sort(key=lambda n: _parent_row(graph, n, row))
@@ -42,8 +50,33 @@ def layered_positions(doc: GraphDocument, origin: tuple[float, float] = (0.0, 0.
         for i, node in enumerate(members):
             row[node] = top + i
             if node in doc.nodes:
-                positions[node] = (origin[0] + col * COLUMN_WIDTH, origin[1] + (top + i) * ROW_HEIGHT)
-    return positions
+                grid[node] = (col, top + i)
+    per_band = _band_width(len(columns)) if wrap else len(columns) or 1
+    band_top = _band_tops([len(columns[c]) for c in sorted(columns)], per_band)
+    return {
+        node: (origin[0] + (col % per_band) * COLUMN_WIDTH, origin[1] + band_top[col // per_band] + r * ROW_HEIGHT)
+        for node, (col, r) in grid.items()
+    }
+
+
+def _band_width(n_columns: int) -> int:
+    """Columns per band: all of them when few, else evenly split bands."""
+    if n_columns <= WRAP_COLUMNS + 2:
+        return max(n_columns, 1)
+    bands = -(-n_columns // WRAP_COLUMNS)
+    return -(-n_columns // bands)
+
+
+def _band_tops(heights: list[int], per_band: int) -> list[float]:
+    """Vertical centre of each band, so tall bands push the next one down."""
+    tops, y = [], 0.0
+    for start in range(0, max(len(heights), 1), per_band):
+        tallest = max(heights[start:start + per_band], default=1)
+        if tops:
+            y += tallest / 2 * ROW_HEIGHT
+        tops.append(y)
+        y += tallest / 2 * ROW_HEIGHT + BAND_GAP
+    return tops
 
 
 def _add_placeholders(graph: nx.DiGraph, rank: dict) -> None:

@@ -133,7 +133,7 @@ class Editor(QObject):
 
     def auto_layout(self) -> None:
         origin = min((n.pos for n in self.doc.nodes.values()), default=(0.0, 0.0))
-        new = layered_positions(self.doc, origin)
+        new = layered_positions(self.doc, origin, wrap=True)
         moves = {n: (self.doc.nodes[n].pos, p) for n, p in new.items() if self.doc.nodes[n].pos != p}
         if moves:
             self.push(commands.MoveNodesCommand(self.doc, moves, "Auto-layout", merge=False))

@@ -277,3 +277,14 @@ def test_a_data_file_that_does_not_fit_is_refused_without_a_crash_dialog(open_di
     assert any(t.startswith("Cannot train: Input") for t in texts)
     assert window.view.selected_node_ids() == [image]  # the node at fault is shown
     assert not list((tmp_path / "runs").glob("*/*"))  # no run folder for a run that never started
+
+
+def test_opening_another_graph_stops_the_run_of_the_old_one(open_digits, qtbot):
+    window, hook = open_digits(epochs=300)
+    dock, controller = hook.dock, hook.controller
+    click(qtbot, dock.train_button)
+    qtbot.waitUntil(lambda: len(dock.plots.batch.buffer) >= 1, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(controller.ended, timeout=30_000):
+        window.set_document(small_cnn("another"), None)
+    assert controller.result.stopped_by_user
+    assert not window.view.locked and not window.view.scene()._activity

@@ -59,6 +59,7 @@ class TrainingController(QObject):
         self.error: tuple[str, str | None] | None = None
         self._active_nodes: set[str] = set()
         self._live_lr: float | None = None
+        self._doc_replaced = False
         editor.documentChanged.connect(self._doc_changed)
 
     # -- where things are ----------------------------------------------------------
@@ -102,6 +103,7 @@ class TrainingController(QObject):
         doc = self.editor.doc.copy()
         self.result, self.error, self.run_dir, self.started_info = None, None, None, None
         self._live_lr = config.optimizer.lr
+        self._doc_replaced = False
         self._clear_activity()
         try:
             self.trainer = self.trainer_factory(doc, config, str(self.runs_dir), resume, self.base_dir)
@@ -181,7 +183,7 @@ class TrainingController(QObject):
         self.ended.emit()
 
     def _show_activity(self, stats: dict) -> None:
-        if self.view is None:
+        if self.view is None or self._doc_replaced:
             return
         for node_id, values in stats.items():
             if node_id in self.editor.doc.nodes:
@@ -197,8 +199,16 @@ class TrainingController(QObject):
 
     # -- live settings ------------------------------------------------------------------
     def _doc_changed(self, change) -> None:
-        """A learning-rate edit during a run goes to the engine (from the next batch)."""
-        if change.kind != "meta_changed" or self.trainer is None:
+        """A learning-rate edit during a run goes to the engine (from the next batch);
+        another document replacing this one (New, Open) ends the run: it trains a
+        graph that is no longer on screen."""
+        if self.trainer is None:
+            return
+        if change.kind == "reset":
+            self._doc_replaced = True  # its node ids no longer mean the trained nodes
+            self.stop()
+            return
+        if change.kind != "meta_changed":
             return
         try:
             lr = TrainingConfig.from_dict(self.editor.doc.training).optimizer.lr
