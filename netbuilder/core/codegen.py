@@ -5,6 +5,11 @@ The same generated class is what :func:`build_model` executes and what
 the same code by construction: same ``state_dict`` keys, same outputs, same
 speed as a hand-written module. Names, values and text are written by
 :mod:`pysource`, so node ids and graph names cannot inject code.
+
+Every id can be read back from the code (the importer does): a layer's from
+its submodule or variable name, or a ``# node: <id>`` tag where the value is
+called ``x``; an Output node's from the alias it writes before ``return``
+(``scores = x``, then ``return scores``).
 """
 
 from __future__ import annotations
@@ -42,41 +47,26 @@ class GeneratedModel:
     line_of: dict[int, str] = field(default_factory=dict)  # 1-based line of class_source → node id
 
 
-def _model_values(doc: GraphDocument, report: ShapeReport) -> list[tuple[str, int]]:
-    """The (node, port) values forward returns, looking through Output nodes."""
-    values = []
-    for node_id in report.outputs:
-        value = (node_id, 0)
-        while doc.nodes[value[0]].type == "Output":  # Output nodes may even feed each other
-            edge = doc.in_edges(value[0])[0]
-            value = (edge.source, edge.source_port)
-        values.append(value)
-    return values
-
-
-def _streamed(doc: GraphDocument, statements: list[str], returned: list[tuple[str, int]]) -> set[str]:
+def _streamed(doc: GraphDocument, statements: list[str], returned: list[str]) -> set[str]:
     """Nodes whose main output can be called ``x``, as in hand-written code.
 
     That is a value read exactly once, by the very next statement (or only by
     ``return`` after the last one). Rebinding ``x`` frees the previous tensor
     at once, as ``x = self.relu(x)`` does, where a name per node would keep
     every activation alive until forward returns (torch.fx assigns ``None``
-    after a value's last use for the same reason).
+    after a value's last use for the same reason). An Output node is never
+    ``x``: its own name is what carries its id.
     """
     readers: dict[tuple[str, int], list[str]] = {}
     for e in doc.edges:
-        reader = "return" if doc.nodes[e.target].type == "Output" else e.target
-        if doc.nodes[e.source].type != "Output":
-            readers.setdefault((e.source, e.source_port), []).append(reader)
-    feeding = {e.source for e in doc.edges}
-    for value in returned:
-        if value[0] not in feeding:  # a dangling layer: returned directly, not through an Output node
-            readers.setdefault(value, []).append("return")
-    streamed = set()
-    for node_id, following in zip(statements, [*statements[1:], None]):
-        if readers.get((node_id, 0)) == ([following] if following else ["return"] * (len(returned) == 1)):
-            streamed.add(node_id)
-    return streamed
+        readers.setdefault((e.source, e.source_port), []).append(e.target)
+    for node_id in returned:
+        readers.setdefault((node_id, 0), []).append("return")
+    last = "return" if len(returned) == 1 else None  # `return hidden, head` reads better than `return hidden, x`
+    return {
+        node_id for node_id, following in zip(statements, [*statements[1:], last])
+        if doc.nodes[node_id].type != "Output" and readers.get((node_id, 0)) == [following]
+    }
 
 
 def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeReport | None = None) -> GeneratedModel:
@@ -92,13 +82,14 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
     in_edges: dict[str, list] = {}
     for e in sorted(doc.edges, key=lambda e: e.target_port):
         in_edges.setdefault(e.target, []).append(e)
-    returned = _model_values(doc, report)
-    used_ports = {(e.source, e.source_port) for e in doc.edges} | set(returned)
+    returned = report.outputs
+    used_ports = {(e.source, e.source_port) for e in doc.edges} | {(n, 0) for n in returned}
     var: dict[tuple[str, int], str] = {}
     attr_of: dict[str, str] = {}
     for node_id in report.inputs:
         var[(node_id, 0)] = names.claim(node_id)
-    statements = [n for n in report.order if report.nodes[n].used and doc.nodes[n].type not in ("Input", "Output")]
+    used = [n for n in report.order if report.nodes[n].used and doc.nodes[n].type != "Input"]
+    statements = sorted(used, key=lambda n: doc.nodes[n].type == "Output")  # Output aliases just before return
     streamed = _streamed(doc, statements, returned)
     stream = names.claim("x") if streamed else None
 
@@ -128,7 +119,7 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
         for i, line in enumerate(spec.emit(Emit(ins, tuple(outs), f"self.{base}", node.params))):
             forward_lines.append((node_id, line, "" if i else tag))
 
-    outputs = [var[value] for value in returned]
+    outputs = [var[(n, 0)] for n in returned]
     result = ", ".join(outputs)
     if len(outputs) > 1 and len(result) > LIMIT - 20:
         result = f"({result})"

@@ -2,8 +2,9 @@
 
 The generated class (see :mod:`codegen`) is executed in a fresh namespace that
 holds only ``torch`` and ``nn``; its source is registered with ``linecache`` so
-tracebacks show the real lines, and :func:`node_for_exception` maps a failing
-line back to the node that wrote it, so run-time errors name the node.
+tracebacks show the real lines, and :func:`node_for_line` maps each line back
+to the node that wrote it, so run-time errors name the node
+(:func:`node_for_exception`) and the importer recovers exact ids.
 """
 
 from __future__ import annotations
@@ -56,11 +57,21 @@ def build_model(doc: GraphDocument, report: ShapeReport | None = None) -> nn.Mod
     return model
 
 
+def node_for_line(filename: str, lineno: int) -> str | None:
+    """The id of the node that wrote line ``lineno`` of a compiled model's
+    source ``filename`` (a frame's ``co_filename``), if any.
+
+    Exact even where the code calls the value ``x``: the importer reads ids of
+    netbuilder's own models through it. Exported files have no such map.
+    """
+    return _LINE_MAPS.get(filename, {}).get(lineno)
+
+
 def node_for_exception(err: BaseException) -> str | None:
     """The id of the node whose line of a compiled model raised ``err`` (in
     ``__init__`` or ``forward``, however deep inside torch), if any."""
     for frame in reversed(traceback.extract_tb(err.__traceback__)):
-        node = _LINE_MAPS.get(frame.filename, {}).get(frame.lineno)
+        node = node_for_line(frame.filename, frame.lineno)
         if node is not None:
             return node
     return None

@@ -34,10 +34,12 @@ class Node:
     pos: tuple[float, float] = (0.0, 0.0)
 
     def to_dict(self) -> dict:
-        """File form: only parameters that differ from the default (small diffs)."""
+        """File form: only parameters that differ from the default (small diffs),
+        in the layer's normal form (a value set alone by :meth:`GraphDocument.set_param`
+        may not be in it yet)."""
         spec = get_spec(self.type)
         params = {
-            k: v for k, v in self.params.items()
+            k: v for k, v in spec.normalize(self.params).items()
             if spec.param(k) is None or spec.param(k).required or spec.param(k).key
             or v != spec.param(k).default
         }
@@ -341,8 +343,28 @@ class GraphDocument:
         twin.meta = copy.deepcopy(self.meta)
         return twin
 
+    def idle_params(self, node_id: str) -> set[str]:
+        """Parameters of ``node_id`` that change nothing as it is wired: those
+        of an output port that feeds nothing while another port does (an LSTM's
+        ``output`` choice when only its state is used).
+
+        The model and its code are the same whatever their values, so code
+        cannot carry them back; documents that differ only there are equal.
+        """
+        ported = [p for p in get_spec(self.nodes[node_id].type).params if p.port is not None]
+        fed = {e.source_port for e in self.edges if e.source == node_id} if ported else set()
+        return {p.name for p in ported if fed and p.port not in fed}
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GraphDocument) and self.to_dict() == other.to_dict()
+        """Same file form, up to :meth:`idle_params`."""
+        return isinstance(other, GraphDocument) and self._compared() == other._compared()
+
+    def _compared(self) -> dict:
+        data = self.to_dict()
+        for node in data["nodes"]:
+            for name in self.idle_params(node["id"]):
+                node["params"].pop(name, None)
+        return data
 
     __hash__ = None  # type: ignore[assignment]
 

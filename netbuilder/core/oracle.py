@@ -97,16 +97,21 @@ class _SkipInitOnMeta(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module:
+    """``spec``'s torch module built on the meta device: torch checks the
+    arguments with its own messages and allocates nothing. Raises what torch
+    raises; the importer also compares the result with a user's module."""
+    with torch.device("meta"), _SkipInitOnMeta():
+        return getattr(nn, spec.torch_class)(**kwargs)
+
+
 def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
     """(outputs, param count, macs, kwargs, warnings) or raise ShapeError."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             kwargs = spec.torch_kwargs(params, inputs) if spec.has_module else {}
-            module = None
-            if spec.has_module:
-                with torch.device("meta"), _SkipInitOnMeta():
-                    module = getattr(nn, spec.torch_class)(**kwargs)
+            module = build_on_meta(spec, kwargs) if spec.has_module else None
             if spec.rule is not None:
                 outputs = spec.rule(params, inputs)
             else:

@@ -40,7 +40,10 @@ class ParamSpec:
     ``length`` is the tuple length an ``INTS`` value expands to (2 for
     ``Conv2d.kernel_size``, 1 for ``Conv1d``); a single int is accepted and
     kept as an int, and a tuple of equal items is stored as that one int.
-    ``key`` parameters show on the node on the canvas.
+    ``key`` parameters show on the node on the canvas. ``port`` is the output
+    port a parameter only shapes (the RNN ``output`` choice shapes port 0):
+    while that port feeds nothing its value changes neither the model nor its
+    code (see :meth:`GraphDocument.idle_params`).
     """
 
     name: str
@@ -55,6 +58,7 @@ class ParamSpec:
     required: bool = False
     torch: bool = True
     key: bool = False
+    port: int | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):

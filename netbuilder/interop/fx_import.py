@@ -24,11 +24,12 @@ import torch
 import torch.fx as fx
 from torch import nn
 
-from ..core.codegen import Namespace, class_name_for, generate
+from ..core.codegen import generate
 from ..core.compiler import build_model
 from ..core.document import Edge, GraphDocument
 from ..core.errors import NetbuilderError
 from ..core.layout import layered_positions
+from ..core.pysource import MODULE_ATTRS, Namespace, class_name_for
 from ..core.shapes import infer_shapes
 from .errors import UnsupportedModelError, UnsupportedOp
 from .mapper import GraphMapper, MappedGraph, Planned, describe
@@ -36,7 +37,6 @@ from .tracing import generated_id_of, returned_names, source_of, statement_of, t
 from .values import evaluating, record_values
 
 _DTYPES = (torch.float32, torch.int64)
-_MODULE_ATTRS = frozenset(dir(nn.Module))  # a submodule named like these would be renamed by codegen
 _PLUMBING = (getattr, operator.getitem, "size", "dim")  # unused look-ups (``a, _ = …``) are not worth a note
 _KEEP_UNSUPPORTED = ("keep_unsupported was asked for, but netbuilder's layer library has no opaque node type "
                      "yet, so these operations cannot be kept on the canvas. Rewrite them with supported layers.")
@@ -165,7 +165,7 @@ def _choose_ids(planned: list[Planned], graph: fx.Graph, class_name: str) -> Non
     if len(set(known.values())) == len(known):
         for p, node_id in known.items():
             p.id = node_id
-            names.claim(node_id, _MODULE_ATTRS if p.module else frozenset())
+            names.claim(node_id, MODULE_ATTRS if p.module else frozenset())
 
     def claim(p: Planned, wanted: str, avoid: frozenset = frozenset()) -> None:
         p.id = p.id or _id_for(names.claim(wanted, avoid), avoid)
@@ -173,7 +173,7 @@ def _choose_ids(planned: list[Planned], graph: fx.Graph, class_name: str) -> Non
     for p in (p for p in planned if p.layer == "Input"):
         claim(p, p.node.target)
     for p in (p for p in planned if p.module):
-        claim(p, p.module, _MODULE_ATTRS)
+        claim(p, p.module, MODULE_ATTRS)
     for p in (p for p in planned if p.layer != "Input" and not p.module):
         statement = statement_of(p.node)
         named = statement and statement.name and last_of_statement[statement.key] is p.node

@@ -24,7 +24,7 @@ from ..core.layers import get_spec
 from .calls import ALIAS, BATCH, BatchDependent, Mapped, Unsupported
 from .errors import UnsupportedOp
 from .function_table import map_call
-from .module_table import canonical_pool, differences, read_params, spec_for
+from .module_table import differences, read_params, spec_for
 from .recurrent import Pattern, attention_pattern, recurrent_pattern
 from .tracing import source_of, statement_of
 from .values import TensorMeta
@@ -188,7 +188,7 @@ class GraphMapper:
         if self.calls[node.target] == 2 and next(module.parameters(), None) is not None:
             self.notes.append(f"'{node.target}' is called more than once: each call becomes its own node with "
                               "a copy of the weights (the same now, trained separately)")
-        pattern = self._module_pattern(node, spec.type, canonical_pool(spec.type, read_params(spec, module)))
+        pattern = self._module_pattern(node, spec.type, read_params(spec, module))
         self.done |= pattern.absorbed
         try:
             if getattr(module, "inplace", False):
@@ -233,7 +233,7 @@ class GraphMapper:
         if mapped.layer == ALIAS:
             self.ports[node] = self.port(mapped.inputs[0])
         elif not self._extend_chain(node, mapped):
-            self.plan(mapped.layer, canonical_pool(mapped.layer, mapped.params), mapped.inputs, node)
+            self.plan(mapped.layer, mapped.params, mapped.inputs, node)
 
     _call_method = _call_function
 

@@ -17,17 +17,16 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from ..core.layers import LayerSpec, TensorType, all_specs
+from ..core.oracle import build_on_meta
 from ..core.params import BOOL, INTS
 
 _BY_CLASS: dict[type, LayerSpec] = {
     getattr(nn, spec.torch_class): spec for spec in all_specs() if spec.torch_class and hasattr(nn, spec.torch_class)
 }
 _NOT_COMPARED = {"training", "inplace"}  # inplace only changes memory use; the mapper checks it is safe
-_TEL_ACTIVATIONS = {1: "relu", 2: "gelu"}
-_POOLS = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d")  # TransformerEncoderLayer.activation_relu_or_gelu
+_TEL_ACTIVATIONS = {1: "relu", 2: "gelu"}  # TransformerEncoderLayer.activation_relu_or_gelu
 
 
 def spec_for(module: nn.Module) -> LayerSpec | None:
@@ -59,13 +58,6 @@ def _param_value(kind: str, value: Any) -> Any:
         value = list(value)
         return value[0] if kind == INTS and len(value) == 1 else value
     return value
-
-
-def canonical_pool(layer: str, params: dict[str, Any]) -> dict[str, Any]:
-    """torch stores a pool's missing stride as the kernel size; the file keeps it empty."""
-    if layer in _POOLS and params.get("stride") == params.get("kernel_size"):
-        params["stride"] = None
-    return params
 
 
 def read_params(spec: LayerSpec, module: nn.Module) -> dict[str, Any]:
@@ -101,24 +93,10 @@ def _attributes(module: nn.Module) -> dict[str, Any]:
             if not k.startswith("_") and k not in _NOT_COMPARED and _plain(v)}
 
 
-class _SkipInitOnMeta(TorchFunctionMode):
-    """Initialising a meta tensor computes nothing, but ``init.normal_`` on one
-    makes torch import its reference kernels, which takes seconds the first time."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        tensor = args[0] if args else kwargs.get("tensor")
-        if getattr(func, "__module__", None) == "torch.nn.init" and isinstance(tensor, torch.Tensor) \
-                and tensor.is_meta:
-            return tensor
-        return func(*args, **kwargs)
-
-
 def differences(spec: LayerSpec, params: dict, module: nn.Module, inputs: list[TensorType]) -> list[str]:
     """What netbuilder's module, built from ``params``, would do differently."""
     try:
-        with torch.device("meta"), _SkipInitOnMeta():
-            rebuilt = getattr(nn, spec.torch_class)(**spec.torch_kwargs(params, inputs))
+        rebuilt = build_on_meta(spec, spec.torch_kwargs(params, inputs))
     except Exception as err:  # torch validates its own arguments
         return [f"netbuilder cannot rebuild it: {err}"]
     ours, theirs = dict(rebuilt.named_modules()), dict(module.named_modules())

@@ -5,8 +5,9 @@ The importer needs both: lines for its reports ("unsupported at model.py:23")
 and names so that ``add_1 = relu_1 + relu_2`` comes back as a node with id
 ``add_1`` (an exact round trip of netbuilder's own exports). The tracer below
 notes, for every node it creates, the innermost frame outside torch and
-netbuilder; :func:`statement_name` reads the assigned name from that frame's
-source with :mod:`ast`.
+netbuilder: :func:`statement_of` gives the name the statement assigns (read
+with :mod:`ast`) or its ``# node: <id>`` tag, and :func:`generated_id_of` the
+id of the node that wrote the line when the model is one netbuilder compiled.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import torch
 import torch.fx as fx
 from torch import nn
 
-from ..core import compiler
+from ..core.compiler import node_for_line
 from .errors import SourceRef, TraceError
 from .values import training_mode
 
@@ -132,16 +133,6 @@ def returned_names(module: nn.Module) -> tuple[str | None, ...]:
     return source.returned if source else ()
 
 
-def _generated_node(filename: str, lineno: int) -> str | None:
-    """The id of the node a line of a model compiled by netbuilder was written for.
-
-    This is the compiler's own map (the one ``node_for_exception`` reads); it
-    gives exact ids even where the code names a value ``x``. Code exported to a
-    file has no such map and falls back to the names in the code.
-    """
-    return getattr(compiler, "_LINE_MAPS", {}).get(filename, {}).get(lineno)
-
-
 def _statement(frame: FrameType) -> Statement:
     source = _function_source(frame.f_code)
     line = frame.f_lineno
@@ -168,7 +159,7 @@ class _SourceTracer(fx.Tracer):
             filename, lineno = frame.f_code.co_filename, frame.f_lineno
             node.meta["netbuilder_source"] = SourceRef(filename, lineno, linecache.getline(filename, lineno).strip())
             node.meta["netbuilder_statement"] = _statement(frame)
-            node.meta["netbuilder_node"] = _generated_node(filename, lineno)
+            node.meta["netbuilder_node"] = node_for_line(filename, lineno)
         return node
 
 

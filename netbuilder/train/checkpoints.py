@@ -88,7 +88,7 @@ class CheckpointWriter:
     Each method returns the :class:`CheckpointSaved` events of what it wrote.
     """
 
-    def __init__(self, run_dir: Path, every_s: float = 2.0):
+    def __init__(self, run_dir: Path, every_s: float = 10.0):
         self.run_dir, self.every_s = run_dir, every_s
         self._last_write = time.monotonic()
         self._buffers: list = [None, None]

@@ -45,13 +45,14 @@ class Trainer:
     history, from the epoch after the one it holds. ``base_dir`` is where relative
     data paths start (the graph file's folder). ``batch_events_per_s`` caps the
     :class:`BatchEnd` rate (0: one per batch); ``save_every_s`` throttles checkpoint
-    writes (0: every epoch).
+    writes (0: every epoch); epochs in between are kept in memory and written when
+    the run ends, stops or fails, so only a hard crash can lose that much training.
     """
 
     def __init__(self, doc: GraphDocument, config: TrainingConfig | dict | None = None,
                  runs_dir: str | Path = "runs", resume: str | Path | None = None,
                  base_dir: str | Path | None = None, batch_events_per_s: float = 30.0,
-                 save_every_s: float = 2.0):
+                 save_every_s: float = 10.0):
         self.doc = doc.copy()  # the user may keep editing while this trains
         self._config = doc.training if config is None else config
         self.runs_dir, self.resume_from, self.base_dir = runs_dir, resume, base_dir

@@ -125,7 +125,7 @@ def test_forward_reads_like_hand_written_code():
 """
 
 
-def test_recurrent_ports_and_several_outputs():
+def test_recurrent_ports_and_output_nodes_named_in_the_code():
     doc = chain(("Input", {"shape": [12, 3]}, "tokens"), ("LSTM", {"hidden_size": 8, "output": "last"}, "lstm"),
                 ("Linear", {"out_features": 4}, "head"), ("Output", {}, "scores"))
     doc.add_node("Output", node_id="state")
@@ -135,8 +135,10 @@ def test_recurrent_ports_and_several_outputs():
         x, (lstm_h_n, _) = self.lstm(tokens)
         x = x[:, -1]
         lstm_h_n = lstm_h_n[-1]
-        head = self.head(x)
-        return head, lstm_h_n
+        x = self.head(x)
+        scores = x
+        state = lstm_h_n
+        return scores, state
 """
 
 

@@ -1,11 +1,13 @@
 """build_model: a real nn.Module whose errors point at the node that caused them."""
 
+import linecache
+
 import pytest
 import torch
 from core_helpers import EXAMPLES, chain, wire
 from torch import nn
 
-from netbuilder.core.compiler import build_model, node_for_exception
+from netbuilder.core.compiler import build_model, node_for_exception, node_for_line
 from netbuilder.core.document import Edge, GraphDocument
 from netbuilder.core.errors import GraphError
 from netbuilder.core.fileformat import load_graph
@@ -52,6 +54,18 @@ def test_run_time_errors_name_the_node():
         model(torch.randn(2, 5))  # the wrong feature count only fails inside fc
     assert node_for_exception(caught.value) == "fc"
     assert node_for_exception(ValueError("not from a model")) is None
+
+
+def test_every_line_of_a_compiled_model_names_its_node():
+    doc = chain(("Input", {"shape": [4]}, "image"), ("ReLU", {}, "act"), ("Linear", {"out_features": 3}, "fc"),
+                ("Output", {}, "scores"))
+    filename = type(build_model(doc)).forward.__code__.co_filename
+    lines = linecache.getlines(filename)
+    named = {lines[n - 1].strip(): node_for_line(filename, n) for n in range(1, len(lines) + 1)
+             if node_for_line(filename, n)}
+    assert named == {"self.act = nn.ReLU()": "act", "self.fc = nn.Linear(in_features=4, out_features=3)": "fc",
+                     "x = self.act(image)": "act", "x = self.fc(x)": "fc", "scores = x": "scores"}
+    assert node_for_line("model.py", 1) is None
 
 
 def test_construction_errors_name_the_node(monkeypatch):

@@ -147,3 +147,35 @@ def test_fragment_and_paste_plan_fresh_ids():
     assert edges == [Edge("fc_2", "relu_2")]
     assert nodes[0].pos == (doc.nodes["fc"].pos[0] + 10, doc.nodes["fc"].pos[1])
     assert "fc_2" not in doc.nodes  # planning changes nothing
+
+
+@pytest.mark.parametrize("layer, kernel, stride", [("MaxPool2d", 2, 2), ("AvgPool2d", [2, 3], [2, 3]),
+                                                   ("MaxPool1d", 3, [3])])
+def test_a_pool_stride_equal_to_its_kernel_size_is_stored_empty(layer, kernel, stride):
+    """torch stores a missing stride as the kernel size: both spellings are one document."""
+    explicit, implicit = GraphDocument(), GraphDocument()
+    explicit.add_node(layer, {"kernel_size": kernel, "stride": stride}, node_id="pool")
+    implicit.add_node(layer, {"kernel_size": kernel}, node_id="pool")
+    assert explicit.nodes["pool"].params["stride"] is None
+    assert explicit == implicit
+    implicit.set_param("pool", "stride", stride)  # one value at a time (undo restores it as it was)...
+    assert "stride" not in implicit.to_dict()["nodes"][0]["params"]  # ...still saved in the normal form
+    assert explicit == implicit
+    implicit.set_param("pool", "stride", 1)
+    assert explicit != implicit
+
+
+def test_a_recurrent_output_choice_is_idle_while_its_port_feeds_nothing():
+    def lstm_graph(output: str, port: int) -> GraphDocument:
+        doc = chain(("Input", {"shape": [5, 3]}, "x"), ("LSTM", {"hidden_size": 4, "output": output}, "lstm"))
+        doc.add_node("Linear", {"out_features": 2}, node_id="fc")
+        doc.connect(Edge("lstm", "fc", port, 0))
+        return doc
+
+    assert lstm_graph("last", 1).idle_params("lstm") == {"output"}
+    assert lstm_graph("last", 1) == lstm_graph("sequence", 1)  # same model, same code
+    assert lstm_graph("last", 0).idle_params("lstm") == set()
+    assert lstm_graph("last", 0) != lstm_graph("sequence", 0)
+    dangling = chain(("Input", {"shape": [5, 3]}), ("LSTM", {"output": "last"}, "lstm"))
+    assert dangling.idle_params("lstm") == set()  # the model returns its port 0
+    assert lstm_graph("last", 1).to_dict()["nodes"][1]["params"]["output"] == "last"  # the file keeps the choice

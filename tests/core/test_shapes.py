@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from netbuilder.core.compiler import build_model
 from netbuilder.core.document import Edge, GraphDocument
 from netbuilder.core.errors import EditError, ParamError
+from netbuilder.core.layers import get_spec
+from netbuilder.core.oracle import build_on_meta
 from netbuilder.core.shapes import ShapeInference, infer_shapes
 
 
@@ -254,3 +256,10 @@ def test_an_edit_whose_effect_dies_out_recomputes_little(monkeypatch):
     doc.set_param("fc0", "out_features", 7)
     assert inference.refresh().value_type("fc0").text() == "(N, 7)"
     assert seen == ["fc0", "fc1"]  # fc1 takes a new input but still gives (N, 4): the walk stops there
+
+
+def test_modules_are_built_on_the_meta_device_and_checked_by_torch():
+    conv = build_on_meta(get_spec("Conv2d"), {"in_channels": 4096, "out_channels": 4096, "kernel_size": 7})
+    assert conv.weight.is_meta and conv.weight.shape == (4096, 4096, 7, 7)  # 3 GB it never allocates
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        build_on_meta(get_spec("Conv2d"), {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "groups": 4})

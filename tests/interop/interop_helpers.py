@@ -23,34 +23,14 @@ def example_inputs(doc: GraphDocument, batch: int = 2, seed: int = 0) -> tuple[t
 
 
 def canonical(doc: GraphDocument) -> dict:
-    """A document as generated code can carry it: nodes, params and edges by id, no positions.
+    """A document as generated code carries it: nodes, params and edges by id, and what forward returns.
 
-    Three things are not in the code netbuilder generates today, so they are compared by meaning:
-    - Output nodes: their ids never appear in code, so they are replaced by the list of values
-      the model returns (in order);
-    - a pool's stride equal to its kernel size: torch stores the missing stride as the kernel
-      size, so ``None`` and an explicit equal stride build the same module;
-    - a recurrent node's ``output`` parameter when its port 0 feeds nothing.
+    Positions, node order and edge order are not in the code; parameters that change nothing as the
+    node is wired (``GraphDocument.idle_params``) cannot be either.
     """
-    returned = []
-    for node_id in output_nodes(doc):
-        if doc.nodes[node_id].type == "Output":
-            edge = doc.in_edges(node_id)[0]
-            returned.append((edge.source, edge.source_port))
-        else:
-            returned.append((node_id, 0))
-    feeding = {(e.source, e.source_port) for e in doc.edges} | set(returned)
     nodes = {}
     for node_id, node in doc.nodes.items():
-        if node.type == "Output":
-            continue
-        params = dict(node.params)
-        if params.get("stride") is not None and params.get("stride") == params.get("kernel_size") \
-                and "Pool" in node.type:
-            params["stride"] = None
-        if node.type in ("RNN", "LSTM", "GRU") and (node_id, 0) not in feeding:
-            params["output"] = "sequence"
-        nodes[node_id] = (node.type, params)
-    edges = sorted((e.source, e.target, e.source_port, e.target_port) for e in doc.edges
-                   if doc.nodes[e.target].type != "Output")
-    return {"nodes": nodes, "edges": edges, "returns": returned}
+        idle = doc.idle_params(node_id)
+        nodes[node_id] = (node.type, {k: v for k, v in node.params.items() if k not in idle})
+    edges = sorted((e.source, e.target, e.source_port, e.target_port) for e in doc.edges)
+    return {"nodes": nodes, "edges": edges, "returns": output_nodes(doc)}

@@ -2,7 +2,8 @@
 
 A graph grows one node at a time from an Input; each new node takes a value
 already in the graph whose rank it accepts. A node netbuilder's shape
-inference refuses is removed again, so every drawn graph is valid.
+inference refuses is removed again, so every drawn graph is valid. Some
+graphs return through Output nodes, some through their dangling nodes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _IMAGE = [
                                       "bias": st.booleans()})),
     ("ConvTranspose2d", st.fixed_dictionaries({"out_channels": st.integers(1, 3), "kernel_size": st.integers(2, 3),
                                                "stride": st.integers(1, 2)})),
-    ("MaxPool2d", st.fixed_dictionaries({"kernel_size": st.just(2), "stride": st.sampled_from([None, 1])})),
+    ("MaxPool2d", st.fixed_dictionaries({"kernel_size": st.just(2), "stride": st.sampled_from([None, 1, 2])})),
     ("AvgPool2d", st.fixed_dictionaries({"kernel_size": st.just(2), "padding": st.integers(0, 1)})),
     ("AdaptiveAvgPool2d", st.fixed_dictionaries({"output_size": st.integers(1, 2)})),
     ("AdaptiveMaxPool2d", st.fixed_dictionaries({"output_size": st.integers(1, 2)})),
@@ -85,6 +86,16 @@ def _merge(draw, doc: GraphDocument, report, node: str, values: list) -> None:
         values.append((merge, 0))
 
 
+def _mark_outputs(draw, doc: GraphDocument, values: list) -> None:
+    """Maybe return through Output nodes: one per dangling node (so nothing is left unused), plus any values."""
+    if not draw(st.booleans()):
+        return
+    feeding = {e.source for e in doc.edges}
+    dangling = [(n, 0) for n, node in doc.nodes.items() if n not in feeding and node.type != "Input"]
+    for source, port in draw(st.permutations(dangling + draw(st.lists(st.sampled_from(values), max_size=2)))):
+        doc.connect(Edge(source, doc.add_node("Output"), port, 0))
+
+
 @st.composite
 def graphs(draw, max_steps: int = 6) -> GraphDocument:
     doc = GraphDocument("random graph")
@@ -108,4 +119,5 @@ def graphs(draw, max_steps: int = 6) -> GraphDocument:
         _merge(draw, doc, report, node, values)
     if len(doc.nodes) == 1:
         doc.connect(Edge("input", doc.add_node("Identity"), 0, 0))
+    _mark_outputs(draw, doc, values)
     return doc

@@ -81,12 +81,22 @@ def click(view: GraphView, at: QPoint, modifier=Qt.KeyboardModifier.NoModifier) 
     QTest.mouseClick(view.viewport(), LEFT, modifier, at)
 
 
+
+def drag_event(event_type, pos: QPoint, mime, action=Qt.DropAction.CopyAction):
+    """A synthetic drag/drop event; PySide6 releases disagree on QPoint vs QPointF."""
+    for point in (QPointF(pos), QPoint(pos)):
+        try:
+            return event_type(point, action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        except TypeError:
+            continue
+    raise TypeError(f"cannot build {event_type.__name__}")
+
 def drop(view: GraphView, layer_type: str, at: QPoint) -> QDropEvent:
     mime = QMimeData()
     mime.setData(LAYER_MIME, layer_type.encode("utf-8"))
-    enter = QDragEnterEvent(QPointF(at), Qt.DropAction.CopyAction, mime, LEFT, Qt.KeyboardModifier.NoModifier)
+    enter = drag_event(QDragEnterEvent, at, mime)
     QApplication.sendEvent(view.viewport(), enter)
-    event = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, mime, LEFT, Qt.KeyboardModifier.NoModifier)
+    event = drag_event(QDropEvent, at, mime)
     QApplication.sendEvent(view.viewport(), event)
     return event
 
@@ -312,7 +322,7 @@ def test_other_drops_are_ignored(make_view):
     view = make_view()
     mime = QMimeData()
     mime.setText("Linear")
-    event = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, LEFT, Qt.KeyboardModifier.NoModifier)
+    event = drag_event(QDragEnterEvent, QPoint(10, 10), mime)
     QApplication.sendEvent(view.viewport(), event)
     assert not event.isAccepted()
 

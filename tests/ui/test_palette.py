@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
+from test_canvas import drag_event
 
 from netbuilder.core.layers import all_specs
 from netbuilder.ui.canvas import LAYER_MIME
@@ -65,7 +66,7 @@ def test_dropping_a_palette_item_on_the_canvas_adds_the_layer_there(make_window)
     data = palette.tree.mimeData([palette.item_for("Conv2d")])
     drop_at = QPoint(320, 240)
     for event_type in (QDragEnterEvent, QDragMoveEvent, QDropEvent):
-        event = event_type(QPointF(drop_at), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+        event = drag_event(event_type, drop_at, data)
         QApplication.sendEvent(view.viewport(), event)
         assert event.isAccepted()
     (node,) = window.editor.doc.nodes.values()

@@ -34,7 +34,8 @@ register(LayerSpec(
 ))
 register(LayerSpec(
     "Output", "Input/Output", "Marks a model output; several Output nodes make the model return a tuple.",
-    emit=_nothing, rule=same,
+    emit=lambda e: [f"{e.outs[0]} = {e.ins[0]}"],  # an alias named after the node, so its id is in the code
+    rule=same,
 ))
 
 # -- Core ---------------------------------------------------------------------

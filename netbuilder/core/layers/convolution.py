@@ -121,6 +121,14 @@ def _pool_params(dims: int, kind: str):
     return tuple(out)
 
 
+def _stride_defaults_to_kernel(params):
+    """torch stores a missing stride as the kernel size, so a module cannot
+    say which was written: an equal stride is stored empty, as one document."""
+    if "stride" in params and params["stride"] == params.get("kernel_size"):
+        return {**params, "stride": None}
+    return params
+
+
 def _pool_rule(dims: int):
     """torch's ``pooling_output_shape``: with ``ceil_mode`` the last window
     must still start inside the input or its left padding."""
@@ -154,7 +162,7 @@ for _dims in (1, 2):
             f"{_kind}Pool{_dims}d", "Pooling",
             f"{'Maximum' if _kind == 'Max' else 'Average'} over sliding windows of {_layout} input.",
             params=_pool_params(_dims, _kind), torch_class=f"{_kind}Pool{_dims}d",
-            ranks=(_dims + 2,), expects=_layout, rule=_pool_rule(_dims),
+            ranks=(_dims + 2,), expects=_layout, rule=_pool_rule(_dims), normalize=_stride_defaults_to_kernel,
         ))
     for _kind in ("Avg", "Max"):
         register(LayerSpec(

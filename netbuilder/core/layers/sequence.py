@@ -12,7 +12,7 @@ from .basic import same
 from .spec import Emit, LayerSpec, TensorType
 
 _BATCH_FIRST = (("batch_first", True),)  # every tensor in netbuilder is (N, …)
-_OUTPUT = Choice("output", ["sequence", "last"], key=True, torch=False,
+_OUTPUT = Choice("output", ["sequence", "last"], key=True, torch=False, port=0,
                  doc="Port 0 gives every step (N, L, H) or only the last step (N, H).")
 
 

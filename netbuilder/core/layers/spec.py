@@ -49,6 +49,11 @@ def call_module(e: Emit) -> list[str]:
     return [f"{e.outs[0]} = {e.mod}({e.ins[0]})"]
 
 
+def as_given(params: dict[str, Any]) -> dict[str, Any]:
+    """The usual normal form: every value means something of its own."""
+    return params
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """A layer type.
@@ -70,6 +75,10 @@ class LayerSpec:
     - ``macs(params, inputs, outputs, module)``: optional estimate of the
       multiply-adds of one sample; without it every weight matrix is assumed
       to be applied once per position of the output (right for ``Linear``).
+    - ``normalize(params)``: a new dict where values that build the same
+      module are written one way (a pool's stride equal to its kernel size is
+      stored empty, as torch cannot tell them apart), so such documents save,
+      compare and import the same.
     """
 
     type: str
@@ -90,6 +99,7 @@ class LayerSpec:
     warn: Callable[[dict, list[TensorType]], list[str]] | None = None
     macs: Callable[[dict, list[TensorType], list[TensorType], Any], int] | None = None
     input_names: tuple[str, ...] = ()
+    normalize: Callable[[dict[str, Any]], dict[str, Any]] = as_given
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -102,7 +112,8 @@ class LayerSpec:
         return {p.name: p.default for p in self.params}
 
     def validate_params(self, params: dict[str, Any], path: str = "params", strict: bool = False) -> dict[str, Any]:
-        """Full, normalised params: defaults filled in, unknown names refused.
+        """Full, normalised params: defaults filled in, unknown names refused,
+        then :attr:`normalize` applied.
 
         ``strict`` (files) refuses a missing required parameter instead of
         taking its default: a file without ``out_features`` is a mistake, not
@@ -127,7 +138,7 @@ class LayerSpec:
                 raise ParamError(f"{path}.{spec.name}", f"required by {self.type}, missing")
             else:
                 clean[spec.name] = spec.default
-        return clean
+        return self.normalize(clean)
 
     def input_label(self, port: int) -> str:
         if port < len(self.input_names):
