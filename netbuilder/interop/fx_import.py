@@ -12,7 +12,9 @@ model compiled by netbuilder says which node wrote each line; otherwise
 inputs keep the argument names, layers their submodule paths
 (``layer1.0.conv1`` → ``layer1_0_conv1``), and other operations a
 ``# node: <id>`` comment on their line, or the name they are assigned to when
-that name is assigned only once (``add_1 = a + b``).
+that name is assigned only once (``add_1 = a + b``). Output nodes are the
+aliases forward returns (``scores = x``, then ``return scores``), as
+netbuilder writes them.
 """
 
 from __future__ import annotations

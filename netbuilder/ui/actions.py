@@ -35,6 +35,8 @@ class ActionSpec:
 ACTIONS = (
     ActionSpec("new", "&New", "new_graph", ("Ctrl+N",), "new", "Start an empty graph"),
     ActionSpec("open", "&Open…", "open_dialog", ("Ctrl+O",), "open", "Open a graph file"),
+    ActionSpec("import_model", "&Import PyTorch Model…", "import_model", (), None,
+               "Turn an nn.Module class from a .py file into a graph, with its weights"),
     ActionSpec("save", "&Save", "save", ("Ctrl+S",), "save", "Save the graph"),
     ActionSpec("save_as", "Save &As…", "save_as", ("Ctrl+Shift+S",), None, "Save the graph under a new name"),
     ActionSpec("export", "&Export Python…", "show_export", ("Ctrl+E",), "export",
@@ -61,7 +63,8 @@ ACTIONS = (
 
 # "-" is a separator, "@name" a submenu filled when it opens.
 MENUS = {
-    "File": ("new", "open", "@recent", "@examples", "-", "save", "save_as", "-", "export", "-", "quit"),
+    "File": ("new", "open", "@recent", "@examples", "-", "import_model", "-", "save", "save_as", "-", "export", "-",
+             "quit"),
     "Edit": ("undo", "redo", "-", "cut", "copy", "paste", "duplicate", "delete", "-", "select_all", "-", "quick_add"),
     "View": ("fit", "layout", "-", "zoom_in", "zoom_out", "zoom_reset", "-", "dark", "-", "@panels"),
     "Help": ("about",),

@@ -28,6 +28,12 @@ def ask_open_path(parent: QWidget) -> str | None:
     return path or None
 
 
+def ask_python_path(parent: QWidget) -> str | None:
+    """A ``.py`` file holding a model class to import."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Import PyTorch model", last_directory(), PYTHON_FILTER)
+    return path or None
+
+
 def ask_save_path(parent: QWidget, title: str, suggested: str, file_filter: str) -> str | None:
     """A path to write, starting in the last used folder with ``suggested`` as name."""
     start = suggested if Path(suggested).is_absolute() else str(Path(last_directory()) / suggested)

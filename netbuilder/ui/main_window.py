@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 
 from ..core.document import GraphDocument
 from ..core.errors import GraphError, NetbuilderError
-from ..core.fileformat import load_graph, save_graph
+from ..core.fileformat import load_graph
+from ..core.layout import layered_positions
 from ..core.shapes import ShapeReport
 from . import clipboard, files, theme
 from .actions import WindowActions
@@ -26,6 +27,7 @@ from .canvas.node_item import HEADER as NODE_HEADER
 from .canvas.node_item import WIDTH as NODE_WIDTH
 from .editor import Editor
 from .export_dialog import ExportDialog
+from .import_dialog import ImportModelDialog, read_weights, write_graph
 from .inspector import Inspector
 from .palette import LayerPalette
 from .problems import ProblemsList
@@ -46,7 +48,9 @@ class MainWindow(QMainWindow):
         self.editor = Editor(parent=self)
         self.path: str | None = None  # where Save writes; None until saved or opened
         self.display_name = UNTITLED
+        self.weights: dict | None = None  # imported or opened with the graph; Save writes them beside it
         self._export_dialog: ExportDialog | None = None
+        self._import_dialog: ImportModelDialog | None = None
         self._restored = False
 
         self.view = GraphView(self.editor)
@@ -245,9 +249,11 @@ class MainWindow(QMainWindow):
                           "shape live, train them and export plain PyTorch.</p>")
 
     # -- the document's life cycle ---------------------------------------------------------
-    def set_document(self, doc: GraphDocument, path: str | None, display_name: str | None = None) -> None:
+    def set_document(self, doc: GraphDocument, path: str | None, display_name: str | None = None,
+                     weights: dict | None = None) -> None:
         self.editor.load(doc)
         self.path = path
+        self.weights = weights
         self.display_name = display_name or (Path(path).name if path else UNTITLED)
         self._update_title()
         self._fit_soon()
@@ -273,9 +279,39 @@ class MainWindow(QMainWindow):
         except GraphError as err:
             files.report_error(self, "Cannot open graph", str(err))
             return False
-        self.set_document(doc, str(path))
+        weights, note = read_weights(doc, str(path))
+        self.set_document(doc, str(path), weights=weights)
         files.remember_recent(str(path))
+        if note:
+            self.statusBar().showMessage(f"{Path(path).name}: {note}", 8000)
         return True
+
+    def import_model(self) -> None:
+        """File → Import PyTorch Model…: the dialog does the import; its result
+        replaces the document only once it succeeded."""
+        if not self.confirm_discard():
+            return
+        dialog = ImportModelDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.open_imported(dialog.result))
+        dialog.destroyed.connect(lambda: setattr(self, "_import_dialog", None))
+        self._import_dialog = dialog
+        dialog.open()  # window-modal without blocking
+
+    def open_imported(self, imported) -> None:
+        """Show an ``interop.ImportedModel`` as new unsaved work, laid out, keeping its weights."""
+        doc = imported.document
+        for node_id, pos in layered_positions(doc, wrap=True).items():
+            doc.nodes[node_id].pos = pos
+        self.set_document(doc, None, f"{doc.name}.json", weights=imported.state_dict)
+        self.editor.undo_stack.resetClean()  # nothing to undo, but unsaved
+        self.autosaver.mark_unsaved()
+        self._update_title()
+        report = self.editor.report
+        notes = f"; {len(imported.notes)} note(s): " + " · ".join(imported.notes) if imported.notes else ""
+        self.statusBar().showMessage(
+            f"Imported {doc.meta.get('imported_from', doc.name)}: {len(doc.nodes)} nodes, "
+            f"{report.total_params:,} parameters, weights kept (Save writes them beside the graph){notes}", 15000)
 
     def open_example(self, path: Path) -> bool:
         """Open a bundled example as untitled work, so Save never overwrites it."""
@@ -313,7 +349,7 @@ class MainWindow(QMainWindow):
 
     def _write(self, path: str) -> bool:
         try:
-            save_graph(self.editor.doc, path)
+            note = write_graph(self.editor.doc, self.weights, path)
         except OSError as err:
             files.report_error(self, "Cannot save graph", f"{path}: {err.strerror or err}")
             return False
@@ -322,7 +358,7 @@ class MainWindow(QMainWindow):
         self.autosaver.discard()
         files.remember_recent(path)
         self._update_title()
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.statusBar().showMessage(f"Saved {path}{note}", 6000)
         return True
 
     def quit_app(self) -> None:

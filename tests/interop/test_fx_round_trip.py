@@ -77,6 +77,11 @@ HAND_BUILT = {
         ("head", "Linear", {"out_features": 2}),
         ("features", "Output", {}), ("scores", "Output", {}),
         edges=[("x", "hidden"), ("hidden", "head"), ("hidden", "features"), ("head", "scores")]),
+    "settings_the_code_cannot_tell_apart": _graph(
+        ("image", "Input", {"shape": [2, 6, 8]}), ("pool", "MaxPool2d", {"kernel_size": 2, "stride": [2, 2]}),
+        ("rows", "Reshape", {"shape": [6, 4]}), ("lstm", "LSTM", {"hidden_size": 4, "output": "last"}),
+        ("head", "Linear", {"out_features": 2}),
+        edges=[("image", "pool"), ("pool", "rows"), ("rows", "lstm"), ("lstm", "head", 1, 0)]),
 }
 _BRANCHES = [f"a_rather_long_linear_layer_name_{i}" for i in range(4)]
 HAND_BUILT["long_ids_make_wrapped_lines"] = _graph(

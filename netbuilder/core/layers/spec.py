@@ -75,10 +75,10 @@ class LayerSpec:
     - ``macs(params, inputs, outputs, module)``: optional estimate of the
       multiply-adds of one sample; without it every weight matrix is assumed
       to be applied once per position of the output (right for ``Linear``).
-    - ``normalize(params)``: a new dict where values that build the same
-      module are written one way (a pool's stride equal to its kernel size is
-      stored empty, as torch cannot tell them apart), so such documents save,
-      compare and import the same.
+    - ``normalize(params)``: ``params`` (unchanged in place) with values
+      that build the same module written one way (a pool's stride equal to
+      its kernel size is stored empty, as torch cannot tell them apart), so
+      such documents save, compare and import the same.
     """
 
     type: str
