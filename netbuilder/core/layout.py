@@ -21,7 +21,7 @@ from .document import GraphDocument
 
 COLUMN_WIDTH = 240.0
 ROW_HEIGHT = 150.0
-WRAP_COLUMNS = 6
+WRAP_COLUMNS = 4
 BAND_GAP = 90.0  # room under a band for the wire that returns to the next band
 
 

@@ -22,8 +22,14 @@ LOSSES = ("auto", "cross_entropy", "nll", "focal", "bce_with_logits", "kl_div", 
 CLASS_LOSSES = ("cross_entropy", "nll", "focal")  # need class ids, not values
 
 
+EXPLODED = 1e4  # a loss this many times its first value in the epoch has diverged
+
+
 class Diverged(FloatingPointError):
-    """The loss became NaN or infinite at ``step`` (1-based) of an epoch."""
+    """The loss became NaN, infinite or exploded at ``step`` (1-based) of an epoch.
+
+    An exploding loss counts too: with Adam a far too high learning rate keeps
+    the loss finite (1e28) for many steps, and training on would only waste time."""
 
     def __init__(self, loss, step):
         super().__init__(f"the loss became {loss} at step {step}: the learning rate is probably too high "
@@ -175,18 +181,20 @@ def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, grad_clip=Non
     """Train on every batch of ``loader``, yielding ``(batch size, loss)`` after each step.
 
     A generator, so that a caller can report, pause or stop between batches; a script
-    just loops over it. A loss that is NaN or infinite raises :class:`Diverged` before
-    it can poison the weights. ``scaler`` (a ``GradScaler``) turns on mixed
-    precision.
+    just loops over it. A loss that is NaN, infinite or :data:`EXPLODED` times the
+    epoch's first raises :class:`Diverged` before it can poison the weights.
+    ``scaler`` (a ``GradScaler``) turns on mixed precision.
     """
     model.train()
     device = torch.device(device)
+    first = None
     for step, (x, y) in enumerate(loader, start=1):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with autocast(device, scaler is not None):
             loss = loss_fn(model(x), y)
         value = loss.item()
-        if not math.isfinite(value):
+        first = abs(value) if first is None else first
+        if not math.isfinite(value) or abs(value) > EXPLODED * max(first, 1.0):
             raise Diverged(value, step)
         optimizer.zero_grad(set_to_none=True)
         if scaler is None:

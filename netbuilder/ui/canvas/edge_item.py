@@ -18,10 +18,23 @@ LABEL_CLEARANCE = 9.0  # room kept free around the ports at either end of a labe
 HIT_WIDTH = 10.0
 
 
+RETURN_DROP = 120.0  # a backward wire falling further than this returns like a carriage
+
+
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     """A horizontal S-curve; a wire running backwards loops out below its
-    ends, so it never lies on top of the cards it connects."""
+    ends, so it never lies on top of the cards it connects. One that runs back
+    to a lower band of a wrapped layout turns down, crosses the gap between the
+    bands and turns into its target, like a carriage return."""
     dx, dy = end.x() - start.x(), end.y() - start.y()
+    if dx < 0 and dy > RETURN_DROP:
+        middle, turn = start.y() + dy / 2, 50.0
+        path = QPainterPath(start)
+        path.cubicTo(QPointF(start.x() + turn, start.y()), QPointF(start.x() + turn, middle),
+                     QPointF(start.x(), middle))
+        path.lineTo(end.x(), middle)
+        path.cubicTo(QPointF(end.x() - turn, middle), QPointF(end.x() - turn, end.y()), end)
+        return path
     if dx >= 0:
         reach = max(dx * 0.5, 50.0)
         c1, c2 = QPointF(start.x() + reach, start.y()), QPointF(end.x() - reach, end.y())
