@@ -13,7 +13,6 @@ import, which the GUI and CLI should not pay at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -97,8 +96,9 @@ class DataSet:
 
 @dataclass(frozen=True)
 class _Builtin:
-    """Metadata of a built-in data set and the function that builds its
-    ``(x, y)`` from a seed."""
+    """Metadata of a built-in data set. Its ``(x, y)`` come from the function
+    of the same name in :mod:`script_data`, the very code an exported training
+    script carries, so the app and the script train on identical arrays."""
 
     name: str
     input_shape: tuple[int, ...]
@@ -107,88 +107,6 @@ class _Builtin:
     class_names: tuple[str, ...]
     kind: str
     description: str
-    build: Callable[[int], tuple[np.ndarray, np.ndarray]]
-
-
-def _standardised(x: np.ndarray) -> np.ndarray:
-    std = x.std(axis=0)
-    return ((x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
-
-
-def _sklearn_table(loader_name: str) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
-    def build(seed: int):
-        from sklearn import datasets
-
-        bunch = getattr(datasets, loader_name)()
-        return _standardised(bunch.data), bunch.target.astype(np.int64)
-
-    return build
-
-
-def _digits(seed: int):
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = (bunch.images / 16.0).astype(np.float32)[:, None, :, :]
-    return x, bunch.target.astype(np.int64)
-
-
-def _moons(seed: int):
-    from sklearn.datasets import make_moons
-
-    x, y = make_moons(n_samples=1000, noise=0.15, random_state=seed)
-    return x.astype(np.float32), y.astype(np.int64)
-
-
-def _circles(seed: int):
-    from sklearn.datasets import make_circles
-
-    x, y = make_circles(n_samples=1000, noise=0.08, factor=0.5, random_state=seed)
-    return x.astype(np.float32), y.astype(np.int64)
-
-
-def _spirals(seed: int, per_class: int = 300, arms: int = 3):
-    rng = np.random.default_rng(seed)
-    radius = np.tile(np.linspace(0.0, 1.0, per_class), arms)
-    y = np.repeat(np.arange(arms), per_class)
-    angle = (y + radius) * 4.0 + rng.normal(0.0, 0.2, len(y))
-    x = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
-    return x.astype(np.float32), y.astype(np.int64)
-
-
-def _sine(seed: int, n: int = 1000):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-2 * np.pi, 2 * np.pi, (n, 1))
-    y = np.sin(x) + rng.normal(0.0, 0.1, (n, 1))
-    return x.astype(np.float32), y.astype(np.float32)
-
-
-def _waveforms(seed: int, per_class: int = 300, length: int = 32):
-    rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(4), per_class)
-    n = len(y)
-    cycles = rng.uniform(1.0, 3.0, (n, 1)) * np.arange(length) / length
-    phase = (cycles + rng.uniform(0.0, 1.0, (n, 1))) % 1.0
-    shapes = np.stack([
-        np.sin(2 * np.pi * phase),
-        np.where(phase < 0.5, 1.0, -1.0),
-        2.0 * phase - 1.0,
-        4.0 * np.abs(phase - 0.5) - 1.0,
-    ])
-    amplitude = rng.uniform(0.5, 1.5, (n, 1))
-    x = shapes[y, np.arange(n)] * amplitude + rng.normal(0.0, 0.1, (n, length))
-    return x[:, :, None].astype(np.float32), y.astype(np.int64)
-
-
-def _running_sum(seed: int, n: int = 2000, length: int = 20):
-    """Ties (sum 0) get their last token flipped, which keeps the two classes
-    equally likely and every label well defined."""
-    rng = np.random.default_rng(seed)
-    tokens = rng.choice([-1.0, 1.0], size=(n, length))
-    ties = tokens.sum(axis=1) == 0
-    tokens[ties, -1] *= -1
-    y = (tokens.sum(axis=1) > 0).astype(np.int64)
-    return tokens[:, :, None].astype(np.float32), y
 
 
 _DIGITS = tuple(str(d) for d in range(10))
@@ -196,31 +114,27 @@ _BUILTINS = {
     b.name: b
     for b in (
         _Builtin("digits", (1, 8, 8), CLASSIFICATION, 1797, _DIGITS, "image",
-                 "8x8 handwritten digits from scikit-learn, pixels in [0, 1]", _digits),
+                 "8x8 handwritten digits from scikit-learn, pixels in [0, 1]"),
         _Builtin("iris", (4,), CLASSIFICATION, 150, ("setosa", "versicolor", "virginica"),
-                 "tabular", "Iris flowers: 4 standardised measurements, 3 species",
-                 _sklearn_table("load_iris")),
+                 "tabular", "Iris flowers: 4 standardised measurements, 3 species"),
         _Builtin("wine", (13,), CLASSIFICATION, 178, ("class_0", "class_1", "class_2"),
-                 "tabular", "Wines: 13 standardised chemical features, 3 cultivars",
-                 _sklearn_table("load_wine")),
+                 "tabular", "Wines: 13 standardised chemical features, 3 cultivars"),
         _Builtin("breast_cancer", (30,), CLASSIFICATION, 569, ("malignant", "benign"),
-                 "tabular", "Breast tumours: 30 standardised cell features, 2 diagnoses",
-                 _sklearn_table("load_breast_cancer")),
+                 "tabular", "Breast tumours: 30 standardised cell features, 2 diagnoses"),
         _Builtin("moons", (2,), CLASSIFICATION, 1000, ("upper", "lower"), "tabular",
-                 "Two interleaving half-moons of noisy 2-D points", _moons),
+                 "Two interleaving half-moons of noisy 2-D points"),
         _Builtin("circles", (2,), CLASSIFICATION, 1000, ("outer", "inner"), "tabular",
-                 "A noisy circle inside another, 2-D points", _circles),
+                 "A noisy circle inside another, 2-D points"),
         _Builtin("spirals", (2,), CLASSIFICATION, 900, ("0", "1", "2"), "tabular",
-                 "Three interleaved noisy spiral arms, 2-D points", _spirals),
+                 "Three interleaved noisy spiral arms, 2-D points"),
         _Builtin("sine", (1,), REGRESSION, 1000, (), "tabular",
-                 "Regression: y = sin(x) + noise for x in [-2pi, 2pi]", _sine),
+                 "Regression: y = sin(x) + noise for x in [-2pi, 2pi]"),
         _Builtin("waveforms", (32, 1), CLASSIFICATION, 1200,
                  ("sine", "square", "sawtooth", "triangle"), "sequence",
                  "Noisy waves of random frequency, phase and amplitude, 32 steps; "
-                 "name the wave shape", _waveforms),
+                 "name the wave shape"),
         _Builtin("running_sum", (20, 1), CLASSIFICATION, 2000, ("negative", "positive"),
-                 "sequence", "Sequences of 20 tokens of +1/-1; is their sum positive?",
-                 _running_sum),
+                 "sequence", "Sequences of 20 tokens of +1/-1; is their sum positive?"),
     )
 }
 
@@ -252,6 +166,8 @@ def load_builtin(name: str, seed: int = 0) -> DataSet:
     sets; the scikit-learn ones are fixed data and ignore it."""
     if name not in _BUILTINS:
         raise DataError(f"unknown data set {name!r}; built-ins are: {', '.join(_BUILTINS)}")
+    from . import script_data  # imports scikit-learn: only when a set is built
+
     b = _BUILTINS[name]
-    x, y = b.build(seed)
+    x, y = getattr(script_data, name)(seed)
     return DataSet(b.name, x, y, b.task, list(b.class_names), b.kind, b.description)
