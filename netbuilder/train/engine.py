@@ -14,6 +14,7 @@ line for line, so both produce the same losses from the same seed.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from pathlib import Path
@@ -220,7 +221,9 @@ class Trainer:
         epoch, step = self._where
         if isinstance(err, recipe.Diverged):
             lr = self.session.optimizer.param_groups[0]["lr"]
-            return Failed(f"training diverged at epoch {epoch}, step {err.step}: the loss became {err.loss}. "
+            what = (f"the loss became {err.loss}" if not math.isfinite(err.loss)
+                    else f"the loss exploded to {err.loss:.3g} and would soon be NaN")
+            return Failed(f"training diverged at epoch {epoch}, step {err.step}: {what}. "
                           f"The learning rate ({lr:g}) is probably too high; try {lr / 10:g}", None, epoch, err.step)
         if isinstance(err, NetbuilderError):
             return Failed(str(err), getattr(err, "node_id", None), epoch, step)
