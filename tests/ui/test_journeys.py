@@ -41,7 +41,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from test_canvas import drag, header, port
-from test_training_support import EXAMPLE
+from test_training_support import EXAMPLE, small_cnn
 
 from netbuilder.cli import main
 from netbuilder.core.document import Edge, GraphDocument
@@ -91,10 +91,12 @@ def edge_labels(window) -> dict:
 def test_j1_first_five_minutes(make_window, qtbot, tmp_path, monkeypatch):
     # `netbuilder examples/digits_cnn.json` (what `make run` does) is app.run(path) = this window + exec()
     window = make_window.track(app.open_main_window(str(EXAMPLE), autosave_dir=tmp_path / "autosave"))
-    qtbot.waitExposed(window)
+    qtbot.waitUntil(window.isVisible)
     doc, view = window.editor.doc, window.view
     assert doc.name == "digits_cnn" and window.windowTitle() == "digits_cnn.json — netbuilder"
-    assert all(doc.nodes[e.source].pos[0] < doc.nodes[e.target].pos[0] for e in doc.edges)  # left to right
+    for e in doc.edges:  # left to right, in bands that wrap like lines of text
+        (x0, y0), (x1, y1) = doc.nodes[e.source].pos, doc.nodes[e.target].pos
+        assert x1 > x0 or y1 > y0, e
     labels = edge_labels(window)
     assert labels and all(text.startswith("(N, ") for text in labels.values()), labels
     assert window.status_labels["params"].text() == "151,306 parameters"
@@ -371,7 +373,7 @@ def test_j4_bring_my_own_data(make_window, qtbot, tmp_path, monkeypatch):
 # -- 5. Train seriously -----------------------------------------------------------------------------------------
 def test_j5_train_seriously(make_window, qtbot, tmp_path):
     window = make_window()
-    window.set_document(load_graph(EXAMPLE), None)
+    window.set_document(small_cnn(), None)  # the digits CNN with 8 filters: an epoch takes a fraction of a second
     hook, dock = train_panel(window, tmp_path)
     controller, form = hook.controller, dock.settings
     choose(form.widgets["optimizer.name"], "adamw")
@@ -380,7 +382,7 @@ def test_j5_train_seriously(make_window, qtbot, tmp_path):
     type_into(form.widgets["early_stopping.metric"].lineEdit(), "accuracy")
     type_into(form.widgets["early_stopping.patience"], "6")
     type_into(form.widgets["batch_size"], "64")
-    type_into(form.widgets["epochs"], "8")
+    type_into(form.widgets["epochs"], "10")
     training = window.editor.doc.training
     assert training["optimizer"]["name"] == "adamw" and training["optimizer"]["weight_decay"] == 0.02
     assert training["scheduler"]["name"] == "cosine"
@@ -402,7 +404,7 @@ def test_j5_train_seriously(make_window, qtbot, tmp_path):
         click(qtbot, dock.stop_button)
     assert controller.result.stopped_by_user
     first = Path(controller.run_dir)
-    assert 2 <= len(controller.result.history) < 8
+    assert 2 <= len(controller.result.history) < 10
 
     dock.left.setCurrentWidget(dock.runs)
     tree = dock.runs.tree
@@ -412,7 +414,7 @@ def test_j5_train_seriously(make_window, qtbot, tmp_path):
         click(qtbot, dock.runs.buttons["resume"])
     assert controller.error is None, controller.error
     assert Path(controller.run_dir) == first
-    epochs = list(range(1, 9))  # the engine resumes a cosine run only with the epochs it started with
+    epochs = list(range(1, 11))  # the engine resumes a cosine run only with the epochs it started with
     assert [row["epoch"] for row in controller.result.history] == epochs
     assert list(dock.plots.val_loss.buffer.view()[0]) == epochs  # the curve continues
 
@@ -472,7 +474,7 @@ def import_through_dialog(window, qtbot, monkeypatch, path: Path, shape: str):
     monkeypatch.setattr(files, "ask_python_path", lambda parent: str(path))
     menu_action(window.action_set.menus["File"], "Import PyTorch Model").trigger()
     dialog = window._import_dialog
-    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(dialog.isVisible)
     click(qtbot, dialog.browse_button)
     type_into(dialog.shape_edit, shape)  # Enter in the last field presses Import
     return dialog
@@ -499,7 +501,7 @@ def test_j7_bring_an_existing_model(make_window, qtbot, tmp_path, monkeypatch):
     assert [dialog.class_combo.itemText(i) for i in range(dialog.class_combo.count())] == ["ConvBlock", "SmallCNN"]
     assert "input shape" in errors[-1][1] and "'1, x, 8'" in errors[-1][1] and dialog.isVisible()
     type_into(dialog.shape_edit, "3, 8, 8")  # a shape the model cannot take
-    assert "SmallCNN" in errors[-1][1] and dialog.isVisible()
+    assert "SmallCNN fails on example input (2, 3, 8, 8)" in errors[-1][1] and dialog.isVisible()
     assert window.editor.doc == kept
     type_into(dialog.shape_edit, "1, 8, 8")
     qtbot.waitUntil(lambda: not dialog.isVisible())
