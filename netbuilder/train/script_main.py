@@ -180,4 +180,5 @@ def main(config, model_class, load_data):
                 print(f"stopping early: {stopping['metric']} has not improved for {stopping['patience']} epochs")
             break
     if world > 1:
+        dist.barrier()  # rank 0 may still be saving: leaving early aborts the group under it
         dist.destroy_process_group()
