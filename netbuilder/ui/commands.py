@@ -66,7 +66,8 @@ class ConnectCommand(QUndoCommand):
         self._replaced: tuple[int, Edge] | None = None
 
     def redo(self):
-        old = next((e for e in self.doc.edges if (e.target, e.target_port) == (self.edge.target, self.edge.target_port)), None)
+        port = (self.edge.target, self.edge.target_port)
+        old = next((e for e in self.doc.edges if (e.target, e.target_port) == port), None)
         self._replaced = (self.doc.edges.index(old), old) if old is not None else None
         self.doc.connect(self.edge)
 

@@ -80,7 +80,8 @@ class Editor(QObject):
     def remove_nodes(self, node_ids) -> None:
         ids = [n for n in node_ids if n in self.doc.nodes]
         if ids:
-            self.push(commands.RemoveNodesCommand(self.doc, ids, "Delete " + (ids[0] if len(ids) == 1 else f"{len(ids)} nodes")))
+            what = ids[0] if len(ids) == 1 else f"{len(ids)} nodes"
+            self.push(commands.RemoveNodesCommand(self.doc, ids, f"Delete {what}"))
 
     def connect_ports(self, source: str, source_port: int, target: str, target_port: int) -> Edge:
         edge = Edge(source, target, source_port, target_port)
