@@ -7,9 +7,11 @@ and ``stop`` may be called from any thread and take effect between batches. A ru
 never dies silently: every exception becomes a :class:`~events.Failed` event, with
 the node that raised it when there is one.
 
-The loop itself is deliberately plain: the batch and evaluation steps come from
-:mod:`~netbuilder.train.recipe` and the epoch loop mirrors the exported script's
-line for line, so both produce the same losses from the same seed.
+The epoch loop is not here: it is :func:`~netbuilder.train.recipe.fit`, the code
+every exported script carries, with its training step plugged in. The engine only
+watches it: it turns what ``fit`` yields into events, pauses and stops between
+batches, arms the node probes and writes checkpoints. So the app and a script
+produce the same weights from the same seed by construction.
 """
 
 from __future__ import annotations
@@ -94,9 +96,12 @@ class Trainer:
 
     def _should_stop(self) -> bool:
         """Between batches: wait out a pause, apply a new learning rate, report a stop."""
-        self._running.wait()  # blocks while paused, without using the CPU
+        if not self._running.is_set():
+            self._running.wait()  # blocks while paused, without using the CPU
+        if self._new_lr is None:
+            return self._stop.is_set()
         lr, self._new_lr = self._new_lr, None
-        if lr is not None and self.session is not None:
+        if self.session is not None:
             for group in self.session.optimizer.param_groups:
                 group["lr"] = lr
         return self._stop.is_set()
@@ -118,82 +123,83 @@ class Trainer:
 
     def _train(self, s: Session, writer: CheckpointWriter):
         config = s.config
-        steps = len(s.train_loader)
+        steps = len(s.train_batches)
         params = list(s.model.parameters())
         yield RunStarted(config.to_dict(full=True), sum(p.numel() for p in params),
                          sum(p.numel() for p in params if p.requires_grad), str(s.device), str(s.run_dir),
                          config.epochs, steps, s.start_epoch, s.data.describe())
         tensorboard = open_tensorboard(s.run_dir)
         probe = NodeProbe(s.model, s.attr_of)
+        reports: list[EvalReport] = []
+        validate = None if s.val_batches is None else lambda: self._validate(s, reports)
+        loop = recipe.fit(s.step, s.train_batches, validate, s.scheduler, s.monitor, s.metric, s.history,
+                          config.epochs, s.device)
         stopped = early = False
+        node_stats: dict = {}
+        since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
+        self._where = (s.start_epoch + 1, 1)
         try:
-            for epoch in range(s.start_epoch + 1, config.epochs + 1):
-                started = time.perf_counter()
-                train_loss = yield from self._batches(s, epoch, steps, probe)
-                if train_loss is None:  # stopped within the epoch
-                    stopped = True
-                    break
-                self._where = (epoch, 0)  # validating
-                yield from self._end_epoch(s, epoch, train_loss, started, probe.collect(), tensorboard)
+            if steps == 1:
+                probe.arm()
+            for done in loop:
+                if type(done) is tuple:  # a batch: the hot path, kept to a few operations
+                    epoch, step, n, loss = done
+                    self._where = (epoch, step + 1)  # if anything fails now, it is in the next batch
+                    since_loss, since_n = since_loss + loss * n, since_n + n
+                    if step == steps - 1:
+                        probe.arm()  # node statistics come from the epoch's last batch
+                    elif step == steps:
+                        node_stats = probe.collect()
+                        self._where = (epoch, 0)  # validating
+                    now = time.perf_counter()
+                    if step == steps or now - since_t >= self._interval:
+                        yield BatchEnd(epoch, step, steps, (epoch - 1) * steps + step, since_loss / since_n,
+                                       s.optimizer.param_groups[0]["lr"], since_n / max(now - since_t, 1e-9))
+                        since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
+                    if step < steps and self._should_stop():  # a stop in the last batch keeps the epoch
+                        stopped = True
+                        break
+                    continue
+                yield from self._end_epoch(s, done, node_stats, reports, tensorboard)
+                epoch = done.row["epoch"]
                 stopped, early = self._should_stop(), s.monitor.should_stop
-                yield from writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch, s.monitor.best_epoch == epoch,
-                                            s.history, force=stopped or early or epoch == config.epochs)
-                if stopped or early:
+                yield from writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch, done.best, s.history,
+                                            force=stopped or early or epoch == config.epochs)
+                if stopped:
                     break
+                if steps == 1:
+                    probe.arm()
+                self._where = (epoch + 1, 1)
+                since_t = time.perf_counter()  # validation is not training time
         finally:
+            loop.close()
             probe.disarm()
             if tensorboard is not None:
                 tensorboard.close()
         yield from writer.flush()
         yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped)
 
-    def _batches(self, s: Session, epoch: int, steps: int, probe: NodeProbe):
-        """Train one epoch, yielding coalesced :class:`BatchEnd` events; returns the
-        epoch's mean training loss, or None when a stop came first."""
-        total, count = 0.0, 0
-        since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
-        self._where = (epoch, 1)
-        if steps == 1:
-            probe.arm()
-        batches = recipe.train_epoch(s.model, s.train_loader, s.loss_fn, s.optimizer, s.scheduler,
-                                     s.config.grad_clip, s.scaler, s.device)
-        for step, (n, loss) in enumerate(batches, start=1):
-            self._where = (epoch, step + 1)  # if anything fails now, it is in the next batch
-            total, count = total + loss * n, count + n
-            since_loss, since_n = since_loss + loss * n, since_n + n
-            if step == steps - 1:
-                probe.arm()  # node statistics come from the epoch's last batch
-            now = time.perf_counter()
-            if step == steps or now - since_t >= self._interval:
-                yield BatchEnd(epoch, step, steps, (epoch - 1) * steps + step, since_loss / since_n,
-                               s.optimizer.param_groups[0]["lr"], since_n / max(now - since_t, 1e-9))
-                since_loss, since_n, since_t = 0.0, 0, time.perf_counter()
-            if self._should_stop():
-                return None
-        return total / count
+    def _validate(self, s: Session, reports: list) -> tuple[float, dict]:
+        """``validate()`` for :func:`recipe.fit`: the loss and scores; the epoch's
+        :class:`EvalReport` goes to ``reports``."""
+        val_sum, val_count, outputs = recipe.evaluate(s.model, s.val_batches, s.loss_fn, s.device, s.amp)
+        metrics, report = self._metrics(s, self._where[0], outputs.numpy())
+        if report is not None:
+            reports.append(report)
+        return val_sum / val_count, metrics
 
-    def _end_epoch(self, s: Session, epoch: int, train_loss: float, started: float, node_stats: dict, tensorboard):
-        """Validate, step the per-epoch schedule, record the history row; yield the epoch's events."""
-        val_loss, metrics, report = None, {}, None
-        if s.val_loader is not None:
-            val_sum, val_count, outputs = recipe.evaluate(s.model, s.val_loader, s.loss_fn, s.device, s.amp)
-            val_loss = val_sum / val_count
-            metrics, report = self._metrics(s, epoch, outputs.numpy())
-        lr = s.optimizer.param_groups[0]["lr"]
-        recipe.end_epoch(s.scheduler, val_loss if val_loss is not None else train_loss)
-        duration = time.perf_counter() - started
-        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, **metrics, "lr": lr,
-               "duration": duration}
-        s.history.append(row)
-        s.monitor.update(row[s.metric], epoch)
+    def _end_epoch(self, s: Session, done: recipe.EpochDone, node_stats: dict, reports: list, tensorboard):
+        """Yield the events of an epoch :func:`recipe.fit` has finished and recorded."""
+        row = done.row
         if tensorboard is not None:
             for key, value in row.items():
                 if key != "epoch" and value is not None:
-                    tensorboard.add_scalar(key, value, epoch)
-        yield EpochEnd(epoch, train_loss, val_loss, metrics, lr, duration)
-        if report is not None:
-            yield report
-        yield NodeStats(epoch, node_stats)
+                    tensorboard.add_scalar(key, value, row["epoch"])
+        metrics = {k: v for k, v in row.items() if k not in ("epoch", "train_loss", "val_loss", "lr", "duration")}
+        yield EpochEnd(row["epoch"], row["train_loss"], row["val_loss"], metrics, row["lr"], row["duration"])
+        yield from reports
+        reports.clear()
+        yield NodeStats(row["epoch"], node_stats)
 
     def _metrics(self, s: Session, epoch: int, outputs) -> tuple[dict, EvalReport | None]:
         data, config = s.data, s.config

@@ -10,11 +10,11 @@ than by keeping two copies in step. Keep it readable: users copy it.
 import contextlib
 import math
 import random
+import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
@@ -44,57 +44,61 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-class Batches(Dataset):
-    """Two tensors served a whole batch per lookup.
+class Batches:
+    """Batches of ``(x, y)`` cut from two whole tensors: a fresh permutation from
+    ``generator`` each epoch, the order ``sampler`` draws (a ``DistributedSampler``),
+    or in order.
 
-    The index is a batch of sample indices (from a batch sampler), so a batch is one
-    gather instead of one lookup per sample plus a collate, which on a CPU is a large
-    share of a small model's epoch.
+    Data that fits in memory needs no ``DataLoader``: one gather per batch is all
+    the work, where a loader's machinery costs a small model a tenth of its epoch.
+    The shuffling has its own generator, so it never draws from torch's global one
+    (which dropout uses): shuffling and dropout stay independent streams. On a GPU
+    the tensors move there once, unless they are too large to.
     """
 
-    def __init__(self, x, y):
-        self.x, self.y = x, y
+    ON_DEVICE_BYTES = 2**30
+
+    def __init__(self, x, y, batch_size, generator=None, sampler=None, device="cpu"):
+        device = torch.device(device)
+        if device.type != "cpu" and x.nbytes + y.nbytes <= self.ON_DEVICE_BYTES:
+            x, y = x.to(device), y.to(device)
+        self.x, self.y = standard_strides(x), standard_strides(y)
+        self.batch_size, self.generator, self.sampler = batch_size, generator, sampler
 
     def __len__(self):
-        return len(self.x)
+        size = len(self.sampler) if self.sampler is not None else len(self.x)
+        return (size + self.batch_size - 1) // self.batch_size
 
-    def __getitem__(self, indices):
-        indices = torch.as_tensor(indices)
-        return self.x[indices], self.y[indices]
-
-
-class BatchOrder(Sampler):
-    """Batches of sample indices as tensors: a fresh permutation from ``generator``
-    each epoch, or in order without one. (A ``BatchSampler`` hands out lists of
-    Python ints, which cost more to turn into an index than small models take to
-    train on the batch.)"""
-
-    def __init__(self, size, batch_size, generator=None):
-        self.size, self.batch_size, self.generator = size, batch_size, generator
-
-    def __len__(self):
-        return (self.size + self.batch_size - 1) // self.batch_size
+    def set_epoch(self, epoch):
+        """A distributed sampler shuffles by epoch number (the same on every process)."""
+        if self.sampler is not None:
+            self.sampler.set_epoch(epoch)
 
     def __iter__(self):
-        if self.generator is None:
-            order = torch.arange(self.size)
+        if self.sampler is not None:
+            order = torch.tensor(list(self.sampler), dtype=torch.int64)
+        elif self.generator is not None:
+            order = torch.randperm(len(self.x), generator=self.generator)
         else:
-            order = torch.randperm(self.size, generator=self.generator)
-        return iter(order.split(self.batch_size))
+            order = torch.arange(len(self.x))
+        for index in order.split(self.batch_size):
+            yield self.x[index], self.y[index]
 
 
-def make_loader(x, y, batch_size, generator=None, sampler=None, pin_memory=False):
-    """Batches of ``(x, y)``: reshuffled each epoch from ``generator`` if given, drawn by
-    ``sampler`` if given (a ``DistributedSampler``), else in order.
+def standard_strides(tensor):
+    """``tensor`` with the strides of a fresh contiguous tensor.
 
-    The loader always owns a generator, so iterating it never draws from torch's global
-    generator (which dropout uses): shuffling and dropout stay independent streams.
-    """
-    data = Batches(x, y)
-    batches = BatchOrder(len(data), batch_size, generator) if sampler is None else \
-        BatchSampler(sampler, batch_size, drop_last=False)
-    return DataLoader(data, batch_size=None, sampler=batches, pin_memory=pin_memory,
-                      generator=generator if generator is not None else torch.Generator())
+    NumPy gives an added axis of size 1 (``images[:, None]``) any stride, and a
+    batch gathered from it keeps that layout: a convolution then computes its weight
+    gradient channels-last, and DistributedDataParallel warns on every process that
+    "grad strides do not match bucket view strides"."""
+    expected, stride = [], 1
+    for size in reversed(tensor.shape):
+        expected.append(stride)
+        stride *= size
+    if tuple(reversed(expected)) == tensor.stride():
+        return tensor
+    return tensor.clone(memory_format=torch.contiguous_format)
 
 
 def make_loss(name, task, device="cpu", label_smoothing=0.0, class_weights=None, focal_gamma=2.0):
@@ -177,45 +181,106 @@ def autocast(device, enabled):
     return torch.autocast(device.type) if enabled else contextlib.nullcontext()
 
 
-def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, grad_clip=None, scaler=None, device="cpu"):
-    """Train on every batch of ``loader``, yielding ``(batch size, loss)`` after each step.
+class SupervisedStep:
+    """One training step on a batch of inputs and targets: forward, loss, backward,
+    clipping, optimiser step (and a one-cycle schedule's step); returns the loss.
 
-    A generator, so that a caller can report, pause or stop between batches; a script
-    just loops over it. A loss that is NaN, infinite or :data:`EXPLODED` times the
-    epoch's first raises :class:`Diverged` before it can poison the weights.
+    This is the part of :func:`fit` a kind of training replaces: any callable
+    ``step(x, y) -> loss tensor`` with ``model`` and ``optimizer`` attributes plugs in (a GAN's
+    alternating discriminator and generator updates, a tagger's masked loss).
     ``scaler`` (a ``GradScaler``) turns on mixed precision.
     """
-    model.train()
-    device = torch.device(device)
+
+    def __init__(self, model, loss_fn, optimizer, scheduler=None, grad_clip=None, scaler=None):
+        self.model, self.loss_fn, self.optimizer, self.grad_clip, self.scaler = \
+            model, loss_fn, optimizer, grad_clip, scaler
+        self.per_batch_schedule = scheduler if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR) else None
+        self.device = next(model.parameters()).device
+
+    def __call__(self, x, y):
+        with autocast(self.device, self.scaler is not None):
+            loss = self.loss_fn(self.model(x), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            if self.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            self.optimizer.step()
+        else:
+            self.scaler.scale(loss).backward()
+            if self.grad_clip:
+                self.scaler.unscale_(self.optimizer)
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        if self.per_batch_schedule is not None:
+            self.per_batch_schedule.step()
+        return loss
+
+
+def train_epoch(step, batches, device="cpu"):
+    """Take ``step`` on every batch, yielding ``(batch number, batch size, loss)`` after each.
+
+    A generator, so that a caller can report, pause or stop between batches. A loss
+    that is NaN, infinite or :data:`EXPLODED` times the epoch's first raises
+    :class:`Diverged` (after the step: the epoch's weights are lost either way, and
+    reading the loss first would cost a second wait for the device per batch).
+    """
+    step.model.train()
     first = None
-    for step, (x, y) in enumerate(loader, start=1):
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with autocast(device, scaler is not None):
-            loss = loss_fn(model(x), y)
-        value = loss.item()
+    for number, (x, y) in enumerate(batches, start=1):
+        value = step(x.to(device, non_blocking=True), y.to(device, non_blocking=True)).item()
         first = abs(value) if first is None else first
         if not math.isfinite(value) or abs(value) > EXPLODED * max(first, 1.0):
-            raise Diverged(value, step)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is None:
-            loss.backward()
-            if grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-        else:
-            scaler.scale(loss).backward()
-            if grad_clip:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-        if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
-            scheduler.step()
-        yield len(x), value
+            raise Diverged(value, number)
+        yield number, len(x), value
+
+
+class EpochDone:
+    """What :func:`fit` yields after each epoch: its history ``row`` and whether the
+    watched metric is the ``best`` so far."""
+
+    def __init__(self, row, best):
+        self.row, self.best = row, best
+
+
+def fit(step, batches, validate, scheduler, monitor, metric, history, epochs, device="cpu", summed=None):
+    """The epoch loop, shared by netbuilder's engine and every exported script.
+
+    Continues after the last epoch in ``history`` up to ``epochs``. Per epoch: train
+    (``step`` on each batch), validate (``validate()`` returns the validation loss and
+    a dict of scores, or is None), advance the schedule, append the row to
+    ``history``, update ``monitor`` on ``metric``. Yields ``(epoch, batch number,
+    batch size, loss)`` after every batch and an :class:`EpochDone` after every epoch,
+    and ends early when ``monitor`` says so; a caller that wants to stop (or prune)
+    simply stops iterating. ``summed`` adds numbers up over the processes of a
+    distributed run.
+    """
+    start = history[-1]["epoch"] if history else 0
+    for epoch in range(start + 1, epochs + 1):
+        started = time.perf_counter()
+        batches.set_epoch(epoch)
+        total, count = 0.0, 0
+        for number, size, loss in train_epoch(step, batches, device):
+            total += loss * size
+            count += size
+            yield epoch, number, size, loss
+        if summed is not None:
+            total, count = summed([total, count])
+        train_loss = total / count
+        val_loss, scores = validate() if validate is not None else (None, {})
+        lr = step.optimizer.param_groups[0]["lr"]
+        end_epoch(scheduler, val_loss if val_loss is not None else train_loss)
+        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, **scores, "lr": lr,
+               "duration": time.perf_counter() - started}
+        history.append(row)
+        yield EpochDone(row, monitor.update(row[metric], epoch))
+        if monitor.should_stop:
+            return
 
 
 @torch.no_grad()
-def evaluate(model, loader, loss_fn, device="cpu", amp=False):
+def evaluate(model, batches, loss_fn, device="cpu", amp=False):
     """``(sum of the batch losses weighted by batch size, sample count, outputs)``.
 
     Sums rather than a mean, so that processes of a distributed run can add theirs up;
@@ -224,7 +289,7 @@ def evaluate(model, loader, loss_fn, device="cpu", amp=False):
     model.eval()
     device = torch.device(device)
     total, count, outputs = 0.0, 0, []
-    for x, y in loader:
+    for x, y in batches:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with autocast(device, amp):
             output = model(x)

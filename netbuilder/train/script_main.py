@@ -2,18 +2,18 @@
 
 :mod:`netbuilder.train.script` copies this below the model class and the
 :mod:`recipe` into every ``train.py``; the imports from them here only serve
-linting and tests. ``main`` follows the engine's order step for step (data, seed,
-model, shuffling generator, loaders, loss, optimiser, schedule; then per epoch:
-train, evaluate, schedule, record), which is why one CPU process reproduces the
-engine's losses exactly. Under torchrun each process trains on its share of every
+linting and tests. :func:`train` builds the run in the engine's order (data, seed,
+model, shuffling generator, batches, loss, optimiser, schedule) and then runs the
+very epoch loop the engine runs, :func:`recipe.fit`, which is why one CPU process
+reproduces the engine's weights exactly. Under torchrun each process trains on its share of every
 epoch (``DistributedSampler``) and evaluates its share of the validation set, and
 the numbers printed are summed over all processes.
 """
 
 import argparse
+import gc
 import json
 import os
-import time
 from pathlib import Path
 
 import torch
@@ -23,18 +23,18 @@ from torch.utils.data import DistributedSampler
 
 from .recipe import (
     Batches,
+    EpochDone,
     Monitor,
+    SupervisedStep,
     checkpoint,
-    end_epoch,
     evaluate,
-    make_loader,
+    fit,
     make_loss,
     make_optimizer,
     make_scheduler,
     predictions,
     restore,
     seed_everything,
-    train_epoch,
 )
 from .script_data import split_indices, standardise
 
@@ -95,8 +95,15 @@ def main(config, model_class, load_data):
     args = parse_args(config)
     config = {**config, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
               "optimizer": {**config["optimizer"], "lr": args.lr}, "data": {**config["data"], "source": args.data}}
-    data, seed = config["data"], config["seed"]
     rank, world, device = start_distributed(pick_device(args.device))
+    train(config, model_class, load_data, args, rank, world, device)
+    if world > 1:
+        leave_distributed()
+
+
+def train(config, model_class, load_data, args, rank, world, device):
+    """Build the run in the engine's order and train it with :func:`fit`."""
+    data, seed = config["data"], config["seed"]
     out = Path(args.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -119,12 +126,8 @@ def main(config, model_class, load_data):
     model = net
     if world > 1:
         model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
-    sampler = DistributedSampler(Batches(x_train, y_train), shuffle=True, seed=seed) if world > 1 else None
-    pin = device.type == "cuda"
-    train_loader = make_loader(x_train, y_train, config["batch_size"], generator=generator, sampler=sampler,
-                               pin_memory=pin)
-    val_loader = make_loader(x_val[rank::world], y_val[rank::world], config["batch_size"],
-                             pin_memory=pin) if len(val_index) else None
+    sampler = DistributedSampler(range(len(x_train)), shuffle=True, seed=seed) if world > 1 else None
+    batches = Batches(x_train, y_train, config["batch_size"], generator, sampler, device)
     loss = config["loss"]
     loss_fn = make_loss(loss["name"], data["task"], device, loss["label_smoothing"], loss["class_weights"],
                         loss["focal_gamma"])
@@ -132,53 +135,63 @@ def main(config, model_class, load_data):
     optimizer = make_optimizer(opt["name"], net, opt["lr"], opt["weight_decay"], opt["momentum"], opt["nesterov"],
                                opt["betas"])
     s = config["scheduler"]
-    scheduler = make_scheduler(s["name"], optimizer, config["epochs"], len(train_loader), s["step_size"],
+    scheduler = make_scheduler(s["name"], optimizer, config["epochs"], len(batches), s["step_size"],
                                s["gamma"], s["min_lr"], s["pct_start"], s["factor"], s["patience"])
     scaler = torch.amp.GradScaler("cuda") if config["amp"] and device.type == "cuda" else None
     stopping = config["early_stopping"]
     monitor = Monitor(stopping["mode"], stopping["patience"], stopping["min_delta"])
-    start, history = 0, []
+    history = []
     if args.resume:
         state = torch.load(args.resume, map_location="cpu", weights_only=True)
-        start, history = restore(state, net, optimizer, scheduler, scaler, generator)
+        _, history = restore(state, net, optimizer, scheduler, scaler, generator)
         for row in history:
             monitor.update(row[stopping["metric"]], row["epoch"])
+    validate = None
+    if len(val_index):
+        val_batches = Batches(x_val[rank::world], y_val[rank::world], config["batch_size"], device=device)
+        validate = validation(net, val_batches, loss_fn, data["task"], config["metrics"]["top_k"], scaler, device)
 
-    for epoch in range(start + 1, config["epochs"] + 1):
-        started = time.perf_counter()
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        total, count = 0.0, 0
-        for n, batch_loss in train_epoch(model, train_loader, loss_fn, optimizer, scheduler, config["grad_clip"],
-                                         scaler, device):
-            total += batch_loss * n
-            count += n
-        total, count = summed([total, count], device)
-        train_loss, val_loss, scores = total / count, None, {}
-        if val_loader is not None:
-            val_sum, val_count, outputs = evaluate(net, val_loader, loss_fn, device, scaler is not None)
-            sums = score_sums(outputs, y_val[rank::world], data["task"], config["metrics"]["top_k"])
-            val_sum, val_count, *values = summed([val_sum, val_count, *sums.values()], device)
-            val_loss = val_sum / val_count
-            scores = {name: value / val_count for name, value in zip(sums, values, strict=True)}
-        lr = optimizer.param_groups[0]["lr"]
-        end_epoch(scheduler, val_loss if val_loss is not None else train_loss)
-        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, **scores, "lr": lr,
-               "duration": time.perf_counter() - started}
-        history.append(row)
-        best = monitor.update(row[stopping["metric"]], epoch)
-        if rank == 0:
-            shown = "  ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and v is not None)
-            print(f"epoch {epoch}/{config['epochs']}  {shown}", flush=True)
-            state = checkpoint(net, optimizer, scheduler, scaler, generator, epoch, history)
-            torch.save(state, out / "last.pt")
-            if best:
-                torch.save(state, out / "best.pt")
-            (out / "history.json").write_text(json.dumps(history, indent=2))
-        if monitor.should_stop:
-            if rank == 0:
-                print(f"stopping early: {stopping['metric']} has not improved for {stopping['patience']} epochs")
-            break
-    if world > 1:
-        dist.barrier()  # rank 0 may still be saving: leaving early aborts the group under it
-        dist.destroy_process_group()
+    step = SupervisedStep(model, loss_fn, optimizer, scheduler, config["grad_clip"], scaler)
+    for done in fit(step, batches, validate, scheduler, monitor, stopping["metric"], history, config["epochs"],
+                    device, summed=lambda values: summed(values, device)):
+        if rank == 0 and isinstance(done, EpochDone):
+            save(done, out, config["epochs"], checkpoint(net, optimizer, scheduler, scaler, generator,
+                                                         done.row["epoch"], history))
+    if rank == 0 and monitor.should_stop:
+        print(f"stopping early: {stopping['metric']} has not improved for {stopping['patience']} epochs")
+
+
+def validation(net, batches, loss_fn, task, top_k, scaler, device):
+    """``validate()`` for :func:`fit`: this process's share of the validation set,
+    its loss and scores added up over all processes."""
+    def validate():
+        val_sum, val_count, outputs = evaluate(net, batches, loss_fn, device, scaler is not None)
+        sums = score_sums(outputs, batches.y.cpu(), task, top_k)
+        val_sum, val_count, *values = summed([val_sum, val_count, *sums.values()], device)
+        return val_sum / val_count, {name: value / val_count for name, value in zip(sums, values, strict=True)}
+    return validate
+
+
+def save(done, out, epochs, state):
+    """Print the epoch's row; write last.pt (best.pt too if it is the best) and history.json."""
+    row = done.row
+    shown = "  ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and v is not None)
+    print(f"epoch {row['epoch']}/{epochs}  {shown}", flush=True)
+    torch.save(state, out / "last.pt")
+    if done.best:
+        torch.save(state, out / "best.pt")
+    (out / "history.json").write_text(json.dumps(state["history"], indent=2))
+
+
+def leave_distributed():
+    """Leave the process group so that no process exits under another's feet.
+
+    The barrier waits for rank 0 to finish saving. The DistributedDataParallel
+    wrapper that :func:`train` made holds the group in a reference cycle: it is
+    collected here, while the interpreter is whole, not at its shutdown, where
+    Gloo's threads would be torn down mid-flight and abort the process
+    ("terminate called without an active exception").
+    """
+    dist.barrier()
+    gc.collect()
+    dist.destroy_process_group()

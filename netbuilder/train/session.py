@@ -42,8 +42,9 @@ class Session:
     scheduler: object
     scaler: object
     generator: torch.Generator
-    train_loader: object
-    val_loader: object | None
+    train_batches: recipe.Batches
+    val_batches: recipe.Batches | None
+    step: recipe.SupervisedStep
     monitor: recipe.Monitor
     metric: str
     run_dir: Path
@@ -108,11 +109,10 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     model.to(device)
     generator = torch.Generator().manual_seed(config.seed)
 
-    pin = device.type == "cuda"
-    train_loader = recipe.make_loader(torch.from_numpy(data.train.x), torch.from_numpy(data.train.y),
-                                      config.batch_size, generator=generator, pin_memory=pin)
-    val_loader = recipe.make_loader(torch.from_numpy(data.val.x), torch.from_numpy(data.val.y),
-                                    config.batch_size, pin_memory=pin) if len(data.val) else None
+    train_batches = recipe.Batches(torch.from_numpy(data.train.x), torch.from_numpy(data.train.y),
+                                   config.batch_size, generator, device=device)
+    val_batches = recipe.Batches(torch.from_numpy(data.val.x), torch.from_numpy(data.val.y),
+                                 config.batch_size, device=device) if len(data.val) else None
     loss = config.loss
     loss_fn = recipe.make_loss(loss.name, data.full.task, device, loss.label_smoothing, loss.class_weights,
                                loss.focal_gamma)
@@ -120,12 +120,13 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     optimizer = recipe.make_optimizer(opt.name, model, opt.lr, opt.weight_decay, opt.momentum, opt.nesterov,
                                       opt.betas)
     sched = config.scheduler
-    scheduler = recipe.make_scheduler(sched.name, optimizer, config.epochs, len(train_loader), sched.step_size,
+    scheduler = recipe.make_scheduler(sched.name, optimizer, config.epochs, len(train_batches), sched.step_size,
                                       sched.gamma, sched.min_lr, sched.pct_start, sched.factor, sched.patience)
     scaler = torch.amp.GradScaler("cuda") if config.amp and device.type == "cuda" else None
 
+    step = recipe.SupervisedStep(model, loss_fn, optimizer, scheduler, config.grad_clip, scaler)
     session = Session(config, data, device, model, attr_of, loss_fn, optimizer, scheduler, scaler, generator,
-                      train_loader, val_loader, monitor, metric, run_dir=Path())
+                      train_batches, val_batches, step, monitor, metric, run_dir=Path())
     if checkpoint is not None:
         _restore(session, checkpoint)
         session.run_dir = resume_file(resume).parent

@@ -304,20 +304,18 @@ def test_stop_while_paused_ends_the_run_without_another_batch(tmp_path):
 def test_stop_from_another_thread_returns_within_one_batch(tmp_path):
     trainer = Trainer(mlp(source="moons", inputs=2, outputs=2, epochs=50, batch_size=2), runs_dir=tmp_path,
                       batch_events_per_s=0)
-    seen, lock = [], threading.Lock()
+    seen, lock, twenty = [], threading.Lock(), threading.Event()
 
     def consume():
         for event in trainer.run():
             with lock:
                 seen.append(event)
+                if sum(isinstance(e, BatchEnd) for e in seen) == 20:
+                    twenty.set()
 
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
-    while True:
-        with lock:
-            if sum(isinstance(e, BatchEnd) for e in seen) >= 20:
-                break
-        time.sleep(0.001)
+    assert twenty.wait(60)
     with lock:
         trainer.stop()
         before = sum(isinstance(e, BatchEnd) for e in seen)
