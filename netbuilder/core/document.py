@@ -9,96 +9,31 @@ nothing on refusal, so an undo command can always call the inverse mutation.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import EditError, ParamError
 from .layers import get_spec
+from .records import STRUCTURAL, Change, ChangeKind, Edge, Node, check_node_id, fresh_id, sanitize_id
 
 if TYPE_CHECKING:
     import networkx as nx
 
+__all__ = ["FORMAT", "VERSION", "Change", "ChangeKind", "Edge", "GraphDocument", "Node", "STRUCTURAL",
+           "sanitize_id"]
+
 FORMAT = "netbuilder.graph"
 VERSION = 1
-
-
-@dataclass
-class Node:
-    """One layer instance. ``params`` holds only validated, JSON-plain values."""
-
-    id: str
-    type: str
-    params: dict[str, Any] = field(default_factory=dict)
-    pos: tuple[float, float] = (0.0, 0.0)
-
-    def to_dict(self) -> dict:
-        """File form: only parameters that differ from the default (small diffs),
-        in the layer's normal form (a value set alone by :meth:`GraphDocument.set_param`
-        may not be in it yet)."""
-        spec = get_spec(self.type)
-        params = {
-            k: v for k, v in spec.normalize(self.params).items()
-            if spec.param(k) is None or spec.param(k).required or spec.param(k).key
-            or v != spec.param(k).default
-        }
-        return {
-            "id": self.id,
-            "type": self.type,
-            "params": dict(sorted(params.items())),
-            "pos": [_round(self.pos[0]), _round(self.pos[1])],
-        }
-
-
-@dataclass(frozen=True, order=True)
-class Edge:
-    """A wire from an output port of ``source`` to an input port of ``target``."""
-
-    source: str
-    target: str
-    source_port: int = 0
-    target_port: int = 0
-
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {"source": self.source, "target": self.target}
-        if self.source_port:
-            out["source_port"] = self.source_port
-        if self.target_port:
-            out["target_port"] = self.target_port
-        return out
-
-
-@dataclass(frozen=True)
-class Change:
-    """What changed, so a view can update just that.
-
-    ``kind`` is one of ``node_added``, ``node_removed``, ``edge_added``,
-    ``edge_removed``, ``params_changed``, ``moved``, ``renamed`` (``ids`` is
-    ``(old, new)``), ``meta_changed`` and ``reset`` (everything changed).
-    """
-
-    kind: str
-    ids: tuple[str, ...] = ()
-    edge: Edge | None = None
-
-
-def _round(value: float) -> float | int:
-    value = round(float(value), 1)
-    return int(value) if value.is_integer() else value
-
-
-_ID_CHARS = re.compile(r"[^0-9A-Za-z_]+")
-
-
-def sanitize_id(text: str) -> str:
-    """A readable id made from ``text``: letters, digits and underscores."""
-    base = _ID_CHARS.sub("_", text.strip()).strip("_").lower() or "node"
-    return "n_" + base if base[0].isdigit() else base
+WEIGHTS_IDS = "weights_ids"  # in meta: {current id: id when the weights were made}
 
 
 class GraphDocument:
-    """Nodes, edges and the optional ``training`` and ``meta`` objects."""
+    """Nodes, edges and the optional ``training`` and ``meta`` objects.
+
+    ``edges`` keeps the file's order (stable diffs); :attr:`graph`, a networkx
+    multigraph keyed by :class:`Edge`, indexes the same wiring for lookups by
+    node, cycle checks, ordering and layout, so no query scans every edge.
+    """
 
     def __init__(self, name: str = "untitled"):
         self.name = name
@@ -106,6 +41,7 @@ class GraphDocument:
         self.edges: list[Edge] = []
         self.training: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
+        self._graph: nx.MultiDiGraph | None = None
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- observation --------------------------------------------------------
@@ -116,10 +52,35 @@ class GraphDocument:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def _emit(self, kind: str, ids: Iterable[str] = (), edge: Edge | None = None) -> None:
+    def _emit(self, kind: ChangeKind, ids: Iterable[str] = (), edge: Edge | None = None) -> None:
         change = Change(kind, tuple(ids), edge)
         for listener in list(self._listeners):
             listener(change)
+
+    # -- the connectivity graph ---------------------------------------------
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The wiring as networkx sees it; treat it as read-only.
+
+        Built on first use rather than at start-up (networkx takes a fifth of
+        a second to import), then kept in step by every mutation.
+        """
+        if self._graph is None:
+            import networkx as nx
+
+            graph = nx.MultiDiGraph()
+            graph.add_nodes_from(self.nodes)
+            for e in self.edges:
+                graph.add_edge(e.source, e.target, key=e)
+            self._graph = graph
+        return self._graph
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """A copy of :attr:`graph` (nodes in document order) to change freely."""
+        return self.graph.copy()
+
+    def _forget_graph(self) -> None:
+        self._graph = None
 
     # -- queries ------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -129,30 +90,23 @@ class GraphDocument:
             raise EditError(f"no node with id {node_id!r}") from None
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return sorted((e for e in self.edges if e.target == node_id), key=lambda e: e.target_port)
+        """Edges into ``node_id``, by input port."""
+        return sorted((key for _, _, key in self.graph.in_edges(node_id, keys=True)),
+                      key=lambda e: e.target_port)
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.source == node_id]
+        return [key for _, _, key in self.graph.out_edges(node_id, keys=True)]
 
-    def to_networkx(self) -> nx.MultiDiGraph:
-        """A networkx view (nodes in document order) for ordering and layout."""
-        import networkx as nx  # about a second to import: only when asked for
+    def feeder(self, node_id: str, port: int) -> Edge | None:
+        """The edge into input ``port`` of ``node_id``, if one is connected."""
+        return next((e for e in self.in_edges(node_id) if e.target_port == port), None)
 
-        graph = nx.MultiDiGraph()
-        graph.add_nodes_from(self.nodes)
-        graph.add_edges_from((e.source, e.target) for e in self.edges)
-        return graph
+    def has_edge(self, edge: Edge) -> bool:
+        return self.graph.has_edge(edge.source, edge.target, key=edge)
 
     def unique_id(self, base: str) -> str:
         """``base`` itself if free, else ``base_2``, ``base_3``…"""
-        base = sanitize_id(base)
-        if base not in self.nodes:
-            return base
-        stem = re.sub(r"_\d+$", "", base) or base
-        n = 2
-        while f"{stem}_{n}" in self.nodes:
-            n += 1
-        return f"{stem}_{n}"
+        return fresh_id(sanitize_id(base), self.nodes)
 
     def default_id(self, layer_type: str) -> str:
         """A fresh id for a new node of ``layer_type`` (``conv2d_1``, ``relu_2``)."""
@@ -164,6 +118,13 @@ class GraphDocument:
             n += 1
         return f"{stem}_{n}"
 
+    def check_new_id(self, node_id: str) -> str:
+        """``node_id`` if a new node may take it, else :class:`EditError` saying why."""
+        check_node_id(node_id)
+        if node_id in self.nodes:
+            raise EditError(f"a node with id {node_id!r} already exists")
+        return node_id
+
     # -- node mutations -----------------------------------------------------
     def add_node(
         self,
@@ -174,15 +135,9 @@ class GraphDocument:
     ) -> str:
         """Add a node; params not given take their defaults. Returns its id."""
         spec = get_spec(layer_type)
-        if node_id is None:
-            node_id = self.default_id(layer_type)
-        elif not isinstance(node_id, str) or not node_id.strip():
-            raise EditError("a node id must be a non-empty string")
-        elif node_id in self.nodes:
-            raise EditError(f"a node with id {node_id!r} already exists")
+        node_id = self.default_id(layer_type) if node_id is None else self.check_new_id(node_id)
         clean = spec.validate_params(params or {})
-        self.nodes[node_id] = Node(node_id, layer_type, clean, (float(pos[0]), float(pos[1])))
-        self._emit("node_added", [node_id])
+        self.restore_node(Node(node_id, layer_type, clean, (float(pos[0]), float(pos[1]))))
         return node_id
 
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
@@ -192,19 +147,25 @@ class GraphDocument:
         for edge in edges:
             self.disconnect(edge)
         del self.nodes[node_id]
-        self._emit("node_removed", [node_id])
+        if self._graph is not None:
+            self._graph.remove_node(node_id)
+        self._emit(ChangeKind.NODE_REMOVED, [node_id])
         return node, edges
 
     def restore_node(self, node: Node, index: int | None = None) -> None:
-        """Put back a node returned by :meth:`remove_node` at its old place
-        in the document order (used by undo, so files come back identical)."""
-        if node.id in self.nodes:
-            raise EditError(f"a node with id {node.id!r} already exists")
-        items = list(self.nodes.items())
-        index = len(items) if index is None else index
-        items.insert(index, (node.id, copy.deepcopy(node)))
-        self.nodes = dict(items)
-        self._emit("node_added", [node.id])
+        """Put a node (one returned by :meth:`remove_node`) at ``index`` in the
+        document order, default last (used by undo, so files come back identical)."""
+        self.check_new_id(node.id)
+        node = copy.deepcopy(node)
+        if index is None or index >= len(self.nodes):
+            self.nodes[node.id] = node
+        else:
+            items = list(self.nodes.items())
+            items.insert(index, (node.id, node))
+            self.nodes = dict(items)
+        if self._graph is not None:
+            self._graph.add_node(node.id)
+        self._emit(ChangeKind.NODE_ADDED, [node.id])
 
     def node_index(self, node_id: str) -> int:
         return list(self.nodes).index(node_id)
@@ -218,39 +179,69 @@ class GraphDocument:
         clean = spec.validate(value)
         old = node.params.get(name)
         node.params[name] = clean
-        self._emit("params_changed", [node_id])
+        self._emit(ChangeKind.PARAMS_CHANGED, [node_id])
         return old
 
     def move_node(self, node_id: str, pos: tuple[float, float]) -> None:
         self.node(node_id).pos = (float(pos[0]), float(pos[1]))
-        self._emit("moved", [node_id])
+        self._emit(ChangeKind.MOVED, [node_id])
+
+    def check_rename(self, old: str, new: str) -> str:
+        """The id ``old`` would get (``new`` stripped), or :class:`EditError`."""
+        self.node(old)
+        new = new.strip() if isinstance(new, str) else new
+        return new if new == old else self.check_new_id(new)
 
     def rename_node(self, old: str, new: str) -> None:
-        """Change a node's id, carrying its edges along."""
-        node = self.node(old)
-        new = new.strip() if isinstance(new, str) else new
-        if not new or not isinstance(new, str):
-            raise EditError("a node id must be a non-empty string")
+        """Change a node's id and every reference to it, in one step.
+
+        An id is also the node's submodule name, so it is referred to from
+        more than the edges: :meth:`_rewrite_references` lists every place.
+        """
+        new = self.check_rename(old, new)
         if new == old:
             return
-        if new in self.nodes:
-            raise EditError(f"a node with id {new!r} already exists")
+        node = self.nodes[old]
         self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
         node.id = new
-        self.edges = [
-            Edge(
-                new if e.source == old else e.source,
-                new if e.target == old else e.target,
-                e.source_port,
-                e.target_port,
-            )
-            for e in self.edges
-        ]
-        self._emit("renamed", [old, new])
+        self._rewrite_references(old, new)
+        self._forget_graph()
+        self._emit(ChangeKind.RENAMED, [old, new])
+
+    def _rewrite_references(self, old: str, new: str) -> None:
+        """Every place a document stores a node id, rewritten from ``old`` to ``new``.
+
+        - edges;
+        - ``training.freeze``, the ids of frozen nodes;
+        - ``meta.weights_ids``: the id each renamed node had when its weights
+          were made (a weights file's ``state_dict`` keys come from those ids),
+          so that :func:`netbuilder.interop.weights.remap_to_current` can
+          still match weights to nodes. It is saved only beside ``meta.weights``.
+        """
+        self.edges = [e.renamed(old, new) for e in self.edges]
+        freeze = self.training.get("freeze")
+        if isinstance(freeze, list):
+            self.training["freeze"] = [new if i == old else i for i in freeze]
+        saved_ids = dict(self.meta.get(WEIGHTS_IDS) or {})
+        saved = saved_ids.pop(old, old)
+        if saved != new:
+            saved_ids[new] = saved
+        if saved_ids:
+            self.meta[WEIGHTS_IDS] = dict(sorted(saved_ids.items()))
+        else:
+            self.meta.pop(WEIGHTS_IDS, None)
 
     # -- edge mutations -----------------------------------------------------
     def check_edge(self, edge: Edge) -> None:
         """Raise :class:`EditError` saying why ``edge`` cannot be added."""
+        self.check_ports(edge)
+        if self.reaches(edge.target, edge.source):
+            raise EditError(
+                f"connecting '{edge.source}' to '{edge.target}' would make a cycle"
+            )
+
+    def check_ports(self, edge: Edge) -> None:
+        """What :meth:`check_edge` checks except cycles: both ends exist and have those ports."""
         src, dst = self.node(edge.source), self.node(edge.target)
         if edge.source == edge.target:
             raise EditError("a node cannot be connected to itself")
@@ -260,56 +251,42 @@ class GraphDocument:
         max_in = get_spec(dst.type).max_inputs
         if edge.target_port < 0 or (max_in is not None and edge.target_port >= max_in):
             raise EditError(f"{dst.type} '{dst.id}' has no input port {edge.target_port}")
-        if self._reaches(edge.target, edge.source):
-            raise EditError(
-                f"connecting '{edge.source}' to '{edge.target}' would make a cycle"
-            )
 
-    def _reaches(self, start: str, goal: str) -> bool:
-        children: dict[str, list[str]] = {}
-        for e in self.edges:
-            children.setdefault(e.source, []).append(e.target)
-        seen, stack = {start}, [start]
-        while stack:
-            current = stack.pop()
-            if current == goal:
-                return True
-            for child in children.get(current, ()):
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-        return False
+    def reaches(self, start: str, goal: str) -> bool:
+        """Whether a path of wires leads from ``start`` to ``goal``."""
+        import networkx as nx
+
+        return nx.has_path(self.graph, start, goal)
 
     def connect(self, edge: Edge, index: int | None = None) -> Edge | None:
         """Add ``edge`` (at ``index`` in the edge list, default last); an edge
         already on that input port is replaced and returned."""
         self.check_edge(edge)
-        if edge in self.edges:
+        if self.has_edge(edge):
             return None
-        replaced = next(
-            (e for e in self.edges if e.target == edge.target and e.target_port == edge.target_port),
-            None,
-        )
+        replaced = self.feeder(edge.target, edge.target_port)
         if replaced is not None:
             self.disconnect(replaced)
         self.edges.insert(len(self.edges) if index is None else index, edge)
-        self._emit("edge_added", [edge.source, edge.target], edge)
+        self.graph.add_edge(edge.source, edge.target, key=edge)
+        self._emit(ChangeKind.EDGE_ADDED, [edge.source, edge.target], edge)
         return replaced
 
     def disconnect(self, edge: Edge) -> None:
-        if edge not in self.edges:
+        if not self.has_edge(edge):
             raise EditError(f"no edge from '{edge.source}' to '{edge.target}'")
         self.edges.remove(edge)
-        self._emit("edge_removed", [edge.source, edge.target], edge)
+        self.graph.remove_edge(edge.source, edge.target, key=edge)
+        self._emit(ChangeKind.EDGE_REMOVED, [edge.source, edge.target], edge)
 
     # -- whole-document operations ------------------------------------------
     def set_meta(self, key: str, value: Any) -> None:
         self.meta[key] = value
-        self._emit("meta_changed")
+        self._emit(ChangeKind.META_CHANGED)
 
     def set_training(self, training: dict[str, Any]) -> None:
         self.training = copy.deepcopy(training)
-        self._emit("meta_changed")
+        self._emit(ChangeKind.META_CHANGED)
 
     def to_dict(self) -> dict:
         """The file form: stable key and edge order so diffs stay small."""
@@ -322,26 +299,28 @@ class GraphDocument:
         }
         if self.training:
             out["training"] = copy.deepcopy(self.training)
-        if self.meta:
-            out["meta"] = copy.deepcopy(self.meta)
+        meta = {k: v for k, v in self.meta.items() if k != WEIGHTS_IDS or "weights" in self.meta}
+        if meta:
+            out["meta"] = copy.deepcopy(meta)
         return out
 
     def replace_with(self, other: GraphDocument) -> None:
         """Take over another document's content (open, revert, big undo)."""
-        self.name = other.name
-        self.nodes = copy.deepcopy(other.nodes)
-        self.edges = list(other.edges)
-        self.training = copy.deepcopy(other.training)
-        self.meta = copy.deepcopy(other.meta)
-        self._emit("reset")
+        other._copy_into(self)
+        self._emit(ChangeKind.RESET)
 
     def copy(self) -> GraphDocument:
         twin = GraphDocument(self.name)
+        self._copy_into(twin)
+        return twin
+
+    def _copy_into(self, twin: GraphDocument) -> None:
+        twin.name = self.name
         twin.nodes = copy.deepcopy(self.nodes)
         twin.edges = list(self.edges)
         twin.training = copy.deepcopy(self.training)
         twin.meta = copy.deepcopy(self.meta)
-        return twin
+        twin._graph = None if self._graph is None else self._graph.copy()
 
     def idle_params(self, node_id: str) -> set[str]:
         """Parameters of ``node_id`` that change nothing as it is wired: those
@@ -352,7 +331,7 @@ class GraphDocument:
         cannot carry them back; documents that differ only there are equal.
         """
         ported = [p for p in get_spec(self.nodes[node_id].type).params if p.port is not None]
-        fed = {e.source_port for e in self.edges if e.source == node_id} if ported else set()
+        fed = {e.source_port for e in self.out_edges(node_id)} if ported else set()
         return {p.name for p in ported if fed and p.port not in fed}
 
     def __eq__(self, other: object) -> bool:
@@ -386,14 +365,12 @@ class GraphDocument:
         Nothing is changed: the caller (an undo command) adds them, so undo and
         redo re-create exactly the same ids.
         """
-        from .fileformat import edge_from_dict, node_from_dict  # avoids a cycle
-
         taken = set(self.nodes)
         renames: dict[str, str] = {}
         nodes: list[Node] = []
         for i, raw in enumerate(fragment.get("nodes", [])):
-            node = node_from_dict(raw, f"nodes[{i}]")
-            new_id = _fresh(node.id, taken)
+            node = Node.from_dict(raw, f"nodes[{i}]")
+            new_id = fresh_id(node.id, taken)
             taken.add(new_id)
             renames[node.id] = new_id
             nodes.append(
@@ -401,17 +378,7 @@ class GraphDocument:
             )
         edges = []
         for i, raw in enumerate(fragment.get("edges", [])):
-            e = edge_from_dict(raw, f"edges[{i}]")
+            e = Edge.from_dict(raw, f"edges[{i}]")
             if e.source in renames and e.target in renames:
                 edges.append(Edge(renames[e.source], renames[e.target], e.source_port, e.target_port))
         return nodes, edges
-
-
-def _fresh(node_id: str, taken: set[str]) -> str:
-    if node_id not in taken:
-        return node_id
-    stem = re.sub(r"_\d+$", "", node_id) or node_id
-    n = 2
-    while f"{stem}_{n}" in taken:
-        n += 1
-    return f"{stem}_{n}"
