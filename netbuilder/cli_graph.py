@@ -12,10 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from .core.atomic import write_atomic
 from .core.document import GraphDocument
 from .core.errors import GraphError, NetbuilderError
 from .core.export import export_python
-from .core.fileformat import load_graph, write_atomic
+from .core.fileformat import load_graph
 from .core.layers import get_spec
 from .core.shapes import ShapeReport, infer_shapes
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import os
 import traceback
 import weakref
 
@@ -19,7 +20,8 @@ from torch import nn
 
 from .codegen import GeneratedModel, generate
 from .document import GraphDocument
-from .shapes import ShapeReport
+from .errors import GraphError
+from .shapes import ShapeReport, infer_shapes
 
 _counter = itertools.count(1)
 _LINE_MAPS: dict[str, dict[int, str]] = {}
@@ -50,11 +52,32 @@ def build_model(doc: GraphDocument, report: ShapeReport | None = None) -> nn.Mod
     Raises :class:`~netbuilder.core.errors.GraphError` listing every error if
     the graph is not valid. ``model.netbuilder_source`` holds the class source.
     """
+    report = report or infer_shapes(doc)
+    _check_fits_in_memory(doc, report)
     generated = generate(doc, report=report)
     model = compile_class(generated)()
     model.netbuilder_source = generated.class_source
     model.netbuilder_inputs = list(generated.input_ids)
     return model
+
+
+def _check_fits_in_memory(doc: GraphDocument, report: ShapeReport) -> None:
+    """Refuse, before allocating anything, a model whose float32 weights
+    alone exceed this machine's memory (the allocator's own failure is a raw
+    text after minutes of swapping)."""
+    needed, memory = report.total_params * 4, physical_memory()
+    if memory is not None and needed > memory:
+        raise GraphError([f"the model has {report.total_params:,} parameters: {needed / 2**30:,.1f} GiB of "
+                          f"weights, more than this machine's {memory / 2**30:,.1f} GiB of memory; make the "
+                          "largest layers smaller"], doc.name)
+
+
+def physical_memory() -> int | None:
+    """Bytes of RAM, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def node_for_line(filename: str, lineno: int) -> str | None:

@@ -42,6 +42,7 @@ class GraphDocument:
         self.training: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self._graph: nx.MultiDiGraph | None = None
+        self._graph_edges = 0  # len(edges) that _graph was kept in step with
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- observation --------------------------------------------------------
@@ -63,21 +64,20 @@ class GraphDocument:
         """The wiring as networkx sees it; treat it as read-only.
 
         Built on first use rather than at start-up (networkx takes a fifth of
-        a second to import), then kept in step by every mutation.
+        a second to import), then kept in step by every mutation; rebuilt if
+        ``nodes`` or ``edges`` were changed behind the document's back (their
+        sizes no longer match), so a hand-edited document is still seen as it is.
         """
-        if self._graph is None:
+        graph = self._graph
+        if graph is None or len(graph) != len(self.nodes) or self._graph_edges != len(self.edges):
             import networkx as nx
 
             graph = nx.MultiDiGraph()
             graph.add_nodes_from(self.nodes)
             for e in self.edges:
                 graph.add_edge(e.source, e.target, key=e)
-            self._graph = graph
-        return self._graph
-
-    def to_networkx(self) -> nx.MultiDiGraph:
-        """A copy of :attr:`graph` (nodes in document order) to change freely."""
-        return self.graph.copy()
+            self._graph, self._graph_edges = graph, len(self.edges)
+        return graph
 
     def _forget_graph(self) -> None:
         self._graph = None
@@ -267,16 +267,19 @@ class GraphDocument:
         replaced = self.feeder(edge.target, edge.target_port)
         if replaced is not None:
             self.disconnect(replaced)
+        graph = self.graph
         self.edges.insert(len(self.edges) if index is None else index, edge)
-        self.graph.add_edge(edge.source, edge.target, key=edge)
+        graph.add_edge(edge.source, edge.target, key=edge)
+        self._graph_edges += 1
         self._emit(ChangeKind.EDGE_ADDED, [edge.source, edge.target], edge)
         return replaced
 
     def disconnect(self, edge: Edge) -> None:
         if not self.has_edge(edge):
             raise EditError(f"no edge from '{edge.source}' to '{edge.target}'")
-        self.edges.remove(edge)
         self.graph.remove_edge(edge.source, edge.target, key=edge)
+        self.edges.remove(edge)
+        self._graph_edges -= 1
         self._emit(ChangeKind.EDGE_REMOVED, [edge.source, edge.target], edge)
 
     # -- whole-document operations ------------------------------------------
@@ -321,6 +324,7 @@ class GraphDocument:
         twin.training = copy.deepcopy(self.training)
         twin.meta = copy.deepcopy(self.meta)
         twin._graph = None if self._graph is None else self._graph.copy()
+        twin._graph_edges = self._graph_edges
 
     def idle_params(self, node_id: str) -> set[str]:
         """Parameters of ``node_id`` that change nothing as it is wired: those

@@ -8,58 +8,51 @@ once as one :class:`GraphError`, so a broken file is fixed in one pass.
 from __future__ import annotations
 
 import json
-import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from .document import FORMAT, VERSION, Edge, GraphDocument, Node
-from .errors import EditError, GraphError, ParamError
-from .layers import get_spec, has_spec
+from .atomic import write_atomic
+from .document import FORMAT, VERSION, GraphDocument
+from .errors import EditError, GraphError
+from .records import Edge, Node, bad_character
+
+__all__ = ["document_from_dict", "dumps", "load_graph", "loads", "save_graph"]
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _bad_strings(value: Any, path: str, out: list[str]) -> None:
+    """Problems for every string in ``value`` that cannot be saved again
+    (a lone surrogate is valid JSON but not UTF-8), with its path."""
+    if isinstance(value, str):
+        bad = bad_character(value, allowed=_CONTROLS)
+        if bad is not None:
+            out.append(f"{path or 'file'}: text contains {bad}, which cannot be saved")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _bad_strings(key, path, out)
+            _bad_strings(item, f"{path}.{key}" if path else str(key), out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _bad_strings(item, f"{path}[{i}]", out)
 
 
-def node_from_dict(raw: Any, path: str) -> Node:
-    """One node, validated; raises :class:`GraphError` naming ``path``."""
-    if not isinstance(raw, dict):
-        raise GraphError([f"{path}: expected an object, got {type(raw).__name__}"])
-    node_id, layer_type = raw.get("id"), raw.get("type")
-    if not isinstance(node_id, str) or not node_id.strip():
-        raise GraphError([f"{path}.id: expected a non-empty string, got {node_id!r}"])
-    if not isinstance(layer_type, str) or not has_spec(layer_type):
-        raise GraphError([f"{path}.type: unknown layer type {layer_type!r}"])
-    try:
-        params = get_spec(layer_type).validate_params(raw.get("params", {}), f"{path}.params", strict=True)
-    except ParamError as err:
-        raise GraphError([str(err)]) from None
-    pos = raw.get("pos", [0, 0])
-    if not (isinstance(pos, list) and len(pos) == 2 and all(_number(v) and math.isfinite(v) for v in pos)):
-        raise GraphError([f"{path}.pos: expected [x, y] numbers, got {json.dumps(pos)}"])
-    return Node(node_id, layer_type, params, (float(pos[0]), float(pos[1])))
-
-
-def edge_from_dict(raw: Any, path: str) -> Edge:
-    if not isinstance(raw, dict):
-        raise GraphError([f"{path}: expected an object, got {type(raw).__name__}"])
-    for key in ("source", "target"):
-        if not isinstance(raw.get(key), str):
-            raise GraphError([f"{path}.{key}: expected a node id, got {raw.get(key)!r}"])
-    for key in ("source_port", "target_port"):
-        value = raw.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise GraphError([f"{path}.{key}: expected a port number ≥ 0, got {value!r}"])
-    return Edge(raw["source"], raw["target"], raw.get("source_port", 0), raw.get("target_port", 0))
+_CONTROLS = "".join(map(chr, range(32))) + "\x7f"
 
 
 def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
-    """Build a document from parsed JSON, collecting every problem."""
+    """Build a document from parsed JSON, collecting every problem.
+
+    Time is linear in the file's size: nodes and edges are added directly
+    (each edge's ports checked as it comes), then the wiring is checked for
+    cycles once; only a cyclic file pays for per-edge cycle checks, which
+    name the edge that closes each cycle.
+    """
     if not isinstance(data, dict):
         raise GraphError(["expected a JSON object at the top level"], source)
     problems: list[str] = []
+    _bad_strings(data, "", problems)
+    if problems:
+        raise GraphError(problems, source)
     if data.get("format") != FORMAT:
         problems.append(f"format: expected {FORMAT!r}, got {data.get('format')!r}")
     version = data.get("version")
@@ -76,36 +69,8 @@ def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
     for key in ("nodes", "edges"):
         if not isinstance(data.get(key, []), list):
             problems.append(f"{key}: expected a list")
-    refused: set[str] = set()  # ids of invalid nodes: their edges would only repeat the problem
-    for i, raw in enumerate(data.get("nodes", []) if isinstance(data.get("nodes", []), list) else []):
-        try:
-            node = node_from_dict(raw, f"nodes[{i}]")
-        except GraphError as err:
-            problems.extend(err.problems)
-            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                refused.add(raw["id"])
-            continue
-        if node.id in doc.nodes:
-            problems.append(f"nodes[{i}].id: duplicate id {node.id!r}")
-            continue
-        doc.nodes[node.id] = node
-    for i, raw in enumerate(data.get("edges", []) if isinstance(data.get("edges", []), list) else []):
-        try:
-            edge = edge_from_dict(raw, f"edges[{i}]")
-            if {edge.source, edge.target} & refused:
-                continue
-            doc.check_edge(edge)
-            fed = (edge.target, edge.target_port)
-            taken = next((e for e in doc.edges if (e.target, e.target_port) == fed), None)
-            if taken is not None:
-                problems.append(f"edges[{i}]: input {edge.target_port} of {edge.target!r} is already fed by "
-                                f"{taken.source!r}")
-                continue
-            doc.connect(edge)
-        except GraphError as err:
-            problems.extend(err.problems)
-        except EditError as err:
-            problems.append(f"edges[{i}]: {err}")
+    refused = _read_nodes(doc, _list(data, "nodes"), problems)
+    _read_edges(doc, _list(data, "edges"), refused, problems)
     for key in ("training", "meta"):
         value = data.get(key, {})
         if not isinstance(value, dict):
@@ -115,6 +80,70 @@ def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
     if problems:
         raise GraphError(problems, source)
     return doc
+
+
+def _list(data: dict, key: str) -> list:
+    value = data.get(key, [])
+    return value if isinstance(value, list) else []
+
+
+def _read_nodes(doc: GraphDocument, raws: list, problems: list[str]) -> set[str]:
+    """Add every valid node; returns the ids of refused ones (their edges
+    would only repeat the problem)."""
+    refused: set[str] = set()
+    for i, raw in enumerate(raws):
+        try:
+            node = Node.from_dict(raw, f"nodes[{i}]")
+        except GraphError as err:
+            problems.extend(err.problems)
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                refused.add(raw["id"])
+            continue
+        if node.id in doc.nodes:
+            problems.append(f"nodes[{i}].id: duplicate id {node.id!r}")
+            continue
+        doc.nodes[node.id] = node
+    return refused
+
+
+def _read_edges(doc: GraphDocument, raws: list, refused: set[str], problems: list[str]) -> None:
+    fed: dict[tuple[str, int], str] = {}
+    accepted: list[tuple[int, Edge]] = []
+    for i, raw in enumerate(raws):
+        try:
+            edge = Edge.from_dict(raw, f"edges[{i}]")
+            if {edge.source, edge.target} & refused:
+                continue
+            doc.check_ports(edge)
+        except GraphError as err:
+            problems.extend(err.problems)
+            continue
+        except EditError as err:
+            problems.append(f"edges[{i}]: {err}")
+            continue
+        port = (edge.target, edge.target_port)
+        if port in fed:
+            problems.append(f"edges[{i}]: input {edge.target_port} of {edge.target!r} is already fed by "
+                            f"{fed[port]!r}")
+            continue
+        fed[port] = edge.source
+        accepted.append((i, edge))
+    doc.edges = [edge for _, edge in accepted]
+    if _acyclic(doc):
+        return
+    doc.edges = []
+    doc._forget_graph()
+    for i, edge in accepted:  # the slow path, only for a broken file: name each closing edge
+        try:
+            doc.connect(edge)
+        except EditError as err:
+            problems.append(f"edges[{i}]: {err}")
+
+
+def _acyclic(doc: GraphDocument) -> bool:
+    import networkx as nx
+
+    return nx.is_directed_acyclic_graph(doc.graph)
 
 
 def dumps(doc: GraphDocument) -> str:
@@ -156,25 +185,6 @@ def load_graph(path: str | os.PathLike) -> GraphDocument:
     except UnicodeDecodeError:
         raise GraphError(["not a UTF-8 text file"], str(path)) from None
     return loads(text, str(path))
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` so that ``path`` holds either the old or the new content.
-
-    The data goes to a temporary file beside the target, is flushed to disk,
-    then renamed over it: a crash mid-write never leaves half a file.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_graph(doc: GraphDocument, path: str | os.PathLike) -> None:

@@ -59,6 +59,7 @@ class ParamSpec:
     torch: bool = True
     key: bool = False
     port: int | None = None
+    above: bool = False  # ``minimum`` itself is refused (an ``eps`` of 0 divides by zero)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):
@@ -98,9 +99,9 @@ class ParamSpec:
     def _range_text(self) -> str:
         lo, hi = self.minimum, self.maximum
         if lo is not None and hi is not None:
-            return f" in [{lo:g}, {hi:g}]"
+            return f" in {'(' if self.above else '['}{lo:g}, {hi:g}]"
         if lo is not None:
-            return f" ≥ {lo:g}"
+            return f" {'>' if self.above else '≥'} {lo:g}"
         if hi is not None:
             return f" ≤ {hi:g}"
         return ""
@@ -109,7 +110,7 @@ class ParamSpec:
         raise ParamError(self.name, f"expected {self.expected()}, got {_describe(value)}")
 
     def _in_range(self, value: float) -> bool:
-        if self.minimum is not None and value < self.minimum:
+        if self.minimum is not None and (value < self.minimum or (self.above and value == self.minimum)):
             return False
         return self.maximum is None or value <= self.maximum
 

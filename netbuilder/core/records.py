@@ -18,6 +18,7 @@ from typing import Any
 from .errors import EditError, GraphError, ParamError
 from .layers import get_spec, has_spec
 
+
 @dataclass
 class Node:
     """One layer instance. ``params`` holds only validated, JSON-plain values."""
@@ -50,6 +51,8 @@ class Node:
         if not isinstance(raw, dict):
             raise GraphError([f"{path}: expected an object, got {type(raw).__name__}"])
         node_id, layer_type = raw.get("id"), raw.get("type")
+        if not isinstance(node_id, str) or not node_id.strip():
+            raise GraphError([f"{path}.id: expected a non-empty string, got {node_id!r}"])
         try:
             check_node_id(node_id)
         except EditError as err:

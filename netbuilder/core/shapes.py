@@ -13,13 +13,28 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from .document import Change, Edge, GraphDocument
-from .layers import LayerSpec, TensorType, get_spec
+from .document import STRUCTURAL, Change, ChangeKind, Edge, GraphDocument
+from .layers import LayerSpec, TensorType, TokenIds, get_spec
 from .oracle import ShapeError, evaluate_node
 
-_INT_OK = {"Embedding", "Identity", "Reshape", "Permute", "Flatten", "Unflatten", "Output", "Concat"}
-_STRUCTURE = {"node_added", "node_removed", "edge_added", "edge_removed", "renamed", "reset"}
+#: Above this many parameters ``check`` warns (about 1 GB of float32 weights).
+LARGE_MODEL_PARAMS = 250_000_000
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Status(StrEnum):
+    """How a node is drawn: its own result and the problems pinned on it."""
+
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+    UNKNOWN = "unknown"  # below an error, or on a cycle: nothing can be said
 
 
 @dataclass(frozen=True)
@@ -27,7 +42,7 @@ class Problem:
     """One error or warning; ``node_id`` is ``None`` for graph-level problems."""
 
     node_id: str | None
-    severity: str  # "error" | "warning"
+    severity: Severity
     message: str
 
 
@@ -40,7 +55,7 @@ class NodeInfo:
     a model that is otherwise fine.
     """
 
-    status: str = "unknown"  # ok | warning | error | unknown
+    status: Status = Status.UNKNOWN
     outputs: tuple[TensorType, ...] = ()
     problems: list[Problem] = field(default_factory=list)
     params: int = 0
@@ -59,14 +74,35 @@ class ShapeReport:
     order: list[str]
     outputs: list[str]  # ids of the nodes whose value the model returns
     inputs: list[str] = field(default_factory=list)  # ids of the Input nodes forward() takes, in order
+    _pinned: dict[str, tuple[Problem, ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        pinned: dict[str, list[Problem]] = {}
+        for problem in self.problems:
+            if problem.node_id is not None:
+                pinned.setdefault(problem.node_id, []).append(problem)
+        self._pinned = {node_id: tuple(found) for node_id, found in pinned.items()}
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return [p for p in self.problems if p.severity == Severity.ERROR]
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
+        return [p for p in self.problems if p.severity == Severity.WARNING]
+
+    def problems_of(self, node_id: str) -> tuple[Problem, ...]:
+        """Every problem pinned on ``node_id``: its own and the graph's about it."""
+        return self._pinned.get(node_id, ())
+
+    def status_of(self, node_id: str) -> Status:
+        """What the canvas shows for ``node_id`` (an error anywhere on it wins)."""
+        mine, info = self.problems_of(node_id), self.nodes.get(node_id)
+        if any(p.severity == Severity.ERROR for p in mine):
+            return Status.ERROR
+        if info is None or info.status == Status.UNKNOWN:
+            return Status.UNKNOWN
+        return Status.WARNING if mine else Status.OK
 
     @property
     def ok(self) -> bool:
@@ -94,23 +130,6 @@ class ShapeReport:
 
 
 # -- one node in its graph ----------------------------------------------------
-@dataclass
-class _Wiring:
-    """Edges by node, built once per structural change instead of per node."""
-
-    in_edges: dict[str, list[Edge]]
-    has_out: set[str]
-
-    @classmethod
-    def of(cls, doc: GraphDocument) -> _Wiring:
-        in_edges: dict[str, list[Edge]] = {n: [] for n in doc.nodes}
-        for e in doc.edges:
-            in_edges[e.target].append(e)
-        for edges in in_edges.values():
-            edges.sort(key=lambda e: e.target_port)
-        return cls(in_edges, {e.source for e in doc.edges})
-
-
 def _check_inputs(spec: LayerSpec, inputs: list[TensorType]) -> str | None:
     """A precise message when the incoming tensors can never fit, else None."""
     if spec.ranks is not None:
@@ -120,29 +139,38 @@ def _check_inputs(spec: LayerSpec, inputs: list[TensorType]) -> str | None:
             msg = f"expects {spec.expects or ' or '.join(f'{r}-D' for r in spec.ranks)}, got {got}"
             return msg + (f" — {spec.hint}" if spec.hint else "")
     for t in inputs:
-        if t.dtype == "int64" and spec.type not in _INT_OK:
+        if t.dtype == "int64" and spec.token_ids is TokenIds.REFUSED:
             return f"gets int64 token ids {t.text()}; put an Embedding before it"
-    if spec.type == "Embedding" and inputs[0].dtype != "int64":
+    if spec.token_ids is TokenIds.REQUIRED and inputs[0].dtype != "int64":
         return "expects int64 token ids; set the Input's dtype to int64"
     return None
 
 
-def _node_info(doc: GraphDocument, node_id: str, wiring: _Wiring, infos: dict[str, NodeInfo]) -> NodeInfo:
+def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> NodeInfo:
     """Everything about one node, given what its upstream nodes produce."""
     node = doc.nodes[node_id]
     spec = get_spec(node.type)
     label = f"{node.type} '{node_id}'"
-    edges = wiring.in_edges[node_id]
+    edges = doc.in_edges(node_id)
+    feeds = doc.graph.out_degree(node_id) > 0
 
     def error(message: str, inputs=()) -> NodeInfo:
-        return NodeInfo("error", problems=[Problem(node_id, "error", f"{label}: {message}")], inputs=tuple(inputs))
+        problem = Problem(node_id, Severity.ERROR, f"{label}: {message}")
+        return NodeInfo(Status.ERROR, problems=[problem], inputs=tuple(inputs))
 
-    if not edges and node_id not in wiring.has_out:
-        warning = Problem(node_id, "warning", f"{label}: is not connected to anything, so the model leaves it out")
+    if not edges and not feeds:
+        warning = Problem(node_id, Severity.WARNING,
+                          f"{label}: is not connected to anything, so the model leaves it out")
         if spec.min_inputs == 0:  # an Input still shows its shape
             outputs = evaluate_node(node.type, node.params, [])[0]
-            return NodeInfo("warning", outputs, [warning], used=False)
-        return NodeInfo("warning", problems=[warning], used=False)
+            return NodeInfo(Status.WARNING, outputs, [warning], used=False)
+        return NodeInfo(Status.WARNING, problems=[warning], used=False)
+    if spec.is_output:
+        fed = [t for _, t in doc.graph.out_edges(node_id) if not get_spec(doc.nodes[t].type).is_output]
+        if fed:
+            reader = doc.nodes[fed[0]]
+            return error(f"an Output ends the model and feeds only other Outputs, not {reader.type} '{reader.id}': "
+                         "connect that node to the layer before the Output")
     if len(edges) < spec.min_inputs:
         what = "an input" if spec.min_inputs == 1 else f"{spec.min_inputs} inputs"
         return error(f"needs {what}, has {len(edges)}")
@@ -153,7 +181,7 @@ def _node_info(doc: GraphDocument, node_id: str, wiring: _Wiring, infos: dict[st
     for edge in edges:
         upstream = infos.get(edge.source)
         if upstream is None or edge.source_port >= len(upstream.outputs):
-            return NodeInfo("unknown")
+            return NodeInfo(Status.UNKNOWN)
         inputs.append(upstream.outputs[edge.source_port])
     problem = _check_inputs(spec, inputs) if inputs else None
     if problem:
@@ -162,29 +190,28 @@ def _node_info(doc: GraphDocument, node_id: str, wiring: _Wiring, infos: dict[st
         outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, node.params, inputs)
     except ShapeError as err:
         return error(str(err), inputs)
-    problems = [Problem(node_id, "warning", f"{label}: {note}") for note in notes]
-    return NodeInfo("warning" if problems else "ok", outputs, problems, n_params, macs, kwargs, tuple(inputs))
+    problems = [Problem(node_id, Severity.WARNING, f"{label}: {note}") for note in notes]
+    status = Status.WARNING if problems else Status.OK
+    return NodeInfo(status, outputs, problems, n_params, macs, kwargs, tuple(inputs))
 
 
 # -- whole graph --------------------------------------------------------------
 def topological_order(doc: GraphDocument) -> list[str]:
-    """Kahn's algorithm, ties broken by document order (stable code).
+    """Kahn's algorithm over the document's graph, ties broken by document
+    order (stable code; networkx's own sort does not promise an order).
 
     Nodes on a cycle are missing from the result.
     """
+    graph = doc.graph
     position = {n: i for i, n in enumerate(doc.nodes)}
-    indegree = dict.fromkeys(doc.nodes, 0)
-    children: dict[str, list[str]] = {n: [] for n in doc.nodes}
-    for e in doc.edges:
-        indegree[e.target] += 1
-        children[e.source].append(e.target)
-    ready = [(position[n], n) for n, d in indegree.items() if d == 0]
+    indegree = dict(graph.in_degree())
+    ready = [(position[n], n) for n in doc.nodes if indegree[n] == 0]
     heapq.heapify(ready)
     order = []
     while ready:
         _, current = heapq.heappop(ready)
         order.append(current)
-        for child in children[current]:
+        for _, child in graph.out_edges(current):
             indegree[child] -= 1
             if indegree[child] == 0:
                 heapq.heappush(ready, (position[child], child))
@@ -196,31 +223,40 @@ def output_nodes(doc: GraphDocument) -> list[str]:
 
     Nodes left out of the model (connected to nothing) are never outputs.
     """
-    used = {e.source for e in doc.edges} | {e.target for e in doc.edges}
-    marked = [n for n, node in doc.nodes.items() if node.type == "Output" and n in used]
+    graph = doc.graph
+    used = [n for n in doc.nodes if graph.degree(n)]
+    marked = [n for n in used if get_spec(doc.nodes[n].type).is_output]
     if marked:
         return marked
-    feeding = {e.source for e in doc.edges}
-    return [n for n, node in doc.nodes.items() if n in used and n not in feeding and node.type != "Input"]
+    return [n for n in used if not graph.out_degree(n) and not get_spec(doc.nodes[n].type).is_input]
 
 
-def _graph_problems(doc: GraphDocument, wiring: _Wiring, order: list[str], outputs: list[str],
-                    inputs: list[str]) -> list[Problem]:
+def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], inputs: list[str],
+                    total_params: int) -> list[Problem]:
     problems = []
-    if not any(node.type == "Input" for node in doc.nodes.values()):
-        problems.append(Problem(None, "error", "the graph has no Input node: add one and set its shape"))
+    graph = doc.graph
+
+    def error(text: str) -> None:
+        problems.append(Problem(None, Severity.ERROR, text))
+
+    if not any(get_spec(node.type).is_input for node in doc.nodes.values()):
+        error("the graph has no Input node: add one and set its shape")
     elif not outputs:
-        problems.append(Problem(None, "error", "the model computes nothing yet: connect a layer to an Input"))
+        error("the model computes nothing yet: connect a layer to an Input")
     elif not inputs:
-        problems.append(Problem(None, "error", "no Input node is connected: the model would have no input"))
+        error("no Input node is connected: the model would have no input")
     if len(order) != len(doc.nodes):
         cycle = [n for n in doc.nodes if n not in set(order)]
-        problems.append(Problem(None, "error", f"the graph has a cycle through {', '.join(map(repr, cycle[:5]))}"))
-    if any(doc.nodes[n].type == "Output" for n in outputs):  # then a dangling layer's work is thrown away
+        error(f"the graph has a cycle through {', '.join(map(repr, cycle[:5]))}")
+    if any(get_spec(doc.nodes[n].type).is_output for n in outputs):  # then a dangling layer's work is thrown away
         for node_id, node in doc.nodes.items():
-            if node.type != "Output" and node_id not in wiring.has_out and wiring.in_edges[node_id]:
-                problems.append(Problem(node_id, "warning", f"{node.type} '{node_id}': its result is not used: "
-                                        "connect it to an Output"))
+            if not get_spec(node.type).is_output and not graph.out_degree(node_id) and graph.in_degree(node_id):
+                problems.append(Problem(node_id, Severity.WARNING, f"{node.type} '{node_id}': its result is not "
+                                        "used: connect it to an Output"))
+    if total_params > LARGE_MODEL_PARAMS:
+        problems.append(Problem(None, Severity.WARNING, f"the model has {total_params:,} parameters "
+                                f"({total_params * 4 / 2**30:,.1f} GiB as float32): building or training it "
+                                "may not fit in memory"))
     return problems
 
 
@@ -239,7 +275,6 @@ class ShapeInference:
         self._infos: dict[str, NodeInfo] = {}
         self._dirty: set[str] = set(doc.nodes)
         self._order: list[str] | None = None
-        self._wiring: _Wiring | None = None
         self._cyclic: set[str] = set()
         self._report: ShapeReport | None = None
         doc.subscribe(self._on_change)
@@ -249,23 +284,24 @@ class ShapeInference:
 
     def _on_change(self, change: Change) -> None:
         kind = change.kind
-        if kind in ("moved", "meta_changed"):
+        if kind in (ChangeKind.MOVED, ChangeKind.META_CHANGED):
             return
         self._report = None
-        if kind in _STRUCTURE:
-            self._order = self._wiring = None
-        if kind == "reset":
+        if kind in STRUCTURAL:
+            self._order = None
+        if kind == ChangeKind.RESET:
             self._infos.clear()
             self._dirty = set(self.doc.nodes)
-        elif kind == "node_removed":
+        elif kind == ChangeKind.NODE_REMOVED:
             self._infos.pop(change.ids[0], None)
             self._dirty.discard(change.ids[0])
-        elif kind == "renamed":
+        elif kind == ChangeKind.RENAMED:
             old, new = change.ids
             if old in self._infos:  # keep the old result: downstream needs no work if it is unchanged
                 self._infos[new] = self._infos.pop(old)
             self._dirty.discard(old)
             self._dirty.add(new)
+            self._dirty.update(self.doc.graph.predecessors(new))  # an Output's error names what it feeds
         else:  # node_added, params_changed, edge_added/removed: both ends may change
             self._dirty.update(i for i in change.ids if i in self.doc.nodes)
 
@@ -274,25 +310,26 @@ class ShapeInference:
         if self._report is not None and not self._dirty:
             return self._report
         doc = self.doc
-        if self._order is None or self._wiring is None:
-            self._order, self._wiring = topological_order(doc), _Wiring.of(doc)
+        if self._order is None:
+            self._order = topological_order(doc)
             self._dirty |= self._cyclic & doc.nodes.keys()  # a cycle may have been broken
-        order, wiring, infos = self._order, self._wiring, self._infos
+        order, infos, graph = self._order, self._infos, doc.graph
         changed: set[str] = set()
         for node_id in order:
-            if node_id in self._dirty or any(e.source in changed for e in wiring.in_edges[node_id]):
+            if node_id in self._dirty or any(source in changed for source in graph.predecessors(node_id)):
                 old = infos.get(node_id)
-                infos[node_id] = new = _node_info(doc, node_id, wiring, infos)
+                infos[node_id] = new = _node_info(doc, node_id, infos)
                 if old is None or old.outputs != new.outputs:
                     changed.add(node_id)
         self._cyclic = doc.nodes.keys() - set(order)  # only a hand-edited document can have one
         for node_id in self._cyclic:
-            infos[node_id] = NodeInfo("error", problems=[
-                Problem(node_id, "error", f"{doc.nodes[node_id].type} '{node_id}': is part of a cycle")])
+            infos[node_id] = NodeInfo(Status.ERROR, problems=[
+                Problem(node_id, Severity.ERROR, f"{doc.nodes[node_id].type} '{node_id}': is part of a cycle")])
         self._dirty.clear()
         outputs = output_nodes(doc)
-        inputs = [n for n, node in doc.nodes.items() if node.type == "Input" and infos[n].used]
-        problems = _graph_problems(doc, wiring, order, outputs, inputs)
+        inputs = [n for n, node in doc.nodes.items() if get_spec(node.type).is_input and infos[n].used]
+        total = sum(info.params for info in infos.values() if info.used)
+        problems = _graph_problems(doc, order, outputs, inputs, total)
         for node_id in doc.nodes:
             problems.extend(infos[node_id].problems)
         self._report = ShapeReport(dict(infos), problems, list(order), outputs, inputs)

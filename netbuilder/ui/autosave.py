@@ -19,9 +19,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
+from ..core.atomic import write_atomic
 from ..core.document import GraphDocument
 from ..core.errors import GraphError
-from ..core.fileformat import document_from_dict, write_atomic
+from ..core.fileformat import document_from_dict
 from .editor import Editor
 
 AUTOSAVE_FORMAT = "netbuilder.autosave"

@@ -44,8 +44,8 @@ class RemoveNodesCommand(QUndoCommand):
         self._edges: list[tuple[int, Edge]] = []
 
     def redo(self):
-        chosen = set(self.node_ids)
-        self._edges = [(i, e) for i, e in enumerate(self.doc.edges) if e.source in chosen or e.target in chosen]
+        touching = {e for n in self.node_ids for e in (*self.doc.in_edges(n), *self.doc.out_edges(n))}
+        self._edges = [(i, e) for i, e in enumerate(self.doc.edges) if e in touching]  # file order, for undo
         self._saved = [(self.doc.node_index(n), copy.deepcopy(self.doc.nodes[n])) for n in self.node_ids]
         for node_id in self.node_ids:
             self.doc.remove_node(node_id)
@@ -66,8 +66,7 @@ class ConnectCommand(QUndoCommand):
         self._replaced: tuple[int, Edge] | None = None
 
     def redo(self):
-        port = (self.edge.target, self.edge.target_port)
-        old = next((e for e in self.doc.edges if (e.target, e.target_port) == port), None)
+        old = self.doc.feeder(self.edge.target, self.edge.target_port)
         self._replaced = (self.doc.edges.index(old), old) if old is not None else None
         self.doc.connect(self.edge)
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from ..core.document import Change, Edge, GraphDocument, Node
-from ..core.errors import EditError, ParamError
+from ..core.errors import ParamError
 from ..core.layers import get_spec
 from ..core.layout import layered_positions
 from ..core.shapes import ShapeInference, ShapeReport
@@ -59,9 +59,7 @@ class Editor(QObject):
     def add_node(self, layer_type: str, pos: tuple[float, float], params: dict | None = None,
                  node_id: str | None = None) -> str:
         spec = get_spec(layer_type)
-        node_id = node_id or self.doc.default_id(layer_type)
-        if node_id in self.doc.nodes:
-            raise EditError(f"a node with id {node_id!r} already exists")
+        node_id = self.doc.check_new_id(node_id) if node_id else self.doc.default_id(layer_type)
         clean = spec.validate_params(params or {})
         self.push(commands.AddNodesCommand(self.doc, [Node(node_id, layer_type, clean, tuple(pos))],
                                            text=f"Add {layer_type}"))
@@ -86,7 +84,7 @@ class Editor(QObject):
     def connect_ports(self, source: str, source_port: int, target: str, target_port: int) -> Edge:
         edge = Edge(source, target, source_port, target_port)
         self.doc.check_edge(edge)
-        if edge not in self.doc.edges:
+        if not self.doc.has_edge(edge):
             self.push(commands.ConnectCommand(self.doc, edge))
         return edge
 
@@ -100,7 +98,7 @@ class Editor(QObject):
         return min(port, limit - 1) if limit else port
 
     def disconnect(self, edge: Edge) -> None:
-        if edge in self.doc.edges:
+        if self.doc.has_edge(edge):
             self.push(commands.DisconnectCommand(self.doc, edge))
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
@@ -117,13 +115,9 @@ class Editor(QObject):
             self.push(commands.MoveNodesCommand(self.doc, moves))
 
     def rename_node(self, old: str, new: str) -> None:
-        new = new.strip()
+        new = self.doc.check_rename(old, new)
         if new == old:
             return
-        if not new:
-            raise EditError("a node id cannot be empty")
-        if new in self.doc.nodes:
-            raise EditError(f"a node with id {new!r} already exists")
         self.push(commands.RenameNodeCommand(self.doc, old, new))
 
     def paste(self, fragment: dict, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:

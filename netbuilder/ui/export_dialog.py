@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from ..core.atomic import write_atomic
 from ..core.document import sanitize_id
 from ..core.export import export_python
-from ..core.fileformat import write_atomic
 from . import files, theme
 from .editor import Editor
 

@@ -172,25 +172,31 @@ class ImportModelDialog(QDialog):
 
 
 # -- weights beside the graph ----------------------------------------------------------------
-def write_graph(doc: GraphDocument, weights: dict | None, path: str) -> str:
-    """Save ``doc`` (and ``weights`` beside it while they fit it); returns a note for the status bar.
+def write_graph(doc: GraphDocument, weights: dict | None, path: str) -> tuple[str, dict | None]:
+    """Save ``doc`` (and ``weights`` beside it while they fit it).
 
-    The live document is not changed: ``meta.weights`` is set on the saved copy.
+    Returns a note for the status bar and the weights keyed for ``doc``'s
+    current ids (renames since the weights were read are applied, and ``doc``
+    forgets them), which the window keeps from then on. The live document's
+    ``meta.weights`` is left alone: it is set on the saved copy.
     """
     if weights is None:
         save_graph(doc, path)
-        return ""
-    from ..interop.weights import META_KEY, save_with_weights
+        return "", None
+    from ..core.document import WEIGHTS_IDS
+    from ..interop.weights import META_KEY, remap_to_current, save_with_weights
     from .training.export import fit_weights
 
+    weights = remap_to_current(doc, weights)
+    doc.meta.pop(WEIGHTS_IDS, None)
     doc = doc.copy()
     try:
         fit_weights(doc, weights)
     except (NetbuilderError, ValueError) as err:
         doc.meta.pop(META_KEY, None)
         save_graph(doc, path)
-        return f" without the imported weights ({err})"
-    return f" with its weights in {save_with_weights(doc, weights, path).name}"
+        return f" without the imported weights ({err})", weights
+    return f" with its weights in {save_with_weights(doc, weights, path).name}", weights
 
 
 def read_weights(doc: GraphDocument, path: str) -> tuple[dict | None, str]:

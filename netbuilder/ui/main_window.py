@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
 
     def _write(self, path: str) -> bool:
         try:
-            note = write_graph(self.editor.doc, self.weights, path)
+            note, self.weights = write_graph(self.editor.doc, self.weights, path)
         except OSError as err:
             files.report_error(self, "Cannot save graph", f"{path}: {err.strerror or err}")
             return False

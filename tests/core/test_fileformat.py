@@ -114,8 +114,10 @@ def test_edges_are_checked():
         "edges[1]: ReLU 'r' has no output port 1": [{"source": "r", "target": "add", "source_port": 1}],
         "edges[1]: ReLU 'r' has no input port 1": [{"source": "x", "target": "r", "target_port": 1}],
         "edges[1]: input 0 of 'r' is already fed by 'x'": [{"source": "add", "target": "r"}],
-        "edges[1].target_port: expected a port number ≥ 0, got -1": [{"source": "x", "target": "add",
-                                                                      "target_port": -1}],
+        "edges[1].target_port: expected a port number from 0 to 1023, got -1": [{"source": "x", "target": "add",
+                                                                                  "target_port": -1}],
+        "edges[1].source_port: expected a port number from 0 to 1023, got 1024": [{"source": "x", "target": "add",
+                                                                                   "source_port": 1024}],
     }
     for expected, extra in cases.items():
         text = file_text([INPUT, relu, add], [{"source": "x", "target": "r"}, *extra])
@@ -123,8 +125,9 @@ def test_edges_are_checked():
 
 
 def test_cycle_in_file_is_refused():
-    nodes = [INPUT, {"id": "a", "type": "ReLU"}, {"id": "b", "type": "ReLU"}]
-    edges = [{"source": "x", "target": "a"}, {"source": "a", "target": "b"}, {"source": "b", "target": "a"}]
+    nodes = [INPUT, {"id": "a", "type": "Add"}, {"id": "b", "type": "ReLU"}]
+    edges = [{"source": "x", "target": "a"}, {"source": "a", "target": "b"},
+             {"source": "b", "target": "a", "target_port": 1}]
     assert problems_of(file_text(nodes, edges)) == ["edges[2]: connecting 'b' to 'a' would make a cycle"]
 
 

@@ -6,7 +6,7 @@ import math
 
 from ..params import Bool, Choice, Dims, Float, Int, Shape
 from . import register
-from .spec import Emit, LayerSpec, TensorType
+from .spec import Emit, LayerSpec, Role, TensorType, TokenIds
 
 
 def same(params, inputs):
@@ -29,13 +29,13 @@ register(LayerSpec(
         Shape("shape", [1, 8, 8], "Shape of one sample, without the batch dimension.", key=True, torch=False),
         Choice("dtype", ["float32", "int64"], doc="int64 for token ids that feed an Embedding.", torch=False),
     ),
-    min_inputs=0, max_inputs=0, emit=_nothing,
+    min_inputs=0, max_inputs=0, emit=_nothing, role=Role.INPUT,
     rule=lambda p, _: [TensorType(tuple(p["shape"]), p["dtype"])],
 ))
 register(LayerSpec(
     "Output", "Input/Output", "Marks a model output; several Output nodes make the model return a tuple.",
     emit=lambda e: [f"{e.outs[0]} = {e.ins[0]}"],  # an alias named after the node, so its id is in the code
-    rule=same,
+    rule=same, role=Role.OUTPUT, token_ids=TokenIds.PASSED,
 ))
 
 # -- Core ---------------------------------------------------------------------
@@ -61,10 +61,10 @@ register(LayerSpec(
     rule=_linear_rule, warn=_linear_warn,
 ))
 register(LayerSpec("Identity", "Core", "Passes its input through unchanged (a placeholder).",
-                   torch_class="Identity", rule=same))
+                   torch_class="Identity", rule=same, token_ids=TokenIds.PASSED))
 
 # -- Normalization ------------------------------------------------------------
-_eps = Float("eps", 1e-5, "Added to the variance for numerical stability.", minimum=0)
+_eps = Float("eps", 1e-5, "Added to the variance for numerical stability.", minimum=0, above=True)
 _momentum = Float("momentum", 0.1, "Running statistics update rate.", minimum=0, maximum=1)
 _affine = Bool("affine", True, "Learn a scale and shift.")
 register(LayerSpec(
@@ -100,10 +100,17 @@ register(LayerSpec(
     torch_class="GroupNorm", ranks=(3, 4, 5), expects="(N, C, *)",
     infer_args=lambda p, ins: {"num_channels": ins[0].shape[0]}, rule=same,
 ))
+def _instance_norm_rule(params, inputs):
+    if math.prod(inputs[0].shape[1:]) == 1:  # torch refuses it in every forward, not only on the meta device
+        raise ValueError(f"normalises each channel over its pixels and needs more than one, got {inputs[0].text()}; "
+                         "move it before the pooling that shrinks the image to 1×1")
+    return same(params, inputs)
+
+
 register(LayerSpec(
     "InstanceNorm2d", "Normalization", "Normalises each channel of each image on its own (style transfer).",
     params=(_eps, _momentum, Bool("affine", False, "Learn a scale and shift.")),
-    torch_class="InstanceNorm2d", ranks=(4,), expects="(N, C, H, W)", infer_args=channels, rule=same,
+    torch_class="InstanceNorm2d", ranks=(4,), expects="(N, C, H, W)", infer_args=channels, rule=_instance_norm_rule,
 ))
 
 # -- Regularization -----------------------------------------------------------
@@ -141,13 +148,13 @@ register(LayerSpec(
     "Flatten", "Reshape", "Flattens dimensions start_dim…end_dim into one (images → feature vectors).",
     params=(Int("start_dim", 1, "First dimension to flatten (0 is the batch)."),
             Int("end_dim", -1, "Last dimension to flatten.")),
-    torch_class="Flatten", ranks=(2, 3, 4, 5, 6), rule=_flatten_rule,
+    torch_class="Flatten", ranks=(2, 3, 4, 5, 6), rule=_flatten_rule, token_ids=TokenIds.PASSED,
 ))
 register(LayerSpec(
     "Unflatten", "Reshape", "Splits one dimension into several (feature vector → image).",
     params=(Int("dim", 1, "Dimension to split (0 is the batch).", minimum=1, key=True),
             Shape("unflattened_size", [1, 8, 8], "Sizes the dimension is split into.", required=True, key=True)),
-    torch_class="Unflatten",
+    torch_class="Unflatten", token_ids=TokenIds.PASSED,
 ))
 
 
@@ -164,7 +171,7 @@ register(LayerSpec(
     params=(Shape("shape", [64], "New shape of one sample, without the batch dimension.", required=True, key=True),),
     emit=lambda e: [f"{e.outs[0]} = {e.ins[0]}.reshape({e.ins[0]}.shape[0], "
                     f"{', '.join(map(str, e.params['shape']))})"],
-    rule=_reshape_rule,
+    rule=_reshape_rule, token_ids=TokenIds.PASSED,
 ))
 
 
@@ -184,7 +191,7 @@ register(LayerSpec(
     "Permute", "Reshape", "Reorders dimensions (0 is the batch and stays first), e.g. (0, 2, 1).",
     params=(Dims("dims", [0, 2, 1], "New order of all dimensions, batch included.", required=True, key=True),),
     emit=lambda e: [f"{e.outs[0]} = {e.ins[0]}.permute({', '.join(map(str, e.params['dims']))})"],
-    rule=_permute_rule,
+    rule=_permute_rule, token_ids=TokenIds.PASSED,
 ))
 
 # -- Merge --------------------------------------------------------------------
@@ -232,5 +239,5 @@ register(LayerSpec(
     params=(Int("dim", 1, "Dimension to join along (0 is the batch).", key=True),),
     min_inputs=2, max_inputs=None,
     emit=lambda e: [f"{e.outs[0]} = torch.cat([{', '.join(e.ins)}], dim={e.params['dim']})"],
-    rule=_concat_rule,
+    rule=_concat_rule, token_ids=TokenIds.PASSED,
 ))

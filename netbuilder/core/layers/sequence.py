@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..params import Bool, Choice, Float, Int
 from . import register
 from .basic import same
-from .spec import Emit, LayerSpec, TensorType
+from .spec import Emit, LayerSpec, TensorType, TokenIds
 
 _BATCH_FIRST = (("batch_first", True),)  # every tensor in netbuilder is (N, …)
 _OUTPUT = Choice("output", ["sequence", "last"], key=True, torch=False, port=0,
@@ -76,6 +76,7 @@ register(LayerSpec(
         Int("padding_idx", None, "Id whose vector stays zero (optional).", optional=True),
     ),
     torch_class="Embedding", hint="Embedding needs an int64 Input (token ids)", macs=lambda *_: 0,
+    token_ids=TokenIds.REQUIRED,
     rule=lambda p, ins: [TensorType((*ins[0].shape, p["embedding_dim"]))],
 ))
 

@@ -10,12 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ..errors import ParamError
 from ..params import ParamSpec
 
 Shape = tuple[int, ...]  # a tensor shape without the batch dimension
+
+
+class Role(StrEnum):
+    """What a node is to the model around it."""
+
+    LAYER = "layer"  # computes something from its inputs
+    INPUT = "input"  # an argument of ``forward``
+    OUTPUT = "output"  # a value ``forward`` returns; feeds nothing
+
+
+class TokenIds(StrEnum):
+    """How a layer treats int64 token ids arriving on its inputs."""
+
+    REFUSED = "refused"  # arithmetic on ids is a mistake: "put an Embedding before it"
+    PASSED = "passed"  # rearranges values without computing with them (Flatten, Concat)
+    REQUIRED = "required"  # looks ids up (Embedding): float input is the mistake
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,8 @@ class LayerSpec:
     - ``macs(params, inputs, outputs, module)``: optional estimate of the
       multiply-adds of one sample; without it every weight matrix is assumed
       to be applied once per position of the output (right for ``Linear``).
+    - ``role``: :class:`Role`; ``token_ids``: :class:`TokenIds`. Code that
+      needs to know whether a node is an Input asks these, never the type name.
     - ``normalize(params)``: ``params`` (unchanged in place) with values
       that build the same module written one way (a pool's stride equal to
       its kernel size is stored empty, as torch cannot tell them apart), so
@@ -100,6 +119,8 @@ class LayerSpec:
     macs: Callable[[dict, list[TensorType], list[TensorType], Any], int] | None = None
     input_names: tuple[str, ...] = ()
     normalize: Callable[[dict[str, Any]], dict[str, Any]] = as_given
+    role: Role = Role.LAYER
+    token_ids: TokenIds = TokenIds.REFUSED
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -156,6 +177,14 @@ class LayerSpec:
                 kwargs[spec.name] = tuple(value) if isinstance(value, list) else value
         kwargs.update(self.fixed_args)
         return kwargs
+
+    @property
+    def is_input(self) -> bool:
+        return self.role is Role.INPUT
+
+    @property
+    def is_output(self) -> bool:
+        return self.role is Role.OUTPUT
 
     @property
     def has_module(self) -> bool:

@@ -212,23 +212,14 @@ class GraphScene(QGraphicsScene):
     def _apply_report(self, report: ShapeReport) -> None:
         """Redraw only the nodes whose inference result or problems changed."""
         self._report = report
-        problems: dict[str, list[Problem]] = defaultdict(list)
-        for problem in report.problems:
-            if problem.node_id is not None:
-                problems[problem.node_id].append(problem)
         for node_id, item in self.nodes.items():
-            info, mine = report.nodes.get(node_id), tuple(problems.get(node_id, ()))
+            info, mine = report.nodes.get(node_id), report.problems_of(node_id)
             shown = self._shown.get(node_id)
             if shown is not None and shown[0] is info and shown[1] == mine:
                 continue
             self._shown[node_id] = (info, mine)
             self._problems[node_id] = mine
-            if any(p.severity == "error" for p in mine):
-                status = "error"
-            elif info is None or info.status == "unknown":
-                status = "unknown"
-            else:
-                status = "warning" if mine else "ok"
+            status = report.status_of(node_id)
             shape = labels.shapes_text(info.outputs) if info is not None and info.outputs else "?"
             item.set_info(status, shape, labels.count_text(info.params if info else 0), self._tooltip(node_id))
             for port in {e.source_port for e in self._touching.get(node_id, ()) if e.source == node_id}:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import torch
 
+from ...core.atomic import write_atomic
 from ...core.compiler import build_model
 from ...core.document import GraphDocument
 from ...core.export import export_python
 from ...core.fileformat import load_graph
-from ...core.fileformat import write_atomic as _write_text
 from ...train.checkpoints import load_checkpoint
 
 
@@ -83,15 +83,15 @@ def export_trained(doc: GraphDocument, state: dict, folder: str | Path,
     name = module_name(doc)
     written = []
     module = folder / f"{name}.py"
-    _write_text(module, export_python(doc))
+    write_atomic(module, export_python(doc))
     written.append(module)
     weights = folder / f"{name}.pt"
-    torch.save({k: v.detach().cpu() for k, v in state.items()}, weights)
+    write_atomic(weights, lambda tmp: torch.save({k: v.detach().cpu() for k, v in state.items()}, tmp))
     written.append(weights)
     script, problem = training_script(doc, base_dir)
     if script is not None:
         path = folder / "train.py"
-        _write_text(path, script)
+        write_atomic(path, script)
         written.append(path)
     return written, problem
 
