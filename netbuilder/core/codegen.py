@@ -163,14 +163,18 @@ def example_input_code(doc: GraphDocument, model: GeneratedModel, batch: int = 2
     for node_id, t in zip(model.input_ids, model.input_types):
         shape = ", ".join(map(str, (batch, *t.shape)))
         if t.dtype == "int64":
-            exprs.append(f"torch.randint(0, {_vocab_for(doc, node_id)}, ({shape},))")
+            exprs.append(f"torch.randint(0, {smallest_vocabulary(doc, node_id)}, ({shape},))")
         else:
             exprs.append(f"torch.randn({shape})")
     return exprs
 
 
-def _vocab_for(doc: GraphDocument, input_id: str) -> int:
-    """The smallest vocabulary an int64 input reaches, so random ids are valid."""
+def smallest_vocabulary(doc: GraphDocument, input_id: str) -> int:
+    """The smallest vocabulary an int64 input reaches through any path, so random ids are valid.
+
+    The one home of this rule: the exported script's example batch and the
+    ONNX export's example inputs both use it.
+    """
     sizes, seen, stack = [], {input_id}, [input_id]
     while stack:
         for edge in doc.out_edges(stack.pop()):
