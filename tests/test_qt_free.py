@@ -1,4 +1,4 @@
-"""The core and the trainer never need Qt: import them with every Qt binding made unimportable."""
+"""The core, the trainer and the importer never need Qt: import them with every Qt binding made unimportable."""
 
 import subprocess
 import sys
@@ -21,7 +21,7 @@ class NoQt:
 sys.meta_path.insert(0, NoQt())
 import netbuilder
 imported = ["netbuilder"]
-for package in ("netbuilder.core", "netbuilder.train"):
+for package in ("netbuilder.core", "netbuilder.train", "netbuilder.interop"):
     root = importlib.import_module(package)
     for info in pkgutil.walk_packages(root.__path__, package + "."):
         importlib.import_module(info.name)
@@ -37,10 +37,10 @@ sys.exit(code)
 '''
 
 
-def test_core_and_train_import_and_check_without_qt():
+def test_core_train_and_interop_import_and_check_without_qt():
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     imported = result.stdout.split("IMPORTED ")[1].split()
     assert {"netbuilder.core.shapes", "netbuilder.core.compiler", "netbuilder.core.layers.sequence",
-            "netbuilder.train.datasets"} <= set(imported)
+            "netbuilder.train.datasets", "netbuilder.interop.mapper", "netbuilder.interop.recurrent"} <= set(imported)
     assert "examples/digits_cnn.json: ok" in result.stdout

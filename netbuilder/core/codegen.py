@@ -69,90 +69,122 @@ def _streamed(doc: GraphDocument, statements: list[str], returned: list[str]) ->
     }
 
 
-def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeReport | None = None) -> GeneratedModel:
-    """Generate the model class for ``doc``; refuses graphs with errors.
+Line = tuple[str, str, str]  # (node id, statement, trailing comment)
 
-    Nodes connected to nothing are left out (inference warns about them).
+
+@dataclass
+class _Names:
+    """Every identifier of the class, claimed from one namespace in a fixed order.
+
+    Inputs first, then ``x`` if any value streams, then per statement its
+    submodule and its used output ports: the order fixes which node gets a
+    suffix when two ids sanitise alike, so it must not change.
     """
-    report = report or infer_shapes(doc)
-    if report.errors:
-        raise GraphError([p.message for p in report.errors], doc.name)
-    class_name = check_class_name(class_name) if class_name is not None else class_name_for(doc.name)
+
+    var: dict[tuple[str, int], str]  # (node id, output port) → variable in forward
+    attr_of: dict[str, str]  # node id → submodule name
+    streamed: set[str]  # nodes whose main output is called ``x``
+
+
+def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, statements: list[str]) -> _Names:
     names = Namespace({class_name})
+    used_ports = {(e.source, e.source_port) for e in doc.edges} | {(n, 0) for n in report.outputs}
+    var = {(node_id, 0): names.claim(node_id) for node_id in report.inputs}
+    attr_of: dict[str, str] = {}
+    streamed = _streamed(doc, statements, report.outputs)
+    stream = names.claim("x") if streamed else None
+    for node_id in statements:
+        spec = get_spec(doc.nodes[node_id].type)
+        base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_module else None
+        if base is not None:
+            attr_of[node_id] = base
+        for port, port_name in enumerate(spec.outputs):
+            if (node_id, port) not in used_ports:
+                continue
+            if port == 0:
+                var[(node_id, port)] = stream if node_id in streamed else base or names.claim(node_id)
+            else:
+                var[(node_id, port)] = names.claim(f"{node_id}_{port_name}")
+    return _Names(var, attr_of, streamed)
+
+
+def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
+                names: _Names) -> tuple[list[Line], list[Line]]:
+    """The ``__init__`` lines building submodules and the ``forward`` lines calling them."""
     in_edges: dict[str, list] = {}
     for e in sorted(doc.edges, key=lambda e: e.target_port):
         in_edges.setdefault(e.target, []).append(e)
-    returned = report.outputs
-    used_ports = {(e.source, e.source_port) for e in doc.edges} | {(n, 0) for n in returned}
-    var: dict[tuple[str, int], str] = {}
-    attr_of: dict[str, str] = {}
-    for node_id in report.inputs:
-        var[(node_id, 0)] = names.claim(node_id)
-    used = [n for n in report.order if report.nodes[n].used and doc.nodes[n].type != "Input"]
-    statements = sorted(used, key=lambda n: doc.nodes[n].type == "Output")  # Output aliases just before return
-    streamed = _streamed(doc, statements, returned)
-    stream = names.claim("x") if streamed else None
-
-    init_lines: list[tuple[str, str, str]] = []  # (node id, statement, trailing comment)
-    forward_lines: list[tuple[str, str, str]] = []
+    init_lines: list[Line] = []
+    forward_lines: list[Line] = []
     for node_id in statements:
-        node, info = doc.nodes[node_id], report.nodes[node_id]
-        spec = get_spec(node.type)
-        ins = tuple(var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
-        base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_module else None
-        outs = []
-        for port, port_name in enumerate(spec.outputs):
-            if (node_id, port) not in used_ports:
-                outs.append("_")
-                continue
-            if port == 0:
-                name = stream if node_id in streamed else base or names.claim(node_id)
-            else:
-                name = names.claim(f"{node_id}_{port_name}")
-            var[(node_id, port)] = name
-            outs.append(name)
+        node, spec = doc.nodes[node_id], get_spec(doc.nodes[node_id].type)
+        ins = tuple(names.var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
+        outs = tuple(names.var.get((node_id, port), "_") for port in range(len(spec.outputs)))
+        base = names.attr_of.get(node_id)
         if spec.has_module:
-            attr_of[node_id] = base
-            args = ", ".join(f"{k}={render(v)}" for k, v in info.kwargs.items())
+            args = ", ".join(f"{k}={render(v)}" for k, v in report.nodes[node_id].kwargs.items())
             init_lines.append((node_id, f"self.{base} = nn.{spec.torch_class}({args})", ""))
-        tag = node_tag(node_id) if node_id in streamed and not spec.has_module else ""
-        for i, line in enumerate(spec.emit(Emit(ins, tuple(outs), f"self.{base}", node.params))):
+        tag = node_tag(node_id) if node_id in names.streamed and not spec.has_module else ""
+        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params))):
             forward_lines.append((node_id, line, "" if i else tag))
+    return init_lines, forward_lines
 
-    outputs = [var[(n, 0)] for n in returned]
+
+def _render_class(class_name: str, title: str, init_lines: list[Line], forward_lines: list[Line],
+                  inputs: list[str], outputs: list[str]) -> tuple[str, dict[int, str]]:
+    """The class text, lines wrapped to fit, and the node id behind each line."""
     result = ", ".join(outputs)
     if len(outputs) > 1 and len(result) > LIMIT - 20:
         result = f"({result})"
-    inputs = [var[(n, 0)] for n in report.inputs]
     text = [
         f"class {class_name}(nn.Module):",
-        f'    """{safe_text(doc.name, 60)}: generated by netbuilder."""',
+        f'    """{safe_text(title, 60)}: generated by netbuilder."""',
         "",
         "    def __init__(self):",
         "        super().__init__()",
     ]
     line_of: dict[int, str] = {}
 
-    def add_block(block: list[tuple[str, str, str]]) -> None:
-        for node_id, statement, tag in block:
+    def add_lines(lines_of_nodes: list[Line]) -> None:
+        for node_id, statement, tag in lines_of_nodes:
             lines = fit(statement, " " * 8, len(tag))
             lines[0] += tag
             for line in lines:
                 text.append(line)
                 line_of[len(text)] = node_id  # 1-based line numbers, as in tracebacks
 
-    add_block(init_lines)
+    add_lines(init_lines)
     text += ["", *fit(f"def forward(self, {', '.join(inputs)}):", "    ")]
-    add_block(forward_lines)
+    add_lines(forward_lines)
     text += fit(f"return {result}", " " * 8)
+    return "\n".join(text) + "\n", line_of
+
+
+def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeReport | None = None) -> GeneratedModel:
+    """Generate the model class for ``doc``; refuses graphs with errors.
+
+    Nodes connected to nothing are left out (inference warns about them).
+    Three steps: claim every name, write one statement per node, render the class.
+    """
+    report = report or infer_shapes(doc)
+    if report.errors:
+        raise GraphError([p.message for p in report.errors], doc.name)
+    class_name = check_class_name(class_name) if class_name is not None else class_name_for(doc.name)
+    used = [n for n in report.order if report.nodes[n].used and doc.nodes[n].type != "Input"]
+    statements = sorted(used, key=lambda n: doc.nodes[n].type == "Output")  # Output aliases just before return
+    names = _claim_names(doc, report, class_name, statements)
+    init_lines, forward_lines = _statements(doc, report, statements, names)
+    inputs = [names.var[(n, 0)] for n in report.inputs]
+    outputs = [names.var[(n, 0)] for n in report.outputs]
+    source, line_of = _render_class(class_name, doc.name, init_lines, forward_lines, inputs, outputs)
     return GeneratedModel(
         class_name,
-        "\n".join(text) + "\n",
+        source,
         list(report.inputs),
         inputs,
         [report.value_type(n) for n in report.inputs],
         outputs,
-        attr_of,
+        names.attr_of,
         line_of,
     )
 
@@ -163,14 +195,18 @@ def example_input_code(doc: GraphDocument, model: GeneratedModel, batch: int = 2
     for node_id, t in zip(model.input_ids, model.input_types):
         shape = ", ".join(map(str, (batch, *t.shape)))
         if t.dtype == "int64":
-            exprs.append(f"torch.randint(0, {_vocab_for(doc, node_id)}, ({shape},))")
+            exprs.append(f"torch.randint(0, {smallest_vocabulary(doc, node_id)}, ({shape},))")
         else:
             exprs.append(f"torch.randn({shape})")
     return exprs
 
 
-def _vocab_for(doc: GraphDocument, input_id: str) -> int:
-    """The smallest vocabulary an int64 input reaches, so random ids are valid."""
+def smallest_vocabulary(doc: GraphDocument, input_id: str) -> int:
+    """The smallest vocabulary an int64 input reaches through any path, so random ids are valid.
+
+    The one home of this rule: the exported script's example batch and the
+    ONNX export's example inputs both use it.
+    """
     sizes, seen, stack = [], {input_id}, [input_id]
     while stack:
         for edge in doc.out_edges(stack.pop()):

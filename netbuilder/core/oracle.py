@@ -11,6 +11,7 @@ input types): a big graph repeats few distinct layers.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import warnings
@@ -147,8 +148,13 @@ def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
 
 
 def evaluate_node(layer_type: str, params: dict, inputs: list[TensorType]):
-    """Public, cached: outputs, param count, MACs, kwargs and warnings of a node."""
-    return _evaluate_cached(layer_type, _freeze(params), tuple(inputs))
+    """Public, cached: outputs, param count, MACs, kwargs and warnings of a node.
+
+    The cache holds one ``kwargs`` dict for every node with equal params; each
+    caller gets its own copy, so editing one node's kwargs never changes another's.
+    """
+    outputs, n_params, macs, kwargs, notes = _evaluate_cached(layer_type, _freeze(params), tuple(inputs))
+    return outputs, n_params, macs, copy.deepcopy(kwargs), notes
 
 
 def clear_caches() -> None:

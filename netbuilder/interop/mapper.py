@@ -95,7 +95,7 @@ class GraphMapper:
         self.ports: dict[fx.Node, tuple[Planned, int]] = {}
         self.consts: dict[fx.Node, Any] = {}
         self.done: set[fx.Node] = set()  # consumed by a pattern
-        self.refusals: dict[fx.Node, str] = {}  # set by patterns for uses they cannot map
+        self.refusals: dict[fx.Node, str] = {}  # from the patterns: uses they cannot map
         self.failed: set[fx.Node] = set()
         self.unsupported: list[UnsupportedOp] = []
         self.notes: list[str] = []
@@ -190,6 +190,7 @@ class GraphMapper:
                               "a copy of the weights (the same now, trained separately)")
         pattern = self._module_pattern(node, spec.type, read_params(spec, module))
         self.done |= pattern.absorbed
+        self.refusals.update(pattern.refusals)
         try:
             if getattr(module, "inplace", False):
                 self._check_inplace(pattern.inputs[0])
@@ -210,9 +211,9 @@ class GraphMapper:
 
     def _module_pattern(self, node: fx.Node, layer: str, params: dict) -> Pattern:
         if layer in _RECURRENT:
-            return recurrent_pattern(self, node, layer, params)
+            return recurrent_pattern(node, layer, params)
         if layer == "MultiheadAttention":
-            return attention_pattern(self, node, params)
+            return attention_pattern(node, params, lambda value: self.meta(value) is not None)
         extra = {k: v for k, v in node.kwargs.items() if v not in _OPTIONAL_KWARGS}
         if len(node.args) != 1 or extra or self.meta(node.args[0]) is None:
             raise Unsupported("netbuilder's layer takes exactly one tensor and no other arguments")

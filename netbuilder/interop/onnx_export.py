@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..core.codegen import smallest_vocabulary
 from ..core.compiler import build_model
 from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
@@ -36,12 +37,6 @@ class OnnxModel:
     output_names: list[str]
     input_types: list[TensorType]
     vocab_sizes: list[int]  # for int64 inputs: ids stay below this, so examples are valid tokens
-
-
-def _vocab(doc: GraphDocument, input_id: str) -> int:
-    sizes = [doc.nodes[e.target].params["num_embeddings"] for e in doc.out_edges(input_id)
-             if doc.nodes[e.target].type == "Embedding"]
-    return min(sizes, default=2)
 
 
 def example_batch(exported: OnnxModel, batch: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -73,7 +68,7 @@ def export_onnx(doc: GraphDocument, path: str | os.PathLike, state_dict: dict | 
                                   f"{str(err).splitlines()[-1].strip()}") from None
     inputs = list(model.netbuilder_inputs)
     exported = OnnxModel(model, inputs, list(report.outputs), [report.value_type(i) for i in inputs],
-                         [_vocab(doc, i) for i in inputs])
+                         [smallest_vocabulary(doc, i) for i in inputs])
     axes = {name: {0: "batch"} for name in exported.input_names + exported.output_names}
     model.eval()  # with autograd on: under no_grad attention takes fused kernels ONNX has no operator for
     with warnings.catch_warnings():

@@ -7,21 +7,23 @@ need_weights=False)``) and the same idioms in hand-written models are read
 back into the node's ``output`` parameter and its two ports. A use the node
 cannot give (the cell state, every layer's hidden state, attention weights)
 is refused with that reason at the line that uses it.
+
+Patterns know nothing of the mapper: they return their refusals in the
+:class:`Pattern`, and the mapper records them (this module imports no other
+part of the mapper, so the two form no import cycle).
 """
 
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.fx as fx
 
 from .calls import Unsupported
-
-if TYPE_CHECKING:
-    from .mapper import GraphMapper
 
 _NOT_INDEXING = object()
 _LAST_STEP = ((slice(None), -1), (slice(None), -1, slice(None)))
@@ -37,6 +39,7 @@ class Pattern:
     params: dict[str, Any]
     ports: dict[fx.Node, int]  # fx node → output port of the module's node
     absorbed: set[fx.Node]  # indexing nodes that need no node of their own
+    refusals: dict[fx.Node, str] = field(default_factory=dict)  # uses it cannot map → why, shown at their line
 
 
 def _index(node: fx.Node) -> Any:
@@ -49,7 +52,7 @@ def _is_last_step(node: fx.Node) -> bool:
     return any(_index(node) == pattern for pattern in _LAST_STEP)
 
 
-def recurrent_pattern(mapper: GraphMapper, node: fx.Node, kind: str, params: dict) -> Pattern:
+def recurrent_pattern(node: fx.Node, kind: str, params: dict) -> Pattern:
     if len(node.args) != 1 or node.kwargs:
         raise Unsupported("an initial hidden state is not supported: netbuilder's layer starts from zeros")
     pattern = Pattern([node.args[0]], dict(params), {}, set())
@@ -60,23 +63,23 @@ def recurrent_pattern(mapper: GraphMapper, node: fx.Node, kind: str, params: dic
             (sequences if index == 0 else states).append(user)
             pattern.absorbed.add(user)
         else:
-            mapper.refusals[user] = "uses the module's output tuple as a whole"
+            pattern.refusals[user] = "uses the module's output tuple as a whole"
     last_steps = [use for seq in sequences for use in seq.users if _is_last_step(use)]
     if last_steps and any(not _is_last_step(use) for seq in sequences for use in seq.users):
         for use in last_steps:
-            mapper.refusals[use] = (f"takes the last step of a sequence that is also used whole; "
+            pattern.refusals[use] = (f"takes the last step of a sequence that is also used whole; "
                                     f"netbuilder's {kind} gives one or the other")
         last_steps = []
     pattern.params["output"] = "last" if last_steps else "sequence"
     pattern.ports.update({use: 0 for use in last_steps} or {seq: 0 for seq in sequences})
     pattern.absorbed.update(last_steps)
-    hidden = _hidden_states(mapper, states, kind, pattern) if kind == "LSTM" else states
+    hidden = _hidden_states(states, kind, pattern) if kind == "LSTM" else states
     for h in hidden:
-        _final_state(mapper, h, params, pattern)
+        _final_state(h, params, pattern)
     return pattern
 
 
-def _hidden_states(mapper: GraphMapper, states: list[fx.Node], kind: str, pattern: Pattern) -> list[fx.Node]:
+def _hidden_states(states: list[fx.Node], kind: str, pattern: Pattern) -> list[fx.Node]:
     """``(h, c)``: h goes on, c is refused where used."""
     hidden = []
     for state in states:
@@ -86,12 +89,12 @@ def _hidden_states(mapper: GraphMapper, states: list[fx.Node], kind: str, patter
                 hidden.append(use)
                 pattern.absorbed.add(use)
             else:
-                mapper.refusals[use] = (f"uses the cell state c_n, which netbuilder's {kind} does not output"
+                pattern.refusals[use] = (f"uses the cell state c_n, which netbuilder's {kind} does not output"
                                         if index == 1 else "uses the (h_n, c_n) tuple as a whole")
     return hidden
 
 
-def _final_state(mapper: GraphMapper, h: fx.Node, params: dict, pattern: Pattern) -> None:
+def _final_state(h: fx.Node, params: dict, pattern: Pattern) -> None:
     """Port 1 is the last layer's state: ``h[-1]``, or ``cat([h[-2], h[-1]], dim=1)`` both ways."""
     last = [-1, params["num_layers"] - 1]
     refusal = "uses h_n of every layer; netbuilder's node gives the last layer's state h_n[-1]"
@@ -105,7 +108,7 @@ def _final_state(mapper: GraphMapper, h: fx.Node, params: dict, pattern: Pattern
             pattern.ports[joined] = 1
             pattern.absorbed.update((use, joined))
         else:
-            mapper.refusals[use] = refusal + (" (both directions joined with torch.cat)" if params["bidirectional"]
+            pattern.refusals[use] = refusal + (" (both directions joined with torch.cat)" if params["bidirectional"]
                                               else "")
 
 
@@ -122,14 +125,14 @@ def _joins_directions(h: fx.Node, use: fx.Node) -> bool:
             and [_index(t) for t in items] == [-2, -1])
 
 
-def attention_pattern(mapper: GraphMapper, node: fx.Node, params: dict) -> Pattern:
+def attention_pattern(node: fx.Node, params: dict, is_tensor: Callable[[fx.Node], bool]) -> Pattern:
     bound = dict(zip(_ATTENTION_INPUTS, node.args))
     bound.update({k: v for k, v in node.kwargs.items() if k in _ATTENTION_INPUTS})
     options = {k: v for k, v in node.kwargs.items()
                if k not in _ATTENTION_INPUTS and k not in _ATTENTION_OPTIONS and v not in (None, False)}
     if options or len(node.args) > 3:
         raise Unsupported(f"masks and other options are not supported ({', '.join(options) or 'extra arguments'})")
-    if len(bound) != 3 or any(mapper.meta(bound[k]) is None for k in _ATTENTION_INPUTS):
+    if len(bound) != 3 or any(not is_tensor(bound[k]) for k in _ATTENTION_INPUTS):
         raise Unsupported("needs query, key and value tensors")
     query, key, value = (bound[k] for k in _ATTENTION_INPUTS)
     inputs = [query] if query is key is value else [query, key] if key is value else [query, key, value]
@@ -140,6 +143,6 @@ def attention_pattern(mapper: GraphMapper, node: fx.Node, params: dict) -> Patte
             pattern.ports[user] = 0
             pattern.absorbed.add(user)
         else:
-            mapper.refusals[user] = ("uses the attention weights, which netbuilder's MultiheadAttention does "
+            pattern.refusals[user] = ("uses the attention weights, which netbuilder's MultiheadAttention does "
                                      "not output" if index == 1 else "uses the output tuple as a whole")
     return pattern
