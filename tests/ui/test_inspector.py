@@ -186,3 +186,28 @@ def test_delete_in_a_field_edits_text_not_the_graph(window, qtbot):
     qtbot.keyClicks(edit, "lf")
     assert "conv2d_1" in window.editor.doc.nodes
     assert edit.text() == "lf"
+
+
+def test_renamed_nodes_keep_their_weights_through_save_and_reopen(window, qtbot, tmp_path, monkeypatch):
+    """Weights opened with a graph follow a rename typed into the id field:
+    Save writes them under the new names, and the reopened graph uses them."""
+    import torch
+
+    from netbuilder.core.compiler import build_model
+    from netbuilder.interop.weights import save_with_weights
+    from netbuilder.ui import files
+
+    doc = cnn()
+    trained = build_model(doc)
+    graph = tmp_path / "cnn.json"
+    save_with_weights(doc, trained.state_dict(), graph)
+    assert window.open_path(str(graph))
+    inspector = select(window, "conv2d_1")
+    type_into(qtbot, inspector.id_edit, "features")
+    monkeypatch.setattr(files, "ask_save_path", lambda *args: str(graph))
+    window.action_set["save"].trigger()
+    assert "features.weight" in window.weights
+    assert window.open_path(str(graph)) and "features" in window.editor.doc.nodes
+    model = build_model(window.editor.doc)
+    model.load_state_dict(window.weights)
+    assert torch.equal(model.features.weight, trained.conv2d_1.weight)
