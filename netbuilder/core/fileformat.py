@@ -50,9 +50,11 @@ def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
     if not isinstance(data, dict):
         raise GraphError(["expected a JSON object at the top level"], source)
     problems: list[str] = []
-    _bad_strings(data, "", problems)
-    if problems:
-        raise GraphError(problems, source)
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # fast: one pass in C
+    except UnicodeEncodeError:
+        _bad_strings(data, "", problems)  # slow, only for a broken file: find each string by its path
+        raise GraphError(problems, source) from None
     if data.get("format") != FORMAT:
         problems.append(f"format: expected {FORMAT!r}, got {data.get('format')!r}")
     version = data.get("version")
