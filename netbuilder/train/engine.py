@@ -120,6 +120,11 @@ class Trainer:
             if writer is not None:
                 yield from _saved_anyway(writer)
             yield self._failure(err)
+        except (KeyboardInterrupt, GeneratorExit):  # an abort or a close: keep the finished epochs, then go on
+            if writer is not None:
+                for _ in _saved_anyway(writer):
+                    pass
+            raise
 
     def _train(self, s: Session, writer: CheckpointWriter):
         config = s.config
