@@ -165,11 +165,14 @@ class Trainer:
                         stopped = True
                         break
                     continue
-                yield from self._end_epoch(s, done, node_stats, reports, tensorboard)
                 epoch = done.row["epoch"]
                 stopped, early = self._should_stop(), s.monitor.should_stop
-                yield from writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch, done.best, s.history,
-                                            force=stopped or early or epoch == config.epochs)
+                # kept before its events go out: an abort while they are shown must not lose the epoch
+                saved = writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch, done.best, s.history,
+                                         force=stopped or early or epoch == config.epochs)
+                yield from self._end_epoch(s, done, node_stats, reports, tensorboard)
+                yield from saved
+                stopped = stopped or self._should_stop()
                 if stopped:
                     break
                 if steps == 1:

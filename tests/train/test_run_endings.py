@@ -63,3 +63,34 @@ def test_a_keyboard_interrupt_inside_training_still_saves(graph_file, tmp_path):
                 events.throw(KeyboardInterrupt)
     run_dir = next((tmp_path / "runs" / "iris_cli").iterdir())
     assert torch.load(run_dir / "last.pt", weights_only=False)["epoch"] >= 2
+
+
+def test_an_abort_while_an_epoch_end_is_shown_keeps_that_epoch(graph_file, tmp_path):  # noqa: F811
+    from netbuilder.core.fileformat import load_graph
+    from netbuilder.train.engine import Trainer
+
+    doc = load_graph(graph_file)
+    trainer = Trainer(doc, {**doc.training, "epochs": 5}, runs_dir=tmp_path / "runs", save_every_s=3600)
+    events = trainer.run()
+    for event in events:
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            events.close()  # the GUI closing, or the CLI's second Ctrl+C while it draws the line
+    run_dir = next((tmp_path / "runs" / "iris_cli").iterdir())
+    assert torch.load(run_dir / "last.pt", weights_only=False)["epoch"] == 2
+
+
+def test_a_failure_keeps_the_finished_epochs(graph_file, tmp_path):  # noqa: F811
+    from netbuilder.core.fileformat import load_graph
+    from netbuilder.train.engine import Trainer
+    from netbuilder.train.events import Failed
+
+    doc = load_graph(graph_file)
+    trainer = Trainer(doc, {**doc.training, "epochs": 5}, runs_dir=tmp_path / "runs", save_every_s=3600)
+    events = trainer.run()
+    for event in events:
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            rest = [events.throw(RuntimeError("disk on fire")), *events]
+            break
+    assert isinstance(rest[-1], Failed) and "disk on fire" in rest[-1].message
+    run_dir = next((tmp_path / "runs" / "iris_cli").iterdir())
+    assert torch.load(run_dir / "last.pt", weights_only=False)["epoch"] == 2
