@@ -94,3 +94,34 @@ def test_a_failure_keeps_the_finished_epochs(graph_file, tmp_path):  # noqa: F81
     assert isinstance(rest[-1], Failed) and "disk on fire" in rest[-1].message
     run_dir = next((tmp_path / "runs" / "iris_cli").iterdir())
     assert torch.load(run_dir / "last.pt", weights_only=False)["epoch"] == 2
+
+
+def _cli_run(graph_file, tmp_path, signals: list[int]):  # noqa: F811
+    """``netbuilder train`` in a subprocess, sent ``signals`` once epoch 2 has ended."""
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "netbuilder", "train", str(graph_file), "--epochs", "100000",
+                             "--batch-size", "8", "--runs-dir", str(runs)], stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("epoch 2/"):
+            for signum in signals:
+                proc.send_signal(signum)
+                if signum == signal.SIGINT and len(signals) > 1:
+                    lines.append(proc.stderr.readline())  # the handler's note: the first press was taken
+            break
+    lines += proc.stderr.readlines()
+    code = proc.wait(timeout=60)
+    last = next((runs / "iris_cli").iterdir()) / "last.pt"
+    return code, "".join(lines), torch.load(last, weights_only=False)["epoch"]
+
+
+@pytest.mark.parametrize("signals", [[signal.SIGINT], [signal.SIGINT, signal.SIGINT], [signal.SIGTERM]],
+                         ids=["ctrl-c", "ctrl-c-twice", "sigterm"])
+def test_cli_signals_keep_the_finished_epochs(graph_file, tmp_path, signals):  # noqa: F811
+    code, err, epoch = _cli_run(graph_file, tmp_path, signals)
+    assert code == train_cli.INTERRUPTED and "Traceback" not in err and epoch >= 2
+    assert "the run is saved in" in err
