@@ -19,7 +19,7 @@ from ..core.fileformat import load_graph
 from .config import TrainingConfig
 from .datasets import builtin_info
 from .engine import Trainer
-from .events import BatchEnd, EpochEnd, Failed, Finished, RunStarted
+from .events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, RunStarted
 
 INTERRUPTED = 130  # the shell's code for a run ended by Ctrl+C
 
@@ -49,31 +49,40 @@ def train(args) -> int:
                       resume=getattr(args, "resume", None), base_dir=Path(args.file).parent)
     progress = Progress(sys.stderr)
     previous = _catch_interrupt(trainer, progress)
+    events = trainer.run()
     try:
-        for event in trainer.run():
+        for event in events:
             progress.show(event)
             if isinstance(event, Failed):
                 return 1
             if isinstance(event, Finished):
                 return INTERRUPTED if event.stopped_by_user else 0
+    except KeyboardInterrupt:  # a second Ctrl+C or SIGTERM: the trainer keeps what finished
+        events.close()
+        progress.note(f"aborted; {progress.saved_text()}")
+        return INTERRUPTED
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 1
 
 
-def _catch_interrupt(trainer: Trainer, progress: Progress):
-    """First Ctrl+C: stop cleanly after this batch; second: abort. Returns the old handler."""
+def _catch_interrupt(trainer: Trainer, progress: Progress) -> dict:
+    """First Ctrl+C: stop cleanly after this batch; second, or SIGTERM: abort, keeping
+    the finished epochs. Returns the old handlers by signal."""
     def on_interrupt(signum, frame):
-        if trainer.stopping:
+        if trainer.stopping or signum == signal.SIGTERM:
             raise KeyboardInterrupt
         trainer.stop()
         progress.note("stopping after this batch (Ctrl+C again to abort)")
 
-    try:
-        return signal.signal(signal.SIGINT, on_interrupt)
-    except ValueError:  # not the main thread (an embedding program): no handler
-        return None
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[signum] = signal.signal(signum, on_interrupt)
+        except ValueError:  # not the main thread (an embedding program): no handler
+            pass
+    return previous
 
 
 class Progress:
@@ -85,6 +94,16 @@ class Progress:
         self.epochs = self.steps = self.first_epoch = 0
         self.started = self.epoch_started = time.monotonic()
         self.last_metrics = ""
+        self.run_dir = ""
+        self.saved_epoch = 0
+
+    def saved_text(self) -> str:
+        """What the run folder holds now, said truthfully."""
+        if not self.run_dir:
+            return "nothing was saved"
+        if self.saved_epoch or (Path(self.run_dir) / "last.pt").exists():
+            return f"the run is saved in {self.run_dir} (its finished epochs are in last.pt)"
+        return f"no epoch finished, so no checkpoint was saved in {self.run_dir}"
 
     def _write(self, text: str, end: str = "\n") -> None:
         prefix = "\r\033[K" if self.live else ""
@@ -105,6 +124,7 @@ class Progress:
         if isinstance(event, RunStarted):
             self.epochs, self.steps, self.first_epoch = event.epochs, event.steps_per_epoch, event.start_epoch
             self.started = time.monotonic()
+            self.run_dir, self.saved_epoch = event.run_dir, event.start_epoch
             d = event.data
             action = f"resuming after epoch {event.start_epoch}" if event.start_epoch else "training"
             self._write(f"{action} on {d['name']} ({d['train_size']} train / {d['val_size']} val samples), "
@@ -124,6 +144,8 @@ class Progress:
             self.last_metrics = "  | " + "  ".join(shown[1:]) if len(shown) > 1 else ""
             self._write(f"epoch {event.epoch}/{self.epochs}  {'  '.join(shown)}  lr {event.lr:.3g}  "
                         f"{event.duration:.1f}s  ETA {self._eta(event.epoch, 1.0)}")
+        elif isinstance(event, CheckpointSaved) and event.kind == "last":
+            self.saved_epoch = max(self.saved_epoch, event.epoch)
         elif isinstance(event, Finished):
             self._finished(event)
         elif isinstance(event, Failed):
@@ -131,7 +153,8 @@ class Progress:
 
     def _finished(self, event: Finished) -> None:
         how = "stopped by the user" if event.stopped_by_user else "stopped early" if event.stopped_early else "done"
-        self._write(f"{how}; the run is saved in {event.run_dir}")
+        self.run_dir = event.run_dir
+        self._write(f"{how}; {self.saved_text()}")
         if event.best:
             best = event.best
             scores = [f"{k} {best[k]:.4f}" for k in best

@@ -120,6 +120,11 @@ class Trainer:
             if writer is not None:
                 yield from _saved_anyway(writer)
             yield self._failure(err)
+        except (KeyboardInterrupt, GeneratorExit):  # an abort or a close: keep the finished epochs, then go on
+            if writer is not None:
+                for _ in _saved_anyway(writer):
+                    pass
+            raise
 
     def _train(self, s: Session, writer: CheckpointWriter):
         config = s.config
@@ -160,11 +165,14 @@ class Trainer:
                         stopped = True
                         break
                     continue
-                yield from self._end_epoch(s, done, node_stats, reports, tensorboard)
                 epoch = done.row["epoch"]
                 stopped, early = self._should_stop(), s.monitor.should_stop
-                yield from writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch, done.best, s.history,
-                                            force=stopped or early or epoch == config.epochs)
+                # kept before its events go out: an abort while they are shown must not lose the epoch
+                saved = writer.epoch_end(lambda e=epoch: s.checkpoint(e), epoch, done.best, s.history,
+                                         force=stopped or early or epoch == config.epochs)
+                yield from self._end_epoch(s, done, node_stats, reports, tensorboard)
+                yield from saved
+                stopped = stopped or self._should_stop()
                 if stopped:
                     break
                 if steps == 1:

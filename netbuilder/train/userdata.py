@@ -11,6 +11,7 @@ import csv
 import inspect
 import io
 import math
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from .datasets import CLASSIFICATION, REGRESSION, TASKS, DataError, DataSet, bui
 __all__ = ["DataError", "load_csv", "load_data", "load_image_folder", "load_npz"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""Values are trained in float32; a larger cell (1e308) would silently become inf."""
 MAX_AUTO_CLASSES = 20
 """A numeric target guesses as classification when it holds only integers and
 at most this many distinct values; anything else numeric is regression."""
@@ -42,20 +45,31 @@ def load_data(source: str, base_dir: str | Path | None = None, **options) -> Dat
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     if path.is_dir():
-        return _call(load_image_folder, path, source, options)
+        return _guarded(load_image_folder, path, source, options)
     if not path.exists():
         known = ", ".join(builtin_names())
         raise DataError(f"no built-in data set or file named {source!r} (looked for {path}); built-ins are: {known}")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
-        return _call(load_csv, path, source, options)
+        return _guarded(load_csv, path, source, options)
     if suffix == ".npz":
-        return _call(load_npz, path, source, options)
+        return _guarded(load_npz, path, source, options)
     if suffix == ".npy":
         raise DataError(f"{path.name}: a .npy file holds one array, but training needs inputs and targets; "
                         "save both with numpy.savez('data.npz', x=x, y=y)")
     raise DataError(f"{path.name}: unsupported file type {suffix!r}; use .csv, .npz, "
                     "or a folder with one sub-folder of images per class")
+
+
+def _guarded(loader: Callable[..., DataSet], path: Path, source: str, options: dict) -> DataSet:
+    """:func:`_call`, with any foreign exception turned into a DataError naming the file:
+    a corrupt file must never reach the user as a bare ``BadZipFile`` or ``MemoryError``."""
+    try:
+        return _call(loader, path, source, options)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{path.name}: cannot load: {type(exc).__name__}: {exc}") from exc
 
 
 def _call(loader: Callable[..., DataSet], subject, source: str, options: dict) -> DataSet:
@@ -167,7 +181,7 @@ def _number(text: str) -> float | None:
         value = float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) and abs(value) <= FLOAT32_MAX else None
 
 
 def _cell_error(path: Path, line: int, column: str, text: str) -> DataError:
@@ -232,16 +246,23 @@ def load_npz(path: str | Path, task: str | None = None) -> DataSet:
             raise DataError(f"{path.name}: not a .npz archive; save with numpy.savez(x=…, y=…)")
         with archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path.name}: cannot read as a .npz archive: {exc}") from exc
+    return _npz_dataset(path, arrays, task)
+
+
+def _npz_dataset(path: Path, arrays: dict[str, np.ndarray], task: str | None) -> DataSet:
+    """Check the archive's arrays against each other before anything is sized from them."""
     x = _array(path, arrays, "x")
     y = _array(path, arrays, "y")
+    if x.ndim == 0 or y.ndim == 0 or len(x) == 0:
+        raise DataError(f"{path.name}: x and y must hold at least one sample, got shapes {x.shape} and {y.shape}")
     if x.ndim == 1:
         x = x[:, None]
     if np.issubdtype(x.dtype, np.integer):
         x, kind = x.astype(np.int64), "sequence"
     elif np.issubdtype(x.dtype, np.floating) or x.dtype == np.bool_:
-        x, kind = x.astype(np.float32), {3: "sequence", 4: "image"}.get(x.ndim, "tabular")
+        x, kind = _finite(path, "x", x), {3: "sequence", 4: "image"}.get(x.ndim, "tabular")
     else:
         raise DataError(f"{path.name}: x must hold numbers, got dtype {x.dtype}")
     if task is None:
@@ -251,18 +272,35 @@ def load_npz(path: str | Path, task: str | None = None) -> DataSet:
     if task == REGRESSION:
         if not np.issubdtype(y.dtype, np.number):
             raise DataError(f"{path.name}: y must hold numbers, got dtype {y.dtype}")
-        y = y.astype(np.float32)
+        y = _finite(path, "y", y)
         return DataSet(path.stem, x, y[:, None] if y.ndim == 1 else y, task, [], kind, path.name)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.number) or np.any(y != np.round(y)):
         raise DataError(f"{path.name}: y must be a 1-D array of class indices (0, 1, 2, …)")
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         raise DataError(f"{path.name}: class indices in y must be >= 0, found {y.min()}")
-    n_classes = int(y.max()) + 1 if y.size else 0
-    class_names = [str(c) for c in np.atleast_1d(arrays.get("class_names", range(n_classes)))]
+    n_classes = int(y.max()) + 1
+    named = np.atleast_1d(arrays["class_names"]) if "class_names" in arrays else None
+    if n_classes > max(len(y), 0 if named is None else len(named)):
+        names = "" if named is None else f" and {len(named)} class_names"
+        raise DataError(f"{path.name}: y uses class index {n_classes - 1} but the file holds only {len(y)} "
+                        f"samples{names}; class indices must be 0, 1, 2, …")
+    class_names = [str(c) for c in (range(n_classes) if named is None else named)]
     if len(class_names) < n_classes:
         raise DataError(f"{path.name}: class_names has {len(class_names)} names but y uses {n_classes} classes")
     return DataSet(path.stem, x, y, task, class_names, kind, path.name)
+
+
+def _finite(path: Path, key: str, values: np.ndarray) -> np.ndarray:
+    """``values`` as float32, refusing NaN and what float32 cannot hold (it would train as inf)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = values.astype(np.float32)
+    bad = ~np.isfinite(converted)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"{path.name}: {key}{list(where)} is {values[where]!r}; values must be finite "
+                        f"and within float32 (±{FLOAT32_MAX:.3g})")
+    return converted
 
 
 def _array(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
