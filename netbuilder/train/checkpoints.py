@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import time
 from datetime import datetime
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from ..core.atomic import write_atomic
 from .events import CheckpointSaved
 from .prepare import TrainingError
 
@@ -57,7 +57,7 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def write_json(path: Path, data) -> None:
-    _replace(path, json.dumps(data, indent=2).encode())
+    write_atomic(path, json.dumps(data, indent=2).encode())
 
 
 def write_history(run_dir: Path, history: list[dict]) -> None:
@@ -68,14 +68,7 @@ def write_history(run_dir: Path, history: list[dict]) -> None:
     writer = csv.DictWriter(text, columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(history)
-    _replace(run_dir / "history.csv", text.getvalue().encode())
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomic(run_dir / "history.csv", text.getvalue().encode())
 
 
 class CheckpointWriter:
@@ -126,7 +119,7 @@ class CheckpointWriter:
 
     def _write(self, kind: str, epoch: int, data: bytes) -> list:
         path = self.run_dir / f"{kind}.pt"
-        _replace(path, data)
+        write_atomic(path, data)
         if kind == "last" and self._history is not None:
             write_history(self.run_dir, self._history)
         self._last_write = time.monotonic()
