@@ -69,7 +69,8 @@ class EvalReport:
 
     ``worst`` lists the most confidently wrong validation samples, most confident
     first, as dicts: ``index`` (into the full data set), ``true``, ``pred`` (class
-    ids) and ``confidence`` (the probability given to the wrong class).
+    ids), ``confidence`` (the probability given to the wrong class) and ``x``, the
+    sample itself, so a GUI in another process can show it without the data set.
     """
 
     epoch: int

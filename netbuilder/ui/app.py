@@ -7,9 +7,11 @@ the autosave folder.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -70,6 +72,11 @@ def open_main_window(path: str | None = None, **window_options) -> MainWindow:
 
 
 def run(path: str | None = None) -> int:
+    # Before anything loads PyTorch: the GUI's own OpenMP threads (shape checks,
+    # previews) sleep when idle instead of spinning against the event loop; the
+    # training worker sets its own policy (netbuilder.train.worker).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app = create_application()
-    window = open_main_window(path)  # noqa: F841  (kept alive while the loop runs)
+    window = open_main_window(path)
+    QTimer.singleShot(0, window.training.controller.warm_up)  # after the first paint: Train starts at once
     return app.exec()

@@ -60,7 +60,7 @@ class TrainDock(QDockWidget):
         self._progress_shown = 0.0
         self.best_text = ""
         self.error_box: QMessageBox | None = None
-        self.dataset = None  # the full data set of the current run (for the gallery)
+        self.sample_kind = None  # "image", "table"…: how the current run's samples are drawn
         self.weights_path: Path | None = None  # weights "loaded into the current model"
 
         body = QWidget()
@@ -208,8 +208,7 @@ class TrainDock(QDockWidget):
         self.progress_state = Progress.from_start(event)
         task = event.data.get("task", CLASSIFICATION)
         self.plots.reset("accuracy" if task == CLASSIFICATION else "r2", epochs=event.epochs)
-        session = getattr(self.controller.trainer, "session", None)
-        self.dataset = session.data.full if session is not None else None
+        self.sample_kind = event.data.get("kind")
         self.weights_path = None
         resumed = f", resuming after epoch {event.start_epoch}" if event.start_epoch else ""
         self._say(f"Training {event.param_count:,} parameters on {event.device} with "
@@ -244,13 +243,9 @@ class TrainDock(QDockWidget):
 
     def _eval_report(self, event: EvalReport) -> None:
         self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names))
-        ds = self.dataset
-        samples = []
-        for row in event.worst:
-            index = int(row["index"])
-            x = ds.x[index] if ds is not None and 0 <= index < len(ds) else np.zeros(1)
-            samples.append(SampleView(index, x, int(row["true"]), int(row["pred"]), float(row["confidence"])))
-        image = ds is not None and ds.kind == "image"
+        samples = [SampleView(int(row["index"]), np.asarray(row.get("x", np.zeros(1))), int(row["true"]),
+                              int(row["pred"]), float(row["confidence"])) for row in event.worst]
+        image = self.sample_kind == "image"
         confusion = np.asarray(event.confusion)
         total = int(confusion.sum())
         self.gallery.set_samples(samples, list(event.class_names), image, total=total,
@@ -293,7 +288,7 @@ class TrainDock(QDockWidget):
         self.progress.setFormat("Failed")
         self._say_error("Training failed: " + message)
         self.plots.flush()
-        self.refresh_runs()
+        self.refresh_runs(select=self.controller.run_dir if self.controller.saved_epoch else None)
         self.error_box = QMessageBox(QMessageBox.Icon.Critical, "Training failed", message,
                                      QMessageBox.StandardButton.Ok, self)
         self.error_box.setWindowModality(Qt.WindowModality.NonModal)
