@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from ..core.shapes import Problem, ShapeReport
+from ..core.report import Problem, ShapeReport
 from . import theme
 
 NODE_ROLE = Qt.UserRole

@@ -20,10 +20,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from ...core.fileformat import dumps
-from ...train.config import ConfigError, TrainingConfig
 from ...train.events import CheckpointSaved, Failed, Finished, NodeStats, RunStarted
 from ...train.worker import RunRequest
-from . import preflight
 from .process import TrainingProcess, WorkerDied
 from .worker import EventPump, WorkerCrashed
 
@@ -97,6 +95,9 @@ class TrainingController(QObject):
 
     # -- commands ---------------------------------------------------------------------
     def check(self) -> list[tuple[str, str | None]]:
+        from . import preflight  # with the data and training code (and PyTorch): not at start-up
+
+        self.editor.load_core()
         return preflight.check(self.editor.doc, self.editor.report, self.editor.doc.training, self.known_data)
 
     def start(self, resume: str | None = None) -> bool:
@@ -107,6 +108,8 @@ class TrainingController(QObject):
         if problems:
             self.refused.emit(problems)
             return False
+        from ...train.config import TrainingConfig
+
         config = TrainingConfig.from_dict(self.editor.doc.training)
         request = RunRequest(dumps(self.editor.doc), config, str(self.runs_dir), resume, self.base_dir,
                              self.trainer_factory)
@@ -268,6 +271,8 @@ class TrainingController(QObject):
             return
         if change.kind != "meta_changed":
             return
+        from ...train.config import ConfigError, TrainingConfig
+
         try:
             lr = TrainingConfig.from_dict(self.editor.doc.training).optimizer.lr
         except ConfigError:

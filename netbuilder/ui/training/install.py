@@ -68,6 +68,11 @@ class TrainingHook(QObject):
                 self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self._dock)
         return self._dock
 
+    def preload(self) -> None:
+        """Import the panel's code (pyqtgraph, ~0.4 s) while the user is looking at the
+        graph, so the first Train does not pause to load it (the app calls this when idle)."""
+        from . import dock  # noqa: F401
+
     @property
     def has_dock(self) -> bool:
         return self._dock is not None

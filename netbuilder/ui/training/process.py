@@ -53,7 +53,7 @@ class TrainingProcess:
     # -- on the pump's thread ------------------------------------------------------------------
     def events(self, request: RunRequest) -> Iterator:
         """Start ``request`` and yield its events until the worker's stream ends."""
-        self._send(("run", request))
+        self.send(("run", request))
         ended = False
         while True:
             try:
@@ -82,12 +82,19 @@ class TrainingProcess:
             return f"the training process was killed by {name}{hint}"
         return f"the training process ended unexpectedly (exit code {code})"
 
-    # -- on the GUI thread -----------------------------------------------------------------------
-    def send(self, command) -> None:
-        """``"pause"``, ``"resume"``, ``"stop"`` or ``("lr", value)``; ignored once the worker is gone."""
-        self._send(command)
+    # -- before a run, on the GUI thread -------------------------------------------------------
+    def poll_ready(self) -> bool:
+        """Whether the waiting worker has loaded PyTorch (never blocks; before a run only)."""
+        if self.ready is None and self._events.poll():
+            message = self._events.recv()
+            if isinstance(message, Ready):
+                self.ready = message
+        return self.ready is not None
 
-    def _send(self, message) -> None:
+    # -- commands, on the GUI thread ----------------------------------------------------------
+    def send(self, message) -> None:
+        """``"pause"``, ``"resume"``, ``"stop"`` or ``("lr", value)`` (and the run itself, from
+        :meth:`events`); ignored once the worker is gone."""
         try:
             self._commands.send(message)
         except (BrokenPipeError, OSError):
