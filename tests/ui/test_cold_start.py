@@ -34,11 +34,11 @@ def loads_torch(code: str) -> bool:
         except SystemExit:
             pass
     """),
-    textwrap.dedent("""
+    textwrap.dedent(f"""
         from netbuilder.ui import app
         app.create_application()
-        window = app.open_main_window(%r, load_core_after_paint=True)
-    """ % str(EXAMPLE)),
+        window = app.open_main_window({str(EXAMPLE)!r}, load_core_after_paint=True)
+    """),
 ], ids=["gui-modules", "package", "help", "window-opened"])
 def test_nothing_before_the_first_paint_imports_torch(code):
     assert not loads_torch(code)

@@ -4,11 +4,12 @@ One call, ``install_training(window)``, does all of it, so the window's own
 code stays ignorant of training: a Train menu and tool-bar buttons at once,
 and the Training panel (beside Problems), the lock banner on the canvas, a
 Problems entry when a run fails and a clean stop when the window closes
-mid-run (within seconds: a worker that does not stop in time is ended). The panel is built the first time it is needed (Train, Import Data…,
-Show Training Panel), which keeps pyqtgraph off the start-up path and a
-window that never trains free of it. The window's close logic (the
-unsaved-changes question) runs first; only if it lets the window close is the
-run stopped and waited for, so its last checkpoint is written.
+mid-run (within seconds: a worker that does not stop in time is ended). The
+panel is built the first time it is needed (Train, Import Data…, Show Training
+Panel), and the app imports its code (pyqtgraph) when idle after start-up, so
+neither the first paint nor the first Train waits for it. The window's close
+logic (the unsaved-changes question) runs first; only if it lets the window
+close is the run stopped and waited for, so its last checkpoint is written.
 """
 
 from __future__ import annotations
