@@ -44,6 +44,7 @@ def test_an_abort_keeps_every_finished_epoch(graph_file, tmp_path, capsys, monke
     code, err, epoch = _run(graph_file, tmp_path, capsys)
     assert code == train_cli.INTERRUPTED and "aborted; the run is saved" in err and "Traceback" not in err
     assert epoch == 2  # epochs 1 and 2 finished before the abort in epoch 3
+    assert "last.pt holds epoch 2" in err
 
 
 def test_one_ctrl_c_before_the_first_epoch_ends_does_not_claim_a_save(graph_file, tmp_path, capsys,  # noqa: F811
