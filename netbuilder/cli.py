@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "gui"
     if command == "gui":
+        from .ui.platform_check import problem
+
+        missing = problem()
+        if missing:  # Qt would abort with half the story; say all of it and stop
+            print(missing, file=sys.stderr)
+            return 2
         from .ui.app import run
 
         return run(getattr(args, "file", None))
