@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QTransform
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
-from ..core.document import GraphDocument
+from ..core.document import DEFAULT_NAME, GraphDocument
 from ..core.errors import GraphError, NetbuilderError
 from ..core.fileformat import load_graph
 from ..core.layout import layered_positions
@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
 
     def new_graph(self) -> None:
         if self.confirm_discard():
-            self.set_document(GraphDocument("untitled"), None)
+            self.set_document(GraphDocument(), None)
 
     def open_dialog(self) -> None:
         if self.confirm_discard():
@@ -370,9 +370,13 @@ class MainWindow(QMainWindow):
         return self._write(path)
 
     def _write(self, path: str) -> bool:
+        doc, name = self.editor.doc, self.editor.doc.name
+        if name == DEFAULT_NAME:  # named after its file: its runs folder and exported class follow
+            doc.name = Path(path).stem or DEFAULT_NAME
         try:
-            note, self.weights = write_graph(self.editor.doc, self.weights, path)
+            note, self.weights = write_graph(doc, self.weights, path)
         except OSError as err:
+            doc.name = name
             files.report_error(self, "Cannot save graph", f"{path}: {err.strerror or err}")
             return False
         self.path, self.display_name = path, Path(path).name

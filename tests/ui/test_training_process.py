@@ -160,3 +160,25 @@ def test_closing_the_window_mid_run_exits_within_5_s_leaving_no_worker(tmp_path)
     assert not alive(worker), "the training worker outlived the app"
     runs = list((tmp_path / "runs").rglob("last.pt"))
     assert runs or list((tmp_path / "runs").rglob("config.json"))  # the run's folder is there
+
+
+def test_runs_of_a_bundled_example_go_to_the_user_data_folder_and_the_panel_says_where(make_window, tmp_path,
+                                                                                          monkeypatch):
+    from PySide6.QtCore import QStandardPaths
+
+    from netbuilder.ui import files
+
+    monkeypatch.setattr(QStandardPaths, "writableLocation", lambda location: str(tmp_path / "data"))
+    window = make_window()
+    assert window.open_path(str(files.DEFAULT_EXAMPLE))  # opened from the installed examples folder
+    hook = window.training
+    assert hook.controller.runs_dir == tmp_path / "data" / "runs"
+    hook.show_panel()
+    assert str(tmp_path / "data" / "runs") in hook.dock.runs.where.text()
+    own = tmp_path / "mine" / "graph.json"
+    own.parent.mkdir()
+    own.write_text(files.DEFAULT_EXAMPLE.read_text())
+    assert window.open_path(str(own))
+    assert hook.controller.runs_dir == own.parent / "runs"
+    hook.dock.refresh_runs()
+    assert str(own.parent / "runs") in hook.dock.runs.where.text()

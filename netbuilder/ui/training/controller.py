@@ -13,6 +13,7 @@ time (a run stuck inside a layer) ends the process.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,13 @@ from .worker import EventPump, WorkerCrashed
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 STOP_GRACE_MS = 10_000  # a Stop not honoured by then (at least 3 batches' time) ends the worker process
 WARM_UP_DELAY_MS = 1_500  # after a run: let the results draw before a new worker loads PyTorch
+
+def _own_folder(folder: Path) -> bool:
+    from ..files import EXAMPLES_DIR
+
+    bundled = folder.resolve() == EXAMPLES_DIR.resolve() or EXAMPLES_DIR.resolve() in folder.resolve().parents
+    return not bundled and os.access(folder, os.W_OK)
+
 
 class TrainingController(QObject):
     """Owns the current run of ``editor``'s document."""
@@ -76,12 +84,15 @@ class TrainingController(QObject):
 
     @property
     def runs_dir(self) -> Path:
-        """Runs go beside the graph file (``<folder>/runs``); an unsaved graph's
-        go to the per-user data folder, never to wherever the app was started."""
+        """Runs go beside the graph file (``<folder>/runs``) when that folder is the
+        user's own and writable; a bundled example's, a read-only folder's and an
+        unsaved graph's go to the per-user data folder, never into the installed
+        package or wherever the app was started."""
         if self._runs_dir is not None:
             return self._runs_dir
-        if self.base_dir:
-            return Path(self.base_dir) / "runs"
+        base = self.base_dir
+        if base and _own_folder(Path(base)):
+            return Path(base) / "runs"
         data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
         return Path(data or Path.home() / ".netbuilder") / "runs"
 
