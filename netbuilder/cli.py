@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="where to write (default: print the code)")
     export.add_argument("--class-name", help="name of the generated nn.Module class")
     export.add_argument("--train", action="store_true", help="write a full training script (runs under torchrun)")
+    export.add_argument("--weights", metavar="RUN", help="also write the trained weights of a run folder (its best "
+                        "epoch) or checkpoint beside -o, as MODEL.pt, which `python MODEL.py` loads")
     export.add_argument("--onnx", metavar="PATH", help="write ONNX (dynamic batch dimension) to PATH")
 
     imp = sub.add_parser("import", help="turn a PyTorch model class into a graph file (runs that file's code)")

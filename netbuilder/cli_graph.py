@@ -128,6 +128,10 @@ def export(args: argparse.Namespace) -> int:
     except NetbuilderError as err:
         return _fail(str(err))
     output = getattr(args, "output", None)
+    if getattr(args, "weights", None):
+        if getattr(args, "train", False):
+            return _fail("--weights goes with the model module, not --train (train.py trains its own)")
+        return _export_with_weights(doc, text, output, args.weights)
     if not output:
         sys.stdout.write(text)
         return OK
@@ -136,4 +140,21 @@ def export(args: argparse.Namespace) -> int:
     except OSError as err:
         return _fail(f"cannot write {output}: {err.strerror or err}")
     print(f"wrote {output}", file=sys.stderr)
+    return OK
+
+
+def _export_with_weights(doc: GraphDocument, text: str, output: str | None, run: str) -> int:
+    """``export -o model.py --weights RUN``: the module and, beside it, the run's weights."""
+    if not output or Path(output).suffix != ".py":
+        return _fail("--weights needs -o MODEL.py: the weights go beside it as MODEL.pt")
+    from .train.export import WeightsError, model_state, trained_weights, write_beside
+
+    try:
+        checkpoint = trained_weights(run)
+        weights = write_beside(doc, model_state(checkpoint), output, text)
+    except (WeightsError, NetbuilderError) as err:
+        return _fail(str(err))
+    except OSError as err:
+        return _fail(f"cannot write {output}: {err.strerror or err}")
+    print(f"wrote {output} and {weights.name} (the weights of {checkpoint})", file=sys.stderr)
     return OK

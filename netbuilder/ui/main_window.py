@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
             from .export_dialog import ExportDialog  # with the code generator (and PyTorch)
 
             self.editor.load_core()
-            self._export_dialog = ExportDialog(self.editor, self)
+            self._export_dialog = ExportDialog(self.editor, self, trained=self.training.trained_checkpoint)
             self._export_dialog.destroyed.connect(lambda: setattr(self, "_export_dialog", None))
         self._export_dialog.show()
         self._export_dialog.raise_()

@@ -182,3 +182,26 @@ def test_runs_of_a_bundled_example_go_to_the_user_data_folder_and_the_panel_says
     assert hook.controller.runs_dir == own.parent / "runs"
     hook.dock.refresh_runs()
     assert str(own.parent / "runs") in hook.dock.runs.where.text()
+
+
+def test_export_python_after_training_saves_the_trained_weights_the_module_loads(panel, qtbot, tmp_path,
+                                                                                   monkeypatch):
+    from netbuilder.ui import files
+
+    window, hook = panel(epochs=1, batch_size=64)
+    window.action_set["export"].trigger()
+    dialog = window._export_dialog
+    assert not dialog.with_weights.isEnabled()  # nothing trained yet
+    dialog.close()
+    with qtbot.waitSignal(hook.controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, hook.dock.train_button)
+    window.action_set["export"].trigger()
+    dialog = window._export_dialog
+    assert dialog.with_weights.isEnabled() and dialog.with_weights.isChecked()
+    module = tmp_path / "digits_small.py"
+    monkeypatch.setattr(files, "ask_save_path", lambda *args: str(module))
+    click(qtbot, dialog.save_button)
+    assert "digits_small.pt" in dialog.summary.text()
+    done = subprocess.run([sys.executable, str(module)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "loaded the trained weights in digits_small.pt" in done.stdout

@@ -312,7 +312,7 @@ class TrainDock(QDockWidget):
     def load_weights(self, run) -> bool:
         """Use ``run``'s best weights for the current graph (checked to fit);
         Export Trained Model… then writes them with the current graph."""
-        from .export import fit_weights, model_state
+        from ...train.export import fit_weights, model_state
 
         try:
             fit_weights(self.editor.doc, model_state(run.best_weights))
@@ -326,14 +326,14 @@ class TrainDock(QDockWidget):
 
     def export_run(self, run, folder: str | None = None) -> list:
         """Export the graph ``run`` trained with its best weights."""
-        from .export import model_state, run_graph
+        from ...train.export import model_state, run_graph
 
         return self._export(lambda: (run_graph(run.path), model_state(run.best_weights)), folder)
 
     def export_current(self, folder: str | None = None) -> list:
         """Export the current graph with the weights loaded or trained last; if
         there are none, the newest run's graph and weights."""
-        from .export import model_state
+        from ...train.export import model_state
 
         if self.weights_path is not None and self.weights_path.is_file():
             return self._export(lambda: (self.editor.doc.copy(), model_state(self.weights_path)), folder)
@@ -343,7 +343,7 @@ class TrainDock(QDockWidget):
         return []
 
     def _export(self, load, folder: str | None) -> list:
-        from .export import export_trained, usage_text
+        from ...train.export import export_trained, usage_text
 
         if folder is None:
             folder = ask_export_folder(self)

@@ -74,6 +74,18 @@ class TrainingHook(QObject):
         graph, so the first Train does not pause to load it (the app calls this when idle)."""
         from . import dock  # noqa: F401
 
+    def trained_checkpoint(self) -> Path | None:
+        """The weights of this document's latest run (its best epoch, else its last), if any."""
+        from ...train.export import WeightsError, trained_weights
+
+        run_dir = self.controller.run_dir
+        if run_dir is None or self.controller.running:
+            return None
+        try:
+            return trained_weights(run_dir)
+        except WeightsError:
+            return None
+
     @property
     def has_dock(self) -> bool:
         return self._dock is not None
