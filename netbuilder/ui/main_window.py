@@ -175,15 +175,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.display_name}{star} — {APP_TITLE}")
 
     def _show_report(self, report: ShapeReport) -> None:
-        self.problems.show_report(report)
         count = len(self.editor.doc.nodes)
+        if count:
+            self.problems.show_report(report)
+        else:
+            self.problems.show_empty()
         labels = self.status_labels
         labels["nodes"].setText(f"{count} node{'s' if count != 1 else ''}")
         labels["params"].setText("loading PyTorch…" if report.loading else f"{report.total_params:,} parameters")
         outputs = [t.text() for t in report.output_types() if t is not None]
         labels["output"].setText("output " + (", ".join(outputs) if outputs and report.ok else "—"))
-        errors, warnings = len(report.errors), len(report.warnings)
-        if errors or warnings:
+        errors, warnings = (len(report.errors), len(report.warnings)) if count else (0, 0)
+        if not count:
+            text = "empty graph"
+        elif errors or warnings:
             text = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in
                              ((errors, "error"), (warnings, "warning")) if n)
         else:

@@ -43,6 +43,15 @@ class ProblemsList(QListWidget):
         errors = sum(p.severity == "error" for p in problems)
         self.countChanged.emit(errors, len(problems) - errors)
 
+    def show_empty(self) -> None:
+        """A new, empty graph: nothing is wrong yet, so say how to start instead of an error."""
+        self.clear()
+        item = QListWidgetItem(theme.icon("add-layer"), "Empty graph: drag an Input and some layers from the "
+                               "palette, or press Tab on the canvas")
+        item.setFlags(Qt.ItemIsEnabled)
+        self.addItem(item)
+        self.countChanged.emit(0, 0)
+
     @staticmethod
     def _item(problem: Problem) -> QListWidgetItem:
         item = QListWidgetItem(theme.icon(problem.severity), problem.message)
