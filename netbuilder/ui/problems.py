@@ -24,9 +24,8 @@ class ProblemsList(QListWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setUniformItemSizes(True)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.ElideRight)
+        self.setWordWrap(True)  # a long message wraps to the panel's width instead of scrolling sideways
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.itemClicked.connect(self._on_item)
         self.itemActivated.connect(self._on_item)
         self.show_report(None)

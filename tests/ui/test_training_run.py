@@ -289,3 +289,23 @@ def test_opening_another_graph_stops_the_run_of_the_old_one(open_digits, qtbot):
         window.set_document(small_cnn("another"), None)
     assert controller.result.stopped_by_user
     assert not window.view.locked and not window.view.scene()._activity
+
+
+def test_a_linear_fed_a_feature_map_is_refused_at_that_node_with_the_flatten_hint(open_digits, qtbot):
+    window, hook = open_digits(epochs=1)
+    doc = window.editor.doc
+    flatten = next(n for n, node in doc.nodes.items() if node.type == "Flatten")
+    before = next(e.source for e in doc.in_edges(flatten))
+    linear = next(e.target for e in doc.out_edges(flatten))
+    window.editor.remove_nodes([flatten])
+    window.editor.connect_ports(before, 0, linear, 0)  # Conv → ReLU → MaxPool → Linear: (N, 8, 4, 10) out
+    assert window.editor.report.ok  # only a warning on the canvas: the graph itself is fine
+    with qtbot.waitSignal(hook.controller.refused, timeout=5_000) as refused:
+        click(qtbot, hook.dock.train_button)
+    message, node_id = refused.args[0][0]
+    assert node_id == linear and "add a Flatten before it" in message and "4-D tensor" in message
+    assert "set its out_features" not in message
+    entry = next(window.problems.item(i) for i in range(window.problems.count())
+                 if "Flatten" in window.problems.item(i).text())
+    assert window.problems.wordWrap() and window.problems.visualItemRect(entry).height() > \
+        window.problems.fontMetrics().height() * 1.5  # the long text wraps instead of running off
