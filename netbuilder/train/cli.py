@@ -171,6 +171,8 @@ class Progress:
             scores = [f"{k} {best[k]:.4f}" for k in best
                       if k not in ("epoch", "lr", "duration", "metric", "value") and best[k] is not None]
             self._write(f"best epoch {best['epoch']} (by {best['metric']}): {'  '.join(scores)}")
+        if event.still_improving:
+            self._write(event.ADVICE)
 
 
 def data(args) -> int:

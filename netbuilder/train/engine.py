@@ -185,7 +185,8 @@ class Trainer:
             if tensorboard is not None:
                 tensorboard.close()
         yield from writer.flush()
-        yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped)
+        improving = not (early or stopped) and len(s.history) >= 2 and s.monitor.best_epoch == config.epochs
+        yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped, improving)
 
     def _validate(self, s: Session, reports: list) -> tuple[float, dict]:
         """``validate()`` for :func:`recipe.fit`: the loss and scores; the epoch's

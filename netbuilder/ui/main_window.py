@@ -8,6 +8,8 @@ and knows nothing of the others. Dialogs go through :mod:`.files` and
 
 from __future__ import annotations
 
+import copy
+
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QRectF, QSettings, Qt, QTimer, Signal
@@ -15,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QTransform
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
 from ..core.document import DEFAULT_NAME, GraphDocument
+from ..train.defaults import NEW_GRAPH_TRAINING
 from ..core.errors import GraphError, NetbuilderError
 from ..core.fileformat import load_graph
 from ..core.layout import layered_positions
@@ -287,7 +290,9 @@ class MainWindow(QMainWindow):
 
     def new_graph(self) -> None:
         if self.confirm_discard():
-            self.set_document(GraphDocument(), None)
+            doc = GraphDocument()
+            doc.training = copy.deepcopy(NEW_GRAPH_TRAINING)  # settings that train a first CNN well
+            self.set_document(doc, None)
 
     def open_dialog(self) -> None:
         if self.confirm_discard():

@@ -303,3 +303,12 @@ def test_a_new_empty_graph_says_how_to_start_instead_of_showing_an_error(make_wi
     assert window.problems_dock.windowTitle() == "Problems"
     window.editor.add_node("Linear", (0, 0))  # a graph with something in it is checked as usual
     assert "error" in window.status_labels["problems"].text()
+
+
+def test_file_new_starts_with_training_settings_that_work(make_window):
+    from netbuilder.train.defaults import NEW_GRAPH_TRAINING
+
+    window = make_window()
+    window.action_set["new"].trigger()
+    assert window.editor.doc.training == NEW_GRAPH_TRAINING
+    assert window.editor.doc.training is not NEW_GRAPH_TRAINING  # a copy: editing it changes no other graph

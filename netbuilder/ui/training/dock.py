@@ -273,7 +273,8 @@ class TrainDock(QDockWidget):
             self.best_text = "no epoch finished"
         self.progress.setValue(1000 if not event.stopped_by_user else self.progress.value())
         self.progress.setFormat(f"{how} · {len(event.history)} epochs in {duration_text(duration)}")
-        self._say(f"{how}: {self.best_text} · saved in {event.run_dir}")
+        advice = f" · {event.ADVICE}" if event.still_improving else ""
+        self._say(f"{how}: {self.best_text}{advice} · saved in {event.run_dir}")
         self.plots.flush()
         self.refresh_runs(select=event.run_dir)
         self.message.emit(f"Training {how.lower()}: {self.best_text}")
