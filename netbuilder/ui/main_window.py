@@ -9,7 +9,6 @@ and knows nothing of the others. Dialogs go through :mod:`.files` and
 from __future__ import annotations
 
 import copy
-
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QRectF, QSettings, Qt, QTimer, Signal
@@ -17,11 +16,11 @@ from PySide6.QtGui import QCloseEvent, QTransform
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
 from ..core.document import DEFAULT_NAME, GraphDocument
-from ..train.defaults import NEW_GRAPH_TRAINING
 from ..core.errors import GraphError, NetbuilderError
 from ..core.fileformat import load_graph
 from ..core.layout import layered_positions
 from ..core.report import ShapeReport
+from ..train.defaults import NEW_GRAPH_TRAINING
 from . import clipboard, files, theme
 from .actions import WindowActions
 from .autosave import DEFAULT_INTERVAL_MS, Autosaver, Recovery
