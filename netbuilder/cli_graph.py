@@ -111,12 +111,19 @@ def export(args: argparse.Namespace) -> int:
     doc = _load(args.file)
     if doc is None:
         return UNUSABLE
+    flags = [f"--{name.replace('_', '-')}" for name in ("data", "epochs", "lr", "batch_size", "device", "seed")
+             if getattr(args, name, None) is not None]
+    if flags and not getattr(args, "train", False):
+        return _fail(f"{', '.join(flags)} only go with --train (the model module has no training settings)")
     try:
         if getattr(args, "train", False):
             try:
                 from .train.script import export_training_script
             except ImportError as err:
                 return _fail(f"cannot export a training script: this installation has no training support ({err})")
+            from .train.cli import overridden_settings
+
+            doc.training = overridden_settings(doc.training, args).to_dict()  # the script carries the flags
             text = export_training_script(doc, base_dir=Path(args.file).resolve().parent)
         else:
             text = export_python(doc, getattr(args, "class_name", None))

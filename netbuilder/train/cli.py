@@ -25,7 +25,7 @@ from .events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, RunSt
 INTERRUPTED = 130  # the shell's code for a run ended by Ctrl+C
 
 
-def _settings(doc_training: dict, args) -> TrainingConfig:
+def overridden_settings(doc_training: dict, args) -> TrainingConfig:
     """The file's settings with the command line's overrides (validated together)."""
     raw = {key: dict(value) if isinstance(value, dict) else value for key, value in doc_training.items()}
     data = raw.setdefault("data", {})
@@ -42,7 +42,7 @@ def _settings(doc_training: dict, args) -> TrainingConfig:
 def train(args) -> int:
     try:
         doc = load_graph(args.file)
-        config = _settings(doc.training, args)
+        config = overridden_settings(doc.training, args)
     except NetbuilderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
