@@ -79,10 +79,12 @@ def configure_threads() -> tuple[int, str, bool]:
 
 
 def make_trainer(doc, config, runs_dir, resume, base_dir):
-    """The real engine; events come at most 30 times a second, like in-process."""
+    """The real engine. Every finished epoch is written at once (``save_every_s=0``, not
+    the CLI's throttle): a worker can die without warning (the out-of-memory killer,
+    ``kill -9``) and must still leave every finished epoch on disk."""
     from .engine import Trainer
 
-    return Trainer(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir)
+    return Trainer(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0)
 
 
 def _warm_up() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from netbuilder.train.events import BatchEnd, RunStarted
-from netbuilder.train.worker import make_trainer
 
 
 class StuckInALayer:
@@ -29,9 +28,3 @@ class StuckInALayer:
 def stuck_in_a_layer(doc, config, runs_dir, resume, base_dir):
     return StuckInALayer(doc, config, runs_dir, resume, base_dir)
 
-
-def saving_every_epoch(doc, config, runs_dir, resume, base_dir):
-    """The real engine, writing last.pt at every epoch end (the app's throttles it to every 10 s)."""
-    trainer = make_trainer(doc, config, runs_dir, resume, base_dir)
-    trainer.save_every_s = 0
-    return trainer
