@@ -223,14 +223,39 @@ class ShapeInference:
         inputs = [n for n, node in doc.nodes.items() if get_spec(node.type).is_input and infos[n].used]
         total = sum(info.params for info in infos.values() if info.used)
         problems = _graph_problems(doc, order, outputs, inputs, total)
+        returned = _returning(doc, outputs) if doc.training else set()  # a graph to train: a loss gets it
         for node_id in doc.nodes:
-            problems.extend(infos[node_id].problems)
+            mine = infos[node_id].problems
+            problems.extend(_errors_at_output(doc, node_id, infos[node_id], mine) if node_id in returned else mine)
         self._report = ShapeReport(dict(infos), problems, list(order), outputs, inputs)
         return self._report
 
     @property
     def report(self) -> ShapeReport:
         return self.refresh()
+
+
+def _returning(doc: GraphDocument, outputs: list[str]) -> set[str]:
+    """The nodes whose value the model returns (an Output node's is its feeder's)."""
+    found = set()
+    for node_id in outputs:
+        feeder = doc.feeder(node_id, 0) if get_spec(doc.nodes[node_id].type).is_output else None
+        found.add(feeder.source if feeder is not None else node_id)
+    return found
+
+
+def _errors_at_output(doc: GraphDocument, node_id: str, info: NodeInfo, problems: list[Problem]) -> list[Problem]:
+    """A layer's own warning (a Linear fed a feature map) is an error where its value is the
+    output of a graph that has training settings: the extra dimensions would reach the loss,
+    which is always a mistake there. A graph without them (a sketch, a test) keeps the warning."""
+    node = doc.nodes[node_id]
+    spec = get_spec(node.type)
+    if spec.warn is None or not info.inputs:
+        return problems
+    label = f"{node.type} '{node_id}'"
+    own = {f"{label}: {note}" for note in spec.warn(node.params, list(info.inputs))}
+    return [Problem(node_id, Severity.ERROR, p.message + " (its output is the model's output)")
+            if p.severity == Severity.WARNING and p.message in own else p for p in problems]
 
 
 def infer_shapes(doc: GraphDocument) -> ShapeReport:
