@@ -64,7 +64,7 @@ class Node:
         except ParamError as err:
             raise GraphError([str(err)]) from None
         pos = raw.get("pos", [0, 0])
-        if not (isinstance(pos, list) and len(pos) == 2 and all(_number(v) and math.isfinite(v) for v in pos)):
+        if not (isinstance(pos, list) and len(pos) == 2 and _finite(pos[0]) and _finite(pos[1])):
             raise GraphError([f"{path}.pos: expected [x, y] numbers, got {json.dumps(pos)}"])
         return cls(node_id, layer_type, params, (float(pos[0]), float(pos[1])))
 
@@ -132,8 +132,12 @@ class Change:
     edge: Edge | None = None
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _finite(value: Any) -> bool:
+    """A finite JSON number that fits a float (not a bool, which Python counts as an int)."""
+    try:
+        return type(value) in (int, float) and math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _round(value: float) -> float | int:
@@ -150,15 +154,26 @@ def check_node_id(node_id: Any) -> str:
     """
     if not isinstance(node_id, str) or not node_id.strip():
         raise EditError("a node id must be a non-empty string")
-    bad = bad_character(node_id, allowed="".join(map(chr, range(32))) + "\x7f")
+    bad = bad_character(node_id, allowed=CONTROLS)
     if bad is not None:
         raise EditError(f"a node id cannot contain {bad}: {node_id!r}")
     return node_id
 
 
+#: Every control character: allowed in a node id (code generation makes any id
+#: safe), but refused by default in text that is shown.
+CONTROLS = "".join(map(chr, range(32))) + "\x7f"
+
+
 def bad_character(text: str, allowed: str = "\t\n") -> str | None:
     """A description of the first character of ``text`` that cannot be saved
-    or shown (a lone surrogate, a control character not in ``allowed``), else None."""
+    or shown (a lone surrogate, a control character not in ``allowed``), else None.
+
+    Printable text, nearly every string in a file, is answered by one C-level
+    scan; only the rest is looked at character by character.
+    """
+    if text.isprintable():  # no Cc or Cs character, whatever ``allowed`` is
+        return None
     for char in text:
         category = unicodedata.category(char)
         if category == "Cs":

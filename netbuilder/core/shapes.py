@@ -11,7 +11,6 @@ whose inputs changed.
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -196,28 +195,6 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
 
 
 # -- whole graph --------------------------------------------------------------
-def topological_order(doc: GraphDocument) -> list[str]:
-    """Kahn's algorithm over the document's graph, ties broken by document
-    order (stable code; networkx's own sort does not promise an order).
-
-    Nodes on a cycle are missing from the result.
-    """
-    graph = doc.graph
-    position = {n: i for i, n in enumerate(doc.nodes)}
-    indegree = dict(graph.in_degree())
-    ready = [(position[n], n) for n in doc.nodes if indegree[n] == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, current = heapq.heappop(ready)
-        order.append(current)
-        for _, child in graph.out_edges(current):
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                heapq.heappush(ready, (position[child], child))
-    return order
-
-
 def output_nodes(doc: GraphDocument) -> list[str]:
     """What the model returns: its Output nodes, or else every dangling node.
 
@@ -311,7 +288,7 @@ class ShapeInference:
             return self._report
         doc = self.doc
         if self._order is None:
-            self._order = topological_order(doc)
+            self._order = doc.topological_order()
             self._dirty |= self._cyclic & doc.nodes.keys()  # a cycle may have been broken
         order, infos, graph = self._order, self._infos, doc.graph
         changed: set[str] = set()
