@@ -173,7 +173,7 @@ def test_j2_build_a_cnn_from_scratch(make_window, qtbot, tmp_path, monkeypatch):
     # forgot the Flatten: the Linear is flagged and says what to add
     # (a warning, drawn amber: torch accepts a 4-D input to Linear, on its last dimension)
     item = view.node_item(linear)
-    assert item.status in ("warning", "error") and "Flatten" in item.toolTip()
+    assert item.status in ("warning", "error") and "Flatten" in view.scene().node_tooltip(linear)
     assert any(linear in p.text() and "Flatten" in p.text() for p in window.problems.problem_items())
     flatten = quick_add(view, "flatten", spots[5])
     drag(view, port(view, pool, True), port(view, flatten, False))

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QToolTip
 
 from ...core.document import Change, Edge
 from ...core.layers import get_spec
@@ -76,8 +76,13 @@ class GraphScene(QGraphicsScene):
             self._rename(*change.ids)
 
     def _rebuild(self) -> None:
-        """Everything changed (open, revert): build all items in one pass."""
-        self._report = None  # the old document's shapes must not label the new wires
+        """Everything changed (open, revert): build all items in one pass.
+
+        Each item is made once in its final form, before it joins the scene:
+        the new document's shapes are inferred first, and its wires are known
+        before the cards, so a card gets its ports and shapes at once and each
+        wire is placed and labelled once.
+        """
         self.clear()
         self.nodes.clear()
         self.edges.clear()
@@ -86,25 +91,29 @@ class GraphScene(QGraphicsScene):
         self._problems.clear()
         self._activity.clear()
         self._pending_moves.clear()
+        self._report = self.editor.report
         self._syncing = True
         try:
-            for node_id in self.doc.nodes:
-                self._add_node(node_id, wire=False)
             for edge in self.doc.edges:
-                self._add_edge(edge, wire=False)
-            for node_id in self.nodes:
-                self._show_ports(node_id)
+                self._touching[edge.source].add(edge)
+                self._touching[edge.target].add(edge)
+            for node_id in self.doc.nodes:
+                self._add_node(node_id, rebuilding=True)
+            for edge in self.doc.edges:
+                self._add_edge(edge, rebuilding=True)
+            for source, port in {(e.source, e.source_port) for e in self.doc.edges}:
+                self._label_wires(source, port)
         finally:
             self._syncing = False
-        self._apply_report(self.editor.report)
 
-    def _add_node(self, node_id: str, wire: bool = True) -> None:
+    def _add_node(self, node_id: str, rebuilding: bool = False) -> None:
         node = self.doc.nodes[node_id]
         item = NodeItem(node_id)
         self.nodes[node_id] = item
         self._show_content(node_id)
-        if wire:
-            self._show_ports(node_id)
+        self._show_ports(node_id)
+        if rebuilding:
+            self._show_info(node_id)
         item.setPos(QPointF(*node.pos))
         self.addItem(item)
 
@@ -116,17 +125,20 @@ class GraphScene(QGraphicsScene):
             table.pop(node_id, None)
         self._pending_moves.discard(node_id)
 
-    def _add_edge(self, edge: Edge, wire: bool = True) -> None:
+    def _add_edge(self, edge: Edge, rebuilding: bool = False) -> None:
         item = EdgeItem(edge)
         self.edges[edge] = item
-        self._touching[edge.source].add(edge)
-        self._touching[edge.target].add(edge)
-        if wire:
+        if rebuilding:  # labelled before it is placed: the label is positioned once
+            item.set_label(self._wire_text(edge.source, edge.source_port))
+        else:
+            self._touching[edge.source].add(edge)
+            self._touching[edge.target].add(edge)
             self._show_ports(edge.source)
             self._show_ports(edge.target)
         self._place_edge(item)
         self.addItem(item)
-        self._label_wires(edge.source, edge.source_port)
+        if not rebuilding:
+            self._label_wires(edge.source, edge.source_port)
 
     def _remove_edge(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
@@ -169,8 +181,20 @@ class GraphScene(QGraphicsScene):
     def _show_content(self, node_id: str) -> None:
         node = self.doc.nodes[node_id]
         spec = get_spec(node.type)
-        self.nodes[node_id].set_content(node_id, node.type, spec.category,
-                                        labels.param_summary(spec, node.params), self._tooltip(node_id))
+        self.nodes[node_id].set_content(node_id, node.type, spec.category, labels.param_summary(spec, node.params))
+
+    def _show_info(self, node_id: str) -> bool:
+        """Show what the current report says of one node; False if that is already shown."""
+        report = self._report
+        info, mine = report.nodes.get(node_id), report.problems_of(node_id)
+        shown = self._shown.get(node_id)
+        if shown is not None and shown[0] is info and shown[1] == mine:
+            return False
+        self._shown[node_id] = (info, mine)
+        self._problems[node_id] = mine
+        shape = labels.shapes_text(info.outputs) if info is not None and info.outputs else "?"
+        self.nodes[node_id].set_info(report.status_of(node_id), shape, labels.count_text(info.params if info else 0))
+        return True
 
     def _show_ports(self, node_id: str) -> None:
         spec = get_spec(self.doc.nodes[node_id].type)
@@ -182,13 +206,31 @@ class GraphScene(QGraphicsScene):
         item = self.nodes[node_id]
         if item.set_ports(ins, list(spec.outputs), wired):
             for edge in touching:
-                self._place_edge(self.edges[edge])
+                if edge in self.edges:  # while rebuilding, the wires are drawn after the cards
+                    self._place_edge(self.edges[edge])
 
-    def _tooltip(self, node_id: str) -> str:
+    def node_tooltip(self, node_id: str) -> str:
+        """The tooltip of a card, written when asked for (see :meth:`helpEvent`)."""
         node = self.doc.nodes[node_id]
         shown = self._shown.get(node_id)
         return labels.node_tooltip(node_id, get_spec(node.type), shown[0] if shown else None,
                                    self._problems.get(node_id, ()), self._activity.get(node_id), self.theme)
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
+        """Show the tooltip of the card under the pointer. Cards keep none of
+        their own: kept up to date, a big graph's would be rewritten by the
+        thousand on each open and each new report, for the one ever read."""
+        item = self.node_at(event.scenePos())
+        if item is None:
+            super().helpEvent(event)
+            return
+        QToolTip.showText(event.screenPos(), self.node_tooltip(item.node_id), event.widget())
+        event.accept()
+
+    def _wire_text(self, source: str, port: int) -> str | None:
+        """The label of the wires leaving one output port; None while unknown."""
+        value = self._report.value_type(source, port) if self._report is not None else None
+        return labels.shapes_text([value]) if value is not None else None
 
     def _label_wires(self, source: str, port: int) -> None:
         """Write the tensor's shape on the wires leaving one output port.
@@ -197,8 +239,7 @@ class GraphScene(QGraphicsScene):
         but only the first one with room for it shows it, so fan-outs do not
         stack identical labels on top of each other.
         """
-        value = self._report.value_type(source, port) if self._report is not None else None
-        text = labels.shapes_text([value]) if value is not None else None
+        text = self._wire_text(source, port)
         shown = False
         for edge in sorted(e for e in self._touching.get(source, ()) if e.source == source and e.source_port == port):
             item = self.edges[edge]
@@ -212,18 +253,10 @@ class GraphScene(QGraphicsScene):
     def _apply_report(self, report: ShapeReport) -> None:
         """Redraw only the nodes whose inference result or problems changed."""
         self._report = report
-        for node_id, item in self.nodes.items():
-            info, mine = report.nodes.get(node_id), report.problems_of(node_id)
-            shown = self._shown.get(node_id)
-            if shown is not None and shown[0] is info and shown[1] == mine:
-                continue
-            self._shown[node_id] = (info, mine)
-            self._problems[node_id] = mine
-            status = report.status_of(node_id)
-            shape = labels.shapes_text(info.outputs) if info is not None and info.outputs else "?"
-            item.set_info(status, shape, labels.count_text(info.params if info else 0), self._tooltip(node_id))
-            for port in {e.source_port for e in self._touching.get(node_id, ()) if e.source == node_id}:
-                self._label_wires(node_id, port)
+        for node_id in self.nodes:
+            if self._show_info(node_id):
+                for port in {e.source_port for e in self._touching.get(node_id, ()) if e.source == node_id}:
+                    self._label_wires(node_id, port)
 
     def set_activity(self, node_id: str, stats: dict | None) -> None:
         item = self.nodes.get(node_id)
@@ -234,7 +267,7 @@ class GraphScene(QGraphicsScene):
         else:
             self._activity[node_id] = dict(stats)
         alive = None if stats is None else 1.0 - float(stats.get("zeros", 0.0))
-        item.set_activity(alive, self._tooltip(node_id))
+        item.set_activity(alive)
 
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme
