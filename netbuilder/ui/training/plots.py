@@ -4,8 +4,10 @@ Three stacked plots share an x axis in epochs: loss (each batch faint, a
 smoothed batch curve, and train/validation loss per epoch), the validation
 metric (accuracy or R²) and the learning rate. Points go into growing numpy
 buffers as events arrive; a 20 Hz timer pushes only the curves that changed
-to pyqtgraph with ``setData`` on a slice, which with ``setClipToView`` and
-peak downsampling keeps one update of a million-point curve in milliseconds.
+to pyqtgraph with ``setData``: of a per-batch curve, only the points its
+visible range needs, two per pixel column taken from extremes kept as the
+points arrive (see :class:`~.curves.Curve`), so one update of a
+million-point curve costs about what a thousand-point one does.
 
 Ranges are managed here rather than by pyqtgraph's auto-range, for two
 reasons: a range that creeps a little with every point makes the axes
@@ -34,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .buffers import EmaTracker, ema
+from .buffers import EmaTracker
 from .curves import Bounds, Curve, StableRange
 
 UPDATE_HZ = 20  # smooth to the eye; each frame costs the training thread a little CPU
@@ -184,8 +186,6 @@ class LivePlots(QWidget):
         else:  # the x axis is shared: numbered once, under the lowest plot
             plot.getAxis("bottom").setStyle(showValues=False)
             plot.getAxis("bottom").setHeight(4)
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
         plot.disableAutoRange()
         return plot
 
@@ -235,12 +235,16 @@ class LivePlots(QWidget):
         xs = np.asarray(xs, dtype=np.float64)
         losses = np.asarray(losses, dtype=np.float64)
         finite = np.isfinite(losses)
-        self.batch.extend(xs[finite], losses[finite])
+        self.batch.extend(*((xs, losses) if finite.all() else (xs[finite], losses[finite])))
         self._resmooth()
         if lrs is not None and len(xs):
             lrs = np.asarray(lrs, dtype=np.float64)
             keep = np.ones(len(lrs), dtype=bool)
-            keep[1:] = np.abs(np.diff(lrs)) > 1e-3 * np.abs(lrs[:-1])
+            with np.errstate(divide="ignore", invalid="ignore"):  # a rate after 0 is kept; 0 after 0 (NaN) is not
+                ratio = np.divide(lrs[1:], lrs[:-1])  # |b - a| > 1e-3 |a| with one temporary array
+                ratio -= 1.0
+                np.abs(ratio, out=ratio)
+                np.greater(ratio, 1e-3, out=keep[1:])
             keep[-1] = True
             self.lr.extend(xs[keep], lrs[keep])
 
@@ -349,8 +353,7 @@ class LivePlots(QWidget):
     def _resmooth(self) -> None:
         weight = self.smoothing.value() / 100
         x, y = self.batch.buffer.view()
-        self.smooth.clear()
-        self.smooth.extend(x, ema(y, weight))
+        self.smooth.set_smoothed(x, y, weight)
         self._ema.reset(weight)
         # carry the EMA state forward so new points continue the curve
         for value in y[-200:]:
