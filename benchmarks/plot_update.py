@@ -38,11 +38,12 @@ LOAD_GOAL_MS = 100.0
 UPDATE_GOAL_MS = 10.0
 
 
-def run_history() -> tuple[np.ndarray, np.ndarray]:
+def run_history() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch positions (in epochs), losses and learning rates of the long run."""
     rng = np.random.default_rng(0)
     x = np.arange(N) / STEPS_PER_EPOCH
     loss = (0.05 + 2.3 * np.exp(-x / 2000)) * rng.lognormal(0.0, 0.3, N)  # noisy, like real batch loss
-    return x, loss
+    return x, loss, np.full(N, 1e-3)
 
 
 def shown_plots(app: QApplication) -> LivePlots:
@@ -54,9 +55,9 @@ def shown_plots(app: QApplication) -> LivePlots:
     return plots
 
 
-def load(plots: LivePlots, x: np.ndarray, loss: np.ndarray) -> None:
+def load(plots: LivePlots, x: np.ndarray, loss: np.ndarray, lr: np.ndarray) -> None:
     plots.reset("accuracy", epochs=int(x[-1]) + 100)  # as at RunStarted: the run's length is known
-    plots.add_batches(x, loss, np.full(len(x), 1e-3))
+    plots.add_batches(x, loss, lr)
     for epoch in range(1, int(x[-1]) + 1, 50):
         value = loss[epoch * STEPS_PER_EPOCH - 1]
         plots.add_epoch(epoch, train_loss=value, val_loss=value, train_metric=0.9, val_metric=0.9)
@@ -80,17 +81,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
-    x, loss = run_history()
-    load(shown_plots(app), x[:1000], loss[:1000])  # warm-up: first use of pyqtgraph's painting code
+    x, loss, lr = run_history()
+    load(shown_plots(app), x[:1000], loss[:1000], lr[:1000])  # warm-up: first use of pyqtgraph's painting code
     loads = []
     for _ in range(args.repeat):
         plots = shown_plots(app)  # each load into a new panel, as when a run is opened
-        loads.append(timed(lambda p=plots: load(p, x, loss)))
+        loads.append(timed(lambda p=plots: load(p, x, loss, lr)))
         plots.close()
         plots.deleteLater()
         app.processEvents()
     plots = shown_plots(app)
-    load(plots, x, loss)
+    load(plots, x, loss, lr)
     updates = []
     for i in range(UPDATES):
         plots.add_batch(x[-1] + (i + 1) / STEPS_PER_EPOCH, 0.1, 1e-3)

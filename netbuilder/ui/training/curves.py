@@ -64,10 +64,12 @@ class Curve:
     column from its :class:`PeakLevels`, redrawn when the range or the plot's
     width changes. pyqtgraph's own clip-to-view and peak downsampling would
     look at every point on every frame. Its points must come in x order.
+    ``x_of``: a curve whose points' x this one shares (see :class:`SeriesBuffer`).
     """
 
-    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None, fast: bool = True):
-        self.buffer = SeriesBuffer()
+    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None, fast: bool = True,
+                 x_of: Curve | None = None):
+        self.buffer = SeriesBuffer(x_of=x_of.buffer if x_of is not None else None)
         self.bounds = Bounds()
         self.peaks = PeakLevels() if fast else None
         self.item = pg.PlotDataItem(name=name, pen=pen, symbol=symbol, symbolSize=6,

@@ -50,6 +50,26 @@ COLORS = {
 OVERLAY_COLORS = [(240, 98, 146), (77, 208, 225), (255, 213, 79), (174, 213, 129), (149, 117, 205)]
 
 
+LR_STEP = 1e-3  # a learning rate that moves less than this fraction draws no new point
+_CHUNK = 1 << 16
+
+
+def _rate_moves(rates: np.ndarray) -> np.ndarray:
+    """Where each rate differs by more than :data:`LR_STEP` from the one before
+    (the first and last are always kept). Worked in chunks: for a million rates
+    a temporary array of them costs more in fresh memory than the arithmetic."""
+    keep = np.ones(len(rates), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a rate after 0 is kept; 0 after 0 (NaN) is not
+        for start in range(1, len(rates), _CHUNK):
+            stop = min(start + _CHUNK, len(rates))
+            ratio = rates[start:stop] / rates[start - 1: stop - 1]  # |b - a| > step |a|, as |b / a - 1| > step
+            ratio -= 1.0
+            np.abs(ratio, out=ratio)
+            np.greater(ratio, LR_STEP, out=keep[start:stop])
+    keep[-1] = True
+    return keep
+
+
 def _fmt(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "–"
@@ -86,7 +106,7 @@ class LivePlots(QWidget):
         self.view.ci.layout.setRowStretchFactor(2, 1)
 
         self.batch = Curve(self.loss_plot, None, pg.mkPen(COLORS["batch"], width=1))
-        self.smooth = Curve(self.loss_plot, None, pg.mkPen(COLORS["smooth"], width=2))
+        self.smooth = Curve(self.loss_plot, None, pg.mkPen(COLORS["smooth"], width=2), x_of=self.batch)
         self.train_loss = Curve(self.loss_plot, None, pg.mkPen(COLORS["train"], width=2), "o", fast=False)
         self.val_loss = Curve(self.loss_plot, None, pg.mkPen(COLORS["val"], width=2), "s", fast=False)
         # the engine measures the metric on validation data only; a train curve stays
@@ -224,7 +244,7 @@ class LivePlots(QWidget):
         0.1 %, plus the newest one at flush time: a constant or stepped rate then
         costs a handful of points instead of one per batch."""
         last = self.lr.buffer.last()
-        if last is None or abs(lr - last[1]) > 1e-3 * abs(last[1]):
+        if last is None or abs(lr - last[1]) > LR_STEP * abs(last[1]):
             self.lr.append(x, lr)
             self._lr_tail = None
         else:
@@ -239,13 +259,7 @@ class LivePlots(QWidget):
         self._resmooth()
         if lrs is not None and len(xs):
             lrs = np.asarray(lrs, dtype=np.float64)
-            keep = np.ones(len(lrs), dtype=bool)
-            with np.errstate(divide="ignore", invalid="ignore"):  # a rate after 0 is kept; 0 after 0 (NaN) is not
-                ratio = np.divide(lrs[1:], lrs[:-1])  # |b - a| > 1e-3 |a| with one temporary array
-                ratio -= 1.0
-                np.abs(ratio, out=ratio)
-                np.greater(ratio, 1e-3, out=keep[1:])
-            keep[-1] = True
+            keep = _rate_moves(lrs)
             self.lr.extend(xs[keep], lrs[keep])
 
     def add_epoch(self, epoch: float, train_loss=None, val_loss=None, train_metric=None, val_metric=None,
