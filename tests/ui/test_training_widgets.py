@@ -72,6 +72,19 @@ def test_series_buffer_doubles_when_full_and_keeps_every_point():
     assert buffer.last() == (39.0, 1521.0)
 
 
+def test_a_derived_series_shares_its_sources_x_through_growth():
+    source = SeriesBuffer(capacity=2)
+    derived = SeriesBuffer(capacity=2, x_of=source)
+    for i in range(5):
+        source.append(i / 10, i)
+        derived.append(i / 10, -i)
+    source.extend([0.5, 0.6], [5, 6])
+    derived.extend(source.view()[0][5:], [-5, -6])
+    x, y = derived.view()
+    assert np.array_equal(x, source.view()[0]) and y.tolist() == [0, -1, -2, -3, -4, -5, -6]
+    assert derived.last() == (0.6, -6.0)
+
+
 def test_vectorised_smoothing_matches_the_incremental_one_and_skips_nan():
     values = np.array([1.0, 2.0, np.nan, 4.0, 3.0, np.inf, 2.0])
     tracker = EmaTracker(0.6)
