@@ -155,7 +155,8 @@ def main() -> None:
                 wall[path].append(seconds)
                 cpu[path].append(cpu_seconds)
         print(f"open + first paint in the main window, median of {args.repeat}, cold shape cache:")
-        for path, what in ((SMALL, f"{SMALL.name} (12 nodes)"), (big, f"{len(doc.nodes)} nodes, {len(doc.edges)} edges")):
+        names = {SMALL: f"{SMALL.name} (12 nodes)", big: f"{len(doc.nodes)} nodes, {len(doc.edges)} edges"}
+        for path, what in names.items():
             print(f"  {what:<28} wall {1000 * statistics.median(wall[path]):7.1f} ms   "
                   f"cpu {1000 * statistics.median(cpu[path]):7.1f} ms")
         ratio = statistics.median(cpu[big]) / statistics.median(cpu[SMALL])

@@ -160,7 +160,8 @@ def test_hovering_a_card_shows_its_tooltip_as_it_is_now(make_view):
     view = make_view(chain(*MLP))
     card = view.mapFromScene(view.node_item("linear_1").sceneBoundingRect().center())
     for expected in ("136 parameters", "51 parameters"):
-        QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, card, view.viewport().mapToGlobal(card)))
+        hover = QHelpEvent(QEvent.Type.ToolTip, card, view.viewport().mapToGlobal(card))
+        QApplication.sendEvent(view.viewport(), hover)
         assert QToolTip.isVisible() and expected in QToolTip.text()
         assert QToolTip.text() == view.scene().node_tooltip("linear_1")
         QToolTip.hideText()
