@@ -7,14 +7,12 @@ once as one :class:`GraphError`, so a broken file is fixed in one pass.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import collector
 from .atomic import write_atomic
 from .document import FORMAT, VERSION, GraphDocument
 from .errors import EditError, GraphError
@@ -161,26 +159,8 @@ def dumps(doc: GraphDocument) -> str:
     return "\n".join(lines) + "\n"
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector held off while a file is read.
-
-    Reading allocates a few small containers per node, and every one of them
-    stays alive: the collector would walk them over and over, finding nothing
-    (about half the time of loading a 10,000-node file). Nothing made here is
-    cyclic garbage, so the collector simply resumes afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def loads(text: str, source: str | None = None) -> GraphDocument:
-    with _collector_paused():
+    with collector.paused():  # see netbuilder.core.collector
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QHelpEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
@@ -570,3 +570,32 @@ def test_many_void_qt_calls_do_not_crash_the_interpreter(make_view):
     for _ in range(50_000):
         item.setZValue(1)
     view.grab()
+
+
+def test_a_big_graph_fills_in_by_instalments_and_is_whole_when_reached_for(make_view, qtbot):
+    from netbuilder.ui.canvas.scene import INSTALMENT
+
+    doc = chain(*[("Input", {"shape": [8]})] + [("ReLU", {})] * (3 * INSTALMENT))
+    doc.add_node("Add", {}, (500.0, 400.0), node_id="merge")  # a card with more ports: a taller one
+    doc.connect(Edge("input", "merge"))
+    doc.connect(Edge("relu_1", "merge", 0, 1))
+    view = make_view(GraphDocument())
+    scene = view.scene()
+    view.editor.load(doc)
+    assert INSTALMENT <= len(scene.nodes) < len(doc.nodes)  # the first cards are there, the rest to come
+    assert "input" in scene.nodes  # the left end first: where a big graph is shown
+    expected = QRectF()
+    qtbot.waitUntil(lambda: len(scene.nodes) == len(doc.nodes) and len(scene.edges) == len(doc.edges))
+    for item in scene.nodes.values():
+        expected = expected.united(item.sceneBoundingRect())
+    assert scene.nodes_bounds() == expected  # what was computed before the cards existed is what they cover
+
+    view.editor.load(doc.copy())
+    last = list(doc.nodes)[-2]
+    assert last not in scene.nodes
+    assert view.node_item(last) is not None and len(scene.edges) == len(doc.edges)  # asked for: all made at once
+    view.editor.load(doc.copy())
+    old = view.editor.doc.nodes[last].pos
+    view.editor.move_nodes({last: (old, (old[0] + 10, old[1]))})
+    assert len(scene.nodes) == len(doc.nodes)  # an edit needs every card in step
+    assert view.node_item(last).pos() == QPointF(old[0] + 10, old[1])

@@ -71,6 +71,13 @@ def _card_geometry(n_in: int, n_out: int) -> tuple[float, QPainterPath, QPainter
     return height, card, card.intersected(top), hit_shape, bounds
 
 
+@lru_cache(maxsize=64)
+def card_extent(n_in: int, n_out: int) -> tuple[float, float, float, float]:
+    """Left, top, right and bottom, in card coordinates, of what a card with
+    these port counts covers (its bounding rectangle)."""
+    return _card_geometry(n_in, n_out)[4].getCoords()
+
+
 class NodeItem(QGraphicsItem):
     """The card of one node; the scene keeps it in step with the document."""
 

@@ -3,13 +3,19 @@
 It listens to ``Editor.documentChanged`` and ``Editor.shapesChanged`` and
 touches only the items a change names. It never writes the document itself
 except through :meth:`commit_moves`, which hands finished drags to the editor.
+
+A big graph is drawn in instalments: opening one makes the cards a first view
+shows (those nearest the middle of its left end, where the window starts a
+big graph), paints, and makes the rest a batch a frame. Anything that needs every item
+(an edit, a click, a lookup by id) calls :meth:`GraphScene.complete` first.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QEvent, QPointF, QRectF, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QToolTip
 
@@ -20,11 +26,18 @@ from ..editor import Editor
 from . import labels
 from .background import draw_grid
 from .edge_item import EdgeItem
-from .node_item import PORT_REACH, NodeItem, PortRef
+from .node_item import PORT_REACH, NodeItem, PortRef, card_extent
 from .theme import DARK, CanvasTheme
 
 SNAP = 10.0
 EXTENT = 100_000.0
+INSTALMENT = 100  # cards made at a time while a big graph fills in; a first view shows about half as many
+INSTALMENT_MS = 16  # one a frame: the first paint comes first, and the window answers in between
+_INPUT_EVENTS = frozenset({
+    QEvent.Type.GraphicsSceneMousePress, QEvent.Type.GraphicsSceneMouseDoubleClick, QEvent.Type.GraphicsSceneMouseMove,
+    QEvent.Type.GraphicsSceneWheel, QEvent.Type.GraphicsSceneContextMenu, QEvent.Type.GraphicsSceneHelp,
+    QEvent.Type.GraphicsSceneDragEnter, QEvent.Type.GraphicsSceneDrop, QEvent.Type.KeyPress,
+})
 
 
 class GraphScene(QGraphicsScene):
@@ -42,6 +55,9 @@ class GraphScene(QGraphicsScene):
         self._report: ShapeReport | None = None
         self._pending_moves: set[str] = set()
         self._syncing = False
+        self._unbuilt: list[str] = []  # nodes without a card yet, in the order they get one
+        self._filler = QTimer(self, singleShot=True, interval=INSTALMENT_MS)
+        self._filler.timeout.connect(self._build_more)
         # Moving an item re-inserts it into the BSP tree and every wire on it
         # too; with a linear index a drag stays cheap however big the graph.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -57,6 +73,8 @@ class GraphScene(QGraphicsScene):
     # -- document changes ---------------------------------------------------
     def _on_change(self, change: Change) -> None:
         kind = change.kind
+        if kind != "reset":
+            self.complete()
         if kind == "reset":
             self._rebuild()
         elif kind == "node_added":
@@ -81,7 +99,8 @@ class GraphScene(QGraphicsScene):
         Each item is made once in its final form, before it joins the scene:
         the new document's shapes are inferred first, and its wires are known
         before the cards, so a card gets its ports and shapes at once and each
-        wire is placed and labelled once.
+        wire is placed and labelled once. The first instalment is made now,
+        the rest as the event loop turns (see the module's docstring).
         """
         self.clear()
         self.nodes.clear()
@@ -92,19 +111,57 @@ class GraphScene(QGraphicsScene):
         self._activity.clear()
         self._pending_moves.clear()
         self._report = self.editor.report
+        for edge in self.doc.edges:
+            self._touching[edge.source].add(edge)
+            self._touching[edge.target].add(edge)
+        self._unbuilt = self._first_seen_first()
+        self._build_more()
+
+    def _first_seen_first(self) -> list[str]:
+        """Node ids, those nearest the middle of the graph's left end first
+        (where ``MainWindow`` frames a big graph), a view's shape (wider than
+        tall) around it."""
+        nodes = self.doc.nodes
+        if not nodes:
+            return []
+        bounds = self.nodes_bounds()
+        left, middle = bounds.left(), bounds.center().y()
+        return sorted(nodes, key=lambda n: max(nodes[n].pos[0] - left, 1.5 * abs(nodes[n].pos[1] - middle)))
+
+    def _build_more(self) -> None:
+        """Make the next instalment of cards and the wires between made cards."""
+        self._build(self._unbuilt[:INSTALMENT])
+        del self._unbuilt[:INSTALMENT]
+        if self._unbuilt:
+            self._filler.start()
+
+    def complete(self) -> None:
+        """Make every card and wire not made yet (see the module's docstring)."""
+        if self._unbuilt:
+            self._filler.stop()
+            self._build(self._unbuilt)
+            self._unbuilt = []
+
+    def _build(self, node_ids: list[str]) -> None:
         self._syncing = True
         try:
-            for edge in self.doc.edges:
-                self._touching[edge.source].add(edge)
-                self._touching[edge.target].add(edge)
-            for node_id in self.doc.nodes:
+            for node_id in node_ids:
                 self._add_node(node_id, rebuilding=True)
-            for edge in self.doc.edges:
-                self._add_edge(edge, rebuilding=True)
-            for source, port in {(e.source, e.source_port) for e in self.doc.edges}:
+            ports = set()
+            for node_id in node_ids:
+                for edge in self._touching.get(node_id, ()):
+                    if edge not in self.edges and edge.source in self.nodes and edge.target in self.nodes:
+                        self._add_edge(edge, rebuilding=True)
+                        ports.add((edge.source, edge.source_port))
+            for source, port in ports:
                 self._label_wires(source, port)
         finally:
             self._syncing = False
+
+    def event(self, event) -> bool:
+        if self._unbuilt and event.type() in _INPUT_EVENTS:
+            self.complete()  # the user reaches for the graph: all of it must be there
+        return super().event(event)
 
     def _add_node(self, node_id: str, rebuilding: bool = False) -> None:
         node = self.doc.nodes[node_id]
@@ -196,18 +253,42 @@ class GraphScene(QGraphicsScene):
         self.nodes[node_id].set_info(report.status_of(node_id), shape, labels.count_text(info.params if info else 0))
         return True
 
-    def _show_ports(self, node_id: str) -> None:
+    def _ports(self, node_id: str) -> tuple[list[str], list[str], set[tuple[bool, int]]]:
+        """Input and output port labels of a card, and its wired ports as (is_output, index)."""
         spec = get_spec(self.doc.nodes[node_id].type)
         touching = self._touching.get(node_id, ())
         used = {e.target_port for e in touching if e.target == node_id}
         wired = {(False, p) for p in used} | {(True, e.source_port) for e in touching if e.source == node_id}
-        n_in = labels.input_port_count(spec, used)
-        ins = [spec.input_label(i) for i in range(n_in)]
-        item = self.nodes[node_id]
-        if item.set_ports(ins, list(spec.outputs), wired):
-            for edge in touching:
+        ins = [spec.input_label(i) for i in range(labels.input_port_count(spec, used))]
+        return ins, list(spec.outputs), wired
+
+    def _port_counts(self, node_id: str) -> tuple[int, int]:
+        """How many input and output ports the card of ``node_id`` has (see :meth:`_ports`)."""
+        spec = get_spec(self.doc.nodes[node_id].type)
+        used = {e.target_port for e in self._touching.get(node_id, ()) if e.target == node_id}
+        return labels.input_port_count(spec, used), len(spec.outputs)
+
+    def _show_ports(self, node_id: str) -> None:
+        if self.nodes[node_id].set_ports(*self._ports(node_id)):
+            for edge in self._touching.get(node_id, ()):
                 if edge in self.edges:  # while rebuilding, the wires are drawn after the cards
                     self._place_edge(self.edges[edge])
+
+    def nodes_bounds(self) -> QRectF:
+        """The scene rectangle every card covers, made yet or not."""
+        if not self.doc.nodes:
+            return QRectF()
+        left = top = math.inf
+        right = bottom = -math.inf
+        for node_id, node in self.doc.nodes.items():
+            item = self.nodes.get(node_id)
+            if item is None:
+                (x, y), counts = node.pos, self._port_counts(node_id)
+            else:
+                x, y, counts = item.x(), item.y(), (item.port_count(False), item.port_count(True))
+            x0, y0, x1, y1 = card_extent(*counts)
+            left, top, right, bottom = min(left, x + x0), min(top, y + y0), max(right, x + x1), max(bottom, y + y1)
+        return QRectF(left, top, right - left, bottom - top)
 
     def node_tooltip(self, node_id: str) -> str:
         """The tooltip of a card, written when asked for (see :meth:`helpEvent`)."""
@@ -242,7 +323,9 @@ class GraphScene(QGraphicsScene):
         text = self._wire_text(source, port)
         shown = False
         for edge in sorted(e for e in self._touching.get(source, ()) if e.source == source and e.source_port == port):
-            item = self.edges[edge]
+            item = self.edges.get(edge)
+            if item is None:  # not made yet: labelled when it is
+                continue
             item.set_label(text)
             item.show_label(not shown)
             shown = shown or item.label_visible
@@ -259,6 +342,7 @@ class GraphScene(QGraphicsScene):
                     self._label_wires(node_id, port)
 
     def set_activity(self, node_id: str, stats: dict | None) -> None:
+        self.complete()
         item = self.nodes.get(node_id)
         if item is None:
             return
