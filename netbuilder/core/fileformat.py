@@ -132,7 +132,6 @@ def _read_edges(doc: GraphDocument, raws: list, refused: set[str], problems: lis
     if len(doc.topological_order()) == len(doc.nodes):  # acyclic
         return
     doc.edges = []
-    doc._forget_graph()
     for i, edge in accepted:  # the slow path, only for a broken file: name each closing edge
         try:
             doc.connect(edge)
