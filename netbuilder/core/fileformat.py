@@ -37,22 +37,24 @@ def _bad_strings(value: Any, path: str, out: list[str]) -> None:
             _bad_strings(item, f"{path}[{i}]", out)
 
 
-def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
+def document_from_dict(data: Any, source: str | None = None, *, strings_checked: bool = False) -> GraphDocument:
     """Build a document from parsed JSON, collecting every problem.
 
     Time is linear in the file's size: nodes and edges are added directly
     (each edge's ports checked as it comes), then the wiring is checked for
     cycles once; only a cyclic file pays for per-edge cycle checks, which
-    name the edge that closes each cycle.
+    name the edge that closes each cycle. ``strings_checked``: the caller
+    knows no string can hold a lone surrogate (see :func:`loads`).
     """
     if not isinstance(data, dict):
         raise GraphError(["expected a JSON object at the top level"], source)
     problems: list[str] = []
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")  # fast: one pass in C
-    except UnicodeEncodeError:
-        _bad_strings(data, "", problems)  # slow, only for a broken file: find each string by its path
-        raise GraphError(problems, source) from None
+    if not strings_checked:
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # fast: one pass in C
+        except UnicodeEncodeError:
+            _bad_strings(data, "", problems)  # slow, only for a broken file: find each string by its path
+            raise GraphError(problems, source) from None
     if data.get("format") != FORMAT:
         problems.append(f"format: expected {FORMAT!r}, got {data.get('format')!r}")
     version = data.get("version")
@@ -166,7 +168,17 @@ def loads(text: str, source: str | None = None) -> GraphDocument:
             raise GraphError([f"line {err.lineno}, column {err.colno}: invalid JSON ({err.msg})"], source) from None
         except RecursionError:
             raise GraphError(["the JSON is nested too deeply to be a graph file"], source) from None
-        return document_from_dict(data, source)
+        # JSON text that is valid UTF-8 and has no \u escape (netbuilder writes them only for
+        # control characters) cannot parse to a lone surrogate: no need to look at every string again
+        return document_from_dict(data, source, strings_checked="\\u" not in text and _is_utf8(text))
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load_graph(path: str | os.PathLike) -> GraphDocument:

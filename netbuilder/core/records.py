@@ -75,7 +75,7 @@ class Node:
         return cls(node_id, layer_type, params, (float(pos[0]), float(pos[1])))
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Edge:
     """A wire from an output port of ``source`` to an input port of ``target``."""
 
@@ -94,6 +94,12 @@ class Edge:
 
     @classmethod
     def from_dict(cls, raw: Any, path: str) -> Edge:
+        if type(raw) is dict:  # the usual, well-formed edge, checked in one expression
+            source, target = raw.get("source"), raw.get("target")
+            source_port, target_port = raw.get("source_port", 0), raw.get("target_port", 0)
+            if (type(source) is str and type(target) is str and type(source_port) is int
+                    and type(target_port) is int and 0 <= source_port < 1024 and 0 <= target_port < 1024):
+                return cls(source, target, source_port, target_port)
         if not isinstance(raw, dict):
             raise GraphError([f"{path}: expected an object, got {type(raw).__name__}"])
         for key in ("source", "target"):

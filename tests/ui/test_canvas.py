@@ -573,7 +573,7 @@ def test_many_void_qt_calls_do_not_crash_the_interpreter(make_view):
 
 
 def test_a_big_graph_fills_in_by_instalments_and_is_whole_when_reached_for(make_view, qtbot):
-    from netbuilder.ui.canvas.scene import INSTALMENT
+    from netbuilder.ui.canvas.scene import FIRST_INSTALMENT, INSTALMENT
 
     doc = chain(*[("Input", {"shape": [8]})] + [("ReLU", {})] * (3 * INSTALMENT))
     doc.add_node("Add", {}, (500.0, 400.0), node_id="merge")  # a card with more ports: a taller one
@@ -582,7 +582,7 @@ def test_a_big_graph_fills_in_by_instalments_and_is_whole_when_reached_for(make_
     view = make_view(GraphDocument())
     scene = view.scene()
     view.editor.load(doc)
-    assert INSTALMENT <= len(scene.nodes) < len(doc.nodes)  # the first cards are there, the rest to come
+    assert FIRST_INSTALMENT <= len(scene.nodes) < len(doc.nodes)  # the first cards are there, the rest to come
     assert "input" in scene.nodes  # the left end first: where a big graph is shown
     expected = QRectF()
     qtbot.waitUntil(lambda: len(scene.nodes) == len(doc.nodes) and len(scene.edges) == len(doc.edges))

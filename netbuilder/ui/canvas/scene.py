@@ -31,7 +31,8 @@ from .theme import DARK, CanvasTheme
 
 SNAP = 10.0
 EXTENT = 100_000.0
-INSTALMENT = 100  # cards made at a time while a big graph fills in; a first view shows about half as many
+FIRST_INSTALMENT = 60  # cards made before the first paint: a first view at a readable zoom shows a few dozen
+INSTALMENT = 150  # cards made at a time after it, while a big graph fills in
 INSTALMENT_MS = 16  # one a frame: the first paint comes first, and the window answers in between
 _INPUT_EVENTS = frozenset({
     QEvent.Type.GraphicsSceneMousePress, QEvent.Type.GraphicsSceneMouseDoubleClick, QEvent.Type.GraphicsSceneMouseMove,
@@ -56,6 +57,7 @@ class GraphScene(QGraphicsScene):
         self._pending_moves: set[str] = set()
         self._syncing = False
         self._unbuilt: list[str] = []  # nodes without a card yet, in the order they get one
+        self._bounds: QRectF | None = None  # nodes_bounds() until something changes
         self._filler = QTimer(self, singleShot=True, interval=INSTALMENT_MS)
         self._filler.timeout.connect(self._build_more)
         # Moving an item re-inserts it into the BSP tree and every wire on it
@@ -73,6 +75,7 @@ class GraphScene(QGraphicsScene):
     # -- document changes ---------------------------------------------------
     def _on_change(self, change: Change) -> None:
         kind = change.kind
+        self._bounds = None
         if kind != "reset":
             self.complete()
         if kind == "reset":
@@ -115,7 +118,7 @@ class GraphScene(QGraphicsScene):
             self._touching[edge.source].add(edge)
             self._touching[edge.target].add(edge)
         self._unbuilt = self._first_seen_first()
-        self._build_more()
+        self._build_more(FIRST_INSTALMENT)
 
     def _first_seen_first(self) -> list[str]:
         """Node ids, those nearest the middle of the graph's left end first
@@ -128,10 +131,10 @@ class GraphScene(QGraphicsScene):
         left, middle = bounds.left(), bounds.center().y()
         return sorted(nodes, key=lambda n: max(nodes[n].pos[0] - left, 1.5 * abs(nodes[n].pos[1] - middle)))
 
-    def _build_more(self) -> None:
-        """Make the next instalment of cards and the wires between made cards."""
-        self._build(self._unbuilt[:INSTALMENT])
-        del self._unbuilt[:INSTALMENT]
+    def _build_more(self, count: int = INSTALMENT) -> None:
+        """Make the next ``count`` cards and the wires between made cards."""
+        self._build(self._unbuilt[:count])
+        del self._unbuilt[:count]
         if self._unbuilt:
             self._filler.start()
 
@@ -275,7 +278,13 @@ class GraphScene(QGraphicsScene):
                     self._place_edge(self.edges[edge])
 
     def nodes_bounds(self) -> QRectF:
-        """The scene rectangle every card covers, made yet or not."""
+        """The scene rectangle every card covers, made yet or not (kept until
+        something changes: opening a graph asks for it twice)."""
+        if self._bounds is None:
+            self._bounds = self._measure_bounds()
+        return QRectF(self._bounds)
+
+    def _measure_bounds(self) -> QRectF:
         if not self.doc.nodes:
             return QRectF()
         left = top = math.inf
@@ -367,6 +376,7 @@ class GraphScene(QGraphicsScene):
 
     def node_item_moved(self, item: NodeItem) -> None:
         """Called by a card while it moves: its wires follow, the drag is noted."""
+        self._bounds = None
         touching = self._touching.get(item.node_id, ())
         for edge in touching:
             self._place_edge(self.edges[edge])
