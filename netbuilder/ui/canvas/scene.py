@@ -31,7 +31,7 @@ from .theme import DARK, CanvasTheme
 
 SNAP = 10.0
 EXTENT = 100_000.0
-FIRST_INSTALMENT = 60  # cards made before the first paint: a first view at a readable zoom shows a few dozen
+FIRST_INSTALMENT = 40  # cards made before the first paint: a first view at a readable zoom shows a few dozen
 INSTALMENT = 150  # cards made at a time after it, while a big graph fills in
 INSTALMENT_MS = 16  # one a frame: the first paint comes first, and the window answers in between
 _INPUT_EVENTS = frozenset({
@@ -127,8 +127,8 @@ class GraphScene(QGraphicsScene):
         nodes = self.doc.nodes
         if not nodes:
             return []
-        bounds = self.nodes_bounds()
-        left, middle = bounds.left(), bounds.center().y()
+        xs, ys = zip(*(node.pos for node in nodes.values()))  # card corners: near enough to order by
+        left, middle = min(xs), (min(ys) + max(ys)) / 2
         return sorted(nodes, key=lambda n: max(nodes[n].pos[0] - left, 1.5 * abs(nodes[n].pos[1] - middle)))
 
     def _build_more(self, count: int = INSTALMENT) -> None:
@@ -268,7 +268,7 @@ class GraphScene(QGraphicsScene):
     def _port_counts(self, node_id: str) -> tuple[int, int]:
         """How many input and output ports the card of ``node_id`` has (see :meth:`_ports`)."""
         spec = get_spec(self.doc.nodes[node_id].type)
-        used = {e.target_port for e in self._touching.get(node_id, ()) if e.target == node_id}
+        used = (e.target_port for e in self._touching.get(node_id, ()) if e.target == node_id)  # read if variadic
         return labels.input_port_count(spec, used), len(spec.outputs)
 
     def _show_ports(self, node_id: str) -> None:
