@@ -114,3 +114,12 @@ def test_every_spec_is_documented():
     for spec in all_specs():
         assert spec.doc, spec.type
         assert all(p.doc for p in spec.params), spec.type
+
+
+def test_a_float_too_large_for_float32_is_refused_by_name():
+    from netbuilder.core.errors import ParamError
+    from netbuilder.core.layers import get_spec
+
+    with pytest.raises(ParamError, match="beta.*too large.*float32"):
+        get_spec("Softplus").validate_params({"beta": 1e308})
+    assert get_spec("Softplus").validate_params({"beta": 3e38})["beta"] == 3e38
