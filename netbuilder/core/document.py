@@ -116,28 +116,26 @@ class GraphDocument:
         return next((e for e in self.in_edges(node_id) if e.target_port == port), None)
 
     def topological_order(self) -> list[str]:
-        """Kahn's algorithm over :attr:`edges`, ties broken by document order
+        """Kahn's algorithm over the wiring, ties broken by document order
         (stable code; networkx's own sort does not promise an order).
 
-        Nodes on a cycle are missing from the result. Plain dicts rather than
-        :attr:`graph`: opening a file checks for cycles with it, before (and
-        often without) building the networkx graph.
+        Nodes on a cycle are missing from the result (so is a wire's end that
+        is no node, in a hand-edited document).
         """
+        ins, outs = self._wiring()
         position = {n: i for i, n in enumerate(self.nodes)}
-        indegree = dict.fromkeys(self.nodes, 0)
-        children: dict[str, list[str]] = {n: [] for n in self.nodes}
-        for e in self.edges:
-            indegree[e.target] += 1
-            children[e.source].append(e.target)
+        indegree = {n: len(ins[n]) for n in self.nodes}
         ready = [(position[n], n) for n, degree in indegree.items() if degree == 0]  # sorted, so a heap
         order = []
         while ready:
             _, current = heapq.heappop(ready)
             order.append(current)
-            for child in children[current]:
-                indegree[child] -= 1
-                if indegree[child] == 0:
-                    heapq.heappush(ready, (position[child], child))
+            for edge in outs[current]:
+                child = edge.target
+                if child in indegree:
+                    indegree[child] -= 1
+                    if indegree[child] == 0:
+                        heapq.heappush(ready, (position[child], child))
         return order
 
     def has_edge(self, edge: Edge) -> bool:

@@ -97,7 +97,7 @@ class GraphScene(QGraphicsScene):
             self._rename(*change.ids)
 
     def _rebuild(self) -> None:
-        """Everything changed (open, revert): build all items in one pass.
+        """Everything changed (open, revert): make every item again.
 
         Each item is made once in its final form, before it joins the scene:
         the new document's shapes are inferred first, and its wires are known
