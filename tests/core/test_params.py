@@ -123,3 +123,11 @@ def test_a_float_too_large_for_float32_is_refused_by_name():
     with pytest.raises(ParamError, match="beta.*too large.*float32"):
         get_spec("Softplus").validate_params({"beta": 1e308})
     assert get_spec("Softplus").validate_params({"beta": 3e38})["beta"] == 3e38
+
+
+def test_a_recurrent_layer_with_a_million_stacked_layers_is_refused_before_it_is_built():
+    from netbuilder.core.errors import ParamError
+    from netbuilder.core.layers import get_spec
+
+    with pytest.raises(ParamError, match="num_layers"):  # torch would build each in Python: check would hang
+        get_spec("GRU").validate_params({"hidden_size": 4, "num_layers": 10**6})

@@ -49,7 +49,7 @@ def _recurrent(name: str, doc: str, *extra):
         name, "Recurrent", doc,
         params=(
             Int("hidden_size", 64, "Features of the hidden state.", minimum=1, required=True, key=True),
-            Int("num_layers", 1, "Stacked layers.", minimum=1),
+            Int("num_layers", 1, "Stacked layers (at most 1000: each is built in Python).", minimum=1, maximum=1000),
             *extra,
             Bool("bidirectional", False, "Also run the sequence backwards (doubles the features)."),
             Float("dropout", 0.0, "Dropout between stacked layers.", minimum=0, maximum=1),
