@@ -11,6 +11,8 @@ whose inputs changed.
 
 from __future__ import annotations
 
+import math
+
 from .document import STRUCTURAL, Change, ChangeKind, GraphDocument
 from .layers import LayerSpec, TensorType, TokenIds, get_spec
 from .oracle import ShapeError, evaluate_node
@@ -18,6 +20,9 @@ from .report import NodeInfo, Problem, Severity, ShapeReport, Status
 
 #: Above this many parameters ``check`` warns (about 1 GB of float32 weights).
 LARGE_MODEL_PARAMS = 250_000_000
+#: A node whose output holds more values than this per sample (1 GiB of float32) is refused:
+#: torch could not allocate it for a batch, or overflows computing its size.
+MAX_OUTPUT_VALUES = 2**28
 
 
 # -- one node in its graph ----------------------------------------------------
@@ -81,6 +86,10 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
         outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, node.params, inputs)
     except ShapeError as err:
         return error(str(err), inputs)
+    for out in outputs:
+        if math.prod(out.shape) > MAX_OUTPUT_VALUES:
+            return error(f"its output {out.text()} would hold {math.prod(out.shape):,} values per sample, more "
+                         f"than a batch of it could take in memory (at most {MAX_OUTPUT_VALUES:,})", inputs)
     problems = [Problem(node_id, Severity.WARNING, f"{label}: {note}") for note in notes]
     status = Status.WARNING if problems else Status.OK
     return NodeInfo(status, outputs, problems, n_params, macs, kwargs, tuple(inputs))
