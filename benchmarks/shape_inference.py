@@ -20,7 +20,8 @@ For each it prints the median time of:
 
 Goals: open (load + cold inference) <= 100 ms, warm inference <= 100 ms, an
 edit <= 10 ms; printed with a verdict each. The very first inference in the
-process is shown too (torch's own warm-up), outside the goals.
+process is shown too, outside the goals (it pays torch's warm-up only where a
+layer must be built on the meta device; these graphs have none).
 
     python benchmarks/shape_inference.py
 """
@@ -166,7 +167,7 @@ def main() -> None:
     start = time.perf_counter()
     infer_shapes(repeating_graph(20))
     first_ms = (time.perf_counter() - start) * 1000
-    print(f"first inference in a fresh process (20 nodes): {first_ms:7.1f} ms  (includes torch's own warm-up)")
+    print(f"first inference in a fresh process (20 nodes): {first_ms:7.1f} ms")
     with tempfile.TemporaryDirectory() as folder:
         for doc in (repeating_graph(), varying_graph()):
             print(f"{doc.name} graph: {len(doc.nodes)} nodes, {len(doc.edges)} edges")
