@@ -26,6 +26,14 @@ def test_refusal_quotes_strings_and_writes_null():
     assert message(spec, None) == "kernel_size: expected a positive int or pair, got null"
 
 
+def test_a_window_too_big_for_torch_is_refused_with_the_limit():
+    """torch takes kernel sizes and strides as 32-bit ints and would only fail once the model runs."""
+    spec = get_spec("AvgPool1d").param("stride")
+    assert spec.validate(2**31 - 1) == 2**31 - 1
+    assert message(spec, 2**31) == ("stride: expected at most 2,147,483,647, the largest size torch takes, "
+                                    "got 2147483648")
+
+
 def test_ints_normalise_equal_pairs_to_one_int():
     spec = get_spec("Conv2d").param("kernel_size")
     assert spec.validate(3) == 3

@@ -263,3 +263,10 @@ def test_modules_are_built_on_the_meta_device_and_checked_by_torch():
     assert conv.weight.is_meta and conv.weight.shape == (4096, 4096, 7, 7)  # 3 GB it never allocates
     with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
         build_on_meta(get_spec("Conv2d"), {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "groups": 4})
+
+
+def test_an_output_too_big_to_allocate_is_refused_at_its_node():
+    """Found by the file fuzzer: an adaptive pool to 1e9 x 1e9 passed check and overflowed in forward."""
+    doc = chain(("Input", {"shape": [2, 6, 6]}, "x"), ("AdaptiveMaxPool2d", {"output_size": 10**9}, "pool"))
+    [problem] = infer_shapes(doc).errors
+    assert problem.node_id == "pool" and "would hold 2,000,000,000,000,000,000 values per sample" in problem.message

@@ -173,7 +173,7 @@ def test_j2_build_a_cnn_from_scratch(make_window, qtbot, tmp_path, monkeypatch):
     # forgot the Flatten: the Linear turns red and says what to add (torch would accept a 4-D input,
     # on its last dimension, but as the model's output those extra dimensions would reach the loss)
     item = view.node_item(linear)
-    assert item.status == "error" and "Flatten" in item.toolTip()
+    assert item.status == "error" and "Flatten" in view.scene().node_tooltip(linear)
     assert any(linear in p.text() and "Flatten" in p.text() for p in window.problems.problem_items())
     flatten = quick_add(view, "flatten", spots[5])
     drag(view, port(view, pool, True), port(view, flatten, False))

@@ -66,6 +66,11 @@ def call_module(e: Emit) -> list[str]:
     return [f"{e.outs[0]} = {e.mod}({e.ins[0]})"]
 
 
+def no_parameters(kwargs: dict[str, Any]) -> int:
+    """``count_params`` of a layer that learns nothing."""
+    return 0
+
+
 def as_given(params: dict[str, Any]) -> dict[str, Any]:
     """The usual normal form: every value means something of its own."""
     return params
@@ -89,9 +94,17 @@ class LayerSpec:
       types; without it torch itself computes the shape on the meta device.
     - ``warn(params, inputs)``: optional; returns warning texts for things
       torch allows but that are usually mistakes.
+    - ``count_params(kwargs)``: the module's parameter count from its
+      constructor arguments, for a layer with a ``rule`` whose constructor
+      checks nothing that its params and ``rule`` leave to it: the oracle then
+      builds no module at all (each build costs a tenth of a millisecond, most
+      of a cold inference of a big graph). ``None``: the module is built on the
+      meta device and counted. The agreement tests hold both to real torch.
     - ``macs(params, inputs, outputs, module)``: optional estimate of the
-      multiply-adds of one sample; without it every weight matrix is assumed
-      to be applied once per position of the output (right for ``Linear``).
+      multiply-adds of one sample (``module`` is ``None`` when not built);
+      without it every weight matrix of the module is assumed to be applied
+      once per position of the output, and a layer counted without a module
+      has none.
     - ``role``: :class:`Role`; ``token_ids``: :class:`TokenIds`. Code that
       needs to know whether a node is an Input asks these, never the type name.
     - ``normalize(params)``: ``params`` (unchanged in place) with values
@@ -116,6 +129,7 @@ class LayerSpec:
     emit: Callable[[Emit], list[str]] = call_module
     rule: Callable[[dict, list[TensorType]], list[TensorType]] | None = None
     warn: Callable[[dict, list[TensorType]], list[str]] | None = None
+    count_params: Callable[[dict[str, Any]], int] | None = None
     macs: Callable[[dict, list[TensorType], list[TensorType], Any], int] | None = None
     input_names: tuple[str, ...] = ()
     normalize: Callable[[dict[str, Any]], dict[str, Any]] = as_given
