@@ -65,7 +65,7 @@ def _streamed(doc: GraphDocument, statements: list[str], returned: list[str]) ->
     last = "return" if len(returned) == 1 else None  # `return hidden, head` reads better than `return hidden, x`
     return {
         node_id for node_id, following in zip(statements, [*statements[1:], last])
-        if doc.nodes[node_id].type != "Output" and readers.get((node_id, 0)) == [following]
+        if not doc.nodes[node_id].spec.is_output and readers.get((node_id, 0)) == [following]
     }
 
 
@@ -170,8 +170,8 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
     if report.errors:
         raise GraphError([p.message for p in report.errors], doc.name)
     class_name = check_class_name(class_name) if class_name is not None else class_name_for(doc.name)
-    used = [n for n in report.order if report.nodes[n].used and doc.nodes[n].type != "Input"]
-    statements = sorted(used, key=lambda n: doc.nodes[n].type == "Output")  # Output aliases just before return
+    used = [n for n in report.order if report.nodes[n].used and not doc.nodes[n].spec.is_input]
+    statements = sorted(used, key=lambda n: doc.nodes[n].spec.is_output)  # Output aliases just before return
     names = _claim_names(doc, report, class_name, statements)
     init_lines, forward_lines = _statements(doc, report, statements, names)
     inputs = [names.var[(n, 0)] for n in report.inputs]

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import EditError, GraphError, ParamError
-from .layers import get_spec, has_spec
+from .layers import LayerSpec, get_spec, has_spec
 
 
 @dataclass
@@ -27,6 +27,11 @@ class Node:
     type: str
     params: dict[str, Any] = field(default_factory=dict)
     pos: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def spec(self) -> LayerSpec:
+        """The node's layer type: ask it for the node's role (``node.spec.is_input``), never the type name."""
+        return get_spec(self.type)
 
     def to_dict(self) -> dict:
         """File form: only parameters that differ from the default (small diffs),

@@ -166,7 +166,7 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
             return NodeInfo(Status.WARNING, outputs, [warning], used=False)
         return NodeInfo(Status.WARNING, problems=[warning], used=False)
     if spec.is_output:
-        fed = [t for _, t in doc.graph.out_edges(node_id) if not get_spec(doc.nodes[t].type).is_output]
+        fed = [t for _, t in doc.graph.out_edges(node_id) if not doc.nodes[t].spec.is_output]
         if fed:
             reader = doc.nodes[fed[0]]
             return error(f"an Output ends the model and feeds only other Outputs, not {reader.type} '{reader.id}': "
@@ -225,10 +225,10 @@ def output_nodes(doc: GraphDocument) -> list[str]:
     """
     graph = doc.graph
     used = [n for n in doc.nodes if graph.degree(n)]
-    marked = [n for n in used if get_spec(doc.nodes[n].type).is_output]
+    marked = [n for n in used if doc.nodes[n].spec.is_output]
     if marked:
         return marked
-    return [n for n in used if not graph.out_degree(n) and not get_spec(doc.nodes[n].type).is_input]
+    return [n for n in used if not graph.out_degree(n) and not doc.nodes[n].spec.is_input]
 
 
 def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], inputs: list[str],
@@ -239,7 +239,7 @@ def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], in
     def error(text: str) -> None:
         problems.append(Problem(None, Severity.ERROR, text))
 
-    if not any(get_spec(node.type).is_input for node in doc.nodes.values()):
+    if not any(node.spec.is_input for node in doc.nodes.values()):
         error("the graph has no Input node: add one and set its shape")
     elif not outputs:
         error("the model computes nothing yet: connect a layer to an Input")
@@ -248,9 +248,9 @@ def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], in
     if len(order) != len(doc.nodes):
         cycle = [n for n in doc.nodes if n not in set(order)]
         error(f"the graph has a cycle through {', '.join(map(repr, cycle[:5]))}")
-    if any(get_spec(doc.nodes[n].type).is_output for n in outputs):  # then a dangling layer's work is thrown away
+    if any(doc.nodes[n].spec.is_output for n in outputs):  # then a dangling layer's work is thrown away
         for node_id, node in doc.nodes.items():
-            if not get_spec(node.type).is_output and not graph.out_degree(node_id) and graph.in_degree(node_id):
+            if not node.spec.is_output and not graph.out_degree(node_id) and graph.in_degree(node_id):
                 problems.append(Problem(node_id, Severity.WARNING, f"{node.type} '{node_id}': its result is not "
                                         "used: connect it to an Output"))
     if total_params > LARGE_MODEL_PARAMS:
@@ -327,7 +327,7 @@ class ShapeInference:
                 Problem(node_id, Severity.ERROR, f"{doc.nodes[node_id].type} '{node_id}': is part of a cycle")])
         self._dirty.clear()
         outputs = output_nodes(doc)
-        inputs = [n for n, node in doc.nodes.items() if get_spec(node.type).is_input and infos[n].used]
+        inputs = [n for n, node in doc.nodes.items() if node.spec.is_input and infos[n].used]
         total = sum(info.params for info in infos.values() if info.used)
         problems = _graph_problems(doc, order, outputs, inputs, total)
         for node_id in doc.nodes:

@@ -172,11 +172,11 @@ def _choose_ids(planned: list[Planned], graph: fx.Graph, class_name: str) -> Non
     def claim(p: Planned, wanted: str, avoid: frozenset = frozenset()) -> None:
         p.id = p.id or _id_for(names.claim(wanted, avoid), avoid)
 
-    for p in (p for p in planned if p.layer == "Input"):
+    for p in (p for p in planned if p.spec.is_input):
         claim(p, p.node.target)
     for p in (p for p in planned if p.module):
         claim(p, p.module, MODULE_ATTRS)
-    for p in (p for p in planned if p.layer != "Input" and not p.module):
+    for p in (p for p in planned if not p.spec.is_input and not p.module):
         statement = statement_of(p.node)
         named = statement and statement.name and last_of_statement[statement.key] is p.node
         claim(p, statement.name if named else p.node.name)
@@ -190,7 +190,7 @@ def _needs_output_nodes(mapped: MappedGraph, names: tuple[str | None, ...]) -> b
     if any(names):
         return True
     consumed = {id(source) for p in mapped.planned for source, _ in p.inputs}
-    dangling = {id(p) for p in mapped.planned if p.layer != "Input" and id(p) not in consumed}
+    dangling = {id(p) for p in mapped.planned if not p.spec.is_input and id(p) not in consumed}
     returned = [id(p) for p, _ in mapped.outputs]
     plain = all(port == 0 for _, port in mapped.outputs) and len(set(returned)) == len(returned)
     return not (plain and set(returned) == dangling)
@@ -251,7 +251,7 @@ def _verify(module: nn.Module, doc: GraphDocument, weights: dict, inputs: tuple[
     """The imported graph must compute what the module computes (both in eval mode)."""
     model = build_model(doc).to(inputs[0].device)
     model.load_state_dict(weights)
-    by_id = dict(zip((i for i, node in doc.nodes.items() if node.type == "Input"), inputs))
+    by_id = dict(zip((i for i, node in doc.nodes.items() if node.spec.is_input), inputs))
     with evaluating(module, model):
         expected, got = _flat(module(*inputs)), _flat(model(*(by_id[i] for i in model.netbuilder_inputs)))
     if len(expected) != len(got):

@@ -20,7 +20,7 @@ import torch.fx as fx
 from torch import nn
 
 from ..core.errors import ParamError
-from ..core.layers import get_spec
+from ..core.layers import LayerSpec, get_spec
 from .calls import ALIAS, BATCH, BatchDependent, Mapped, Unsupported
 from .errors import UnsupportedOp
 from .function_table import map_call
@@ -56,6 +56,10 @@ class Planned:
     @property
     def node(self) -> fx.Node:
         return self.fx_nodes[-1]
+
+    @property
+    def spec(self) -> LayerSpec:
+        return get_spec(self.layer)
 
 
 @dataclass

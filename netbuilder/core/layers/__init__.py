@@ -56,7 +56,3 @@ def all_specs() -> list[LayerSpec]:
 
 
 from . import activation, basic, convolution, sequence  # noqa: E402,F401  (they register)
-
-__all__ = [
-    "CATEGORIES", "Emit", "LayerSpec", "TensorType", "all_specs", "call_module", "get_spec", "has_spec", "register",
-]
