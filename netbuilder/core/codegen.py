@@ -31,6 +31,7 @@ from .pysource import (
     safe_text,
 )
 from .shapes import ShapeReport, infer_shapes
+from .tokens import smallest_vocabulary
 
 
 @dataclass
@@ -200,20 +201,3 @@ def example_input_code(doc: GraphDocument, model: GeneratedModel, batch: int = 2
             exprs.append(f"torch.randn({shape})")
     return exprs
 
-
-def smallest_vocabulary(doc: GraphDocument, input_id: str) -> int:
-    """The smallest vocabulary an int64 input reaches through any path, so random ids are valid.
-
-    The one home of this rule: the exported script's example batch and the
-    ONNX export's example inputs both use it.
-    """
-    sizes, seen, stack = [], {input_id}, [input_id]
-    while stack:
-        for edge in doc.out_edges(stack.pop()):
-            node = doc.nodes[edge.target]
-            if node.type == "Embedding":
-                sizes.append(node.params["num_embeddings"])
-            elif edge.target not in seen:
-                seen.add(edge.target)
-                stack.append(edge.target)
-    return min(sizes, default=2)

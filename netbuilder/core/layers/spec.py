@@ -94,6 +94,8 @@ class LayerSpec:
       to be applied once per position of the output (right for ``Linear``).
     - ``role``: :class:`Role`; ``token_ids``: :class:`TokenIds`. Code that
       needs to know whether a node is an Input asks these, never the type name.
+    - ``vocabulary``: for a layer that looks ids up, the parameter saying how
+      many ids it knows (ids run from 0 to it − 1); see :mod:`netbuilder.core.tokens`.
     - ``normalize(params)``: ``params`` (unchanged in place) with values
       that build the same module written one way (a pool's stride equal to
       its kernel size is stored empty, as torch cannot tell them apart), so
@@ -121,10 +123,13 @@ class LayerSpec:
     normalize: Callable[[dict[str, Any]], dict[str, Any]] = as_given
     role: Role = Role.LAYER
     token_ids: TokenIds = TokenIds.REFUSED
+    vocabulary: str | None = None
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
         self._by_name.update({p.name: p for p in self.params})
+        if self.vocabulary is not None and self.vocabulary not in self._by_name:
+            raise ValueError(f"{self.type}: vocabulary names no parameter ({self.vocabulary!r})")
 
     def param(self, name: str) -> ParamSpec | None:
         return self._by_name.get(name)
