@@ -44,7 +44,7 @@ class GeneratedModel:
     input_names: list[str]
     input_types: list
     output_names: list[str]
-    attr_of: dict[str, str] = field(default_factory=dict)  # node id → submodule name
+    attr_of: dict[str, str] = field(default_factory=dict)  # node id → attribute of its state (module, parameter)
     line_of: dict[int, str] = field(default_factory=dict)  # 1-based line of class_source → node id
 
 
@@ -83,7 +83,7 @@ class _Names:
     """
 
     var: dict[tuple[str, int], str]  # (node id, output port) → variable in forward
-    attr_of: dict[str, str]  # node id → submodule name
+    attr_of: dict[str, str]  # node id → attribute of its state
     streamed: set[str]  # nodes whose main output is called ``x``
 
 
@@ -96,7 +96,7 @@ def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, state
     stream = names.claim("x") if streamed else None
     for node_id in statements:
         spec = get_spec(doc.nodes[node_id].type)
-        base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_module else None
+        base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_state else None
         if base is not None:
             attr_of[node_id] = base
         for port, port_name in enumerate(spec.outputs):
@@ -111,7 +111,8 @@ def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, state
 
 def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
                 names: _Names) -> tuple[list[Line], list[Line]]:
-    """The ``__init__`` lines building submodules and the ``forward`` lines calling them."""
+    """The ``__init__`` lines making each node's state and the ``forward`` lines using it."""
+    batch = f"{names.var[(report.inputs[0], 0)]}.shape[0]"  # an input's name is never rebound
     in_edges: dict[str, list] = {}
     for e in sorted(doc.edges, key=lambda e: e.target_port):
         in_edges.setdefault(e.target, []).append(e)
@@ -122,11 +123,11 @@ def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
         ins = tuple(names.var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
         outs = tuple(names.var.get((node_id, port), "_") for port in range(len(spec.outputs)))
         base = names.attr_of.get(node_id)
-        if spec.has_module:
-            args = ", ".join(f"{k}={render(v)}" for k, v in report.nodes[node_id].kwargs.items())
-            init_lines.append((node_id, f"self.{base} = nn.{spec.torch_class}({args})", ""))
-        tag = node_tag(node_id) if node_id in names.streamed and not spec.has_module else ""
-        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params))):
+        state = spec.state(report.nodes[node_id].kwargs)
+        if state is not None:
+            init_lines.append((node_id, f"self.{base} = {render(state)}", ""))
+        tag = node_tag(node_id) if node_id in names.streamed and state is None else ""
+        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params, batch))):
             forward_lines.append((node_id, line, "" if i else tag))
     return init_lines, forward_lines
 

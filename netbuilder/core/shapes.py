@@ -161,7 +161,7 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
     if not edges and not feeds:
         warning = Problem(node_id, Severity.WARNING,
                           f"{label}: is not connected to anything, so the model leaves it out")
-        if spec.min_inputs == 0:  # an Input still shows its shape
+        if spec.min_inputs == 0:  # a source (Input, Parameter) still shows its shape
             outputs = evaluate_node(node.type, node.params, [])[0]
             return NodeInfo(Status.WARNING, outputs, [warning], used=False)
         return NodeInfo(Status.WARNING, problems=[warning], used=False)

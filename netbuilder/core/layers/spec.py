@@ -47,18 +47,37 @@ class TensorType:
 
 
 @dataclass(frozen=True)
+class Call:
+    """A constructor call in generated code: ``func(*args, **kwargs)``.
+
+    What a node adds to the model is described once, as data: the code
+    generator renders it (``nn.Linear(in_features=8, out_features=4)``) and the
+    shape oracle evaluates the very same call on the meta device. ``func`` is
+    a dotted name under ``torch`` or ``nn``, the two names generated code
+    imports; an argument may itself be a :class:`Call`.
+    """
+
+    func: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Emit:
     """What an emitter needs to write the forward statements of one node.
 
     ``ins`` are the variable names of the inputs, ``outs`` the names to assign
-    (``_`` for an output nobody reads), ``mod`` the submodule expression
-    (``self.conv1``), ``params`` the node's full parameter dict.
+    (``_`` for an output nobody reads), ``mod`` the expression of what the node
+    created (``self.conv1``), ``params`` the node's full parameter dict and
+    ``batch`` an expression for the batch size, which a node without inputs
+    needs to give every sample its value (``image.shape[0]``).
     """
 
     ins: tuple[str, ...]
     outs: tuple[str, ...]
     mod: str
     params: dict[str, Any]
+    batch: str
 
 
 def call_module(e: Emit) -> list[str]:
@@ -77,6 +96,9 @@ class LayerSpec:
 
     - ``torch_class``: the ``torch.nn`` class it builds, or ``None`` for nodes
       that are plain expressions (Add, Reshape) or graph boundaries.
+    - ``creates(kwargs)``: for a node that holds state other than a module,
+      the :class:`Call` making it (``nn.Parameter(torch.zeros(8))``); see
+      :meth:`state`. Nothing downstream asks what kind of state it is.
     - ``ranks``: accepted input ranks *including* the batch dim, checked before
       anything runs so messages can be precise; ``expects`` names the layout
       in words (``(N, C, H, W)``) and ``hint`` suggests a fix.
@@ -115,6 +137,7 @@ class LayerSpec:
     hint: str = ""
     infer_args: Callable[[dict, list[TensorType]], dict] | None = None
     fixed_args: tuple[tuple[str, Any], ...] = ()
+    creates: Callable[[dict[str, Any]], Call] | None = None
     emit: Callable[[Emit], list[str]] = call_module
     rule: Callable[[dict, list[TensorType]], list[TensorType]] | None = None
     warn: Callable[[dict, list[TensorType]], list[str]] | None = None
@@ -191,6 +214,20 @@ class LayerSpec:
     def is_output(self) -> bool:
         return self.role is Role.OUTPUT
 
+    def state(self, kwargs: dict[str, Any]) -> Call | None:
+        """What the node adds to the model, as ``self.<id> = <call>`` in its
+        ``__init__``, given :meth:`torch_kwargs`: the ``torch_class`` module by
+        default, what ``creates`` says otherwise, nothing for plain expressions.
+
+        The attribute is named after the node, so its ``state_dict`` keys are
+        ``<id>.weight`` for a module and ``<id>`` for a parameter.
+        """
+        if self.creates is not None:
+            return self.creates(kwargs)
+        if self.torch_class is not None:
+            return Call(f"nn.{self.torch_class}", kwargs=kwargs)
+        return None
+
     @property
-    def has_module(self) -> bool:
-        return self.torch_class is not None
+    def has_state(self) -> bool:
+        return self.creates is not None or self.torch_class is not None
