@@ -52,7 +52,8 @@ def test_a_parameter_takes_no_input_and_gives_the_batch_from_an_input():
     doc.add_node("Parameter", {"shape": [4]}, node_id="bias")
     doc.add_node("Output", node_id="out")
     wire(doc, ("bias", "out"))
-    assert [p.message for p in infer_shapes(doc).errors] == ["no Input node is connected: the model would have no input"]
+    errors = [p.message for p in infer_shapes(doc).errors]
+    assert errors == ["no Input node is connected: the model would have no input"]
 
 
 def test_a_parameter_left_unconnected_still_shows_its_shape():
