@@ -1,7 +1,7 @@
 """One node at a time: torch as the oracle of shapes, parameters and errors.
 
 Every node's state (its module, or its parameter) is made on the ``meta``
-device from the same :class:`~netbuilder.core.layers.Call` the generated code
+device from the same :class:`~netbuilder.core.layers.Construct` the generated code
 runs, so torch itself validates the arguments (with its own error text),
 counts the parameters and allocates nothing. Output shapes come from each layer's hand-written rule where it has
 one, because torch's meta kernels cost up to 80 ms a call plus a one-off
@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .layers import Call, Emit, LayerSpec, TensorType, get_spec
+from .layers import Construct, Emit, LayerSpec, TensorType, get_spec
 
 _BATCH = 2  # the meta batch size; any value > 1 works (BatchNorm needs 2)
 
@@ -109,8 +109,8 @@ def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module | nn.Parameter:
 
 
 def _made(value):
-    """``value`` with every :class:`Call` in it run, as the generated code runs it."""
-    if not isinstance(value, Call):
+    """``value`` with every :class:`Construct` in it run, as the generated code runs it."""
+    if not isinstance(value, Construct):
         return value
     root, *path = value.func.split(".")
     func = {"torch": torch, "nn": nn}[root]

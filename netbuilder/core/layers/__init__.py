@@ -7,9 +7,9 @@ in. Categories keep the palette order below.
 from __future__ import annotations
 
 from ..errors import EditError
-from .spec import Call, Emit, LayerSpec, Role, TensorType, TokenIds, call_module
+from .spec import Construct, Emit, LayerSpec, Role, TensorType, TokenIds, call_module
 
-__all__ = ["CATEGORIES", "Call", "Emit", "LayerSpec", "Role", "TensorType", "TokenIds", "all_specs", "call_module",
+__all__ = ["CATEGORIES", "Construct", "Emit", "LayerSpec", "Role", "TensorType", "TokenIds", "all_specs", "call_module",
            "get_spec", "has_spec", "register"]
 
 CATEGORIES = (

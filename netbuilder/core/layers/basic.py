@@ -6,7 +6,7 @@ import math
 
 from ..params import Bool, Choice, Dims, Float, Int, Shape
 from . import register
-from .spec import Call, Emit, LayerSpec, Role, TensorType, TokenIds
+from .spec import Construct, Emit, LayerSpec, Role, TensorType, TokenIds
 
 
 def same(params, inputs):
@@ -64,9 +64,9 @@ register(LayerSpec("Identity", "Core", "Passes its input through unchanged (a pl
                    torch_class="Identity", rule=same, token_ids=TokenIds.PASSED))
 
 
-def _parameter(kwargs) -> Call:
+def _parameter(kwargs) -> Construct:
     """``nn.Parameter(torch.zeros(3, 4))``: a tensor the optimiser trains, kept under the node's id."""
-    return Call("nn.Parameter", (Call(f"torch.{kwargs['init']}", tuple(kwargs["shape"])),))
+    return Construct("nn.Parameter", (Construct(f"torch.{kwargs['init']}", tuple(kwargs["shape"])),))
 
 
 def _parameter_emit(e: Emit) -> list[str]:

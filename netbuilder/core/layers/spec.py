@@ -47,14 +47,14 @@ class TensorType:
 
 
 @dataclass(frozen=True)
-class Call:
+class Construct:
     """A constructor call in generated code: ``func(*args, **kwargs)``.
 
     What a node adds to the model is described once, as data: the code
     generator renders it (``nn.Linear(in_features=8, out_features=4)``) and the
     shape oracle evaluates the very same call on the meta device. ``func`` is
     a dotted name under ``torch`` or ``nn``, the two names generated code
-    imports; an argument may itself be a :class:`Call`.
+    imports; an argument may itself be a :class:`Construct`.
     """
 
     func: str
@@ -97,7 +97,7 @@ class LayerSpec:
     - ``torch_class``: the ``torch.nn`` class it builds, or ``None`` for nodes
       that are plain expressions (Add, Reshape) or graph boundaries.
     - ``creates(kwargs)``: for a node that holds state other than a module,
-      the :class:`Call` making it (``nn.Parameter(torch.zeros(8))``); see
+      the :class:`Construct` making it (``nn.Parameter(torch.zeros(8))``); see
       :meth:`state`. Nothing downstream asks what kind of state it is.
     - ``ranks``: accepted input ranks *including* the batch dim, checked before
       anything runs so messages can be precise; ``expects`` names the layout
@@ -137,7 +137,7 @@ class LayerSpec:
     hint: str = ""
     infer_args: Callable[[dict, list[TensorType]], dict] | None = None
     fixed_args: tuple[tuple[str, Any], ...] = ()
-    creates: Callable[[dict[str, Any]], Call] | None = None
+    creates: Callable[[dict[str, Any]], Construct] | None = None
     emit: Callable[[Emit], list[str]] = call_module
     rule: Callable[[dict, list[TensorType]], list[TensorType]] | None = None
     warn: Callable[[dict, list[TensorType]], list[str]] | None = None
@@ -214,7 +214,7 @@ class LayerSpec:
     def is_output(self) -> bool:
         return self.role is Role.OUTPUT
 
-    def state(self, kwargs: dict[str, Any]) -> Call | None:
+    def state(self, kwargs: dict[str, Any]) -> Construct | None:
         """What the node adds to the model, as ``self.<id> = <call>`` in its
         ``__init__``, given :meth:`torch_kwargs`: the ``torch_class`` module by
         default, what ``creates`` says otherwise, nothing for plain expressions.
@@ -225,7 +225,7 @@ class LayerSpec:
         if self.creates is not None:
             return self.creates(kwargs)
         if self.torch_class is not None:
-            return Call(f"nn.{self.torch_class}", kwargs=kwargs)
+            return Construct(f"nn.{self.torch_class}", kwargs=kwargs)
         return None
 
     @property
