@@ -12,6 +12,7 @@ whose inputs changed.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -21,6 +22,10 @@ from .oracle import ShapeError, evaluate_node
 
 #: Above this many parameters ``check`` warns (about 1 GB of float32 weights).
 LARGE_MODEL_PARAMS = 250_000_000
+#: A value with more numbers than this per sample (8 GiB of float32) is refused: the size
+#: parameter behind it is almost surely a slip (``output_size=2147483648``), and the model
+#: would fail in its first forward pass, on allocation or overflowing torch's element count.
+MAX_SAMPLE_VALUES = 2**31
 
 
 class Severity(StrEnum):
@@ -190,6 +195,10 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
         outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, node.params, inputs)
     except ShapeError as err:
         return error(str(err), inputs)
+    huge = next((t for t in outputs if math.prod(t.shape) > MAX_SAMPLE_VALUES), None)
+    if huge is not None:
+        return error(f"its output {huge.text()} would hold {math.prod(huge.shape):,} values per sample, more than "
+                     f"{MAX_SAMPLE_VALUES:,}: a size parameter is far too large", inputs)
     problems = [Problem(node_id, Severity.WARNING, f"{label}: {note}") for note in notes]
     status = Status.WARNING if problems else Status.OK
     return NodeInfo(status, outputs, problems, n_params, macs, kwargs, tuple(inputs))
