@@ -106,3 +106,9 @@ def test_every_spec_is_documented():
     for spec in all_specs():
         assert spec.doc, spec.type
         assert all(p.doc for p in spec.params), spec.type
+
+
+@pytest.mark.parametrize("layer_type", ["RNN", "LSTM", "GRU"])
+def test_stacked_layers_are_capped_before_torch_builds_them_one_by_one(layer_type):
+    with pytest.raises(ParamError, match=r"expected an integer in \[1, 64\], got 1000000000"):
+        get_spec(layer_type).validate_params({"num_layers": 10**9})  # found by the fuzz test: inference hung
