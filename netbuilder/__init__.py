@@ -8,30 +8,39 @@ The public Python API (stable names, used by scripts and notebooks)::
     model = nb.build_model(doc)
     source = nb.export_python(doc, class_name="Net")
     nb.save_graph(doc, "copy.json")
+
+Nothing is imported until it is used (PEP 562), so ``netbuilder --help``, the GUI's
+first paint and a training worker setting its thread policy do not pay for PyTorch.
 """
 
-from .core.compiler import build_model
-from .core.document import Edge, GraphDocument, Node
-from .core.errors import GraphError, NetbuilderError
-from .core.export import export_python
-from .core.fileformat import load_graph, save_graph
-from .core.shapes import infer_shapes
+from importlib import import_module as _import
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Edge",
-    "GraphDocument",
-    "GraphError",
-    "NetbuilderError",
-    "Node",
-    "build_model",
-    "export_python",
-    "infer_shapes",
-    "load_graph",
-    "save_graph",
-]
+_HOMES = {
+    "Edge": "core.document",
+    "GraphDocument": "core.document",
+    "Node": "core.document",
+    "GraphError": "core.errors",
+    "NetbuilderError": "core.errors",
+    "build_model": "core.compiler",
+    "export_python": "core.export",
+    "infer_shapes": "core.shapes",
+    "load_graph": "core.fileformat",
+    "save_graph": "core.fileformat",
+    "import_module": "interop.fx_import",  # a PyTorch module as a graph: nb.import_module(module, example)
+}
 
-from .interop.fx_import import import_module  # noqa: E402  (PyTorch import: nb.import_module(module, example))
+__all__ = sorted(_HOMES)
 
-__all__ += ["import_module"]
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'netbuilder' has no attribute {name!r}")
+    value = getattr(_import(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

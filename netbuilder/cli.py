@@ -38,7 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="where to write (default: print the code)")
     export.add_argument("--class-name", help="name of the generated nn.Module class")
     export.add_argument("--train", action="store_true", help="write a full training script (runs under torchrun)")
+    export.add_argument("--weights", metavar="RUN", help="also write the trained weights of a run folder (its best "
+                        "epoch) or checkpoint beside -o, as MODEL.pt, which `python MODEL.py` loads")
     export.add_argument("--onnx", metavar="PATH", help="write ONNX (dynamic batch dimension) to PATH")
+    _training_flags(export, "with --train: ")
 
     imp = sub.add_parser("import", help="turn a PyTorch model class into a graph file (runs that file's code)")
     imp.add_argument("source", metavar="FILE.py:ClassName")
@@ -49,17 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a graph with a progress bar")
     train.add_argument("file")
-    train.add_argument("--data", help="built-in data set name or path to CSV / .npz / image folder")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--lr", type=float)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
-    train.add_argument("--seed", type=int)
+    _training_flags(train)
     train.add_argument("--resume", metavar="RUN", help="run folder or checkpoint file to continue from")
     train.add_argument("--runs-dir", default="runs", help="where run folders go (default: ./runs)")
 
     sub.add_parser("data", help="list the built-in data sets and their shapes")
     return parser
+
+
+def _training_flags(parser: argparse.ArgumentParser, when: str = "") -> None:
+    """The overrides of the file's training settings; ``train`` and ``export --train`` take the same."""
+    parser.add_argument("--data", help=when + "built-in data set name or path to CSV / .npz / image folder")
+    parser.add_argument("--epochs", type=int, help=when + "passes over the training data")
+    parser.add_argument("--lr", type=float, help=when + "learning rate")
+    parser.add_argument("--batch-size", type=int, help=when + "samples per step")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help=when + "where to train")
+    parser.add_argument("--seed", type=int, help=when + "random seed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "gui"
     if command == "gui":
+        from .ui.platform_check import problem
+
+        missing = problem()
+        if missing:  # Qt would abort with half the story; say all of it and stop
+            print(missing, file=sys.stderr)
+            return 2
         from .ui.app import run
 
         return run(getattr(args, "file", None))

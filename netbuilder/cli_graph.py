@@ -111,12 +111,19 @@ def export(args: argparse.Namespace) -> int:
     doc = _load(args.file)
     if doc is None:
         return UNUSABLE
+    flags = [f"--{name.replace('_', '-')}" for name in ("data", "epochs", "lr", "batch_size", "device", "seed")
+             if getattr(args, name, None) is not None]
+    if flags and not getattr(args, "train", False):
+        return _fail(f"{', '.join(flags)} only go with --train (the model module has no training settings)")
     try:
         if getattr(args, "train", False):
             try:
                 from .train.script import export_training_script
             except ImportError as err:
                 return _fail(f"cannot export a training script: this installation has no training support ({err})")
+            from .train.cli import overridden_settings
+
+            doc.training = overridden_settings(doc.training, args).to_dict()  # the script carries the flags
             text = export_training_script(doc, base_dir=Path(args.file).resolve().parent)
         else:
             text = export_python(doc, getattr(args, "class_name", None))
@@ -128,6 +135,10 @@ def export(args: argparse.Namespace) -> int:
     except NetbuilderError as err:
         return _fail(str(err))
     output = getattr(args, "output", None)
+    if getattr(args, "weights", None):
+        if getattr(args, "train", False):
+            return _fail("--weights goes with the model module, not --train (train.py trains its own)")
+        return _export_with_weights(doc, text, output, args.weights)
     if not output:
         sys.stdout.write(text)
         return OK
@@ -136,4 +147,21 @@ def export(args: argparse.Namespace) -> int:
     except OSError as err:
         return _fail(f"cannot write {output}: {err.strerror or err}")
     print(f"wrote {output}", file=sys.stderr)
+    return OK
+
+
+def _export_with_weights(doc: GraphDocument, text: str, output: str | None, run: str) -> int:
+    """``export -o model.py --weights RUN``: the module and, beside it, the run's weights."""
+    if not output or Path(output).suffix != ".py":
+        return _fail("--weights needs -o MODEL.py: the weights go beside it as MODEL.pt")
+    from .train.export import WeightsError, model_state, trained_weights, write_beside
+
+    try:
+        checkpoint = trained_weights(run)
+        weights = write_beside(doc, model_state(checkpoint), output, text)
+    except (WeightsError, NetbuilderError) as err:
+        return _fail(str(err))
+    except OSError as err:
+        return _fail(f"cannot write {output}: {err.strerror or err}")
+    print(f"wrote {output} and {weights.name} (the weights of {checkpoint})", file=sys.stderr)
     return OK

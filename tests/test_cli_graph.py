@@ -146,3 +146,16 @@ def test_python_dash_m_netbuilder_check_in_a_subprocess():
                             text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("ok (12 nodes, 151,306 parameters)\n")
+
+
+def test_export_train_takes_the_training_flags_and_writes_them_into_the_script(tmp_path, capsys):
+    script = tmp_path / "train.py"
+    example = Path(__file__).resolve().parents[1] / "examples" / "iris_mlp.json"
+    assert main(["export", str(example), "--train", "-o", str(script), "--epochs", "7", "--lr", "0.05",
+                 "--batch-size", "16", "--seed", "3"]) == 0
+    text = script.read_text()
+    assert '"epochs": 7' in text and '"lr": 0.05' in text and '"batch_size": 16' in text and '"seed": 3' in text
+    assert main(["export", str(example), "--epochs", "7"]) == 2
+    assert "--epochs only go with --train" in capsys.readouterr().err
+    assert main(["export", str(example), "--train", "--lr", "-1"]) == 2
+    assert "lr" in capsys.readouterr().err

@@ -27,6 +27,9 @@ VERSION = 1
 WEIGHTS_IDS = "weights_ids"  # in meta: {current id: id when the weights were made}
 
 
+DEFAULT_NAME = "untitled"  # a graph nobody named; it takes its file's name when first saved
+
+
 class GraphDocument:
     """Nodes, edges and the optional ``training`` and ``meta`` objects.
 
@@ -35,7 +38,7 @@ class GraphDocument:
     node, cycle checks, ordering and layout, so no query scans every edge.
     """
 
-    def __init__(self, name: str = "untitled"):
+    def __init__(self, name: str = DEFAULT_NAME):
         self.name = name
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []

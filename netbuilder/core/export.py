@@ -9,12 +9,15 @@ from .document import GraphDocument
 from .pysource import fit, safe_text
 from .shapes import infer_shapes
 
+WEIGHTS_SUFFIX = ".pt"  # model.py runs with the weights in model.pt when that file exists
+
 
 def export_python(doc: GraphDocument, class_name: str | None = None) -> str:
     """Source of a runnable ``.py`` file defining the model class.
 
-    ``python model.py`` builds the model, runs a random batch through it and
-    prints the output shape(s). Raises ``GraphError`` if the graph has errors
+    ``python model.py`` builds the model (loading ``model.pt`` beside it when it
+    exists: the trained weights), runs a random batch through it and prints the
+    output shape(s). Raises ``GraphError`` if the graph has errors
     and ``ParamError`` for a ``class_name`` that is not a usable identifier.
     """
     report = infer_shapes(doc)
@@ -27,8 +30,11 @@ def export_python(doc: GraphDocument, class_name: str | None = None) -> str:
         f'"""{safe_text(doc.name, 60)}: a PyTorch model exported by netbuilder.',
         "",
         *textwrap.wrap(summary, 99, break_long_words=False, break_on_hyphens=False),
-        "Needs only PyTorch. Run it to build the model and push a random batch through it.",
+        "Needs only PyTorch. Run it to build the model and push a random batch through it",
+        f"(with the trained weights in {WEIGHTS_SUFFIX} file of the same name beside it, when there is one).",
         '"""',
+        "",
+        "from pathlib import Path",
         "",
         "import torch",
         "from torch import nn",
@@ -42,6 +48,11 @@ def export_python(doc: GraphDocument, class_name: str | None = None) -> str:
         "",
         'if __name__ == "__main__":',
         f"    model = {model.class_name}()",
+        f'    weights = Path(__file__).with_suffix("{WEIGHTS_SUFFIX}")',
+        "    if weights.is_file():",
+        "        model.load_state_dict(torch.load(weights, weights_only=True))",
+        '        print(f"loaded the trained weights in {weights.name}")',
+        "    model.eval()",
         *fit(f"example = ({', '.join(examples)}{',' if len(examples) == 1 else ''})", "    "),
         "    output = model(*example)",
         *(["    for tensor in output:", "        print(tuple(tensor.shape))"] if many

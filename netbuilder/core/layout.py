@@ -15,9 +15,12 @@ window at a zoom where shapes stay readable.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .document import GraphDocument
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 COLUMN_WIDTH = 240.0
 ROW_HEIGHT = 150.0
@@ -29,6 +32,8 @@ def layered_positions(doc: GraphDocument, origin: tuple[float, float] = (0.0, 0.
                       wrap: bool = False) -> dict[str, tuple[float, float]]:
     """New positions for every node; nodes never overlap. A graph with a cycle
     (only a hand-edited one can have it) is laid out in one row."""
+    import networkx as nx  # here, not at import: the window opens without it (~0.25 s)
+
     graph = nx.DiGraph()
     graph.add_nodes_from(doc.nodes)
     graph.add_edges_from((e.source, e.target) for e in doc.edges)

@@ -16,6 +16,7 @@ from .errors import ParamError
 
 INT = "int"
 FLOAT = "float"
+FLOAT32_MAX = 3.4028234663852886e38
 BOOL = "bool"
 CHOICE = "choice"
 INTS = "ints"  # an int or a tuple of ints (kernel_size=3 or (3, 5))
@@ -130,6 +131,9 @@ class ParamSpec:
         value = float(value)
         if not math.isfinite(value) or not self._in_range(value):
             self._fail(value)
+        if abs(value) > FLOAT32_MAX:  # layers compute in float32: torch would overflow in forward
+            raise ParamError(self.name, f"{value:g} is too large: layers compute in float32, which holds at most "
+                                        f"{FLOAT32_MAX:.3g}")
         return value
 
     def _check_bool(self, value):

@@ -20,7 +20,7 @@ from .errors import ParamError
 from .layers import Construct
 
 MODULE_ATTRS = frozenset(dir(nn.Module()))  # a submodule named `forward` or `training` breaks the model
-_CODE_NAMES = {"self", "torch", "nn", "super", "model", "example", "output", "tensor"}
+_CODE_NAMES = {"self", "torch", "nn", "super", "model", "example", "output", "tensor", "Path", "weights"}
 _RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | _CODE_NAMES
 _MAX_NAME = 40  # long ids make unreadable code; the namespace keeps shortened names unique
 LIMIT = 110  # wrap generated lines longer than this (the repo allows 120)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
-from enum import StrEnum
 
-from .document import STRUCTURAL, Change, ChangeKind, Edge, GraphDocument
+from .document import STRUCTURAL, Change, ChangeKind, GraphDocument
 from .layers import LayerSpec, TensorType, TokenIds, get_spec
 from .oracle import ShapeError, evaluate_node
+from .report import NodeInfo, Problem, Severity, ShapeReport, Status
 
 #: Above this many parameters ``check`` warns (about 1 GB of float32 weights).
 LARGE_MODEL_PARAMS = 250_000_000
@@ -26,112 +25,6 @@ LARGE_MODEL_PARAMS = 250_000_000
 #: parameter behind it is almost surely a slip (``output_size=2147483648``), and the model
 #: would fail in its first forward pass, on allocation or overflowing torch's element count.
 MAX_SAMPLE_VALUES = 2**31
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-class Status(StrEnum):
-    """How a node is drawn: its own result and the problems pinned on it."""
-
-    OK = "ok"
-    WARNING = "warning"
-    ERROR = "error"
-    UNKNOWN = "unknown"  # below an error, or on a cycle: nothing can be said
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One error or warning; ``node_id`` is ``None`` for graph-level problems."""
-
-    node_id: str | None
-    severity: Severity
-    message: str
-
-
-@dataclass
-class NodeInfo:
-    """What inference knows about one node.
-
-    ``used`` is False for a node connected to nothing: it gets a warning and
-    is left out of the compiled model, so a freshly dropped node never blocks
-    a model that is otherwise fine.
-    """
-
-    status: Status = Status.UNKNOWN
-    outputs: tuple[TensorType, ...] = ()
-    problems: list[Problem] = field(default_factory=list)
-    params: int = 0
-    macs: int = 0
-    kwargs: dict = field(default_factory=dict)  # torch constructor arguments
-    inputs: tuple[TensorType, ...] = ()
-    used: bool = True
-
-
-@dataclass
-class ShapeReport:
-    """The result of inference over a whole document."""
-
-    nodes: dict[str, NodeInfo]
-    problems: list[Problem]
-    order: list[str]
-    outputs: list[str]  # ids of the nodes whose value the model returns
-    inputs: list[str] = field(default_factory=list)  # ids of the Input nodes forward() takes, in order
-    _pinned: dict[str, tuple[Problem, ...]] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self):
-        pinned: dict[str, list[Problem]] = {}
-        for problem in self.problems:
-            if problem.node_id is not None:
-                pinned.setdefault(problem.node_id, []).append(problem)
-        self._pinned = {node_id: tuple(found) for node_id, found in pinned.items()}
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == Severity.WARNING]
-
-    def problems_of(self, node_id: str) -> tuple[Problem, ...]:
-        """Every problem pinned on ``node_id``: its own and the graph's about it."""
-        return self._pinned.get(node_id, ())
-
-    def status_of(self, node_id: str) -> Status:
-        """What the canvas shows for ``node_id`` (an error anywhere on it wins)."""
-        mine, info = self.problems_of(node_id), self.nodes.get(node_id)
-        if any(p.severity == Severity.ERROR for p in mine):
-            return Status.ERROR
-        if info is None or info.status == Status.UNKNOWN:
-            return Status.UNKNOWN
-        return Status.WARNING if mine else Status.OK
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def total_params(self) -> int:
-        return sum(info.params for info in self.nodes.values() if info.used)
-
-    @property
-    def total_macs(self) -> int:
-        return sum(info.macs for info in self.nodes.values() if info.used)
-
-    def output_types(self) -> list[TensorType | None]:
-        return [self.value_type(i, 0) for i in self.outputs]
-
-    def value_type(self, node_id: str, port: int = 0) -> TensorType | None:
-        info = self.nodes.get(node_id)
-        if info is None or port >= len(info.outputs):
-            return None
-        return info.outputs[port]
-
-    def edge_type(self, edge: Edge) -> TensorType | None:
-        return self.value_type(edge.source, edge.source_port)
 
 
 # -- one node in its graph ----------------------------------------------------

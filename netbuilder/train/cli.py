@@ -9,6 +9,7 @@ a second Ctrl+C aborts at once.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -24,7 +25,7 @@ from .events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, RunSt
 INTERRUPTED = 130  # the shell's code for a run ended by Ctrl+C
 
 
-def _settings(doc_training: dict, args) -> TrainingConfig:
+def overridden_settings(doc_training: dict, args) -> TrainingConfig:
     """The file's settings with the command line's overrides (validated together)."""
     raw = {key: dict(value) if isinstance(value, dict) else value for key, value in doc_training.items()}
     data = raw.setdefault("data", {})
@@ -41,7 +42,7 @@ def _settings(doc_training: dict, args) -> TrainingConfig:
 def train(args) -> int:
     try:
         doc = load_graph(args.file)
-        config = _settings(doc.training, args)
+        config = overridden_settings(doc.training, args)
     except NetbuilderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -85,6 +86,15 @@ def _catch_interrupt(trainer: Trainer, progress: Progress) -> dict:
     return previous
 
 
+def _last_saved_epoch(run_dir: Path) -> int:
+    """The epoch ``last.pt`` holds, from the history written with it (no torch.load)."""
+    try:
+        rows = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
+        return int(rows[-1]["epoch"]) if rows else 0
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return 0
+
+
 class Progress:
     """Turns events into text: a live line on a terminal, one line per epoch elsewhere."""
 
@@ -102,7 +112,8 @@ class Progress:
         if not self.run_dir:
             return "nothing was saved"
         if self.saved_epoch or (Path(self.run_dir) / "last.pt").exists():
-            return f"the run is saved in {self.run_dir} (its finished epochs are in last.pt)"
+            epoch = _last_saved_epoch(Path(self.run_dir)) or self.saved_epoch
+            return f"the run is saved in {self.run_dir} (last.pt holds epoch {epoch}; --resume continues it)"
         return f"no epoch finished, so no checkpoint was saved in {self.run_dir}"
 
     def _write(self, text: str, end: str = "\n") -> None:
@@ -160,6 +171,8 @@ class Progress:
             scores = [f"{k} {best[k]:.4f}" for k in best
                       if k not in ("epoch", "lr", "duration", "metric", "value") and best[k] is not None]
             self._write(f"best epoch {best['epoch']} (by {best['metric']}): {'  '.join(scores)}")
+        if event.still_improving:
+            self._write(event.ADVICE)
 
 
 def data(args) -> int:

@@ -185,7 +185,8 @@ class Trainer:
             if tensorboard is not None:
                 tensorboard.close()
         yield from writer.flush()
-        yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped)
+        improving = not (early or stopped) and len(s.history) >= 2 and s.monitor.best_epoch == config.epochs
+        yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped, improving)
 
     def _validate(self, s: Session, reports: list) -> tuple[float, dict]:
         """``validate()`` for :func:`recipe.fit`: the loss and scores; the epoch's
@@ -219,7 +220,8 @@ class Trainer:
         metrics = classification_metrics(probs, true, n, config.metrics.top_k)
         confusion = confusion_matrix(probs.argmax(axis=1), true, n)
         precision, recall = precision_recall(confusion)
-        worst = [{"index": int(data.val_index[i]), "true": t, "pred": p, "confidence": c}
+        worst = [{"index": int(data.val_index[i]), "true": t, "pred": p, "confidence": c,
+                  "x": data.full.x[data.val_index[i]]}
                  for i, t, p, c in worst_mistakes(probs, true, config.metrics.worst)]
         report = EvalReport(epoch, list(data.full.class_names), confusion.tolist(), precision.tolist(),
                             recall.tolist(), worst)

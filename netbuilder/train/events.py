@@ -69,7 +69,8 @@ class EvalReport:
 
     ``worst`` lists the most confidently wrong validation samples, most confident
     first, as dicts: ``index`` (into the full data set), ``true``, ``pred`` (class
-    ids) and ``confidence`` (the probability given to the wrong class).
+    ids), ``confidence`` (the probability given to the wrong class) and ``x``, the
+    sample itself, so a GUI in another process can show it without the data set.
     """
 
     epoch: int
@@ -102,7 +103,9 @@ class Finished:
     """The run ended normally, early-stopped, or because the user stopped it.
 
     ``best`` is the history row of the best epoch plus ``metric`` (the watched
-    name) and ``value``; empty if no epoch finished.
+    name) and ``value``; empty if no epoch finished. ``still_improving``: the run
+    used every epoch it was given and the last one was its best, so more epochs
+    would likely help.
     """
 
     best: dict
@@ -110,6 +113,9 @@ class Finished:
     history: list
     stopped_early: bool = False
     stopped_by_user: bool = False
+    still_improving: bool = False
+
+    ADVICE = "still improving at the last epoch: more epochs would likely help"
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,17 @@ def check_graph(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: Tr
     _check_freeze(doc, report, config)
 
 
+def _flatten_hint(report: ShapeReport, producer: str, got: tuple) -> str | None:
+    """Why an output has dimensions the loss cannot use, when the cause is the usual one: a
+    layer that acts on the last dimension (Linear) fed a feature map instead of a vector."""
+    inputs = report.nodes[producer].inputs
+    if len(got) < 2 or not inputs or len(inputs[0].shape) < 2:
+        return None
+    dims = len(inputs[0].shape) + 1
+    return (f"it gets a {dims}-D tensor {inputs[0].text()} and acts on its last dimension only; "
+            "add a Flatten before it")
+
+
 def _check_output(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: TrainingConfig) -> None:
     producer = _producer(doc, report.outputs[0])
     label = f"{doc.nodes[producer].type} '{producer}'"
@@ -117,8 +128,9 @@ def _check_output(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: 
         n = ds.num_classes
         fits = got == (n,) or (got == (1,) and n == 2 and loss == "bce_with_logits")
         if not fits:
-            hint = f"set its out_features to {n}" if doc.nodes[producer].type == "Linear" else \
-                f"end the graph with a Linear of out_features {n}"
+            hint = _flatten_hint(report, producer, got) or (
+                f"set its out_features to {n}" if doc.nodes[producer].type == "Linear" else
+                f"end the graph with a Linear of out_features {n}")
             raise TrainingError(f"{label} outputs (N, {', '.join(map(str, got))}) but {ds.name} has {n} classes: "
                                 f"{hint}", producer)
         weights = config.loss.class_weights
@@ -130,8 +142,9 @@ def _check_output(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: 
     else:
         want = ds.y.shape[1:]
         if got != want:
+            hint = _flatten_hint(report, producer, got)
             raise TrainingError(f"{label} outputs (N, {', '.join(map(str, got))}) but {ds.name} has "
-                                f"{want[0]} target value(s) per sample", producer)
+                                f"{want[0]} target value(s) per sample" + (f": {hint}" if hint else ""), producer)
         if loss in CLASS_LOSSES:
             raise TrainingError(f"training.loss.name: {loss} needs class labels but {ds.name} is a regression "
                                 "data set; use mse, l1 or smooth_l1")

@@ -7,9 +7,11 @@ the autosave folder.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -69,7 +71,21 @@ def open_main_window(path: str | None = None, **window_options) -> MainWindow:
     return window
 
 
+def start(path: str | None = None) -> MainWindow:
+    """Everything ``netbuilder [FILE]`` does before its event loop (benchmarks call it too)."""
+    # Before anything loads PyTorch: the GUI's own OpenMP threads (shape checks,
+    # previews) sleep when idle instead of spinning against the event loop; the
+    # training worker sets its own policy (netbuilder.train.worker).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    create_application()
+    window = open_main_window(path, load_core_after_paint=True)  # the window first, PyTorch after it
+    # once it is on screen and its shapes are in (the editor loads PyTorch right after the
+    # first paint): a training worker, then the Training panel's code, so Train starts at once
+    window.firstPainted.connect(lambda: QTimer.singleShot(0, window.training.controller.warm_up))
+    window.firstPainted.connect(lambda: QTimer.singleShot(0, window.training.preload))
+    return window
+
+
 def run(path: str | None = None) -> int:
-    app = create_application()
-    window = open_main_window(path)  # noqa: F841  (kept alive while the loop runs)
-    return app.exec()
+    window = start(path)  # noqa: F841  (kept alive while the loop runs)
+    return QApplication.instance().exec()

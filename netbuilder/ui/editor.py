@@ -18,7 +18,7 @@ from ..core.document import Change, Edge, GraphDocument, Node
 from ..core.errors import ParamError
 from ..core.layers import get_spec
 from ..core.layout import layered_positions
-from ..core.shapes import ShapeInference, ShapeReport
+from ..core.report import ShapeReport
 from . import commands
 
 
@@ -26,24 +26,40 @@ class Editor(QObject):
     documentChanged = Signal(object)  # core.document.Change
     shapesChanged = Signal(object)  # core.shapes.ShapeReport
 
-    def __init__(self, doc: GraphDocument | None = None, parent: QObject | None = None):
+    def __init__(self, doc: GraphDocument | None = None, parent: QObject | None = None, load_core: bool = True):
         super().__init__(parent)
         self.doc = doc or GraphDocument()
         self.undo_stack = QUndoStack(self)
-        self.shapes = ShapeInference(self.doc)
+        self.shapes = None  # core.shapes.ShapeInference, once PyTorch is loaded
         self.doc.subscribe(self._relay)
         self.undo_stack.indexChanged.connect(self._announce_shapes)
+        if load_core:
+            self.load_core()
+
+    def load_core(self) -> None:
+        """Load shape inference (and with it PyTorch, about a second) and announce the
+        shapes. The app shows its window first and calls this after the first paint; until
+        then :attr:`report` is a pending one. Anything that needs real shapes calls it first."""
+        if self.shapes is None:
+            from ..core.shapes import ShapeInference
+
+            self.shapes = ShapeInference(self.doc)
+            self._announce_shapes()
+
+    @property
+    def core_loaded(self) -> bool:
+        return self.shapes is not None
 
     # -- plumbing -------------------------------------------------------------
     def _relay(self, change: Change) -> None:
         self.documentChanged.emit(change)
 
     def _announce_shapes(self, *_):
-        self.shapesChanged.emit(self.shapes.refresh())
+        self.shapesChanged.emit(self.report)
 
     @property
     def report(self) -> ShapeReport:
-        return self.shapes.refresh()
+        return self.shapes.refresh() if self.shapes is not None else ShapeReport.pending(self.doc.nodes)
 
     def load(self, doc: GraphDocument) -> None:
         """Show another document (open, new, recover); clears undo history."""

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..core.atomic import write_atomic
 from ..core.document import sanitize_id
+from ..core.errors import NetbuilderError
 from ..core.export import export_python
 from . import files, theme
 from .editor import Editor
@@ -82,9 +84,11 @@ class PythonHighlighter(QSyntaxHighlighter):
 class ExportDialog(QDialog):
     """Shows ``export_python(doc)`` and saves it as a ``.py`` file."""
 
-    def __init__(self, editor: Editor, parent: QWidget | None = None):
+    def __init__(self, editor: Editor, parent: QWidget | None = None,
+                 trained: Callable[[], Path | None] = lambda: None):
         super().__init__(parent)
         self.editor = editor
+        self.trained = trained  # the checkpoint of the document's latest run, if it trained
         self.code = ""
         self.setWindowTitle("Export Python")
         self.setAttribute(Qt.WA_DeleteOnClose)
@@ -103,8 +107,12 @@ class ExportDialog(QDialog):
         self.copy_button.clicked.connect(self.copy)
         self.save_button.clicked.connect(self.save)
         close.clicked.connect(self.close)
+        self.with_weights = QCheckBox("With the trained weights")
+        self.with_weights.setToolTip("Also save the latest run's weights beside the module (MODEL.pt); "
+                                     "python MODEL.py loads them")
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.with_weights)
         for button in (self.copy_button, self.save_button, close):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -136,6 +144,12 @@ class ExportDialog(QDialog):
             self.summary.setText(f"{lines} lines · needs only PyTorch · run it with python to check the model")
         self.save_button.setEnabled(bool(self.code))
         self.copy_button.setEnabled(bool(self.code))
+        checkpoint = self.trained()
+        self.with_weights.setEnabled(checkpoint is not None)
+        self.with_weights.setChecked(checkpoint is not None)
+        self.with_weights.setToolTip(f"Also save the weights of {checkpoint} beside the module (MODEL.pt); "
+                                     "python MODEL.py loads them" if checkpoint else
+                                     "Train the model first: its weights can then be saved with the code")
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.code)
@@ -146,9 +160,22 @@ class ExportDialog(QDialog):
         path = files.ask_save_path(self, "Save Python module", suggested, files.PYTHON_FILTER)
         if not path:
             return
+        if not Path(path).suffix:
+            path += ".py"
+        checkpoint = self.trained() if self.with_weights.isChecked() else None
         try:
-            write_atomic(path, self.code)
+            if checkpoint is None:
+                write_atomic(path, self.code)
+                saved = Path(path).name
+            else:
+                from ..train.export import model_state, write_beside
+
+                weights = write_beside(self.editor.doc, model_state(checkpoint), path, self.code)
+                saved = f"{Path(path).name} and {weights.name}"
         except OSError as err:
             files.report_error(self, "Could not save", f"{path}: {err.strerror or err}")
             return
-        self.summary.setText(f"Saved {Path(path).name}.")
+        except (ValueError, NetbuilderError) as err:  # weights of an earlier graph: nothing was written
+            files.report_error(self, "Could not save the trained weights", str(err))
+            return
+        self.summary.setText(f"Saved {saved}.")

@@ -13,7 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+from .. import bundled
+
+EXAMPLES_DIR = bundled.folder("examples")
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "digits_cnn.json"
 GRAPH_FILTER = "netbuilder graphs (*.json);;All files (*)"
 PYTHON_FILTER = "Python files (*.py);;All files (*)"

@@ -185,7 +185,7 @@ def write_graph(doc: GraphDocument, weights: dict | None, path: str) -> tuple[st
         return "", None
     from ..core.document import WEIGHTS_IDS
     from ..interop.weights import META_KEY, remap_to_current, save_with_weights
-    from .training.export import fit_weights
+    from ..train.export import fit_weights
 
     weights = remap_to_current(doc, weights)
     doc.meta.pop(WEIGHTS_IDS, None)

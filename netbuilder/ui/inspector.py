@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.document import Change
 from ..core.errors import EditError, NetbuilderError
 from ..core.layers import get_spec
-from ..core.shapes import ShapeReport
+from ..core.report import ShapeReport
 from . import theme
 from .editor import Editor
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid

@@ -8,17 +8,19 @@ and knows nothing of the others. Dialogs go through :mod:`.files` and
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QTransform
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
-from ..core.document import GraphDocument
+from ..core.document import DEFAULT_NAME, GraphDocument
 from ..core.errors import GraphError, NetbuilderError
 from ..core.fileformat import load_graph
 from ..core.layout import layered_positions
-from ..core.shapes import ShapeReport
+from ..core.report import ShapeReport
+from ..train.defaults import NEW_GRAPH_TRAINING
 from . import clipboard, files, theme
 from .actions import WindowActions
 from .autosave import DEFAULT_INTERVAL_MS, Autosaver, Recovery
@@ -26,7 +28,6 @@ from .canvas import GraphView
 from .canvas.node_item import HEADER as NODE_HEADER
 from .canvas.node_item import WIDTH as NODE_WIDTH
 from .editor import Editor
-from .export_dialog import ExportDialog
 from .import_dialog import ImportModelDialog, read_weights, write_graph
 from .inspector import Inspector
 from .palette import LayerPalette
@@ -40,16 +41,23 @@ READABLE_ZOOM = 0.75  # the canvas draws edge shape labels from 0.55 up; this re
 
 
 class MainWindow(QMainWindow):
-    """One graph document in one window."""
+    """One graph document in one window.
+
+    With ``load_core_after_paint`` (the app's start-up) the window is shown before
+    PyTorch loads: ``firstPainted`` is emitted once the canvas is on screen, then
+    the editor loads shape inference and the shapes fill in.
+    """
+
+    firstPainted = Signal()
 
     def __init__(self, autosave_dir: Path | None = None, autosave_interval_ms: int = DEFAULT_INTERVAL_MS,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, load_core_after_paint: bool = False):
         super().__init__(parent)
-        self.editor = Editor(parent=self)
+        self.editor = Editor(parent=self, load_core=not load_core_after_paint)
         self.path: str | None = None  # where Save writes; None until saved or opened
         self.display_name = UNTITLED
         self.weights: dict | None = None  # imported or opened with the graph; Save writes them beside it
-        self._export_dialog: ExportDialog | None = None
+        self._export_dialog = None  # the Export dialog, once opened
         self._import_dialog: ImportModelDialog | None = None
         self._restored = False
 
@@ -83,6 +91,19 @@ class MainWindow(QMainWindow):
         self._show_report(self.editor.report)
         self._update_title()
         self.training = install_training(self)  # Training panel, Train menu and tool-bar buttons
+        if load_core_after_paint:
+            self.view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        """The canvas painted for the first time: now the slow parts (see ``firstPainted``)."""
+        if event.type() == QEvent.Type.Paint and watched is self.view.viewport():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._after_first_paint)
+        return False
+
+    def _after_first_paint(self) -> None:
+        self.firstPainted.emit()
+        self.editor.load_core()
 
     # -- layout ------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -156,15 +177,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.display_name}{star} — {APP_TITLE}")
 
     def _show_report(self, report: ShapeReport) -> None:
-        self.problems.show_report(report)
         count = len(self.editor.doc.nodes)
+        if count:
+            self.problems.show_report(report)
+        else:
+            self.problems.show_empty()
         labels = self.status_labels
         labels["nodes"].setText(f"{count} node{'s' if count != 1 else ''}")
-        labels["params"].setText(f"{report.total_params:,} parameters")
+        labels["params"].setText("loading PyTorch…" if report.loading else f"{report.total_params:,} parameters")
         outputs = [t.text() for t in report.output_types() if t is not None]
         labels["output"].setText("output " + (", ".join(outputs) if outputs and report.ok else "—"))
-        errors, warnings = len(report.errors), len(report.warnings)
-        if errors or warnings:
+        errors, warnings = (len(report.errors), len(report.warnings)) if count else (0, 0)
+        if not count:
+            text = "empty graph"
+        elif errors or warnings:
             text = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in
                              ((errors, "error"), (warnings, "warning")) if n)
         else:
@@ -239,7 +265,10 @@ class MainWindow(QMainWindow):
 
     def show_export(self) -> None:
         if self._export_dialog is None:
-            self._export_dialog = ExportDialog(self.editor, self)
+            from .export_dialog import ExportDialog  # with the code generator (and PyTorch)
+
+            self.editor.load_core()
+            self._export_dialog = ExportDialog(self.editor, self, trained=self.training.trained_checkpoint)
             self._export_dialog.destroyed.connect(lambda: setattr(self, "_export_dialog", None))
         self._export_dialog.show()
         self._export_dialog.raise_()
@@ -260,7 +289,9 @@ class MainWindow(QMainWindow):
 
     def new_graph(self) -> None:
         if self.confirm_discard():
-            self.set_document(GraphDocument("untitled"), None)
+            doc = GraphDocument()
+            doc.training = copy.deepcopy(NEW_GRAPH_TRAINING)  # settings that train a first CNN well
+            self.set_document(doc, None)
 
     def open_dialog(self) -> None:
         if self.confirm_discard():
@@ -348,9 +379,13 @@ class MainWindow(QMainWindow):
         return self._write(path)
 
     def _write(self, path: str) -> bool:
+        doc, name = self.editor.doc, self.editor.doc.name
+        if name == DEFAULT_NAME:  # named after its file: its runs folder and exported class follow
+            doc.name = Path(path).stem or DEFAULT_NAME
         try:
-            note, self.weights = write_graph(self.editor.doc, self.weights, path)
+            note, self.weights = write_graph(doc, self.weights, path)
         except OSError as err:
+            doc.name = name
             files.report_error(self, "Cannot save graph", f"{path}: {err.strerror or err}")
             return False
         self.path, self.display_name = path, Path(path).name

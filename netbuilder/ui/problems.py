@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from ..core.shapes import Problem, ShapeReport
+from ..core.report import Problem, ShapeReport
 from . import theme
 
 NODE_ROLE = Qt.UserRole
@@ -24,9 +24,8 @@ class ProblemsList(QListWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setUniformItemSizes(True)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.ElideRight)
+        self.setWordWrap(True)  # a long message wraps to the panel's width instead of scrolling sideways
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.itemClicked.connect(self._on_item)
         self.itemActivated.connect(self._on_item)
         self.show_report(None)
@@ -42,6 +41,15 @@ class ProblemsList(QListWidget):
             self.addItem(item)
         errors = sum(p.severity == "error" for p in problems)
         self.countChanged.emit(errors, len(problems) - errors)
+
+    def show_empty(self) -> None:
+        """A new, empty graph: nothing is wrong yet, so say how to start instead of an error."""
+        self.clear()
+        item = QListWidgetItem(theme.icon("add-layer"), "Empty graph: drag an Input and some layers from the "
+                               "palette, or press Tab on the canvas")
+        item.setFlags(Qt.ItemIsEnabled)
+        self.addItem(item)
+        self.countChanged.emit(0, 0)
 
     @staticmethod
     def _item(problem: Problem) -> QListWidgetItem:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, QSettings, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
+from .. import bundled
 from .canvas.theme import category_color
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = bundled.folder("resources")
 ICONS = RESOURCES / "icons"
 THEMES_DIR = RESOURCES / "themes"
 SETTINGS_KEY = "ui/theme"

@@ -50,7 +50,7 @@ def top_level_shape(source: str) -> list[str]:
     return kinds
 
 
-EXPECTED_TOP_LEVEL = ["docstring", "import torch", "from torch import nn", "class", "main"]
+EXPECTED_TOP_LEVEL = ["docstring", "from pathlib import Path", "import torch", "from torch import nn", "class", "main"]
 
 
 def assert_same_model(doc: GraphDocument, tmp_path, class_name: str = "Exported") -> None:

@@ -16,11 +16,13 @@ from netbuilder.core.export import export_python
 HOSTILE_IDS = [
     "__import__('os').system('x')", "'; import os; '", '"""', "'''", "a\nb = 1", "x\\", "# comment",
     "class", "self", "torch", "nn", "super", "print", "None", "True", "_", "__", "__init__",
-    "forward", "training", "state_dict", "to", "cuda", "model", "example", "output",
+    "forward", "training", "state_dict", "to", "cuda", "model", "example", "output", "Path", "weights",
     "conv 1", "conv-1", "Conv_1", "conv_1", "1st", "日本語", "café", "a\u2028b", "x" * 300,
 ]
 HOSTILE_NAMES = ['"""; import os; os.system("x"); """', "a\nimport os", "\\", "'''", "日本語 net", "class", "torch"]
-SAFE_NAMES = {"self", "torch", "nn", "super", "print", "tuple", "model", "example", "output", "tensor", "__name__"}
+SAFE_NAMES = {"self", "torch", "nn", "super", "print", "tuple", "model", "example", "output", "tensor", "__name__",
+              "Path", "weights", "__file__"}
+MAIN_STRINGS = {"__main__", ".pt", "loaded the trained weights in "}  # the __main__ block's own text
 
 
 def hostile_graph(name: str) -> GraphDocument:
@@ -72,7 +74,7 @@ def test_hostile_ids_and_names_give_only_the_expected_statements(graph_name, tmp
     assert all(isinstance(s, ast.Assign) for s in forward[:-1]) and isinstance(forward[-1], ast.Return)
     assert names_used(tree) <= SAFE_NAMES | assigned(tree) | {cls.name}
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    assert strings - {ast.get_docstring(tree, clean=False), ast.get_docstring(cls, clean=False)} == {"__main__"}
+    assert strings - {ast.get_docstring(tree, clean=False), ast.get_docstring(cls, clean=False)} == MAIN_STRINGS
 
     comments = [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT]
     assert all(c.startswith("# node: ") and c.removeprefix("# node: ") in doc.nodes for c in comments)

@@ -112,3 +112,12 @@ def test_every_spec_is_documented():
 def test_stacked_layers_are_capped_before_torch_builds_them_one_by_one(layer_type):
     with pytest.raises(ParamError, match=r"expected an integer in \[1, 64\], got 1000000000"):
         get_spec(layer_type).validate_params({"num_layers": 10**9})  # found by the fuzz test: inference hung
+
+
+def test_a_float_too_large_for_float32_is_refused_by_name():
+    from netbuilder.core.errors import ParamError
+    from netbuilder.core.layers import get_spec
+
+    with pytest.raises(ParamError, match="beta.*too large.*float32"):
+        get_spec("Softplus").validate_params({"beta": 1e308})
+    assert get_spec("Softplus").validate_params({"beta": 3e38})["beta"] == 3e38

@@ -1,8 +1,11 @@
 """agreement: a PyTorch model exported by netbuilder.
 
 Inputs: in0 (N, 5). Output: (N, 5). Parameters: 0.
-Needs only PyTorch. Run it to build the model and push a random batch through it.
+Needs only PyTorch. Run it to build the model and push a random batch through it
+(with the trained weights in .pt file of the same name beside it, when there is one).
 """
+
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -23,6 +26,11 @@ class Agreement(nn.Module):
 
 if __name__ == "__main__":
     model = Agreement()
+    weights = Path(__file__).with_suffix(".pt")
+    if weights.is_file():
+        model.load_state_dict(torch.load(weights, weights_only=True))
+        print(f"loaded the trained weights in {weights.name}")
+    model.eval()
     example = (torch.randn(2, 5),)
     output = model(*example)
     print(tuple(output.shape))

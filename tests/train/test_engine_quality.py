@@ -45,3 +45,19 @@ def test_every_example_with_settings_fits_its_data(path):
     config = TrainingConfig.from_dict(doc.training)
     data = check(doc, config, base_dir=EXAMPLES)
     assert len(data.train) > len(data.val) > 0
+
+
+def test_a_new_graphs_settings_train_the_first_cnn_a_newcomer_draws_to_98_percent(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from starter_settings import first_cnn
+
+    from netbuilder.train.defaults import NEW_GRAPH_TRAINING
+    from netbuilder.train.engine import Trainer
+    from netbuilder.train.events import Finished
+
+    doc = first_cnn({**NEW_GRAPH_TRAINING, "seed": 1})
+    finished = [e for e in Trainer(doc, runs_dir=tmp_path).run() if isinstance(e, Finished)][0]
+    assert finished.best["accuracy"] >= 0.975

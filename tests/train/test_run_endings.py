@@ -44,6 +44,7 @@ def test_an_abort_keeps_every_finished_epoch(graph_file, tmp_path, capsys, monke
     code, err, epoch = _run(graph_file, tmp_path, capsys)
     assert code == train_cli.INTERRUPTED and "aborted; the run is saved" in err and "Traceback" not in err
     assert epoch == 2  # epochs 1 and 2 finished before the abort in epoch 3
+    assert "last.pt holds epoch 2" in err
 
 
 def test_one_ctrl_c_before_the_first_epoch_ends_does_not_claim_a_save(graph_file, tmp_path, capsys,  # noqa: F811
@@ -129,3 +130,20 @@ def test_cli_signals_keep_the_finished_epochs(graph_file, tmp_path, signals):  #
     code, err, epoch = _cli_run(graph_file, tmp_path, signals)
     assert code == train_cli.INTERRUPTED and "Traceback" not in err and epoch >= 2
     assert "the run is saved in" in err
+
+
+def test_a_run_still_improving_at_its_last_epoch_says_more_epochs_would_help(graph_file, tmp_path, capsys):  # noqa: F811
+    from netbuilder.core.fileformat import load_graph
+    from netbuilder.train.engine import Trainer
+    from netbuilder.train.events import Finished
+
+    doc = load_graph(graph_file)
+    short = [e for e in Trainer(doc, {**doc.training, "epochs": 2, "optimizer": {"lr": 1e-3}},
+                                runs_dir=tmp_path / "a").run() if isinstance(e, Finished)][0]
+    assert short.best["epoch"] == 2 and short.still_improving
+    assert main(["train", str(graph_file), "--epochs", "2", "--lr", "0.001", "--runs-dir", str(tmp_path / "b")]) == 0
+    assert Finished.ADVICE in capsys.readouterr().err
+    early = [e for e in Trainer(doc, {**doc.training, "epochs": 60, "optimizer": {"lr": 0.5},
+                                      "early_stopping": {"patience": 2}},
+                                runs_dir=tmp_path / "c").run() if isinstance(e, Finished)][0]
+    assert early.stopped_early and not early.still_improving

@@ -213,3 +213,25 @@ def test_declining_recovery_removes_the_autosave(make_window, monkeypatch, tmp_p
     assert offered == ["/somewhere/g.json"]
     assert not orphan.exists()
     assert "linear_1" not in window.editor.doc.nodes
+
+
+def test_a_new_graph_takes_its_file_name_on_first_save_and_keeps_a_name_it_has(make_window, monkeypatch, tmp_path):
+    window = make_window()
+    window.action_set["new"].trigger()
+    window.editor.add_node("Input", (0, 0), {"shape": [4]})
+    monkeypatch.setattr(files, "ask_save_path", lambda *args: str(tmp_path / "my_classifier.json"))
+    window.action_set["save"].trigger()
+    assert window.editor.doc.name == "my_classifier"
+    assert json.loads((tmp_path / "my_classifier.json").read_text())["name"] == "my_classifier"
+    assert window.training.controller.runs_dir == tmp_path / "runs"  # and runs/my_classifier/… under it
+    monkeypatch.setattr(files, "ask_save_path", lambda *args: str(tmp_path / "other.json"))
+    window.action_set["save_as"].trigger()
+    assert window.editor.doc.name == "my_classifier"  # a name it has is the user's: Save As keeps it
+    mode = (tmp_path / "other.json").stat().st_mode & 0o777
+    assert mode == 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 from test_training_support import digits_cnn, input_id, small_cnn, with_training
 
 from netbuilder.train.checkpoints import resume_file
+from netbuilder.train.events import BatchEnd
 from netbuilder.ui.training import install_training
 from netbuilder.ui.training.controller import IDLE, PAUSED, RUNNING
 
@@ -99,7 +100,6 @@ def test_pause_holds_the_run_and_resume_continues_it(open_digits, qtbot):
     qtbot.waitUntil(lambda: len(dock.plots.batch.buffer) >= 3, timeout=RUN_TIMEOUT_MS)
     click(qtbot, dock.pause_button)
     assert controller.state == PAUSED and dock.pause_button.text() == "Resume"
-    assert controller.trainer.paused
     at_pause = len(dock.plots.batch.buffer)
     qtbot.wait(1500)  # the batch in flight when Pause was clicked may still report
     held = len(dock.plots.batch.buffer)
@@ -217,8 +217,9 @@ def test_the_graph_is_locked_during_a_run_but_the_learning_rate_stays_editable(o
     lr.setText("5e-4")
     lr.editingFinished.emit()
     assert window.editor.doc.training["optimizer"]["lr"] == pytest.approx(5e-4)
-    qtbot.waitUntil(lambda: controller.trainer.session.optimizer.param_groups[0]["lr"] == pytest.approx(5e-4),
-                    timeout=10_000)
+    rates = []
+    controller.events.connect(lambda batch: rates.extend(e.lr for e in batch if isinstance(e, BatchEnd)))
+    qtbot.waitUntil(lambda: bool(rates) and rates[-1] == pytest.approx(5e-4), timeout=10_000)  # the worker's optimizer
     with qtbot.waitSignal(controller.ended, timeout=30_000):
         click(qtbot, dock.stop_button)
 
@@ -288,3 +289,23 @@ def test_opening_another_graph_stops_the_run_of_the_old_one(open_digits, qtbot):
         window.set_document(small_cnn("another"), None)
     assert controller.result.stopped_by_user
     assert not window.view.locked and not window.view.scene()._activity
+
+
+def test_a_linear_fed_a_feature_map_is_refused_at_that_node_with_the_flatten_hint(open_digits, qtbot):
+    window, hook = open_digits(epochs=1)
+    doc = window.editor.doc
+    flatten = next(n for n, node in doc.nodes.items() if node.type == "Flatten")
+    before = next(e.source for e in doc.in_edges(flatten))
+    linear = next(e.target for e in doc.out_edges(flatten))
+    window.editor.remove_nodes([flatten])
+    window.editor.connect_ports(before, 0, linear, 0)  # Conv → ReLU → MaxPool → Linear: (N, 8, 4, 10) out
+    assert window.editor.report.ok  # only a warning on the canvas: the graph itself is fine
+    with qtbot.waitSignal(hook.controller.refused, timeout=5_000) as refused:
+        click(qtbot, hook.dock.train_button)
+    message, node_id = refused.args[0][0]
+    assert node_id == linear and "add a Flatten before it" in message and "4-D tensor" in message
+    assert "set its out_features" not in message
+    entry = next(window.problems.item(i) for i in range(window.problems.count())
+                 if "Flatten" in window.problems.item(i).text())
+    assert window.problems.wordWrap() and window.problems.visualItemRect(entry).height() > \
+        window.problems.fontMetrics().height() * 1.5  # the long text wraps instead of running off

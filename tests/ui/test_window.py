@@ -292,3 +292,23 @@ def test_quit_closes_every_window_unless_unsaved_work_is_kept(window, make_windo
     monkeypatch.setattr(other, "_ask_save_changes", lambda: "discard")
     menu_action(window if window.isVisible() else other, "File", "Quit").trigger()
     assert not window.isVisible() and not other.isVisible()
+
+
+def test_a_new_empty_graph_says_how_to_start_instead_of_showing_an_error(make_window):
+    window = make_window()
+    window.action_set["new"].trigger()
+    assert window.status_labels["problems"].text() == "empty graph"
+    assert window.status_labels["problems"].property("role") == "ok"
+    assert window.problems.count() == 1 and "Empty graph" in window.problems.item(0).text()
+    assert window.problems_dock.windowTitle() == "Problems"
+    window.editor.add_node("Linear", (0, 0))  # a graph with something in it is checked as usual
+    assert "error" in window.status_labels["problems"].text()
+
+
+def test_file_new_starts_with_training_settings_that_work(make_window):
+    from netbuilder.train.defaults import NEW_GRAPH_TRAINING
+
+    window = make_window()
+    window.action_set["new"].trigger()
+    assert window.editor.doc.training == NEW_GRAPH_TRAINING
+    assert window.editor.doc.training is not NEW_GRAPH_TRAINING  # a copy: editing it changes no other graph

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from ...core.document import Change, Edge
 from ...core.layers import get_spec
-from ...core.shapes import Problem, ShapeReport
+from ...core.report import Problem, ShapeReport
 from ..editor import Editor
 from . import labels
 from .background import draw_grid

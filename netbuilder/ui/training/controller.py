@@ -1,33 +1,40 @@
 """One training run at a time for one editor: start, pause, stop, shut down.
 
-The controller is the only part of the GUI that talks to the engine. It
-checks the graph first (:mod:`.preflight`), gives the engine a *copy* of the
-document (the worker thread never reads the live one), runs
-``Trainer.run()`` through an :class:`~.worker.EventPump`, locks the canvas
-against structural edits while the run lasts, forwards per-node statistics to
-the canvas and re-emits the engine's events, in batches, for the panels.
+The controller is the only part of the GUI that talks to the engine, and it
+talks to it in another process (:mod:`.process`, :mod:`netbuilder.train.worker`):
+it checks the graph first (:mod:`.preflight`), sends the worker the document as
+saved JSON, reads the worker's events through an :class:`~.worker.EventPump`,
+locks the canvas against structural edits while the run lasts, forwards
+per-node statistics to the canvas and re-emits the events, in batches, for the
+panels. :meth:`TrainingController.warm_up` keeps a worker waiting with PyTorch
+loaded, so Train starts at once; a Stop that the worker does not honour in
+time (a run stuck inside a layer) ends the process.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
-from ...train.config import ConfigError, TrainingConfig
-from ...train.events import Failed, Finished, NodeStats, RunStarted
-from . import preflight
+from ...core.fileformat import dumps
+from ...train.events import CheckpointSaved, Failed, Finished, NodeStats, RunStarted
+from ...train.worker import RunRequest
+from .process import TrainingProcess, WorkerDied
 from .worker import EventPump, WorkerCrashed
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+STOP_GRACE_MS = 10_000  # a Stop not honoured by then (at least 3 batches' time) ends the worker process
+WARM_UP_DELAY_MS = 1_500  # after a run: let the results draw before a new worker loads PyTorch
 
+def _own_folder(folder: Path) -> bool:
+    from ..files import EXAMPLES_DIR
 
-def default_trainer_factory(doc, config, runs_dir, resume, base_dir):
-    """The real engine (imported on first Train, not at start-up)."""
-    from ...train.engine import Trainer
-
-    return Trainer(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir)
+    bundled = folder.resolve() == EXAMPLES_DIR.resolve() or EXAMPLES_DIR.resolve() in folder.resolve().parents
+    return not bundled and os.access(folder, os.W_OK)
 
 
 class TrainingController(QObject):
@@ -42,24 +49,31 @@ class TrainingController(QObject):
 
     def __init__(self, editor, view=None, runs_dir: str | Path | None = None,
                  path_provider: Callable[[], str | None] | None = None,
-                 trainer_factory: Callable | None = None, parent: QObject | None = None):
+                 trainer_factory: str | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.editor = editor
         self.view = view
         self._runs_dir = Path(runs_dir) if runs_dir is not None else None
         self.path_provider = path_provider or (lambda: None)
-        self.trainer_factory = trainer_factory or default_trainer_factory
+        self.trainer_factory = trainer_factory or RunRequest.factory  # "module:function", run in the worker
         self.known_data: dict = {}  # source -> DataSet the import dialog loaded
         self.state = IDLE
-        self.trainer = None
+        self.trainer: TrainingProcess | None = None  # the worker of the current run
+        self.spare: TrainingProcess | None = None  # a worker waiting, PyTorch loaded
+        self.keep_warm = False
         self.pump: EventPump | None = None
         self.run_dir: str | None = None
         self.started_info: RunStarted | None = None
         self.result: Finished | None = None
+        self.saved_epoch = 0
         self.error: tuple[str, str | None] | None = None
         self._active_nodes: set[str] = set()
         self._live_lr: float | None = None
         self._doc_replaced = False
+        self._longest_gap_ms = 0  # the longest wait between two deliveries of this run
+        self._last_delivery = None
+        self._stop_timer = QTimer(self, singleShot=True, timeout=self._stop_overdue)
+        self._warm_timer = QTimer(self, singleShot=True, interval=WARM_UP_DELAY_MS, timeout=self._warm_now)
         editor.documentChanged.connect(self._doc_changed)
 
     # -- where things are ----------------------------------------------------------
@@ -70,12 +84,15 @@ class TrainingController(QObject):
 
     @property
     def runs_dir(self) -> Path:
-        """Runs go beside the graph file (``<folder>/runs``); an unsaved graph's
-        go to the per-user data folder, never to wherever the app was started."""
+        """Runs go beside the graph file (``<folder>/runs``) when that folder is the
+        user's own and writable; a bundled example's, a read-only folder's and an
+        unsaved graph's go to the per-user data folder, never into the installed
+        package or wherever the app was started."""
         if self._runs_dir is not None:
             return self._runs_dir
-        if self.base_dir:
-            return Path(self.base_dir) / "runs"
+        base = self.base_dir
+        if base and _own_folder(Path(base)):
+            return Path(base) / "runs"
         data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
         return Path(data or Path.home() / ".netbuilder") / "runs"
 
@@ -89,6 +106,9 @@ class TrainingController(QObject):
 
     # -- commands ---------------------------------------------------------------------
     def check(self) -> list[tuple[str, str | None]]:
+        from . import preflight  # with the data and training code (and PyTorch): not at start-up
+
+        self.editor.load_core()
         return preflight.check(self.editor.doc, self.editor.report, self.editor.doc.training, self.known_data)
 
     def start(self, resume: str | None = None) -> bool:
@@ -99,18 +119,22 @@ class TrainingController(QObject):
         if problems:
             self.refused.emit(problems)
             return False
+        from ...train.config import TrainingConfig
+
         config = TrainingConfig.from_dict(self.editor.doc.training)
-        doc = self.editor.doc.copy()
+        request = RunRequest(dumps(self.editor.doc), config, str(self.runs_dir), resume, self.base_dir,
+                             self.trainer_factory)
         self.result, self.error, self.run_dir, self.started_info = None, None, None, None
+        self.saved_epoch = 0  # the epoch last.pt holds (a resumed run's: from its first save on)
         self._live_lr = config.optimizer.lr
         self._doc_replaced = False
+        self._longest_gap_ms, self._last_delivery = 0, None
         self._clear_activity()
-        try:
-            self.trainer = self.trainer_factory(doc, config, str(self.runs_dir), resume, self.base_dir)
-        except Exception as err:  # noqa: BLE001 - a refusal from the engine, said plainly
-            self.refused.emit([(str(err), getattr(err, "node_id", None))])
-            return False
-        self.pump = EventPump(self.trainer.run, parent=self)
+        self.trainer, self.spare = self.spare or TrainingProcess(), None
+        if not self.trainer.alive():  # a waiting worker that died meanwhile: a fresh one
+            self.trainer.close()
+            self.trainer = TrainingProcess()
+        self.pump = EventPump(lambda worker=self.trainer: worker.events(request), parent=self)
         self.pump.events.connect(self._on_events)
         self.pump.finished.connect(self._on_pump_finished)
         self._set_state(RUNNING)
@@ -119,37 +143,61 @@ class TrainingController(QObject):
         self.pump.start()
         return True
 
+    def warm_up(self) -> None:
+        """Start a worker now and keep one waiting after every run (the app calls this
+        once its window is shown; a test or script that never trains never pays for it)."""
+        self.keep_warm = True
+        self._warm_now()
+
+    def _warm_now(self) -> None:
+        if self.keep_warm and self.spare is None and not self.running:
+            self.spare = TrainingProcess()
+
     def pause(self) -> None:
         if self.state == RUNNING:
-            self.trainer.pause()
+            self.trainer.send("pause")
             self._set_state(PAUSED)
 
     def resume(self) -> None:
         if self.state == PAUSED:
-            self.trainer.resume()
+            self.trainer.send("resume")
             self._set_state(RUNNING)
 
     def toggle_pause(self) -> None:
         self.resume() if self.state == PAUSED else self.pause()
 
     def stop(self) -> None:
-        """Ask the engine to stop after the current batch (it saves a last checkpoint)."""
+        """Ask the engine to stop after the current batch (it saves a last checkpoint);
+        if it has not ended after the grace time, end its process."""
         if self.state in (RUNNING, PAUSED):
-            self.trainer.stop()
+            self.trainer.send("stop")
             self._set_state(STOPPING)
+            self._stop_timer.start(max(STOP_GRACE_MS, 3 * self._longest_gap_ms))
+
+    def _stop_overdue(self) -> None:
+        if self.state == STOPPING and self.trainer is not None:
+            self.trainer.kill()
 
     def shutdown(self, timeout: float = 60.0) -> bool:
-        """Stop and wait for the run to end (window closing); True if it ended."""
+        """Stop and wait for the run to end (window closing), and let the waiting
+        worker go; True if the run ended by itself (else its process was ended)."""
+        self.keep_warm = False
+        self._warm_timer.stop()
+        if self.spare is not None:
+            self.spare.close()
+            self.spare = None
         if not self.running or self.pump is None:
             return True
         self.stop()
         if self.pump.wait(timeout):
             return True
-        self.pump.abort()
-        return self.pump.wait(5.0)
+        self.trainer.kill()
+        self.pump.wait(5.0)
+        return False
 
     # -- events (GUI thread) -------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
+        self._note_delivery()
         stats = None
         for event in batch:
             if isinstance(event, RunStarted):
@@ -157,6 +205,8 @@ class TrainingController(QObject):
                 self.run_dir = event.run_dir
             elif isinstance(event, NodeStats):
                 stats = event  # only the newest matters
+            elif isinstance(event, CheckpointSaved) and event.kind == "last":
+                self.saved_epoch = event.epoch
             elif isinstance(event, Finished):
                 self.result = event
                 self.run_dir = event.run_dir or self.run_dir
@@ -164,13 +214,33 @@ class TrainingController(QObject):
                 self.error = (event.message, event.node_id)
             elif isinstance(event, WorkerCrashed):
                 self.error = (f"training crashed: {event.message}", None)
+            elif isinstance(event, WorkerDied):
+                self.error = (self._death_message(event), None)
         if stats is not None:
             self._show_activity(stats.stats)
         self.events.emit(batch)
 
+    def _note_delivery(self) -> None:
+        """How long the worker goes between reports: a Stop waits a few times that."""
+        now = time.monotonic()
+        if self._last_delivery is not None:
+            self._longest_gap_ms = max(self._longest_gap_ms, int((now - self._last_delivery) * 1000))
+        self._last_delivery = now
+
+    def _death_message(self, event: WorkerDied) -> str:
+        """What died and what is on disk, said truthfully."""
+        if self.saved_epoch:
+            return (f"{event.message}. The last checkpoint (epoch {self.saved_epoch}) is in {self.run_dir}: "
+                    "select the run under Runs and press Resume to continue from it")
+        if self.run_dir is not None:
+            return f"{event.message}, before any epoch was saved in {self.run_dir}"
+        return event.message
+
     def _on_pump_finished(self) -> None:
+        self._stop_timer.stop()
         if self.view is not None:
             self.view.set_locked(False)
+        self.trainer.close()
         self.trainer = None
         self._set_state(IDLE)
         if self.error is not None:
@@ -181,6 +251,8 @@ class TrainingController(QObject):
             self.error = ("the run ended without reporting a result", None)
             self.runFailed.emit(*self.error)
         self.ended.emit()
+        if self.keep_warm:
+            self._warm_timer.start()
 
     def _show_activity(self, stats: dict) -> None:
         if self.view is None or self._doc_replaced:
@@ -210,13 +282,15 @@ class TrainingController(QObject):
             return
         if change.kind != "meta_changed":
             return
+        from ...train.config import ConfigError, TrainingConfig
+
         try:
             lr = TrainingConfig.from_dict(self.editor.doc.training).optimizer.lr
         except ConfigError:
             return
         if lr != self._live_lr:
             self._live_lr = lr
-            self.trainer.set_lr(lr)
+            self.trainer.send(("lr", lr))
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

@@ -60,7 +60,7 @@ class TrainDock(QDockWidget):
         self._progress_shown = 0.0
         self.best_text = ""
         self.error_box: QMessageBox | None = None
-        self.dataset = None  # the full data set of the current run (for the gallery)
+        self.sample_kind = None  # "image", "table"…: how the current run's samples are drawn
         self.weights_path: Path | None = None  # weights "loaded into the current model"
 
         body = QWidget()
@@ -208,8 +208,7 @@ class TrainDock(QDockWidget):
         self.progress_state = Progress.from_start(event)
         task = event.data.get("task", CLASSIFICATION)
         self.plots.reset("accuracy" if task == CLASSIFICATION else "r2", epochs=event.epochs)
-        session = getattr(self.controller.trainer, "session", None)
-        self.dataset = session.data.full if session is not None else None
+        self.sample_kind = event.data.get("kind")
         self.weights_path = None
         resumed = f", resuming after epoch {event.start_epoch}" if event.start_epoch else ""
         self._say(f"Training {event.param_count:,} parameters on {event.device} with "
@@ -244,13 +243,9 @@ class TrainDock(QDockWidget):
 
     def _eval_report(self, event: EvalReport) -> None:
         self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names))
-        ds = self.dataset
-        samples = []
-        for row in event.worst:
-            index = int(row["index"])
-            x = ds.x[index] if ds is not None and 0 <= index < len(ds) else np.zeros(1)
-            samples.append(SampleView(index, x, int(row["true"]), int(row["pred"]), float(row["confidence"])))
-        image = ds is not None and ds.kind == "image"
+        samples = [SampleView(int(row["index"]), np.asarray(row.get("x", np.zeros(1))), int(row["true"]),
+                              int(row["pred"]), float(row["confidence"])) for row in event.worst]
+        image = self.sample_kind == "image"
         confusion = np.asarray(event.confusion)
         total = int(confusion.sum())
         self.gallery.set_samples(samples, list(event.class_names), image, total=total,
@@ -278,7 +273,8 @@ class TrainDock(QDockWidget):
             self.best_text = "no epoch finished"
         self.progress.setValue(1000 if not event.stopped_by_user else self.progress.value())
         self.progress.setFormat(f"{how} · {len(event.history)} epochs in {duration_text(duration)}")
-        self._say(f"{how}: {self.best_text} · saved in {event.run_dir}")
+        advice = f" · {event.ADVICE}" if event.still_improving else ""
+        self._say(f"{how}: {self.best_text}{advice} · saved in {event.run_dir}")
         self.plots.flush()
         self.refresh_runs(select=event.run_dir)
         self.message.emit(f"Training {how.lower()}: {self.best_text}")
@@ -293,7 +289,7 @@ class TrainDock(QDockWidget):
         self.progress.setFormat("Failed")
         self._say_error("Training failed: " + message)
         self.plots.flush()
-        self.refresh_runs()
+        self.refresh_runs(select=self.controller.run_dir if self.controller.saved_epoch else None)
         self.error_box = QMessageBox(QMessageBox.Icon.Critical, "Training failed", message,
                                      QMessageBox.StandardButton.Ok, self)
         self.error_box.setWindowModality(Qt.WindowModality.NonModal)
@@ -317,7 +313,7 @@ class TrainDock(QDockWidget):
     def load_weights(self, run) -> bool:
         """Use ``run``'s best weights for the current graph (checked to fit);
         Export Trained Model… then writes them with the current graph."""
-        from .export import fit_weights, model_state
+        from ...train.export import fit_weights, model_state
 
         try:
             fit_weights(self.editor.doc, model_state(run.best_weights))
@@ -331,14 +327,14 @@ class TrainDock(QDockWidget):
 
     def export_run(self, run, folder: str | None = None) -> list:
         """Export the graph ``run`` trained with its best weights."""
-        from .export import model_state, run_graph
+        from ...train.export import model_state, run_graph
 
         return self._export(lambda: (run_graph(run.path), model_state(run.best_weights)), folder)
 
     def export_current(self, folder: str | None = None) -> list:
         """Export the current graph with the weights loaded or trained last; if
         there are none, the newest run's graph and weights."""
-        from .export import model_state
+        from ...train.export import model_state
 
         if self.weights_path is not None and self.weights_path.is_file():
             return self._export(lambda: (self.editor.doc.copy(), model_state(self.weights_path)), folder)
@@ -348,7 +344,7 @@ class TrainDock(QDockWidget):
         return []
 
     def _export(self, load, folder: str | None) -> list:
-        from .export import export_trained, usage_text
+        from ...train.export import export_trained, usage_text
 
         if folder is None:
             folder = ask_export_folder(self)

@@ -4,11 +4,12 @@ One call, ``install_training(window)``, does all of it, so the window's own
 code stays ignorant of training: a Train menu and tool-bar buttons at once,
 and the Training panel (beside Problems), the lock banner on the canvas, a
 Problems entry when a run fails and a clean stop when the window closes
-mid-run. The panel is built the first time it is needed (Train, Import Data…,
-Show Training Panel), which keeps pyqtgraph off the start-up path and a
-window that never trains free of it. The window's close logic (the
-unsaved-changes question) runs first; only if it lets the window close is the
-run stopped and waited for, so its last checkpoint is written.
+mid-run (within seconds: a worker that does not stop in time is ended). The
+panel is built the first time it is needed (Train, Import Data…, Show Training
+Panel), and the app imports its code (pyqtgraph) when idle after start-up, so
+neither the first paint nor the first Train waits for it. The window's close
+logic (the unsaved-changes question) runs first; only if it lets the window
+close is the run stopped and waited for, so its last checkpoint is written.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ except ImportError:  # pragma: no cover - an older problems module
     NODE_ROLE = Qt.ItemDataRole.UserRole
 KIND_ROLE = NODE_ROLE + 1  # marks the entry this module adds
 PANEL_HEIGHT = 440
+CLOSE_TIMEOUT_S = 4.0  # closing mid-run: the run's stop, then its process is ended (the app exits in 5 s)
 
 
 class TrainingHook(QObject):
@@ -66,6 +68,23 @@ class TrainingHook(QObject):
             else:
                 self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self._dock)
         return self._dock
+
+    def preload(self) -> None:
+        """Import the panel's code (pyqtgraph, ~0.4 s) while the user is looking at the
+        graph, so the first Train does not pause to load it (the app calls this when idle)."""
+        from . import dock  # noqa: F401
+
+    def trained_checkpoint(self) -> Path | None:
+        """The weights of this document's latest run (its best epoch, else its last), if any."""
+        from ...train.export import WeightsError, trained_weights
+
+        run_dir = self.controller.run_dir
+        if run_dir is None or self.controller.running:
+            return None
+        try:
+            return trained_weights(run_dir)
+        except WeightsError:
+            return None
 
     @property
     def has_dock(self) -> bool:
@@ -195,11 +214,12 @@ class TrainingHook(QObject):
 
     # -- closing mid-run --------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if watched is self.window and event.type() == QEvent.Type.Close and self.controller.running:
+        if watched is self.window and event.type() == QEvent.Type.Close:
             watched.closeEvent(event)  # the window asks about unsaved changes first
             if event.isAccepted():
-                self._status("Stopping training…")
-                self.controller.shutdown()
+                if self.controller.running:
+                    self._status("Stopping training…")
+                self.controller.shutdown(timeout=CLOSE_TIMEOUT_S)  # also lets a waiting worker go
             return True  # handled: Qt closes the window only if the event stayed accepted
         return False
 

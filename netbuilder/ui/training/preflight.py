@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.shapes import ShapeReport
+from ...core.report import ShapeReport
 from ...train.config import ConfigError, TrainingConfig
 from ...train.datasets import CLASSIFICATION, DataSet, builtin_info
 from ...train.prepare import TrainingError, check_graph

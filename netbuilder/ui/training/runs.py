@@ -20,6 +20,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
+    QLabel,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -161,14 +162,20 @@ class RunList(QWidget):
             else:
                 buttons.addWidget(button, n // 2, n % 2)
             self.buttons[key] = button
+        self.where = QLabel()  # which folder the runs are in: the user should never have to guess
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.where)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         self._update_buttons()
 
     def set_root(self, graph_runs_dir: Path | None) -> None:
         self.root = graph_runs_dir
+        self.where.setText(f"Runs are saved in {graph_runs_dir}" if graph_runs_dir is not None else "")
+        self.where.setToolTip(str(graph_runs_dir or ""))
         self.refresh()
 
     def refresh(self) -> None:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 
-from ...core.atomic import write_atomic
-from ...core.compiler import build_model
-from ...core.document import GraphDocument
-from ...core.export import export_python
-from ...core.fileformat import load_graph
-from ...train.checkpoints import load_checkpoint
+from ..core.atomic import write_atomic
+from ..core.compiler import build_model
+from ..core.document import GraphDocument
+from ..core.export import WEIGHTS_SUFFIX, export_python
+from ..core.fileformat import load_graph
+from .checkpoints import load_checkpoint
 
 
 class WeightsError(ValueError):
@@ -40,6 +40,30 @@ def model_state(checkpoint_path: str | Path) -> dict:
     """The model's ``state_dict`` from an engine checkpoint (or a bare state dict file)."""
     state = load_checkpoint(checkpoint_path)
     return state["model"] if isinstance(state, dict) and "model" in state else state
+
+
+def trained_weights(run_or_checkpoint: str | Path) -> Path:
+    """The checkpoint to export from a run folder (its best epoch, else its last) or a ``.pt`` file."""
+    path = Path(run_or_checkpoint)
+    if path.is_dir():
+        for name in ("best.pt", "last.pt"):
+            if (path / name).is_file():
+                return path / name
+        raise WeightsError(f"{path}: no best.pt or last.pt in this run folder (did its first epoch finish?)")
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such run folder or checkpoint")
+    return path
+
+
+def write_beside(doc: GraphDocument, state: dict, module_path: str | Path, source: str) -> Path:
+    """Write ``source`` to ``module_path`` and the checked ``state`` to the ``.pt`` file of the
+    same name, which the module's ``__main__`` loads. Raises :class:`WeightsError` (writing
+    nothing) when the weights do not fit; returns the weights file."""
+    fit_weights(doc, state)
+    weights = Path(module_path).with_suffix(WEIGHTS_SUFFIX)
+    write_atomic(weights, lambda tmp: torch.save({k: v.detach().cpu() for k, v in state.items()}, tmp))
+    write_atomic(module_path, source)
+    return weights
 
 
 def fit_weights(doc: GraphDocument, state: dict) -> torch.nn.Module:
@@ -62,7 +86,7 @@ def run_graph(run_dir: str | Path) -> GraphDocument:
 def training_script(doc: GraphDocument, base_dir: str | Path | None = None) -> tuple[str | None, str | None]:
     """``(train.py source, None)``, or ``(None, why not)`` when the graph's
     training settings cannot make one (no data set chosen, data missing…)."""
-    from ...train.script import export_training_script
+    from .script import export_training_script
 
     try:
         return export_training_script(doc, base_dir), None
@@ -98,7 +122,7 @@ def export_trained(doc: GraphDocument, state: dict, folder: str | Path,
 
 def usage_text(doc: GraphDocument) -> str:
     """How to load the exported model, shown after exporting."""
-    from ...core.codegen import generate
+    from ..core.codegen import generate
 
     name = module_name(doc)
     cls = generate(doc).class_name

@@ -1,0 +1,153 @@
+"""The training process: one :class:`~.engine.Trainer` run for a GUI, in a process of its own.
+
+A GUI must not train in its own process: PyTorch's OpenMP threads spin between
+batches and take the core the event loop needs, and a batch holds the GIL in
+long stretches, so the window stutters and training runs slower than from the
+CLI. The GUI therefore spawns :func:`serve` (with ``multiprocessing``'s *spawn*
+start method: no forked Qt state) as soon as its window is up. The child sets
+its thread policy before PyTorch loads, imports the engine, says
+:class:`Ready` and waits, so pressing Train starts at once.
+
+The protocol is two one-way pipes of plain picklable objects. The GUI sends
+``("run", request)`` once, then any of ``"pause"``, ``"resume"``, ``"stop"`` and
+``("lr", value)``; the child sends the engine's events, then closes its end. A
+command thread applies the commands (the engine's controls are thread-safe and
+act between batches). If the GUI goes away (its end of the pipe closes), the
+run is stopped like a user's Stop and the child exits, so no worker outlives
+its window.
+
+Nothing here imports Qt; nothing imports torch before :func:`configure_threads`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ORPHAN_GRACE_S = 30.0  # an orphaned run gets this long to save its checkpoint, then the process ends
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The worker has PyTorch and the engine loaded and waits for a run.
+    ``torch_preloaded`` says whether torch was already imported before the thread
+    policy could be set (it should never be)."""
+
+    pid: int
+    threads: int
+    wait_policy: str
+    torch_preloaded: bool
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run, as the GUI asks for it. ``graph`` is the document as saved JSON
+    (the file format is the contract between the two processes); ``factory`` names
+    ``"module:function"`` making the trainer, so a test can swap in its own."""
+
+    graph: str
+    config: object  # a TrainingConfig
+    runs_dir: str
+    resume: str | None = None
+    base_dir: str | None = None
+    factory: str = "netbuilder.train.worker:make_trainer"
+
+
+def configure_threads() -> tuple[int, str, bool]:
+    """Set the worker's thread policy; must run before torch is imported.
+
+    ``OMP_WAIT_POLICY=PASSIVE`` makes idle OpenMP threads sleep instead of
+    spinning for a while after every parallel region, which is what starved the
+    GUI on a small machine. The intra-op thread count is one less than the cores
+    (at least one), so the GUI process always has a core for its event loop while
+    a run goes on; on two cores that is also as fast as two threads for the small
+    models people train from the canvas. Returns (threads, wait policy, whether
+    torch was already loaded).
+    """
+    preloaded = "torch" in sys.modules
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    threads = max(1, (os.cpu_count() or 1) - 1)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    import torch
+
+    torch.set_num_threads(threads)
+    return threads, os.environ.get("OMP_WAIT_POLICY", "default"), preloaded
+
+
+def make_trainer(doc, config, runs_dir, resume, base_dir):
+    """The real engine. Every finished epoch is written at once (``save_every_s=0``, not
+    the CLI's throttle): a worker can die without warning (the out-of-memory killer,
+    ``kill -9``) and must still leave every finished epoch on disk."""
+    from .engine import Trainer
+
+    return Trainer(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0)
+
+
+def _warm_up() -> None:
+    """Load now what a first run would load lazily, so Train starts at once: the
+    engine, the built-in data sets (scikit-learn, ~1.2 s) and what PyTorch imports on
+    its first optimizer (torch._dynamo, ~1.4 s)."""
+    import torch
+
+    from . import engine, script_data  # noqa: F401
+
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
+def _factory(name: str) -> Callable:
+    module, _, attr = name.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def serve(commands, events) -> None:
+    """The worker process's main function (see the module docstring)."""
+    threads, policy, preloaded = configure_threads()
+    _warm_up()
+    from ..core.fileformat import loads
+
+    events.send(Ready(os.getpid(), threads, policy, preloaded))
+    try:
+        message = commands.recv()
+    except (EOFError, OSError):
+        return  # the GUI closed without training
+    if not (isinstance(message, tuple) and message[0] == "run"):
+        return
+    request: RunRequest = message[1]
+    try:
+        doc = loads(request.graph)
+        trainer = _factory(request.factory)(doc, request.config, request.runs_dir, request.resume,
+                                            request.base_dir)
+    except Exception as err:  # noqa: BLE001 - a refusal, said like the engine says it
+        from .events import Failed
+
+        events.send(Failed(str(err), getattr(err, "node_id", None), 0, 0))
+        return
+    threading.Thread(target=_obey, args=(commands, trainer), name="netbuilder-commands", daemon=True).start()
+    for event in trainer.run():
+        try:
+            events.send(event)
+        except (BrokenPipeError, OSError):  # the GUI is gone: stop like a Stop, keep the checkpoint
+            trainer.stop()
+
+
+def _obey(commands, trainer) -> None:
+    """Apply the GUI's commands until it closes its end of the pipe."""
+    actions = {"pause": trainer.pause, "resume": trainer.resume, "stop": trainer.stop}
+    while True:
+        try:
+            message = commands.recv()
+        except (EOFError, OSError):
+            break
+        if isinstance(message, tuple) and message[0] == "lr":
+            trainer.set_lr(message[1])
+        elif message in actions:
+            actions[message]()
+    trainer.stop()  # orphaned: save what finished, then make sure the process ends
+    timer = threading.Timer(ORPHAN_GRACE_S, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()
+
