@@ -4,10 +4,10 @@ Most fx nodes become one planned node. Some become none: shape arithmetic
 (``x.size(0)``, ``x.shape[1:]``) is evaluated here, the batch size tracked as
 :data:`~.calls.BATCH`, and ``.contiguous()`` passes its input on.
 Some groups become one: a recurrent module plus the indexing netbuilder's own
-code writes after it (``out[:, -1]``, ``h[-1]``), a parameter and the
+code writes after it (``out[:, -1]``, ``h[-1]``), a parameter plus the
 ``.expand(x.shape[0], …)`` that gives each sample a copy of it, and
-``a + b + c`` written on one line. Everything else is recorded as unsupported with the reason; the walk
-goes on so that the user sees every problem at once.
+``a + b + c`` written on one line. Everything else is recorded as unsupported
+with the reason; the walk goes on so that the user sees every problem at once.
 """
 
 from __future__ import annotations
