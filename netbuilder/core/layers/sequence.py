@@ -11,7 +11,6 @@ from . import register
 from .basic import same
 from .spec import Emit, LayerSpec, TensorType, TokenIds
 
-MAX_STACKED = 64  # far more stacked recurrent layers than any model trains
 _BATCH_FIRST = (("batch_first", True),)  # every tensor in netbuilder is (N, …)
 _OUTPUT = Choice("output", ["sequence", "last"], key=True, torch=False, port=0,
                  doc="Port 0 gives every step (N, L, H) or only the last step (N, H).")
@@ -50,8 +49,7 @@ def _recurrent(name: str, doc: str, *extra):
         name, "Recurrent", doc,
         params=(
             Int("hidden_size", 64, "Features of the hidden state.", minimum=1, required=True, key=True),
-            # torch builds the layers one by one, even on the meta device: a slip like 10**9 would hang inference
-            Int("num_layers", 1, "Stacked layers.", minimum=1, maximum=MAX_STACKED),
+            Int("num_layers", 1, "Stacked layers (at most 1000: each is built in Python).", minimum=1, maximum=1000),
             *extra,
             Bool("bidirectional", False, "Also run the sequence backwards (doubles the features)."),
             Float("dropout", 0.0, "Dropout between stacked layers.", minimum=0, maximum=1),
