@@ -148,7 +148,7 @@ class GraphDocument:
     def default_id(self, layer_type: str) -> str:
         """A fresh id for a new node of ``layer_type`` (``conv2d_1``, ``relu_2``)."""
         stem = sanitize_id(layer_type)
-        if layer_type == "Input":
+        if get_spec(layer_type).is_input:
             return self.unique_id("input")
         n = 1
         while f"{stem}_{n}" in self.nodes:

@@ -1,9 +1,10 @@
 """One node at a time: torch as the oracle of shapes, parameters and errors.
 
-Every node's module is built on the ``meta`` device, so torch itself validates
-the arguments (with its own error text), counts the parameters and allocates
-nothing. Output shapes come from each layer's hand-written rule where it has
-one, because torch's meta kernels cost up to 80 ms a call plus a one-off
+Every node's state (its module, or its parameter) is made on the ``meta``
+device from the same :class:`~netbuilder.core.layers.Construct` the generated code
+runs, so torch itself validates the arguments (with its own error text),
+counts the parameters and allocates nothing. Output shapes come from each
+layer's hand-written rule where it has one, because torch's meta kernels cost up to 80 ms a call plus a one-off
 second of imports; the agreement tests hold every rule to real torch. A layer
 without a rule is run on meta tensors. A layer that can count its parameters
 from its arguments (``LayerSpec.count_params``) is not built at all. Results are cached per (type, params,
@@ -21,7 +22,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .layers import Emit, LayerSpec, TensorType, get_spec
+from .layers import Construct, Emit, LayerSpec, TensorType, get_spec
 
 _BATCH = 2  # the meta batch size; any value > 1 works (BatchNorm needs 2)
 
@@ -100,12 +101,32 @@ class _SkipInitOnMeta(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module:
-    """``spec``'s torch module built on the meta device: torch checks the
-    arguments with its own messages and allocates nothing. Raises what torch
-    raises; the importer also compares the result with a user's module."""
+def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module | nn.Parameter:
+    """What a ``spec`` node creates (:meth:`LayerSpec.state`), made on the meta
+    device: torch checks the arguments with its own messages and allocates
+    nothing. Raises what torch raises; the importer also compares the result
+    with a user's module."""
     with torch.device("meta"), _SkipInitOnMeta():
-        return getattr(nn, spec.torch_class)(**kwargs)
+        return _made(spec.state(kwargs))
+
+
+def _made(value):
+    """``value`` with every :class:`Construct` in it run, as the generated code runs it."""
+    if not isinstance(value, Construct):
+        return value
+    root, *path = value.func.split(".")
+    func = {"torch": torch, "nn": nn}[root]
+    for name in path:
+        func = getattr(func, name)
+    return func(*map(_made, value.args), **{k: _made(v) for k, v in value.kwargs.items()})
+
+
+def _parameter_count(state) -> int:
+    """Parameters of a node's state, counted as the model holds it: as an
+    attribute of a module, where a submodule and a parameter register alike."""
+    holder = nn.Module()
+    holder.state = state
+    return sum(p.numel() for p in holder.parameters())
 
 
 def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
@@ -113,19 +134,19 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            kwargs = spec.torch_kwargs(params, inputs) if spec.has_module else {}
+            kwargs = spec.torch_kwargs(params, inputs) if spec.has_state else {}
             counted = spec.rule is not None and spec.count_params is not None
-            module = build_on_meta(spec, kwargs) if spec.has_module and not counted else None
+            state = build_on_meta(spec, kwargs) if spec.has_state and not counted else None
             if spec.rule is not None:
                 outputs = spec.rule(params, inputs)
             else:
-                outputs = _run_on_meta(spec, params, module, inputs)
+                outputs = _run_on_meta(spec, params, state, inputs)
             notes = list(spec.warn(params, inputs)) if spec.warn else []
             if counted:
                 n_params = spec.count_params(kwargs)
             else:
-                n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
-            macs = _macs(spec, params, inputs, outputs, module) if spec.has_module else 0
+                n_params = _parameter_count(state) if state is not None else 0
+            macs = _macs(spec, params, inputs, outputs, state) if spec.has_state else 0
         except ShapeError:
             raise
         except Exception as err:  # torch validates its own arguments; rules raise ValueError
@@ -139,7 +160,7 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
 def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
     names = tuple(f"x{i}" for i in range(len(inputs)))
     outs = tuple(f"o{i}" for i in range(len(spec.outputs)))
-    code = "\n".join(spec.emit(Emit(names, outs, "m", params)))
+    code = "\n".join(spec.emit(Emit(names, outs, "m", params, str(_BATCH))))
     forward = _compiled_forward(code, len(inputs), len(outs))
     tensors = [
         torch.empty((_BATCH, *t.shape), dtype=getattr(torch, t.dtype), device="meta") for t in inputs

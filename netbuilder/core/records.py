@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import EditError, GraphError, ParamError
-from .layers import get_spec, has_spec
+from .layers import LayerSpec, get_spec, has_spec
 
 
 @dataclass
@@ -33,6 +33,11 @@ class Node:
         their dicts and lists is enough, and many times faster than the generic
         deep copy (opening a file and each undo step copy every node)."""
         return Node(self.id, self.type, _plain_copy(self.params), self.pos)
+
+    @property
+    def spec(self) -> LayerSpec:
+        """The node's layer type: ask it for the node's role (``node.spec.is_input``), never the type name."""
+        return get_spec(self.type)
 
     def to_dict(self) -> dict:
         """File form: only parameters that differ from the default (small diffs),

@@ -57,12 +57,12 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
     if not edges and not feeds:
         warning = Problem(node_id, Severity.WARNING,
                           f"{label}: is not connected to anything, so the model leaves it out")
-        if spec.min_inputs == 0:  # an Input still shows its shape
+        if spec.min_inputs == 0:  # a source (Input, Parameter) still shows its shape
             outputs = evaluate_node(node.type, node.params, [])[0]
             return NodeInfo(Status.WARNING, outputs, [warning], used=False)
         return NodeInfo(Status.WARNING, problems=[warning], used=False)
     if spec.is_output:
-        fed = [e.target for e in doc.out_edges(node_id) if not get_spec(doc.nodes[e.target].type).is_output]
+        fed = [e.target for e in doc.out_edges(node_id) if not doc.nodes[e.target].spec.is_output]
         if fed:
             reader = doc.nodes[fed[0]]
             return error(f"an Output ends the model and feeds only other Outputs, not {reader.type} '{reader.id}': "
@@ -102,10 +102,10 @@ def output_nodes(doc: GraphDocument) -> list[str]:
     Nodes left out of the model (connected to nothing) are never outputs.
     """
     used = [n for n in doc.nodes if doc.in_degree(n) or doc.out_degree(n)]
-    marked = [n for n in used if get_spec(doc.nodes[n].type).is_output]
+    marked = [n for n in used if doc.nodes[n].spec.is_output]
     if marked:
         return marked
-    return [n for n in used if not doc.out_degree(n) and not get_spec(doc.nodes[n].type).is_input]
+    return [n for n in used if not doc.out_degree(n) and not doc.nodes[n].spec.is_input]
 
 
 def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], inputs: list[str],
@@ -115,7 +115,7 @@ def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], in
     def error(text: str) -> None:
         problems.append(Problem(None, Severity.ERROR, text))
 
-    if not any(get_spec(node.type).is_input for node in doc.nodes.values()):
+    if not any(node.spec.is_input for node in doc.nodes.values()):
         error("the graph has no Input node: add one and set its shape")
     elif not outputs:
         error("the model computes nothing yet: connect a layer to an Input")
@@ -125,9 +125,9 @@ def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], in
         ordered = set(order)
         cycle = [n for n in doc.nodes if n not in ordered]
         error(f"the graph has a cycle through {', '.join(map(repr, cycle[:5]))}")
-    if any(get_spec(doc.nodes[n].type).is_output for n in outputs):  # then a dangling layer's work is thrown away
+    if any(doc.nodes[n].spec.is_output for n in outputs):  # then a dangling layer's work is thrown away
         for node_id, node in doc.nodes.items():
-            if not get_spec(node.type).is_output and not doc.out_degree(node_id) and doc.in_degree(node_id):
+            if not node.spec.is_output and not doc.out_degree(node_id) and doc.in_degree(node_id):
                 problems.append(Problem(node_id, Severity.WARNING, f"{node.type} '{node_id}': its result is not "
                                         "used: connect it to an Output"))
     if total_params > LARGE_MODEL_PARAMS:
@@ -204,7 +204,7 @@ class ShapeInference:
                 Problem(node_id, Severity.ERROR, f"{doc.nodes[node_id].type} '{node_id}': is part of a cycle")])
         self._dirty.clear()
         outputs = output_nodes(doc)
-        inputs = [n for n, node in doc.nodes.items() if get_spec(node.type).is_input and infos[n].used]
+        inputs = [n for n, node in doc.nodes.items() if node.spec.is_input and infos[n].used]
         total = sum(info.params for info in infos.values() if info.used)
         problems = _graph_problems(doc, order, outputs, inputs, total)
         returned = _returning(doc, outputs) if doc.training else set()  # a graph to train: a loss gets it
@@ -223,7 +223,7 @@ def _returning(doc: GraphDocument, outputs: list[str]) -> set[str]:
     """The nodes whose value the model returns (an Output node's is its feeder's)."""
     found = set()
     for node_id in outputs:
-        feeder = doc.feeder(node_id, 0) if get_spec(doc.nodes[node_id].type).is_output else None
+        feeder = doc.feeder(node_id, 0) if doc.nodes[node_id].spec.is_output else None
         found.add(feeder.source if feeder is not None else node_id)
     return found
 

@@ -142,7 +142,7 @@ def test_j1_first_five_minutes(make_window, qtbot, tmp_path, monkeypatch):
     done = subprocess.run([sys.executable, "-I", "-c", WITHOUT_NETBUILDER, "model.py"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["loaded the trained weights in model.pt", "(2, 10)"]  # saved with it
+    assert done.stdout.splitlines() == ["loaded the trained weights in model.pt", "(2, 10)"]  # saved after the run
 
 
 # -- 2. Build a CNN from scratch ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import math
 
 from ..params import Bool, Choice, Dims, Float, Int, Shape
 from . import register
-from .spec import Emit, LayerSpec, Role, TensorType, TokenIds, no_parameters
+from .spec import Construct, Emit, LayerSpec, Role, TensorType, TokenIds, no_parameters
 
 
 def same(params, inputs):
@@ -72,6 +72,28 @@ register(LayerSpec(
 ))
 register(LayerSpec("Identity", "Core", "Passes its input through unchanged (a placeholder).",
                    torch_class="Identity", rule=same, token_ids=TokenIds.PASSED, count_params=no_parameters))
+
+
+def _parameter(kwargs) -> Construct:
+    """``nn.Parameter(torch.zeros(3, 4))``: a tensor the optimiser trains, kept under the node's id."""
+    return Construct("nn.Parameter", (Construct(f"torch.{kwargs['init']}", tuple(kwargs["shape"])),))
+
+
+def _parameter_emit(e: Emit) -> list[str]:
+    """The same tensor for every sample: a view with the batch dimension in front
+    (no copy), so it adds, multiplies or concatenates with any value of the model."""
+    return [f"{e.outs[0]} = {e.mod}.expand({e.batch}, {', '.join(map(str, e.params['shape']))})"]
+
+
+register(LayerSpec(
+    "Parameter", "Core", "A learned tensor, the same for every sample (a position embedding, a class token).",
+    params=(
+        Shape("shape", [8], "Shape of the tensor, without the batch dimension.", key=True),
+        Choice("init", ["zeros", "ones", "randn"], doc="Initial values; randn draws from N(0, 1).", key=True),
+    ),
+    min_inputs=0, max_inputs=0, creates=_parameter, emit=_parameter_emit, macs=lambda *_: 0,
+    rule=lambda p, _: [TensorType(tuple(p["shape"]))],
+))
 
 # -- Normalization ------------------------------------------------------------
 _eps = Float("eps", 1e-5, "Added to the variance for numerical stability.", minimum=0, above=True)

@@ -76,7 +76,7 @@ register(LayerSpec(
         Int("padding_idx", None, "Id whose vector stays zero (optional).", optional=True),
     ),
     torch_class="Embedding", hint="Embedding needs an int64 Input (token ids)", macs=lambda *_: 0,
-    token_ids=TokenIds.REQUIRED,
+    token_ids=TokenIds.REQUIRED, vocabulary="num_embeddings",
     rule=lambda p, ins: [TensorType((*ins[0].shape, p["embedding_dim"]))],
 ))
 

@@ -47,18 +47,37 @@ class TensorType:
 
 
 @dataclass(frozen=True)
+class Construct:
+    """A constructor call in generated code: ``func(*args, **kwargs)``.
+
+    What a node adds to the model is described once, as data: the code
+    generator renders it (``nn.Linear(in_features=8, out_features=4)``) and the
+    shape oracle evaluates the very same call on the meta device. ``func`` is
+    a dotted name under ``torch`` or ``nn``, the two names generated code
+    imports; an argument may itself be a :class:`Construct`.
+    """
+
+    func: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Emit:
     """What an emitter needs to write the forward statements of one node.
 
     ``ins`` are the variable names of the inputs, ``outs`` the names to assign
-    (``_`` for an output nobody reads), ``mod`` the submodule expression
-    (``self.conv1``), ``params`` the node's full parameter dict.
+    (``_`` for an output nobody reads), ``mod`` the expression of what the node
+    created (``self.conv1``), ``params`` the node's full parameter dict and
+    ``batch`` an expression for the batch size, which a node without inputs
+    needs to give every sample its value (``image.shape[0]``).
     """
 
     ins: tuple[str, ...]
     outs: tuple[str, ...]
     mod: str
     params: dict[str, Any]
+    batch: str
 
 
 def call_module(e: Emit) -> list[str]:
@@ -82,6 +101,9 @@ class LayerSpec:
 
     - ``torch_class``: the ``torch.nn`` class it builds, or ``None`` for nodes
       that are plain expressions (Add, Reshape) or graph boundaries.
+    - ``creates(kwargs)``: for a node that holds state other than a module,
+      the :class:`Construct` making it (``nn.Parameter(torch.zeros(8))``); see
+      :meth:`state`. Nothing downstream asks what kind of state it is.
     - ``ranks``: accepted input ranks *including* the batch dim, checked before
       anything runs so messages can be precise; ``expects`` names the layout
       in words (``(N, C, H, W)``) and ``hint`` suggests a fix.
@@ -107,6 +129,8 @@ class LayerSpec:
       has none.
     - ``role``: :class:`Role`; ``token_ids``: :class:`TokenIds`. Code that
       needs to know whether a node is an Input asks these, never the type name.
+    - ``vocabulary``: for a layer that looks ids up, the parameter saying how
+      many ids it knows (ids run from 0 to it − 1); see :mod:`netbuilder.core.tokens`.
     - ``normalize(params)``: ``params`` (unchanged in place) with values
       that build the same module written one way (a pool's stride equal to
       its kernel size is stored empty, as torch cannot tell them apart), so
@@ -126,6 +150,7 @@ class LayerSpec:
     hint: str = ""
     infer_args: Callable[[dict, list[TensorType]], dict] | None = None
     fixed_args: tuple[tuple[str, Any], ...] = ()
+    creates: Callable[[dict[str, Any]], Construct] | None = None
     emit: Callable[[Emit], list[str]] = call_module
     rule: Callable[[dict, list[TensorType]], list[TensorType]] | None = None
     warn: Callable[[dict, list[TensorType]], list[str]] | None = None
@@ -135,10 +160,13 @@ class LayerSpec:
     normalize: Callable[[dict[str, Any]], dict[str, Any]] = as_given
     role: Role = Role.LAYER
     token_ids: TokenIds = TokenIds.REFUSED
+    vocabulary: str | None = None
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
         self._by_name.update({p.name: p for p in self.params})
+        if self.vocabulary is not None and self.vocabulary not in self._by_name:
+            raise ValueError(f"{self.type}: vocabulary names no parameter ({self.vocabulary!r})")
 
     def param(self, name: str) -> ParamSpec | None:
         return self._by_name.get(name)
@@ -200,6 +228,20 @@ class LayerSpec:
     def is_output(self) -> bool:
         return self.role is Role.OUTPUT
 
+    def state(self, kwargs: dict[str, Any]) -> Construct | None:
+        """What the node adds to the model, as ``self.<id> = <call>`` in its
+        ``__init__``, given :meth:`torch_kwargs`: the ``torch_class`` module by
+        default, what ``creates`` says otherwise, nothing for plain expressions.
+
+        The attribute is named after the node, so its ``state_dict`` keys are
+        ``<id>.weight`` for a module and ``<id>`` for a parameter.
+        """
+        if self.creates is not None:
+            return self.creates(kwargs)
+        if self.torch_class is not None:
+            return Construct(f"nn.{self.torch_class}", kwargs=kwargs)
+        return None
+
     @property
-    def has_module(self) -> bool:
-        return self.torch_class is not None
+    def has_state(self) -> bool:
+        return self.creates is not None or self.torch_class is not None
