@@ -7,6 +7,7 @@ and waiting on the controller's signals, never on sleeps.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def test_click_train_shows_curves_accuracy_confusion_matrix_and_mistakes(open_di
     x, y = dock.plots.batch.buffer.view()
     assert len(x) > 0 and (y > 0).all()
     assert len(dock.plots.val_loss.buffer) == 2 and len(dock.plots.val_metric.buffer) == 2
-    assert "best val accuracy" in dock.summary.text() and "%" in dock.summary.text()
+    assert "kept epoch" in dock.summary.text() and "accuracy" in dock.summary.text()
     assert "Finished" in dock.progress.text()
     # results: a confusion matrix over the whole validation set and the worst mistakes
     val_size = controller.started_info.data["val_size"]
@@ -242,6 +243,33 @@ def test_resuming_a_stopped_run_continues_its_curve_in_the_same_folder(open_digi
     assert list(xs) == [1, 2, 3, 4, 5]  # the earlier epochs are replayed, the curve continues
 
 
+def test_every_view_tells_the_kept_epoch_and_the_best_accuracy_as_history_csv_has_them(open_digits, qtbot):
+    """The weights kept are those of the lowest val_loss; the headline, the Runs
+    table and the confusion matrix all say which epoch that is and its accuracy,
+    and the best accuracy with its own epoch, exactly as ``history.csv`` has them."""
+    window, hook = open_digits(epochs=6, batch_size=32, optimizer={"name": "adam", "lr": 0.01})
+    dock, controller = hook.dock, hook.controller
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.train_button)
+    with open(run_dir_of(hook) / "history.csv", newline="") as f:
+        rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    kept = min(rows, key=lambda r: r["val_loss"])  # the first of equals, as the engine keeps it
+    best = max(rows, key=lambda r: r["accuracy"])
+    kept_text = f"kept epoch {int(kept['epoch'])} (lowest val_loss); its accuracy {kept['accuracy']:.1%}"
+    headline = dock.summary.text()
+    assert kept_text in headline, headline
+    if best["epoch"] != kept["epoch"]:
+        assert f"best accuracy {best['accuracy']:.1%} at epoch {int(best['epoch'])}" in headline
+    item = dock.runs.tree.topLevelItem(0)
+    assert item.text(1) == f"accuracy {kept['accuracy']:.1%} (ep {int(kept['epoch'])})"
+    assert item.text(2) == f"accuracy {best['accuracy']:.1%} (ep {int(best['epoch'])})"
+    assert kept_text in item.toolTip(1)
+    confusion = dock.confusion
+    assert confusion.caption == f"epoch {int(kept['epoch'])} (kept weights)"
+    assert f"accuracy {kept['accuracy']:.1%}" in confusion.title
+    assert abs(confusion.accuracy - kept["accuracy"]) < 1e-9
+
+
 def test_two_runs_are_listed_and_overlaid(open_digits, qtbot):
     window, hook = open_digits(epochs=1, batch_size=64)
     dock, controller = hook.dock, hook.controller
@@ -253,7 +281,7 @@ def test_two_runs_are_listed_and_overlaid(open_digits, qtbot):
     runs = dock.runs.runs
     assert len(runs) == 2
     assert {r.settings.split(",")[0] for r in runs} == {"adam lr 0.001", "adam lr 0.003"}
-    texts = [dock.runs.tree.topLevelItem(i).text(1) for i in range(2)]  # the Best column
+    texts = [dock.runs.tree.topLevelItem(i).text(1) for i in range(2)]  # the Kept weights column
     assert all("accuracy" in t and "%" in t for t in texts)
     dock.runs.tree.selectAll()
     overlays = dock.plots._overlays

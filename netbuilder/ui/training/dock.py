@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from ...train.datasets import CLASSIFICATION
 from ...train.events import BatchEnd, CheckpointSaved, EpochEnd, EvalReport, Finished, RunStarted
+from ...train.outcome import Keeper, RunOutcome
 from .. import theme
 from . import icons
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
@@ -62,6 +63,9 @@ class TrainDock(QDockWidget):
         self.error_box: QMessageBox | None = None
         self.sample_kind = None  # "image", "table"…: how the current run's samples are drawn
         self.weights_path: Path | None = None  # weights "loaded into the current model"
+        self.keeper, self.monitored = Keeper(), "val_loss"  # which epoch's weights the run keeps
+        self.kept_report: EvalReport | None = None  # the kept epoch's results, shown when the run ends
+        self.outcome: RunOutcome | None = None  # the finished run's result, as every view tells it
 
         body = QWidget()
         self.data = DataPicker(editor, controller)
@@ -210,6 +214,8 @@ class TrainDock(QDockWidget):
         self.plots.reset("accuracy" if task == CLASSIFICATION else "r2", epochs=event.epochs)
         self.sample_kind = event.data.get("kind")
         self.weights_path = None
+        self.keeper, self.monitored = Keeper.for_config(event.config, [])
+        self.kept_report, self.outcome = None, None
         resumed = f", resuming after epoch {event.start_epoch}" if event.start_epoch else ""
         self._say(f"Training {event.param_count:,} parameters on {event.device} with "
                   f"{event.data.get('name', 'the data')} ({event.data.get('train_size', '?')} train / "
@@ -224,6 +230,7 @@ class TrainDock(QDockWidget):
         run = read_run(Path(run_dir))
         for row in run.history if run else []:
             self._plot_epoch(row.get("epoch", 0), row.get("train_loss"), row.get("val_loss"), row, row.get("lr"))
+            self.keeper.update(row.get(self.monitored), row.get("epoch"))
 
     def _plot_epoch(self, epoch, train_loss, val_loss, metrics: dict, lr) -> None:
         metric = self.plots.metric_name
@@ -232,6 +239,8 @@ class TrainDock(QDockWidget):
 
     def _epoch_end(self, event: EpochEnd) -> None:
         self._plot_epoch(event.epoch, event.train_loss, event.val_loss, event.metrics, event.lr)
+        row = {"train_loss": event.train_loss, "val_loss": event.val_loss, **event.metrics}
+        self.keeper.update(row.get(self.monitored), event.epoch)
         metric = self.plots.metric_name
         parts = [f"Epoch {event.epoch}", f"train loss {event.train_loss:.4g}"]
         if event.val_loss is not None:
@@ -242,7 +251,14 @@ class TrainDock(QDockWidget):
         self._say(" · ".join(parts))
 
     def _eval_report(self, event: EvalReport) -> None:
-        self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names))
+        if event.epoch == self.keeper.epoch:
+            self.kept_report = event
+        self._show_report(event, kept=False)
+
+    def _show_report(self, event: EvalReport, kept: bool) -> None:
+        """The confusion matrix and the mistakes of one epoch, saying which."""
+        which = f"epoch {event.epoch}" + (" (kept weights)" if kept else "")
+        self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names), which)
         samples = [SampleView(int(row["index"]), np.asarray(row.get("x", np.zeros(1))), int(row["true"]),
                               int(row["pred"]), float(row["confidence"])) for row in event.worst]
         image = self.sample_kind == "image"
@@ -266,11 +282,11 @@ class TrainDock(QDockWidget):
             how = "Stopped early (no improvement)"
         else:
             how = "Finished"
-        if best:
-            metric = self.plots.metric_name if self.plots.metric_name in best else best.get("metric", "val_loss")
-            self.best_text = metric_text(f"best val {metric}", best.get(metric)) + f" at epoch {best.get('epoch')}"
-        else:
-            self.best_text = "no epoch finished"
+        self.outcome = RunOutcome.of(event.history, best.get("metric", self.monitored), best.get("epoch"),
+                                     self.keeper.mode)
+        self.best_text = self.outcome.text()
+        if self.kept_report is not None and self.kept_report.epoch == self.outcome.kept_epoch:
+            self._show_report(self.kept_report, kept=True)
         self.progress.setValue(1000 if not event.stopped_by_user else self.progress.value())
         self.progress.setFormat(f"{how} · {len(event.history)} epochs in {duration_text(duration)}")
         self._say(f"{how}: {self.best_text} · saved in {event.run_dir}")
@@ -320,8 +336,8 @@ class TrainDock(QDockWidget):
             self._say_error(f"Cannot load {run.name}: {err}")
             return False
         self.weights_path = run.best_weights
-        self._say(f"Loaded the best weights of {run.name} into the current model "
-                  f"({metric_text(*run.best()[:2])}); Export Trained Model… writes them")
+        self._say(f"Loaded the weights of {run.name} into the current model ({run.outcome.text()}); "
+                  "Export Trained Model… writes them")
         return True
 
     def export_run(self, run, folder: str | None = None) -> list:
