@@ -32,7 +32,8 @@ def test_watching_accuracy_keeps_the_best_accuracy_and_says_it_once():
 
 def test_same_epoch_best_and_kept_and_no_epoch():
     rows = [dict(HISTORY[0]), {**HISTORY[1], "val_loss": 0.1}]
-    assert RunOutcome.of_run({}, rows).text() == "kept epoch 2 (lowest val_loss); its accuracy 98.9%, the best of the run"
+    text = RunOutcome.of_run({}, rows).text()
+    assert text == "kept epoch 2 (lowest val_loss); its accuracy 98.9%, the best of the run"
     assert RunOutcome.of_run({}, []).text() == "no epoch finished"
 
 
