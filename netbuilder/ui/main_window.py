@@ -273,10 +273,10 @@ class MainWindow(QMainWindow):
     # -- the document's life cycle ---------------------------------------------------------
     def set_document(self, doc: GraphDocument, path: str | None, display_name: str | None = None,
                      weights: dict | None = None) -> None:
-        self.editor.load(doc)
-        self.path = path
+        self.path = path  # first: what listens to the reset (the runs folder, autosave) asks for the new path
         self.weights = weights
         self.display_name = display_name or (Path(path).name if path else UNTITLED)
+        self.editor.load(doc)
         self._update_title()
         self._fit_soon()
 

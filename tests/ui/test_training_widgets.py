@@ -353,7 +353,7 @@ def test_a_run_is_listed_its_weights_load_and_export_as_a_runnable_module(dock, 
     panel.runs.select_paths([run.path])
     panel.runs.tree.setCurrentItem(panel.runs.tree.topLevelItem(0))
     assert panel.load_weights(run)
-    assert "Loaded the best weights" in panel.summary.text()
+    assert "Loaded the kept weights" in panel.summary.text()
     panel.editor.set_param("linear_1", "out_features", 8)
     assert not panel.load_weights(run)
     assert "do not fit" in panel.summary.text()

@@ -63,6 +63,7 @@ class TrainDock(QDockWidget):
         self.error_box: QMessageBox | None = None
         self.sample_kind = None  # "image", "table"…: how the current run's samples are drawn
         self.weights_path: Path | None = None  # weights "loaded into the current model"
+        self._old_run = False  # the run still ending trained a document no longer shown
         self.keeper, self.monitored = Keeper(), "val_loss"  # which epoch's weights the run keeps
         self.kept_report: EvalReport | None = None  # the kept epoch's results, shown when the run ends
         self.outcome: RunOutcome | None = None  # the finished run's result, as every view tells it
@@ -186,6 +187,8 @@ class TrainDock(QDockWidget):
     # -- events ------------------------------------------------------------------------------
     def handle_events(self, batch: list) -> None:
         """One delivery (<= ~30 a second) of engine events."""
+        if self._old_run:
+            return
         last_batch = None
         for event in batch:
             if isinstance(event, BatchEnd):
@@ -274,6 +277,8 @@ class TrainDock(QDockWidget):
 
     # -- the end of a run ------------------------------------------------------------------------
     def _finished(self, event: Finished) -> None:
+        if self._old_run_ended():
+            return
         best = event.best
         duration = sum(float(r.get("duration") or 0) for r in event.history)
         if event.stopped_by_user:
@@ -295,6 +300,8 @@ class TrainDock(QDockWidget):
         self.message.emit(f"Training {how.lower()}: {self.best_text}")
 
     def _failed(self, message: str, node_id) -> None:
+        if self._old_run_ended():
+            return
         if self.controller.started_info is None:
             # the engine refused before the first batch (the data does not fit the graph,
             # a file is unreadable): a refusal like the checks before Train, not a crash
@@ -311,6 +318,15 @@ class TrainDock(QDockWidget):
         self.error_box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.error_box.destroyed.connect(lambda *_: setattr(self, "error_box", None))
         self.error_box.show()  # never exec(): the app (and a test) carries on
+
+    def _old_run_ended(self) -> bool:
+        """True (once) when the run that ended trained the previous document."""
+        if not self._old_run:
+            return False
+        self._old_run = False
+        self.progress.setFormat("Ready")
+        self._say("The previous graph's run was stopped; its checkpoints stay in its own runs folder")
+        return True
 
     # -- runs -------------------------------------------------------------------------------------
     def refresh_runs(self, select: str | None = None) -> None:
@@ -336,7 +352,7 @@ class TrainDock(QDockWidget):
             self._say_error(f"Cannot load {run.name}: {err}")
             return False
         self.weights_path = run.best_weights
-        self._say(f"Loaded the weights of {run.name} into the current model ({run.outcome.text()}); "
+        self._say(f"Loaded the kept weights of {run.name} into the current model ({run.outcome.text()}); "
                   "Export Trained Model… writes them")
         return True
 
@@ -394,7 +410,27 @@ class TrainDock(QDockWidget):
 
     def _doc_changed(self, change) -> None:
         if change.kind == "reset":
-            self.refresh_runs()
+            self.show_new_document()
+
+    def show_new_document(self) -> None:
+        """Another document replaced this one (New, Open, Recover, Import PyTorch
+        Model): nothing of the old graph's runs, refusals or results stays on
+        screen. A run still training the old graph is being stopped (the
+        controller does that); its last events are not drawn over the new graph."""
+        self._old_run = self.controller.running
+        self.plots.reset("accuracy")
+        self.plots.set_overlays([])
+        self.confusion.clear()
+        self.gallery.clear()
+        self.best_text = ""
+        self.outcome, self.kept_report, self.weights_path = None, None, None
+        self.progress_state = Progress()
+        self.progress.setValue(0)
+        self.progress.setFormat("Stopping the previous graph's run…" if self._old_run else "Ready")
+        if self.error_box is not None:
+            self.error_box.close()
+        self._say("")
+        self.refresh_runs()
 
     def _say(self, text: str) -> None:
         self.summary.setStyleSheet("")
