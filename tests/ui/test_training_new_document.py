@@ -11,8 +11,8 @@ from test_training_support import input_id, small_cnn, with_training
 
 from netbuilder.core.fileformat import save_graph
 from netbuilder.interop.fx_import import ImportedModel
-from netbuilder.ui.autosave import Recovery
 from netbuilder.ui import files
+from netbuilder.ui.autosave import Recovery
 from netbuilder.ui.training import install_training
 
 pytestmark = pytest.mark.timeout(300)
