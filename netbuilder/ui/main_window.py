@@ -31,6 +31,7 @@ from .inspector import Inspector
 from .palette import LayerPalette
 from .problems import ProblemsList
 from .training import install_training
+from .wheel import install_wheel_guard
 
 APP_TITLE = "netbuilder"
 UNTITLED = "untitled.json"
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
     def __init__(self, autosave_dir: Path | None = None, autosave_interval_ms: int = DEFAULT_INTERVAL_MS,
                  parent: QWidget | None = None, load_core_after_paint: bool = False):
         super().__init__(parent)
+        install_wheel_guard()  # once per application: value widgets take the wheel only with focus
         self.editor = Editor(parent=self, load_core=not load_core_after_paint)
         self.path: str | None = None  # where Save writes; None until saved or opened
         self.display_name = UNTITLED
