@@ -126,7 +126,7 @@ def test_a_huge_learning_rate_stops_with_a_nan_message_and_the_app_stays_usable(
     assert controller.error is not None, "the run did not fail"
     message = controller.error[0]
     assert "nan" in message.lower() or "inf" in message.lower()
-    assert "learning rate" in message
+    assert "The learning rate (1e+06) is probably too high; try 0.01, the usual rate for sgd" in message
     qtbot.waitUntil(lambda: controller.state == IDLE)
     # a dialog that does not block, the message in the panel and in the Problems list
     assert isinstance(dock.error_box, QMessageBox) and dock.error_box.isVisible()
