@@ -270,6 +270,53 @@ def test_every_view_tells_the_kept_epoch_and_the_best_accuracy_as_history_csv_ha
     assert abs(confusion.accuracy - kept["accuracy"]) < 1e-9
 
 
+def test_resuming_after_a_restart_uses_the_runs_own_settings_and_says_so(make_window, qtbot, tmp_path, monkeypatch):
+    """Stopped after its first epoch, the run is resumed from a fresh window whose
+    panel has other settings: it goes on with its own (one-cycle over 4 epochs,
+    batch 64), says so, and is not refused."""
+    monkeypatch.setattr("netbuilder.ui.main_window.MainWindow._ask_save_changes", lambda self: "discard")
+    graph = tmp_path / "g" / "digits.json"
+    graph.parent.mkdir()
+    from netbuilder.core.fileformat import save_graph
+
+    save_graph(with_training(small_cnn(), epochs=4, batch_size=64, scheduler={"name": "onecycle"}), graph)
+    first = make_window()
+    first.open_path(str(graph))
+    hook = install_training(first)
+    hook.show_panel()
+    click(qtbot, hook.dock.train_button)
+    qtbot.waitUntil(lambda: len(hook.dock.plots.val_loss.buffer) >= 1, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(hook.controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, hook.dock.stop_button)
+    run = run_dir_of(hook)
+    done = len(hook.controller.result.history)
+    assert done < 4
+    first.close()
+
+    window = make_window()  # "after a restart": the file opened again, the panel's settings changed
+    window.open_path(str(graph))
+    hook = install_training(window)
+    hook.show_panel()
+    dock, controller = hook.dock, hook.controller
+    dock.settings.widgets["epochs"].setValue(9)
+    dock.settings.widgets["batch_size"].setValue(16)
+    dock.left.setCurrentWidget(dock.runs)
+    dock.runs.select_paths([run])
+    dock.runs.tree.setCurrentItem(dock.runs.tree.topLevelItem(0))
+    seen = []
+    controller.events.connect(lambda batch: seen.append(dock.summary.text()))
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.runs.buttons["resume"])
+    assert controller.error is None, controller.error
+    assert run_dir_of(hook) == run
+    assert [row["epoch"] for row in controller.result.history] == [1, 2, 3, 4]
+    used = controller.started_info.config
+    assert used["batch_size"] == 64 and used["epochs"] == 4 and used["scheduler"]["name"] == "onecycle"
+    assert any(f"resuming after epoch {done} with its own settings (4 epochs; not the panel's 9: its onecycle "
+               "schedule is planned for 4)" in text for text in seen), seen
+    assert window.editor.doc.training["batch_size"] == 16  # the panel keeps its settings for new runs
+
+
 def test_two_runs_are_listed_and_overlaid(open_digits, qtbot):
     window, hook = open_digits(epochs=1, batch_size=64)
     dock, controller = hook.dock, hook.controller

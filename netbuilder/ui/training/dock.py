@@ -64,6 +64,7 @@ class TrainDock(QDockWidget):
         self.sample_kind = None  # "image", "table"…: how the current run's samples are drawn
         self.weights_path: Path | None = None  # weights "loaded into the current model"
         self._old_run = False  # the run still ending trained a document no longer shown
+        self._resume_note = ""  # "with its own settings (…)" while a resumed run starts
         self.keeper, self.monitored = Keeper(), "val_loss"  # which epoch's weights the run keeps
         self.kept_report: EvalReport | None = None  # the kept epoch's results, shown when the run ends
         self.outcome: RunOutcome | None = None  # the finished run's result, as every view tells it
@@ -138,7 +139,7 @@ class TrainDock(QDockWidget):
         controller.runFailed.connect(self._failed)
         self.runs.overlayChanged.connect(self._overlay)
         self.runs.loadWeightsRequested.connect(self.load_weights)
-        self.runs.resumeRequested.connect(lambda run: self.train(resume=str(run.path)))
+        self.runs.resumeRequested.connect(self.resume_run)
         self.runs.exportRequested.connect(self.export_run)
         editor.documentChanged.connect(self._doc_changed)
         self._state_changed(IDLE)
@@ -160,13 +161,22 @@ class TrainDock(QDockWidget):
         self.data.use_imported(source, options, dataset)
 
     # -- commands ----------------------------------------------------------------------------
-    def train(self, checked: bool = False, resume: str | None = None) -> bool:
+    def resume_run(self, run) -> bool:
+        """Continue ``run`` with its own recorded settings (see :mod:`...train.resuming`)."""
+        from ...train.resuming import resume_settings
+
+        training, self._resume_note = resume_settings(run.training, self.editor.doc.training, len(run.history))
+        return self.train(resume=str(run.path), training=training)
+
+    def train(self, checked: bool = False, resume: str | None = None, training: dict | None = None) -> bool:
         """Check and start (the Train button); refused runs say why."""
         if self.controller.running:
             return False
         if self.error_box is not None:
             self.error_box.close()
-        started = self.controller.start(resume=resume)
+        if resume is None:
+            self._resume_note = ""
+        started = self.controller.start(resume=resume, training=training)
         if started:
             self.plots.reset("accuracy")
             self.confusion.clear()
@@ -220,6 +230,8 @@ class TrainDock(QDockWidget):
         self.keeper, self.monitored = Keeper.for_config(event.config, [])
         self.kept_report, self.outcome = None, None
         resumed = f", resuming after epoch {event.start_epoch}" if event.start_epoch else ""
+        if self._resume_note:
+            resumed += f" {self._resume_note}"
         self._say(f"Training {event.param_count:,} parameters on {event.device} with "
                   f"{event.data.get('name', 'the data')} ({event.data.get('train_size', '?')} train / "
                   f"{event.data.get('val_size', '?')} validation samples){resumed}")
