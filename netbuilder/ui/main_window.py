@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("The clipboard holds no netbuilder nodes", 3000)
             return
         try:
-            self.view.paste_fragment(fragment)
+            self.view.paste_fragment(fragment, at_pointer=True)
         except NetbuilderError as err:
             self.statusBar().showMessage(f"Cannot paste: {err}", 5000)
 

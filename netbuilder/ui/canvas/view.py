@@ -129,12 +129,17 @@ class GraphView(QGraphicsView):
 
     def copy_selection(self) -> dict | None:
         ids = self.selected_node_ids()
-        self._edits.forget_paste()
         return self.editor.doc.fragment(ids) if ids else None
 
-    def paste_fragment(self, fragment: dict) -> list[str]:
-        """Paste (offset from the original) and select what was pasted."""
-        new = self._edits.paste(fragment)
+    def pointer_scene_pos(self) -> QPointF | None:
+        """Where the mouse is on the canvas, or None when it is elsewhere (a menu, a panel)."""
+        cursor = self.viewport().mapFromGlobal(QCursor.pos())
+        return self.mapToScene(cursor) if self.viewport().rect().contains(cursor) else None
+
+    def paste_fragment(self, fragment: dict, at_pointer: bool = False) -> list[str]:
+        """Paste in free space (at the mouse with ``at_pointer``, else beside the
+        originals) and select what was pasted."""
+        new = self._edits.paste(fragment, self.pointer_scene_pos() if at_pointer else None)
         if new:
             self.select_nodes(new)
         return new
@@ -152,9 +157,9 @@ class GraphView(QGraphicsView):
         if self._edits.refused():
             return
         if scene_pos is None:
-            cursor = self.viewport().mapFromGlobal(QCursor.pos())
-            inside = self.viewport().rect().contains(cursor)
-            scene_pos = self.mapToScene(cursor if inside else self.viewport().rect().center())
+            scene_pos = self.pointer_scene_pos()
+        if scene_pos is None:
+            scene_pos = self.mapToScene(self.viewport().rect().center())
         self._quick_pos, self._quick_from = QPointF(scene_pos), from_port
         accepts = (lambda spec: spec.max_inputs != 0) if from_port is not None and from_port.is_output else None
         self.quick_add.open_at(self.mapFromScene(scene_pos) + QPoint(6, 6), accepts)
