@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from journey_helpers import activate, menu_action
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
 from test_training_support import small_cnn
