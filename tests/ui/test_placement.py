@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from journey_helpers import activate, menu_action
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
 from test_training_support import small_cnn
@@ -69,3 +69,68 @@ def test_paste_from_the_menu_and_duplicate_go_beside_the_originals_not_on_them(m
     nearest = min((r for n, r in cards(window).items() if n.startswith("flatten") and n != "flatten_1"),
                   key=lambda r: (r.center() - original.center()).manhattanLength())
     assert (nearest.center() - original.center()).manhattanLength() < 400
+
+
+def type_and_enter(qtbot, view, text: str) -> None:
+    assert view.quick_add.isVisible()
+    QTest.keyClicks(view.quick_add.search, text)
+    QTest.keyClick(view.quick_add.search, Qt.Key.Key_Return)
+
+
+def test_tab_with_a_node_selected_adds_the_layer_after_it_wired_in_free_space(make_window, qtbot):
+    window = open_cnn(make_window, qtbot)
+    view, doc = window.view, window.editor.doc
+    view.select_nodes(["relu_1"])
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    type_and_enter(qtbot, view, "Dropout")
+    new = view.selected_node_ids()
+    assert len(new) == 1 and doc.nodes[new[0]].type == "Dropout"
+    assert any(e.source == "relu_1" and e.target == new[0] for e in doc.edges)
+    assert doc.nodes[new[0]].pos[0] > doc.nodes["relu_1"].pos[0]
+    assert_no_overlap(window)
+    window.editor.undo_stack.undo()  # one step
+    assert new[0] not in doc.nodes and len(doc.nodes) == 6
+
+
+def test_tab_with_a_wire_selected_inserts_the_layer_into_it(make_window, qtbot):
+    window = open_cnn(make_window, qtbot)
+    view, doc = window.view, window.editor.doc
+    wire = next(e for e in doc.edges if e.source == "conv2d_1")
+    view.edge_item(wire).setSelected(True)
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    type_and_enter(qtbot, view, "BatchNorm2d")
+    (new,) = view.selected_node_ids()
+    assert wire not in doc.edges
+    assert {(e.source, e.target) for e in doc.edges} >= {("conv2d_1", new), (new, wire.target)}
+    assert_no_overlap(window)
+    window.editor.undo_stack.undo()
+    assert wire in doc.edges and new not in doc.nodes
+
+
+def test_tab_over_a_card_with_nothing_selected_never_drops_the_layer_on_it(make_window, qtbot):
+    window = open_cnn(make_window, qtbot)
+    view = window.view
+    view.select_nodes([])
+    card = view.scene().nodes["flatten_1"].sceneBoundingRect().center()
+    QCursor.setPos(view.viewport().mapToGlobal(view.mapFromScene(card)))
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    type_and_enter(qtbot, view, "ReLU")
+    assert len(window.editor.doc.nodes) == 7
+    assert_no_overlap(window)
+
+
+def test_c_wires_the_selected_output_to_a_node_picked_by_name(make_window, qtbot):
+    window = open_cnn(make_window, qtbot)
+    view, editor = window.view, window.editor
+    loose = editor.add_node("Linear", (0.0, 400.0), {"out_features": 3})
+    view.select_nodes(["flatten_1"])
+    QTest.keyClick(view, Qt.Key.Key_C)
+    assert view.quick_add.isVisible()
+    texts = [view.quick_add.list.item(i).text() for i in range(view.quick_add.list.count())]
+    assert texts[0].startswith(loose) and not any(t.startswith(("flatten_1", "relu_1", "input")) for t in texts)
+    type_and_enter(qtbot, view, loose)
+    assert any(e.source == "flatten_1" and e.target == loose for e in editor.doc.edges)
+    assert view.selected_node_ids() == [loose]  # so C goes on wiring from there
+    editor.undo_stack.undo()
+    assert not any(e.target == loose for e in editor.doc.edges)
+    assert menu_action(window.action_set.menus["Edit"], "Connect Output To…") is not None

@@ -19,6 +19,7 @@ from .placement import CARD_HEIGHT, card_at, free_offset
 from .scene import GraphScene
 
 LOCKED = "The graph is locked while training; stop training to change it."
+AFTER_GAP = 100.0  # between a node and the one quick-add puts after it, as core.layout spaces columns
 
 
 class CanvasEdits:
@@ -43,7 +44,7 @@ class CanvasEdits:
             corner = scene_pos - QPointF(0, PORT_Y)
         else:
             corner = scene_pos - QPointF(WIDTH, PORT_Y)
-        corner = self.scene.snapped(corner)
+        corner = self.free_corner(corner)
         pos = (corner.x(), corner.y())
         try:
             if from_port is None:
@@ -54,6 +55,40 @@ class CanvasEdits:
         except (EditError, ParamError) as err:
             self._tell(str(err))
             return None
+
+    def create_after(self, layer_type: str, node_id: str) -> str | None:
+        """Add a layer fed by ``node_id``'s output, in free space to its right."""
+        if self.refused():
+            return None
+        x, y = self.editor.doc.nodes[node_id].pos
+        corner = self.free_corner(QPointF(x + WIDTH + AFTER_GAP, y))
+        try:
+            return self.editor.add_connected_node(layer_type, (corner.x(), corner.y()), node_id, 0)
+        except (EditError, ParamError) as err:
+            self._tell(str(err))
+            return None
+
+    def insert_into(self, layer_type: str, edge: Edge) -> str | None:
+        """Add a layer into the wire ``edge``: source → new layer → target, one undo step."""
+        if self.refused():
+            return None
+        (x1, y1), (x2, y2) = (self.editor.doc.nodes[n].pos for n in (edge.source, edge.target))
+        corner = self.free_corner(QPointF((x1 + x2) / 2, (y1 + y2) / 2))
+        try:
+            with _macro(self.editor, f"Insert {layer_type}"):
+                new = self.editor.add_node(layer_type, (corner.x(), corner.y()))
+                self.editor.disconnect(edge)
+                self.editor.connect_ports(edge.source, edge.source_port, new, 0)
+                self.editor.connect_ports(new, 0, edge.target, edge.target_port)
+        except (EditError, ParamError) as err:
+            self.editor.undo_stack.undo()  # the half-made insertion
+            self._tell(str(err))
+            return None
+        return new
+
+    def free_corner(self, corner: QPointF) -> QPointF:
+        """The snapped top-left corner nearest ``corner`` where a new card lands on no other."""
+        return self.scene.snapped(corner + free_offset([card_at(corner)], self.taken()))
 
     def _add_feeding_node(self, layer_type: str, pos: tuple[float, float], target: PortRef) -> str:
         with _macro(self.editor, f"Add {layer_type}"):
