@@ -19,10 +19,9 @@ from .edge_item import EdgeItem
 from .edits import CanvasEdits
 from .node_item import NodeItem, PortRef
 from .quick_add import QuickAdd
-from .wiring import wiring_choices
 from .scene import GraphScene
 from .theme import DARK, LIGHT
-from .wiring import WireDrag
+from .wiring import WireDrag, wiring_choices
 
 LAYER_MIME = "application/x-netbuilder-layer"
 NUDGE = 10.0
