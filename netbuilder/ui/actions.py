@@ -67,7 +67,8 @@ ACTIONS = (
 MENUS = {
     "File": ("new", "open", "@recent", "@examples", "-", "import_model", "-", "save", "save_as", "-", "export", "-",
              "quit"),
-    "Edit": ("undo", "redo", "-", "cut", "copy", "paste", "duplicate", "delete", "-", "select_all", "-", "quick_add", "connect"),
+    "Edit": ("undo", "redo", "-", "cut", "copy", "paste", "duplicate", "delete", "-", "select_all", "-", "quick_add",
+             "connect"),
     "View": ("fit", "layout", "-", "zoom_in", "zoom_out", "zoom_reset", "-", "dark", "-", "@panels"),
     "Help": ("about",),
 }
