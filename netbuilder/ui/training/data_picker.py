@@ -110,7 +110,9 @@ class DataPicker(QWidget):
         from .data_wizard import ImportDataDialog
 
         start = self._source()
-        dialog = ImportDataDialog(self, start if start and ("/" in start or "\\" in start) else "")
+        inputs = [n.params.get("shape") for n in self.editor.doc.nodes.values() if n.type == "Input"]
+        dialog = ImportDataDialog(self, start if start and ("/" in start or "\\" in start) else "",
+                                  input_shape=inputs[0] if len(inputs) == 1 else None)
         if dialog.exec() == ImportDataDialog.DialogCode.Accepted and dialog.dataset is not None:
             self.use_imported(dialog.source, dialog.options(), dialog.dataset)
 
