@@ -90,6 +90,8 @@ class RunOutcome:
         rows = [row for row in history if _finite(row.get(score))]
         pick = max if better_mode(score) == "max" else min
         best = pick(rows, key=lambda row: row[score]) if rows else None
+        if best is not None and kept.get(score) == best[score]:
+            best = kept  # a tie: the kept epoch is as good as any
         return cls(monitored, mode, kept, score, best[score] if best else None,
                    int(best["epoch"]) if best else None)
 

@@ -46,3 +46,10 @@ def test_keeper_keeps_the_epoch_the_engine_monitor_keeps():
             for epoch, value in enumerate(values, 1):
                 assert monitor.update(value, epoch) == keeper.update(value, epoch)
             assert monitor.best_epoch == keeper.epoch
+
+
+def test_a_tie_for_the_best_score_names_the_kept_epoch():
+    rows = [dict(HISTORY[0]), {**HISTORY[1], "accuracy": 0.95}, {**HISTORY[2], "accuracy": 0.95}]
+    outcome = RunOutcome.of_run({}, rows)
+    assert outcome.text() == "kept epoch 3 (lowest val_loss); its accuracy 95.0%, the best of the run"
+    assert outcome.best_text() == "accuracy 95.0% (ep 3)"
