@@ -266,7 +266,7 @@ def test_every_view_tells_the_kept_epoch_and_the_best_accuracy_as_history_csv_ha
     assert item.text(2) == f"accuracy {best['accuracy']:.1%} (ep {int(best['epoch'])})"
     assert kept_text in item.toolTip(1)
     confusion = dock.confusion
-    assert confusion.caption == f"epoch {int(kept['epoch'])} (kept weights)"
+    assert confusion.caption == f"kept epoch {int(kept['epoch'])}"
     assert f"accuracy {kept['accuracy']:.1%}" in confusion.title
     assert abs(confusion.accuracy - kept["accuracy"]) < 1e-9
 

@@ -376,3 +376,23 @@ def test_a_run_is_listed_its_weights_load_and_export_as_a_runnable_module(dock, 
     finally:
         sys.modules.pop("exported_iris_mlp", None)
     assert "Exported" in panel.summary.text()
+
+
+def test_plots_follow_a_theme_switch_without_a_restart(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from netbuilder.ui import theme
+
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    before = theme.current()
+    try:
+        for chosen in (theme.LIGHT, theme.DARK):
+            theme.apply_theme(QApplication.instance(), chosen)
+            QApplication.processEvents()
+            base = plots.palette().color(plots.palette().ColorRole.Base)
+            assert plots.view.backgroundBrush().color() == base
+            assert plots.loss_plot.getAxis("left").pen().color() == plots.palette().color(
+                plots.palette().ColorRole.Text)
+    finally:
+        theme.apply_theme(QApplication.instance(), before)

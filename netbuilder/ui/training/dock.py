@@ -86,7 +86,6 @@ class TrainDock(QDockWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("Ready")
-        self.progress.setMinimumWidth(140)
         self.summary = QLabel("")
         self.summary.setObjectName("trainingSummary")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -97,8 +96,8 @@ class TrainDock(QDockWidget):
         top.addSpacing(10)
         for button in (self.train_button, self.pause_button, self.stop_button):
             top.addWidget(button)
-        top.addSpacing(10)
-        top.addWidget(self.progress, 3)
+        # the progress bar has a row of its own: "Epoch 3/20 · step 18/45 · 723 samples/s · 1:08 left"
+        # always fits it, at any window size
 
         self.settings = SettingsForm(editor)
         self.settings.error.connect(self._say_error)
@@ -119,15 +118,13 @@ class TrainDock(QDockWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
-        self.left.setMinimumWidth(190)
-        self.right.setMinimumWidth(170)
-        self.plots.setMinimumWidth(240)
         self._sized = False
 
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
+        layout.addWidget(self.progress)
         layout.addWidget(self.summary)
         layout.addWidget(self.splitter, 1)
         self.setWidget(body)
@@ -151,7 +148,8 @@ class TrainDock(QDockWidget):
             self._sized = True
             width = max(self.splitter.width(), 900)
             side = min(320, width // 4)
-            self.splitter.setSizes([side, width - 2 * side, side])
+            left = max(side, self.settings.needed_width(), self.left.minimumSizeHint().width())
+            self.splitter.setSizes([left, width - left - side, side])
 
     # -- data set ------------------------------------------------------------------------
     def import_data(self) -> None:
@@ -272,7 +270,7 @@ class TrainDock(QDockWidget):
 
     def _show_report(self, event: EvalReport, kept: bool) -> None:
         """The confusion matrix and the mistakes of one epoch, saying which."""
-        which = f"epoch {event.epoch}" + (" (kept weights)" if kept else "")
+        which = f"{'kept ' if kept else ''}epoch {event.epoch}"
         self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names), which)
         samples = [SampleView(int(row["index"]), np.asarray(row.get("x", np.zeros(1))), int(row["true"]),
                               int(row["pred"]), float(row["confidence"])) for row in event.worst]

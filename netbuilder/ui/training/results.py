@@ -40,7 +40,7 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.matrix = np.zeros((0, 0), dtype=np.int64)
         self.class_names: list[str] = []
-        self.caption = ""  # which epoch the matrix is of: "epoch 16 (kept weights)"
+        self.caption = ""  # which epoch the matrix is of: "kept epoch 16", "epoch 3"
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("Confusion matrix on the validation set: rows are the true class, "
@@ -58,8 +58,14 @@ class ConfusionMatrixView(QWidget):
 
     @property
     def title(self) -> str:
-        """``epoch 16 (kept weights) · accuracy 98.6%``: which epoch, and its score."""
-        return " · ".join(part for part in (self.caption, f"accuracy {self.accuracy:.1%}") if part)
+        """``accuracy 98.6% · kept epoch 16``: the score, and which epoch's it is."""
+        return " · ".join(part for part in (f"accuracy {self.accuracy:.1%}", self.caption) if part)
+
+    def label_font(self) -> QFont:
+        """The font of the title and the class names (smaller than the panel's)."""
+        small = QFont(self.font())
+        small.setPointSizeF(8.5)
+        return small
 
     @property
     def accuracy(self) -> float:
@@ -100,9 +106,7 @@ class ConfusionMatrixView(QWidget):
                 if self.matrix[r, c] and cell >= 14:
                     painter.setPen(QColor("#ffffff") if share[r, c] > 0.45 else QColor(t.text))
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.cell_text(r, c))
-        small = QFont(self.font())
-        small.setPointSizeF(8.5)
-        painter.setFont(small)
+        painter.setFont(self.label_font())
         painter.setPen(QColor(t.muted))
         for i, name in enumerate(self.class_names):
             painter.drawText(QRectF(18, y0 + i * cell, label_w - 4, cell), Qt.AlignmentFlag.AlignRight

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -178,10 +178,26 @@ class RunList(QWidget):
                 item.setToolTip(column, tip)
             self.tree.addTopLevelItem(item)
             item.setSelected(run.path in selected)
-        for column in range(len(COLUMNS)):
-            self.tree.resizeColumnToContents(column)
+        self._fit_columns()
         self.tree.blockSignals(False)
         self._selection_changed()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their text. Measured with the font the tree is drawn
+        with: a tree in a tab not shown yet has not had the theme's font applied
+        (polished), and columns fitted before that cut their text off later."""
+        self.tree.ensurePolished()
+        for column in range(len(COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._fit_columns()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_columns()
 
     def selected_runs(self) -> list[RunInfo]:
         paths = {item.data(0, PATH_ROLE) for item in self.tree.selectedItems()}
