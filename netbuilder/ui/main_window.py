@@ -69,8 +69,10 @@ class MainWindow(QMainWindow):
         self.palette_dock = self._dock("Layers", self.layer_palette, Qt.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
-        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
-        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        # the bottom panels (Training, Problems) span the whole width: at 1366×768 the training
+        # panel's settings, curves and results need it more than the palette and Inspector do
+        self.setCorner(Qt.BottomLeftCorner, Qt.BottomDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.BottomDockWidgetArea)
 
         self.action_set = WindowActions(self)
         self.toolbar = self.action_set.toolbar

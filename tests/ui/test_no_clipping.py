@@ -33,6 +33,8 @@ def test_no_text_is_clipped_at_1366x768_or_the_default_size(make_window, qtbot, 
         hook.dock.train_button.click()
     assert hook.controller.error is None
     dock = hook.dock
+    conv = next(n for n, node in window.editor.doc.nodes.items() if node.type == "Conv2d")
+    window.view.select_nodes([conv])  # the Inspector shows a layer's fields too
     shots = os.environ.get("NETBUILDER_SHOTS")
     was_dark = theme.current().dark
     problems = []
@@ -41,6 +43,7 @@ def test_no_text_is_clipped_at_1366x768_or_the_default_size(make_window, qtbot, 
         for size in ((1366, 768), default):
             window.resize(*size)
             qtbot.wait(50)
+            assert (window.width(), window.height()) == size, "the window cannot be made this small"
             for tab in range(2):
                 dock.left.setCurrentIndex(tab)
                 dock.right.setCurrentIndex(tab)

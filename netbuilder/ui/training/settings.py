@@ -17,7 +17,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from ...train.config import ConfigError, TrainingConfig
 from .. import theme
+from ..scroll import FittedScrollArea
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def format_float(value: float) -> str:
         else f"{value:g}"
 
 
-class SettingsForm(QScrollArea):
+class SettingsForm(FittedScrollArea):
     """All engine settings except the data source (the dock's picker owns that)."""
 
     error = Signal(str)  # a refused value's message, for the status line
@@ -156,15 +157,6 @@ class SettingsForm(QScrollArea):
         self.fields = {f.path: f for _, fs in SECTIONS for f in fs}
         editor.documentChanged.connect(self._doc_changed)
         self.refresh()
-
-    def needed_width(self) -> int:
-        """The width that shows every label and field whole (no sideways scrolling)."""
-        bar = self.verticalScrollBar().sizeHint().width()
-        return self.widget().minimumSizeHint().width() + bar + 2 * self.frameWidth()
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        """Never so narrow that the form scrolls sideways (the panel's splitter asks this)."""
-        return QSize(self.needed_width(), super().minimumSizeHint().height())
 
     # -- building -----------------------------------------------------------------------
     def _make(self, f: Field) -> QWidget:
