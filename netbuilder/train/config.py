@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import ParamError
-from .recipe import LOSSES, OPTIMIZERS, SCHEDULERS
+from .recipe import LOSSES, NEEDS_OTHER_DATA, OPTIMIZERS, SCHEDULERS
 
 VERSION = 1
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -72,11 +72,68 @@ class SchedulerConfig:
 
 @dataclass
 class LossConfig:
+    """What training minimises. Every ``torch.nn`` loss is named here, and each either
+    trains on a task netbuilder trains or is refused with what data it would need.
+
+    The data sets give one input and one target per sample: a class id
+    (classification) or a vector of values (regression). The engine and the script
+    score the model's output *as it is* (arg-max or ``logit > 0`` for classes, the
+    values themselves for mse/mae/r2), so a loss is offered only where that reading
+    stays true:
+
+    - Class ids: ``cross_entropy``, ``nll`` (after LogSoftmax), ``focal``,
+      ``multi_margin`` (the multi-class hinge, with ``margin`` and ``margin_p``) and
+      ``multilabel_margin`` (each sample's one class as its list of labels: the hinge
+      with margin 1). Class weights apply to all but ``multilabel_margin``.
+    - Labels turned into targets for each class's score on its own (one-vs-rest):
+      ``bce_with_logits``, ``multilabel_soft_margin`` (one-hot targets: with one label
+      per sample it equals ``bce_with_logits`` averaged, and takes class weights), and
+      ``soft_margin`` (the same labels as -1/+1). Our data sets have one label per
+      sample, never several; a single logit serves two classes in all three.
+    - Values, or one-hot targets for classes: ``mse``, ``l1``, ``smooth_l1`` and
+      ``huber``, whose ``delta`` says where the error turns from squared to linear
+      (smooth_l1's ``beta``; huber is smooth_l1 times ``delta``).
+    - Values only: ``poisson_nll`` reads the output as the rate itself
+      (``log_input=False``), so the scores compare predicted and true counts; the graph
+      must end in a layer whose output cannot be negative (Softplus), and the targets
+      must be at least 0. Torch's default, a log-rate output, is not offered: mse, mae
+      and r2 would then compare logarithms with counts. ``gaussian_nll`` reads the
+      output as the mean, with one fixed ``variance`` for every value: a variance
+      predicted per sample would need a second output, which the scores and the
+      one-output check of training cannot take. With a fixed variance it is MSE
+      divided by 2·variance plus a constant. ``full`` adds the constant terms to
+      either, so the loss is the true negative log-likelihood.
+    - Refused, whatever the data (:data:`recipe.NEEDS_OTHER_DATA` says what each
+      needs): ``cosine_embedding``, ``margin_ranking``, ``hinge_embedding``,
+      ``triplet_margin`` and ``triplet_margin_with_distance`` compare pairs or
+      triplets of samples; ``ctc`` aligns per-time-step scores with a target sequence.
+    - Not named: ``BCELoss`` (probabilities: a graph ending in Sigmoid would have its
+      probabilities read as logits by the accuracy and the confidences; use
+      ``bce_with_logits``), ``AdaptiveLogSoftmaxWithLoss`` and
+      ``LinearCrossEntropyLoss`` (a final layer with its own weights, not a loss on the
+      graph's output), ``NLLLoss2d`` (an old name of ``NLLLoss``).
+    """
+
     name: str = setting("auto", "auto: cross-entropy for classes, MSE for values.", choices=LOSSES)
     label_smoothing: float = setting(0.0, "Share of the target spread over the other classes.",
                                      minimum=0.0, maximum=1.0)
     class_weights: list[float] | None = setting(None, "One weight per class for imbalanced data.")
     focal_gamma: float = setting(2.0, "focal: how much easy samples are down-weighted.", minimum=0.0)
+    delta: float = setting(1.0, "huber, smooth_l1: the error size where the loss turns from squared to linear.",
+                           above=0.0)
+    margin: float = setting(1.0, "multi_margin: how far the true class's score must lead the others'.",
+                            minimum=0.0)
+    margin_p: int = setting(1, "multi_margin: 1 for the hinge, 2 for its square.", minimum=1, maximum=2)
+    variance: float = setting(1.0, "gaussian_nll: the variance assumed for every target value.", above=0.0)
+    full: bool = setting(False, "poisson_nll, gaussian_nll: add the constant terms (the true negative "
+                                "log-likelihood; the same gradients).")
+
+    def check(self, path: str) -> None:
+        """Refuse a loss that no data set here can feed, saying what it needs."""
+        if self.name in NEEDS_OTHER_DATA:
+            raise ConfigError(f"{path}.name", f"{self.name} needs {NEEDS_OTHER_DATA[self.name]}; netbuilder's "
+                                              "data sets give one input and one target per sample: use "
+                                              "cross_entropy for classes or mse for values")
 
 
 @dataclass
@@ -143,7 +200,10 @@ def _read(cls, data: Any, path: str):
     hints = typing.get_type_hints(cls)
     values = {name: _value(hints[name], fields[name], data[name], f"{path}.{name}")
               for name in fields if name in data}
-    return cls(**values)
+    obj = cls(**values)
+    if hasattr(obj, "check"):  # a rule about several fields, or one that no data set can meet
+        obj.check(path)
+    return obj
 
 
 def _value(kind: Any, spec: dataclasses.Field, value: Any, path: str) -> Any:
