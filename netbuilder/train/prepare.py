@@ -148,6 +148,9 @@ def _check_output(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: 
             hint = _flatten_hint(report, producer, got)
             raise TrainingError(f"{label} outputs (N, {', '.join(map(str, got))}) but {ds.name} has "
                                 f"{want[0]} target value(s) per sample" + (f": {hint}" if hint else ""), producer)
+        if config.loss.class_weights is not None:
+            raise TrainingError(f"training.loss.class_weights: {ds.name} is a regression data set, without classes "
+                                "to weight")
         if loss in CLASS_LOSSES:
             raise TrainingError(f"training.loss.name: {loss} needs class labels but {ds.name} is a regression "
                                 "data set; use mse, l1, smooth_l1 or huber")

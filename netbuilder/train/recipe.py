@@ -26,6 +26,7 @@ CLASS_LOSSES = ("cross_entropy", "nll", "focal", "multi_margin", "multilabel_mar
                 "soft_margin", "multilabel_soft_margin")
 VALUE_LOSSES = ("poisson_nll", "gaussian_nll")  # need target values, not classes
 SINGLE_LOGIT_LOSSES = ("bce_with_logits", "soft_margin", "multilabel_soft_margin")  # take 2 classes as one logit
+WEIGHTED_LOSSES = ("auto", "cross_entropy", "nll", "focal", "multi_margin", "multilabel_soft_margin")  # class weights
 POSITIVE_OUTPUT_LOSSES = ("poisson_nll",)  # read the output as a rate, which must not be negative
 # What the losses made for other data need: samples of one input and one target each cannot feed them.
 NEEDS_OTHER_DATA = {
