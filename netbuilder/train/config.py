@@ -139,8 +139,9 @@ class LossConfig:
       ``gaussian_nll`` reads the output as the mean, with one fixed ``variance`` for
       every value: a variance predicted per sample would need a second output, which
       the scores and the one-output check of training cannot take. With a fixed
-      variance it is MSE divided by 2·variance plus a constant. ``full`` adds the
-      constant terms to either, so the loss is the true negative log-likelihood.
+      variance it is MSE / (2·variance) + ½·log(variance). ``full`` adds the constant
+      terms to either (½·log 2π; Stirling's term for counts above 1), so the loss is
+      the true negative log-likelihood; the gradients stay the same.
     - Refused, whatever the data (:data:`recipe.NEEDS_OTHER_DATA` says what each
       needs, and the message quotes it): ``cosine_embedding``, ``margin_ranking``,
       ``hinge_embedding``, ``triplet_margin`` and ``triplet_margin_with_distance``
