@@ -31,6 +31,7 @@ from .pysource import (
     safe_text,
 )
 from .shapes import ShapeReport, infer_shapes
+from .tokens import smallest_vocabulary
 
 
 @dataclass
@@ -43,7 +44,7 @@ class GeneratedModel:
     input_names: list[str]
     input_types: list
     output_names: list[str]
-    attr_of: dict[str, str] = field(default_factory=dict)  # node id → submodule name
+    attr_of: dict[str, str] = field(default_factory=dict)  # node id → attribute of its state (module, parameter)
     line_of: dict[int, str] = field(default_factory=dict)  # 1-based line of class_source → node id
 
 
@@ -65,7 +66,7 @@ def _streamed(doc: GraphDocument, statements: list[str], returned: list[str]) ->
     last = "return" if len(returned) == 1 else None  # `return hidden, head` reads better than `return hidden, x`
     return {
         node_id for node_id, following in zip(statements, [*statements[1:], last])
-        if doc.nodes[node_id].type != "Output" and readers.get((node_id, 0)) == [following]
+        if not doc.nodes[node_id].spec.is_output and readers.get((node_id, 0)) == [following]
     }
 
 
@@ -82,7 +83,7 @@ class _Names:
     """
 
     var: dict[tuple[str, int], str]  # (node id, output port) → variable in forward
-    attr_of: dict[str, str]  # node id → submodule name
+    attr_of: dict[str, str]  # node id → attribute of its state
     streamed: set[str]  # nodes whose main output is called ``x``
 
 
@@ -95,7 +96,7 @@ def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, state
     stream = names.claim("x") if streamed else None
     for node_id in statements:
         spec = get_spec(doc.nodes[node_id].type)
-        base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_module else None
+        base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_state else None
         if base is not None:
             attr_of[node_id] = base
         for port, port_name in enumerate(spec.outputs):
@@ -110,7 +111,8 @@ def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, state
 
 def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
                 names: _Names) -> tuple[list[Line], list[Line]]:
-    """The ``__init__`` lines building submodules and the ``forward`` lines calling them."""
+    """The ``__init__`` lines making each node's state and the ``forward`` lines using it."""
+    batch = f"{names.var[(report.inputs[0], 0)]}.shape[0]"  # an input's name is never rebound
     in_edges: dict[str, list] = {}
     for e in sorted(doc.edges, key=lambda e: e.target_port):
         in_edges.setdefault(e.target, []).append(e)
@@ -121,11 +123,11 @@ def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
         ins = tuple(names.var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
         outs = tuple(names.var.get((node_id, port), "_") for port in range(len(spec.outputs)))
         base = names.attr_of.get(node_id)
-        if spec.has_module:
-            args = ", ".join(f"{k}={render(v)}" for k, v in report.nodes[node_id].kwargs.items())
-            init_lines.append((node_id, f"self.{base} = nn.{spec.torch_class}({args})", ""))
-        tag = node_tag(node_id) if node_id in names.streamed and not spec.has_module else ""
-        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params))):
+        state = spec.state(report.nodes[node_id].kwargs)
+        if state is not None:
+            init_lines.append((node_id, f"self.{base} = {render(state)}", ""))
+        tag = node_tag(node_id) if node_id in names.streamed and state is None else ""
+        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params, batch))):
             forward_lines.append((node_id, line, "" if i else tag))
     return init_lines, forward_lines
 
@@ -170,8 +172,8 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
     if report.errors:
         raise GraphError([p.message for p in report.errors], doc.name)
     class_name = check_class_name(class_name) if class_name is not None else class_name_for(doc.name)
-    used = [n for n in report.order if report.nodes[n].used and doc.nodes[n].type != "Input"]
-    statements = sorted(used, key=lambda n: doc.nodes[n].type == "Output")  # Output aliases just before return
+    used = [n for n in report.order if report.nodes[n].used and not doc.nodes[n].spec.is_input]
+    statements = sorted(used, key=lambda n: doc.nodes[n].spec.is_output)  # Output aliases just before return
     names = _claim_names(doc, report, class_name, statements)
     init_lines, forward_lines = _statements(doc, report, statements, names)
     inputs = [names.var[(n, 0)] for n in report.inputs]
@@ -200,20 +202,3 @@ def example_input_code(doc: GraphDocument, model: GeneratedModel, batch: int = 2
             exprs.append(f"torch.randn({shape})")
     return exprs
 
-
-def smallest_vocabulary(doc: GraphDocument, input_id: str) -> int:
-    """The smallest vocabulary an int64 input reaches through any path, so random ids are valid.
-
-    The one home of this rule: the exported script's example batch and the
-    ONNX export's example inputs both use it.
-    """
-    sizes, seen, stack = [], {input_id}, [input_id]
-    while stack:
-        for edge in doc.out_edges(stack.pop()):
-            node = doc.nodes[edge.target]
-            if node.type == "Embedding":
-                sizes.append(node.params["num_embeddings"])
-            elif edge.target not in seen:
-                seen.add(edge.target)
-                stack.append(edge.target)
-    return min(sizes, default=2)

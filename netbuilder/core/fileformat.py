@@ -12,10 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from . import collector
 from .atomic import write_atomic
 from .document import FORMAT, VERSION, GraphDocument
 from .errors import EditError, GraphError
-from .records import Edge, Node, bad_character
+from .records import CONTROLS, Edge, Node, bad_character
 
 __all__ = ["document_from_dict", "dumps", "load_graph", "loads", "save_graph"]
 
@@ -24,7 +25,7 @@ def _bad_strings(value: Any, path: str, out: list[str]) -> None:
     """Problems for every string in ``value`` that cannot be saved again
     (a lone surrogate is valid JSON but not UTF-8), with its path."""
     if isinstance(value, str):
-        bad = bad_character(value, allowed=_CONTROLS)
+        bad = bad_character(value, allowed=CONTROLS)
         if bad is not None:
             out.append(f"{path or 'file'}: text contains {bad}, which cannot be saved")
     elif isinstance(value, dict):
@@ -36,25 +37,24 @@ def _bad_strings(value: Any, path: str, out: list[str]) -> None:
             _bad_strings(item, f"{path}[{i}]", out)
 
 
-_CONTROLS = "".join(map(chr, range(32))) + "\x7f"
-
-
-def document_from_dict(data: Any, source: str | None = None) -> GraphDocument:
+def document_from_dict(data: Any, source: str | None = None, *, strings_checked: bool = False) -> GraphDocument:
     """Build a document from parsed JSON, collecting every problem.
 
     Time is linear in the file's size: nodes and edges are added directly
     (each edge's ports checked as it comes), then the wiring is checked for
     cycles once; only a cyclic file pays for per-edge cycle checks, which
-    name the edge that closes each cycle.
+    name the edge that closes each cycle. ``strings_checked``: the caller
+    knows no string can hold a lone surrogate (see :func:`loads`).
     """
     if not isinstance(data, dict):
         raise GraphError(["expected a JSON object at the top level"], source)
     problems: list[str] = []
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")  # fast: one pass in C
-    except UnicodeEncodeError:
-        _bad_strings(data, "", problems)  # slow, only for a broken file: find each string by its path
-        raise GraphError(problems, source) from None
+    if not strings_checked:
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # fast: one pass in C
+        except UnicodeEncodeError:
+            _bad_strings(data, "", problems)  # slow, only for a broken file: find each string by its path
+            raise GraphError(problems, source) from None
     if data.get("format") != FORMAT:
         problems.append(f"format: expected {FORMAT!r}, got {data.get('format')!r}")
     version = data.get("version")
@@ -131,21 +131,14 @@ def _read_edges(doc: GraphDocument, raws: list, refused: set[str], problems: lis
         fed[port] = edge.source
         accepted.append((i, edge))
     doc.edges = [edge for _, edge in accepted]
-    if _acyclic(doc):
+    if len(doc.topological_order()) == len(doc.nodes):  # acyclic
         return
     doc.edges = []
-    doc._forget_graph()
     for i, edge in accepted:  # the slow path, only for a broken file: name each closing edge
         try:
             doc.connect(edge)
         except EditError as err:
             problems.append(f"edges[{i}]: {err}")
-
-
-def _acyclic(doc: GraphDocument) -> bool:
-    import networkx as nx
-
-    return nx.is_directed_acyclic_graph(doc.graph)
 
 
 def dumps(doc: GraphDocument) -> str:
@@ -168,13 +161,24 @@ def dumps(doc: GraphDocument) -> str:
 
 
 def loads(text: str, source: str | None = None) -> GraphDocument:
+    with collector.paused():  # see netbuilder.core.collector
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise GraphError([f"line {err.lineno}, column {err.colno}: invalid JSON ({err.msg})"], source) from None
+        except RecursionError:
+            raise GraphError(["the JSON is nested too deeply to be a graph file"], source) from None
+        # JSON text that is valid UTF-8 and has no \u escape (netbuilder writes them only for
+        # control characters) cannot parse to a lone surrogate: no need to look at every string again
+        return document_from_dict(data, source, strings_checked="\\u" not in text and _is_utf8(text))
+
+
+def _is_utf8(text: str) -> bool:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise GraphError([f"line {err.lineno}, column {err.colno}: invalid JSON ({err.msg})"], source) from None
-    except RecursionError:
-        raise GraphError(["the JSON is nested too deeply to be a graph file"], source) from None
-    return document_from_dict(data, source)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load_graph(path: str | os.PathLike) -> GraphDocument:

@@ -1,17 +1,18 @@
 """One node at a time: torch as the oracle of shapes, parameters and errors.
 
-Every node's module is built on the ``meta`` device, so torch itself validates
-the arguments (with its own error text), counts the parameters and allocates
-nothing. Output shapes come from each layer's hand-written rule where it has
-one, because torch's meta kernels cost up to 80 ms a call plus a one-off
+Every node's state (its module, or its parameter) is made on the ``meta``
+device from the same :class:`~netbuilder.core.layers.Construct` the generated code
+runs, so torch itself validates the arguments (with its own error text),
+counts the parameters and allocates nothing. Output shapes come from each
+layer's hand-written rule where it has one, because torch's meta kernels cost up to 80 ms a call plus a one-off
 second of imports; the agreement tests hold every rule to real torch. A layer
-without a rule is run on meta tensors. Results are cached per (type, params,
+without a rule is run on meta tensors. A layer that can count its parameters
+from its arguments (``LayerSpec.count_params``) is not built at all. Results are cached per (type, params,
 input types): a big graph repeats few distinct layers.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 import warnings
@@ -21,7 +22,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .layers import Emit, LayerSpec, TensorType, get_spec
+from .layers import Construct, Emit, LayerSpec, TensorType, get_spec
 
 _BATCH = 2  # the meta batch size; any value > 1 works (BatchNorm needs 2)
 
@@ -74,6 +75,8 @@ def _plain(err: Exception | Warning) -> str:
 def _macs(spec: LayerSpec, params: dict, inputs: list[TensorType], outputs: list[TensorType], module) -> int:
     if spec.macs is not None:
         return spec.macs(params, inputs, outputs, module)
+    if module is None:  # counted without a module: it has no weight matrix (see LayerSpec.count_params)
+        return 0
     weights = sum(p.numel() for p in module.parameters() if p.dim() > 1)
     return weights * math.prod(outputs[0].shape[:-1]) if outputs[0].shape else 0
 
@@ -98,12 +101,32 @@ class _SkipInitOnMeta(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module:
-    """``spec``'s torch module built on the meta device: torch checks the
-    arguments with its own messages and allocates nothing. Raises what torch
-    raises; the importer also compares the result with a user's module."""
+def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module | nn.Parameter:
+    """What a ``spec`` node creates (:meth:`LayerSpec.state`), made on the meta
+    device: torch checks the arguments with its own messages and allocates
+    nothing. Raises what torch raises; the importer also compares the result
+    with a user's module."""
     with torch.device("meta"), _SkipInitOnMeta():
-        return getattr(nn, spec.torch_class)(**kwargs)
+        return _made(spec.state(kwargs))
+
+
+def _made(value):
+    """``value`` with every :class:`Construct` in it run, as the generated code runs it."""
+    if not isinstance(value, Construct):
+        return value
+    root, *path = value.func.split(".")
+    func = {"torch": torch, "nn": nn}[root]
+    for name in path:
+        func = getattr(func, name)
+    return func(*map(_made, value.args), **{k: _made(v) for k, v in value.kwargs.items()})
+
+
+def _parameter_count(state) -> int:
+    """Parameters of a node's state, counted as the model holds it: as an
+    attribute of a module, where a submodule and a parameter register alike."""
+    holder = nn.Module()
+    holder.state = state
+    return sum(p.numel() for p in holder.parameters())
 
 
 def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
@@ -111,15 +134,19 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            kwargs = spec.torch_kwargs(params, inputs) if spec.has_module else {}
-            module = build_on_meta(spec, kwargs) if spec.has_module else None
+            kwargs = spec.torch_kwargs(params, inputs) if spec.has_state else {}
+            counted = spec.rule is not None and spec.count_params is not None
+            state = build_on_meta(spec, kwargs) if spec.has_state and not counted else None
             if spec.rule is not None:
                 outputs = spec.rule(params, inputs)
             else:
-                outputs = _run_on_meta(spec, params, module, inputs)
+                outputs = _run_on_meta(spec, params, state, inputs)
             notes = list(spec.warn(params, inputs)) if spec.warn else []
-            n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
-            macs = _macs(spec, params, inputs, outputs, module) if module is not None else 0
+            if counted:
+                n_params = spec.count_params(kwargs)
+            else:
+                n_params = _parameter_count(state) if state is not None else 0
+            macs = _macs(spec, params, inputs, outputs, state) if spec.has_state else 0
         except ShapeError:
             raise
         except Exception as err:  # torch validates its own arguments; rules raise ValueError
@@ -133,7 +160,7 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
 def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
     names = tuple(f"x{i}" for i in range(len(inputs)))
     outs = tuple(f"o{i}" for i in range(len(spec.outputs)))
-    code = "\n".join(spec.emit(Emit(names, outs, "m", params)))
+    code = "\n".join(spec.emit(Emit(names, outs, "m", params, str(_BATCH))))
     forward = _compiled_forward(code, len(inputs), len(outs))
     tensors = [
         torch.empty((_BATCH, *t.shape), dtype=getattr(torch, t.dtype), device="meta") for t in inputs
@@ -151,10 +178,12 @@ def evaluate_node(layer_type: str, params: dict, inputs: list[TensorType]):
     """Public, cached: outputs, param count, MACs, kwargs and warnings of a node.
 
     The cache holds one ``kwargs`` dict for every node with equal params; each
-    caller gets its own copy, so editing one node's kwargs never changes another's.
+    caller gets its own copy, so editing one node's kwargs never changes another's
+    (their values are numbers, strings, tuples or flat lists: copying the lists
+    is a deep copy, at a fraction of ``copy.deepcopy``'s cost for every node).
     """
     outputs, n_params, macs, kwargs, notes = _evaluate_cached(layer_type, _freeze(params), tuple(inputs))
-    return outputs, n_params, macs, copy.deepcopy(kwargs), notes
+    return outputs, n_params, macs, {k: list(v) if isinstance(v, list) else v for k, v in kwargs.items()}, notes
 
 
 def clear_caches() -> None:

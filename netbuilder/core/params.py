@@ -162,6 +162,9 @@ class ParamSpec:
 
     def _int_item(self, whole, item):
         if isinstance(item, bool) or not isinstance(item, int) or not self._in_range(item):
+            if isinstance(item, int) and self.maximum is not None and item > self.maximum:
+                raise ParamError(self.name, f"expected at most {self.maximum:,}, the largest size torch takes, "
+                                            f"got {_describe(whole)}")
             self._fail(whole)
         return item
 
@@ -200,8 +203,13 @@ def Choice(name, choices, default=None, doc="", **kw) -> ParamSpec:
     return ParamSpec(name, CHOICE, default, doc, choices=tuple(choices), **kw)
 
 
-def Ints(name, default=None, doc="", length=2, minimum=1, **kw) -> ParamSpec:
-    return ParamSpec(name, INTS, default, doc, minimum=minimum, length=length, **kw)
+#: torch hands window sizes (kernel, stride, padding…) to its kernels as 32-bit ints
+#: and refuses larger ones only when the model runs.
+WINDOW_MAX = 2**31 - 1
+
+
+def Ints(name, default=None, doc="", length=2, minimum=1, maximum=WINDOW_MAX, **kw) -> ParamSpec:
+    return ParamSpec(name, INTS, default, doc, minimum=minimum, maximum=maximum, length=length, **kw)
 
 
 def Shape(name, default=None, doc="", **kw) -> ParamSpec:

@@ -17,6 +17,7 @@ from torch import nn
 
 from .document import sanitize_id
 from .errors import ParamError
+from .layers import Construct
 
 MODULE_ATTRS = frozenset(dir(nn.Module()))  # a submodule named `forward` or `training` breaks the model
 _CODE_NAMES = {"self", "torch", "nn", "super", "model", "example", "output", "tensor", "Path", "weights"}
@@ -120,7 +121,10 @@ def fit(line: str, indent: str, reserve: int = 0) -> list[str]:
 
 
 def render(value) -> str:
-    """A Python literal for a validated parameter value."""
+    """A Python literal for a validated parameter value, or the source of a :class:`Construct`."""
+    if isinstance(value, Construct):
+        args = [render(v) for v in value.args] + [f"{k}={render(v)}" for k, v in value.kwargs.items()]
+        return f"{value.func}({', '.join(args)})"
     if isinstance(value, (list, tuple)):
         items = [render(v) for v in value]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"

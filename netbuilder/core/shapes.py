@@ -11,7 +11,7 @@ whose inputs changed.
 
 from __future__ import annotations
 
-import heapq
+import math
 
 from .document import STRUCTURAL, Change, ChangeKind, GraphDocument
 from .layers import LayerSpec, TensorType, TokenIds, get_spec
@@ -20,6 +20,9 @@ from .report import NodeInfo, Problem, Severity, ShapeReport, Status
 
 #: Above this many parameters ``check`` warns (about 1 GB of float32 weights).
 LARGE_MODEL_PARAMS = 250_000_000
+#: A node whose output holds more values than this per sample (1 GiB of float32) is refused:
+#: torch could not allocate it for a batch, or overflows computing its size.
+MAX_OUTPUT_VALUES = 2**28
 
 
 # -- one node in its graph ----------------------------------------------------
@@ -45,7 +48,7 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
     spec = get_spec(node.type)
     label = f"{node.type} '{node_id}'"
     edges = doc.in_edges(node_id)
-    feeds = doc.graph.out_degree(node_id) > 0
+    feeds = doc.out_degree(node_id) > 0
 
     def error(message: str, inputs=()) -> NodeInfo:
         problem = Problem(node_id, Severity.ERROR, f"{label}: {message}")
@@ -54,12 +57,12 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
     if not edges and not feeds:
         warning = Problem(node_id, Severity.WARNING,
                           f"{label}: is not connected to anything, so the model leaves it out")
-        if spec.min_inputs == 0:  # an Input still shows its shape
+        if spec.min_inputs == 0:  # a source (Input, Parameter) still shows its shape
             outputs = evaluate_node(node.type, node.params, [])[0]
             return NodeInfo(Status.WARNING, outputs, [warning], used=False)
         return NodeInfo(Status.WARNING, problems=[warning], used=False)
     if spec.is_output:
-        fed = [t for _, t in doc.graph.out_edges(node_id) if not get_spec(doc.nodes[t].type).is_output]
+        fed = [e.target for e in doc.out_edges(node_id) if not doc.nodes[e.target].spec.is_output]
         if fed:
             reader = doc.nodes[fed[0]]
             return error(f"an Output ends the model and feeds only other Outputs, not {reader.type} '{reader.id}': "
@@ -83,67 +86,48 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
         outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, node.params, inputs)
     except ShapeError as err:
         return error(str(err), inputs)
+    for out in outputs:
+        if math.prod(out.shape) > MAX_OUTPUT_VALUES:
+            return error(f"its output {out.text()} would hold {math.prod(out.shape):,} values per sample, more "
+                         f"than a batch of it could take in memory (at most {MAX_OUTPUT_VALUES:,})", inputs)
     problems = [Problem(node_id, Severity.WARNING, f"{label}: {note}") for note in notes]
     status = Status.WARNING if problems else Status.OK
     return NodeInfo(status, outputs, problems, n_params, macs, kwargs, tuple(inputs))
 
 
 # -- whole graph --------------------------------------------------------------
-def topological_order(doc: GraphDocument) -> list[str]:
-    """Kahn's algorithm over the document's graph, ties broken by document
-    order (stable code; networkx's own sort does not promise an order).
-
-    Nodes on a cycle are missing from the result.
-    """
-    graph = doc.graph
-    position = {n: i for i, n in enumerate(doc.nodes)}
-    indegree = dict(graph.in_degree())
-    ready = [(position[n], n) for n in doc.nodes if indegree[n] == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, current = heapq.heappop(ready)
-        order.append(current)
-        for _, child in graph.out_edges(current):
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                heapq.heappush(ready, (position[child], child))
-    return order
-
-
 def output_nodes(doc: GraphDocument) -> list[str]:
     """What the model returns: its Output nodes, or else every dangling node.
 
     Nodes left out of the model (connected to nothing) are never outputs.
     """
-    graph = doc.graph
-    used = [n for n in doc.nodes if graph.degree(n)]
-    marked = [n for n in used if get_spec(doc.nodes[n].type).is_output]
+    used = [n for n in doc.nodes if doc.in_degree(n) or doc.out_degree(n)]
+    marked = [n for n in used if doc.nodes[n].spec.is_output]
     if marked:
         return marked
-    return [n for n in used if not graph.out_degree(n) and not get_spec(doc.nodes[n].type).is_input]
+    return [n for n in used if not doc.out_degree(n) and not doc.nodes[n].spec.is_input]
 
 
 def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], inputs: list[str],
                     total_params: int) -> list[Problem]:
     problems = []
-    graph = doc.graph
 
     def error(text: str) -> None:
         problems.append(Problem(None, Severity.ERROR, text))
 
-    if not any(get_spec(node.type).is_input for node in doc.nodes.values()):
+    if not any(node.spec.is_input for node in doc.nodes.values()):
         error("the graph has no Input node: add one and set its shape")
     elif not outputs:
         error("the model computes nothing yet: connect a layer to an Input")
     elif not inputs:
         error("no Input node is connected: the model would have no input")
     if len(order) != len(doc.nodes):
-        cycle = [n for n in doc.nodes if n not in set(order)]
+        ordered = set(order)
+        cycle = [n for n in doc.nodes if n not in ordered]
         error(f"the graph has a cycle through {', '.join(map(repr, cycle[:5]))}")
-    if any(get_spec(doc.nodes[n].type).is_output for n in outputs):  # then a dangling layer's work is thrown away
+    if any(doc.nodes[n].spec.is_output for n in outputs):  # then a dangling layer's work is thrown away
         for node_id, node in doc.nodes.items():
-            if not get_spec(node.type).is_output and not graph.out_degree(node_id) and graph.in_degree(node_id):
+            if not node.spec.is_output and not doc.out_degree(node_id) and doc.in_degree(node_id):
                 problems.append(Problem(node_id, Severity.WARNING, f"{node.type} '{node_id}': its result is not "
                                         "used: connect it to an Output"))
     if total_params > LARGE_MODEL_PARAMS:
@@ -194,7 +178,7 @@ class ShapeInference:
                 self._infos[new] = self._infos.pop(old)
             self._dirty.discard(old)
             self._dirty.add(new)
-            self._dirty.update(self.doc.graph.predecessors(new))  # an Output's error names what it feeds
+            self._dirty.update(self.doc.predecessors(new))  # an Output's error names what it feeds
         else:  # node_added, params_changed, edge_added/removed: both ends may change
             self._dirty.update(i for i in change.ids if i in self.doc.nodes)
 
@@ -204,12 +188,12 @@ class ShapeInference:
             return self._report
         doc = self.doc
         if self._order is None:
-            self._order = topological_order(doc)
+            self._order = doc.topological_order()
             self._dirty |= self._cyclic & doc.nodes.keys()  # a cycle may have been broken
-        order, infos, graph = self._order, self._infos, doc.graph
+        order, infos = self._order, self._infos
         changed: set[str] = set()
         for node_id in order:
-            if node_id in self._dirty or any(source in changed for source in graph.predecessors(node_id)):
+            if node_id in self._dirty or any(source in changed for source in doc.predecessors(node_id)):
                 old = infos.get(node_id)
                 infos[node_id] = new = _node_info(doc, node_id, infos)
                 if old is None or old.outputs != new.outputs:
@@ -220,17 +204,42 @@ class ShapeInference:
                 Problem(node_id, Severity.ERROR, f"{doc.nodes[node_id].type} '{node_id}': is part of a cycle")])
         self._dirty.clear()
         outputs = output_nodes(doc)
-        inputs = [n for n, node in doc.nodes.items() if get_spec(node.type).is_input and infos[n].used]
+        inputs = [n for n, node in doc.nodes.items() if node.spec.is_input and infos[n].used]
         total = sum(info.params for info in infos.values() if info.used)
         problems = _graph_problems(doc, order, outputs, inputs, total)
+        returned = _returning(doc, outputs) if doc.training else set()  # a graph to train: a loss gets it
         for node_id in doc.nodes:
-            problems.extend(infos[node_id].problems)
+            mine = infos[node_id].problems
+            problems.extend(_errors_at_output(doc, node_id, infos[node_id], mine) if node_id in returned else mine)
         self._report = ShapeReport(dict(infos), problems, list(order), outputs, inputs)
         return self._report
 
     @property
     def report(self) -> ShapeReport:
         return self.refresh()
+
+
+def _returning(doc: GraphDocument, outputs: list[str]) -> set[str]:
+    """The nodes whose value the model returns (an Output node's is its feeder's)."""
+    found = set()
+    for node_id in outputs:
+        feeder = doc.feeder(node_id, 0) if doc.nodes[node_id].spec.is_output else None
+        found.add(feeder.source if feeder is not None else node_id)
+    return found
+
+
+def _errors_at_output(doc: GraphDocument, node_id: str, info: NodeInfo, problems: list[Problem]) -> list[Problem]:
+    """A layer's own warning (a Linear fed a feature map) is an error where its value is the
+    output of a graph that has training settings: the extra dimensions would reach the loss,
+    which is always a mistake there. A graph without them (a sketch, a test) keeps the warning."""
+    node = doc.nodes[node_id]
+    spec = get_spec(node.type)
+    if spec.warn is None or not info.inputs:
+        return problems
+    label = f"{node.type} '{node_id}'"
+    own = {f"{label}: {note}" for note in spec.warn(node.params, list(info.inputs))}
+    return [Problem(node_id, Severity.ERROR, p.message + " (its output is the model's output)")
+            if p.severity == Severity.WARNING and p.message in own else p for p in problems]
 
 
 def infer_shapes(doc: GraphDocument) -> ShapeReport:

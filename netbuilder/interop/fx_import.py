@@ -167,16 +167,16 @@ def _choose_ids(planned: list[Planned], graph: fx.Graph, class_name: str) -> Non
     if len(set(known.values())) == len(known):
         for p, node_id in known.items():
             p.id = node_id
-            names.claim(node_id, MODULE_ATTRS if p.module else frozenset())
+            names.claim(node_id, MODULE_ATTRS if p.state else frozenset())
 
     def claim(p: Planned, wanted: str, avoid: frozenset = frozenset()) -> None:
         p.id = p.id or _id_for(names.claim(wanted, avoid), avoid)
 
-    for p in (p for p in planned if p.layer == "Input"):
+    for p in (p for p in planned if p.spec.is_input):
         claim(p, p.node.target)
-    for p in (p for p in planned if p.module):
-        claim(p, p.module, MODULE_ATTRS)
-    for p in (p for p in planned if p.layer != "Input" and not p.module):
+    for p in (p for p in planned if p.state):
+        claim(p, p.state, MODULE_ATTRS)
+    for p in (p for p in planned if not p.spec.is_input and not p.state):
         statement = statement_of(p.node)
         named = statement and statement.name and last_of_statement[statement.key] is p.node
         claim(p, statement.name if named else p.node.name)
@@ -190,7 +190,7 @@ def _needs_output_nodes(mapped: MappedGraph, names: tuple[str | None, ...]) -> b
     if any(names):
         return True
     consumed = {id(source) for p in mapped.planned for source, _ in p.inputs}
-    dangling = {id(p) for p in mapped.planned if p.layer != "Input" and id(p) not in consumed}
+    dangling = {id(p) for p in mapped.planned if not p.spec.is_input and id(p) not in consumed}
     returned = [id(p) for p, _ in mapped.outputs]
     plain = all(port == 0 for _, port in mapped.outputs) and len(set(returned)) == len(returned)
     return not (plain and set(returned) == dangling)
@@ -234,12 +234,17 @@ def _check_shapes(doc: GraphDocument, mapped: MappedGraph, graph_module: fx.Grap
 
 
 def _weights(doc: GraphDocument, mapped: MappedGraph, graph_module: fx.GraphModule) -> dict[str, torch.Tensor]:
+    """The module's tensors under the keys of the imported graph's model: what each
+    planned node holds (``enc.conv.weight``, or a parameter ``pos`` itself) moves
+    to its node's attribute (``enc_conv.weight``, ``pos``)."""
     attr_of = generate(doc).attr_of
+    state = graph_module.state_dict()
     weights = {}
     for p in mapped.planned:
-        if p.module:
-            for key, tensor in graph_module.get_submodule(p.module).state_dict().items():
-                weights[f"{attr_of[p.id]}.{key}"] = tensor.detach().clone()
+        if p.state:
+            for key, tensor in state.items():
+                if key == p.state or key.startswith(p.state + "."):
+                    weights[attr_of[p.id] + key[len(p.state):]] = tensor.detach().clone()
     return weights
 
 
@@ -251,7 +256,7 @@ def _verify(module: nn.Module, doc: GraphDocument, weights: dict, inputs: tuple[
     """The imported graph must compute what the module computes (both in eval mode)."""
     model = build_model(doc).to(inputs[0].device)
     model.load_state_dict(weights)
-    by_id = dict(zip((i for i, node in doc.nodes.items() if node.type == "Input"), inputs))
+    by_id = dict(zip((i for i, node in doc.nodes.items() if node.spec.is_input), inputs))
     with evaluating(module, model):
         expected, got = _flat(module(*inputs)), _flat(model(*(by_id[i] for i in model.netbuilder_inputs)))
     if len(expected) != len(got):

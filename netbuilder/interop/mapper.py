@@ -4,9 +4,10 @@ Most fx nodes become one planned node. Some become none: shape arithmetic
 (``x.size(0)``, ``x.shape[1:]``) is evaluated here, the batch size tracked as
 :data:`~.calls.BATCH`, and ``.contiguous()`` passes its input on.
 Some groups become one: a recurrent module plus the indexing netbuilder's own
-code writes after it (``out[:, -1]``, ``h[-1]``), and ``a + b + c`` written on
-one line. Everything else is recorded as unsupported with the reason; the walk
-goes on so that the user sees every problem at once.
+code writes after it (``out[:, -1]``, ``h[-1]``), a parameter plus the
+``.expand(x.shape[0], …)`` that gives each sample a copy of it, and
+``a + b + c`` written on one line. Everything else is recorded as unsupported
+with the reason; the walk goes on so that the user sees every problem at once.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 import torch.fx as fx
 from torch import nn
 
 from ..core.errors import ParamError
-from ..core.layers import get_spec
+from ..core.layers import LayerSpec, get_spec
 from .calls import ALIAS, BATCH, BatchDependent, Mapped, Unsupported
 from .errors import UnsupportedOp
 from .function_table import map_call
@@ -50,12 +52,16 @@ class Planned:
     params: dict[str, Any]
     inputs: list[tuple[Planned, int]]
     fx_nodes: list[fx.Node]  # what it stands for; the last one produces its value
-    module: str | None = None  # submodule path, whose weights it takes
+    state: str | None = None  # path of the submodule or parameter it holds, whose weights it takes
     id: str = ""
 
     @property
     def node(self) -> fx.Node:
         return self.fx_nodes[-1]
+
+    @property
+    def spec(self) -> LayerSpec:
+        return get_spec(self.layer)
 
 
 @dataclass
@@ -85,6 +91,15 @@ def describe(node: fx.Node, root: nn.Module) -> str:
     return node.op
 
 
+def _init_like(parameter: nn.Parameter) -> str:
+    """The init whose values these look like. The values come along as weights anyway;
+    this only says what a fresh start draws (and gives a netbuilder model its own back)."""
+    with torch.no_grad():
+        if not parameter.any():
+            return "zeros"
+        return "ones" if bool((parameter == 1).all()) else "randn"
+
+
 class GraphMapper:
     """Plans the document for one traced module (see the module docstring)."""
 
@@ -96,6 +111,7 @@ class GraphMapper:
         self.consts: dict[fx.Node, Any] = {}
         self.done: set[fx.Node] = set()  # consumed by a pattern
         self.refusals: dict[fx.Node, str] = {}  # from the patterns: uses they cannot map
+        self.parameters: dict[fx.Node, nn.Parameter] = {}  # read by get_attr, waiting for their expand
         self.failed: set[fx.Node] = set()
         self.unsupported: list[UnsupportedOp] = []
         self.notes: list[str] = []
@@ -161,12 +177,12 @@ class GraphMapper:
         return result
 
     def plan(self, layer: str, params: dict, inputs: list[fx.Node], node: fx.Node,
-             module: str | None = None) -> Planned:
+             state: str | None = None) -> Planned:
         try:
             clean = get_spec(layer).validate_params(params)
         except ParamError as err:
             raise Unsupported(str(err)) from None
-        planned = Planned(layer, clean, [self.port(n) for n in inputs], [node], module)
+        planned = Planned(layer, clean, [self.port(n) for n in inputs], [node], state)
         self.planned.append(planned)
         self.ports[node] = (planned, 0)
         return planned
@@ -176,8 +192,31 @@ class GraphMapper:
         self.plan("Input", {"shape": list(meta.shape[1:]), "dtype": meta.dtype}, [], node)
 
     def _get_attr(self, node: fx.Node) -> None:
-        raise Unsupported("forward reads this parameter or buffer directly; netbuilder only carries the "
-                          "weights of layers")
+        """A parameter is a Parameter node when forward uses it as netbuilder's code does,
+        one copy per sample: ``self.pos.expand(x.shape[0], 6, 8)`` (see :meth:`_expanded`)."""
+        try:
+            parameter = self.root.get_parameter(node.target)
+        except AttributeError:
+            raise Unsupported("forward reads this buffer or constant directly; netbuilder only carries "
+                              "learned weights") from None
+        if not node.users or any(user.op != "call_method" or user.target != "expand" or user.args[0] is not node
+                                 for user in node.users):
+            sizes = ", ".join(map(str, parameter.shape))
+            raise Unsupported(f"forward uses the parameter as it is; netbuilder's Parameter gives every sample "
+                              f"the same copy: self.{node.target}.expand(x.shape[0], {sizes})")
+        self.parameters[node] = parameter
+
+    def _expanded(self, node: fx.Node) -> None:
+        """``parameter.expand(batch, *its shape)``, sizes of -1 meaning "as it is"."""
+        parameter = self.parameters[node.args[0]]
+        sizes = self.resolve(tuple(node.args[1:]))
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        kept = all(size in (-1, wanted) for size, wanted in zip(sizes[1:], parameter.shape))
+        if node.kwargs or len(sizes) != parameter.dim() + 1 or sizes[0] is not BATCH or not kept:
+            raise Unsupported("expands the parameter to something other than one copy of it per sample")
+        params = {"shape": list(parameter.shape), "init": _init_like(parameter)}
+        self.plan("Parameter", params, [], node, state=node.args[0].target)
 
     def _call_module(self, node: fx.Node) -> None:
         module = self.root.get_submodule(node.target)
@@ -201,7 +240,7 @@ class GraphMapper:
             problems = differences(spec, params, module, [self.meta(n).sample_type() for n in pattern.inputs])
             if problems:
                 raise Unsupported("; ".join(problems))
-            planned = self.plan(spec.type, params, pattern.inputs, node, module=node.target)
+            planned = self.plan(spec.type, params, pattern.inputs, node, state=node.target)
         except (Unsupported, _Cascade):
             self.failed |= pattern.absorbed
             raise
@@ -225,6 +264,9 @@ class GraphMapper:
             raise Unsupported(f"works in place on '{source.name}', which is also used elsewhere")
 
     def _call_function(self, node: fx.Node) -> None:
+        if node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.parameters:
+            self._expanded(node)
+            return
         if self.meta(node) is None:
             self.consts[node] = self._constant(node)
             return

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..core.codegen import smallest_vocabulary
 from ..core.compiler import build_model
 from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
 from ..core.layers import TensorType
 from ..core.shapes import infer_shapes
+from ..core.tokens import smallest_vocabulary
 from .values import evaluating
 
 OPSET = 17

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..core.errors import NetbuilderError
+from ..core.tokens import module_vocabulary
 
 _DTYPES = {"float32": torch.float32, "int64": torch.int64}
 
@@ -87,9 +88,8 @@ def parse_shape(text: str) -> list[int]:
 
 
 def example_input(model: nn.Module, shape: list[int], dtype: str, batch: int = 2) -> torch.Tensor:
-    """A random batch; int64 token ids stay below the smallest Embedding's vocabulary."""
+    """A random batch; int64 token ids stay below every lookup's vocabulary."""
     generator = torch.Generator().manual_seed(0)
     if dtype == "int64":
-        vocab = min((m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)), default=2)
-        return torch.randint(0, vocab, (batch, *shape), generator=generator)
+        return torch.randint(0, module_vocabulary(model), (batch, *shape), generator=generator)
     return torch.randn((batch, *shape), generator=generator, dtype=_DTYPES[dtype])

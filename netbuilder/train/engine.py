@@ -221,7 +221,7 @@ class Trainer:
         confusion = confusion_matrix(probs.argmax(axis=1), true, n)
         precision, recall = precision_recall(confusion)
         worst = [{"index": int(data.val_index[i]), "true": t, "pred": p, "confidence": c,
-                  "x": data.full.x[data.val_index[i]]}
+                  "x": data.full.x[data.val_index[i]].tolist()}  # plain data, as every event is
                  for i, t, p, c in worst_mistakes(probs, true, config.metrics.worst)]
         report = EvalReport(epoch, list(data.full.class_names), confusion.tolist(), precision.tolist(),
                             recall.tolist(), worst)

@@ -1,9 +1,10 @@
 """Per-node health statistics for the canvas: activations and gradients by node id.
 
-The compiled model names each submodule after its node (``codegen``'s ``attr_of``),
-so forward hooks on those submodules see each node's output. Hooks cost time on
-every call, so a :class:`NodeProbe` is armed for one batch per epoch only and
-removes them right after.
+The compiled model names each node's state after the node (``codegen``'s ``attr_of``):
+forward hooks on the submodules see each layer's output, and the parameters
+under each name (``conv1.weight``, or a Parameter node's own ``pos``) give its
+gradient norm. Hooks cost time on every call, so a :class:`NodeProbe` is armed
+for one batch per epoch only and removes them right after.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ class NodeProbe:
     """Output mean / std / share of zeros and parameter-gradient norm per node."""
 
     def __init__(self, model: nn.Module, attr_of: dict[str, str]):
-        self._modules = {node: getattr(model, attr) for node, attr in attr_of.items() if hasattr(model, attr)}
+        node_of = {attr: node for node, attr in attr_of.items()}
+        children = dict(model.named_children())
+        self._modules = {node: children[attr] for node, attr in attr_of.items() if attr in children}
+        self._parameters: dict[str, list[nn.Parameter]] = {node: [] for node in attr_of}
+        for name, p in model.named_parameters():
+            owner = node_of.get(name.partition(".")[0])
+            if owner is not None:
+                self._parameters[owner].append(p)
         self._handles: list = []
         self._outputs: dict[str, torch.Tensor] = {}
 
@@ -49,17 +57,17 @@ class NodeProbe:
         number is computed on the tensors' device and fetched in one transfer."""
         self.disarm()
         values, owners = [], []
-        for node, module in self._modules.items():
+        for node, parameters in self._parameters.items():
             if node in self._outputs:
                 mean, norm, nonzero, _ = self._outputs[node]
                 values += [mean.float(), norm.float(), nonzero.float()]
                 owners += [(node, "mean"), (node, "norm"), (node, "nonzero")]
-            for p in module.parameters():
+            for p in parameters:
                 if p.grad is not None:
                     values.append(torch.linalg.vector_norm(p.grad.float()))
                     owners.append((node, "grad"))
         numbers = torch.stack(values).tolist() if values else []
-        stats = {node: {"mean": None, "std": None, "zeros": None, "grad_norm": None} for node in self._modules}
+        stats = {node: {"mean": None, "std": None, "zeros": None, "grad_norm": None} for node in self._parameters}
         squares: dict[str, float] = {}
         for (node, kind), number in zip(owners, numbers):
             size = self._outputs[node][3] if node in self._outputs else 1

@@ -11,13 +11,13 @@ the numbers printed are summed over all processes.
 """
 
 import argparse
-import gc
 import json
 import os
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
+import torch.distributed.nn  # before the group exists: see start_distributed
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
@@ -60,7 +60,16 @@ def pick_device(name):
 
 def start_distributed(device):
     """Join torchrun's process group when launched by it (RANK and WORLD_SIZE are set):
-    NCCL with one GPU per process, Gloo on CPUs. Returns ``(rank, world size, device)``."""
+    NCCL with one GPU per process, Gloo on CPUs. Returns ``(rank, world size, device)``.
+
+    ``torch.distributed.nn`` is imported at the top, before this: its functions take
+    ``group=group.WORLD`` as a default argument, evaluated when the module is imported,
+    and torch imports it on its own later (building the optimiser imports
+    ``torch._dynamo``, which imports it). Imported once the group exists, those defaults
+    would hold the group past :func:`leave_distributed`, to be torn down while the
+    interpreter exits, under Gloo's running threads: the process then aborts with
+    "terminate called without an active exception".
+    """
     if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
         return 0, 1, device
     if device.type == "cuda":
@@ -97,7 +106,7 @@ def main(config, model_class, load_data):
               "optimizer": {**config["optimizer"], "lr": args.lr}, "data": {**config["data"], "source": args.data}}
     rank, world, device = start_distributed(pick_device(args.device))
     train(config, model_class, load_data, args, rank, world, device)
-    if world > 1:
+    if dist.is_initialized():
         leave_distributed()
 
 
@@ -184,12 +193,10 @@ def save(done, out, epochs, state):
 def leave_distributed():
     """Leave the process group so that no process exits under another's feet.
 
-    The barrier waits for rank 0 to finish saving. The DistributedDataParallel
-    wrapper that :func:`train` made holds the group in a reference cycle: it is
-    collected here, while the interpreter is whole, not at its shutdown, where
-    Gloo's threads would be torn down mid-flight and abort the process
-    ("terminate called without an active exception").
+    The barrier waits for rank 0 to finish saving. The group is destroyed here, while
+    the interpreter is whole, once nothing holds it any more: :func:`train` has
+    returned, which frees the DistributedDataParallel wrapper, and no module keeps
+    the group as a default argument (see :func:`start_distributed`).
     """
     dist.barrier()
-    gc.collect()
     dist.destroy_process_group()

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from ..core import collector
 from ..core.document import Change, Edge, GraphDocument, Node
 from ..core.errors import ParamError
 from ..core.layers import get_spec
@@ -63,10 +64,11 @@ class Editor(QObject):
 
     def load(self, doc: GraphDocument) -> None:
         """Show another document (open, new, recover); clears undo history."""
-        self.undo_stack.clear()
-        self.doc.replace_with(doc)
-        self.undo_stack.setClean()
-        self._announce_shapes()
+        with collector.paused():  # every view builds its items for the new document now
+            self.undo_stack.clear()
+            self.doc.replace_with(doc)
+            self.undo_stack.setClean()
+            self._announce_shapes()
 
     def push(self, command) -> None:
         self.undo_stack.push(command)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QTransform
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -161,12 +161,10 @@ class MainWindow(QMainWindow):
         """Fit the whole graph, unless that shrinks it past reading: then show
         its start (inputs are on the left) at the smallest zoom where shape
         labels are still drawn. F fits everything."""
-        self.view.fit_view()
+        bounds = self.view.scene().nodes_bounds()
+        self.view.fit_view(bounds)
         if self.view.zoom() >= READABLE_ZOOM or not self.editor.doc.nodes:
             return
-        bounds = QRectF()
-        for item in filter(None, map(self.view.node_item, self.editor.doc.nodes)):
-            bounds |= item.sceneBoundingRect()
         self.view.setTransform(QTransform.fromScale(READABLE_ZOOM, READABLE_ZOOM))
         half_width = self.view.viewport().width() / READABLE_ZOOM / 2
         self.view.centerOn(bounds.left() - 40 + half_width, bounds.center().y())

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from netbuilder.core.document import Edge, GraphDocument
+from netbuilder.core.tokens import smallest_vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -36,16 +37,14 @@ def wire(doc: GraphDocument, *edges) -> GraphDocument:
 
 
 def random_inputs(doc: GraphDocument, input_ids: list[str], batch: int = 3, seed: int = 0) -> list[torch.Tensor]:
-    """One batch per Input node, token ids kept below every Embedding's vocabulary."""
+    """One batch per Input node, token ids kept below the vocabulary of every lookup they reach."""
     generator = torch.Generator().manual_seed(seed)
     tensors = []
     for node_id in input_ids:
         params = doc.nodes[node_id].params
         shape = (batch, *params["shape"])
         if params["dtype"] == "int64":
-            vocab = min((doc.nodes[e.target].params["num_embeddings"] for e in doc.out_edges(node_id)
-                         if doc.nodes[e.target].type == "Embedding"), default=2)
-            tensors.append(torch.randint(0, vocab, shape, generator=generator))
+            tensors.append(torch.randint(0, smallest_vocabulary(doc, node_id), shape, generator=generator))
         else:
             tensors.append(torch.randn(shape, generator=generator))
     return tensors

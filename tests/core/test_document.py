@@ -179,3 +179,17 @@ def test_a_recurrent_output_choice_is_idle_while_its_port_feeds_nothing():
     dangling = chain(("Input", {"shape": [5, 3]}), ("LSTM", {"output": "last"}, "lstm"))
     assert dangling.idle_params("lstm") == set()  # the model returns its port 0
     assert lstm_graph("last", 1).to_dict()["nodes"][1]["params"]["output"] == "last"  # the file keeps the choice
+
+
+def test_topological_order_breaks_ties_by_document_order_and_leaves_out_cycles():
+    doc = GraphDocument()
+    for node_id in ("x", "late", "early", "join"):
+        doc.add_node("Input" if node_id == "x" else "Add", {"shape": [4]} if node_id == "x" else {}, node_id=node_id)
+    doc.add_node("Add", node_id="loop_a")
+    doc.add_node("Add", node_id="loop_b")
+    doc.connect(Edge("x", "early"))
+    doc.connect(Edge("x", "late"))
+    doc.connect(Edge("early", "join"))
+    doc.connect(Edge("late", "join", 0, 1))
+    doc.edges += [Edge("loop_a", "loop_b"), Edge("loop_b", "loop_a")]  # hand-edited: a cycle
+    assert doc.topological_order() == ["x", "late", "early", "join"]

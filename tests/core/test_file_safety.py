@@ -26,8 +26,10 @@ from netbuilder.core.shapes import LARGE_MODEL_PARAMS, infer_shapes
     ("training.optimizer", {"training": {"optimizer": "adam\ud800"}}),
     ("meta.notes[0]", {"meta": {"notes": ["\ud83d"]}}),
 ])
-def test_text_that_cannot_be_saved_is_refused_at_load_by_its_path(where, data):
-    text = json.dumps({"format": "netbuilder.graph", "version": 1, "nodes": [INPUT], "edges": [], **data})
+@pytest.mark.parametrize("escaped", [True, False], ids=["escaped", "raw"])
+def test_text_that_cannot_be_saved_is_refused_at_load_by_its_path(where, data, escaped):
+    text = json.dumps({"format": "netbuilder.graph", "version": 1, "nodes": [INPUT], "edges": [], **data},
+                      ensure_ascii=escaped)  # raw: the surrogate itself in the text handed to loads()
     [problem] = problems_of(text)
     assert problem.startswith(f"{where}: text contains the lone surrogate U+")
 

@@ -154,9 +154,45 @@ def test_top_level_problems(top, expected):
     assert problems_of(file_text([INPUT], **top)) == [expected]
 
 
-def test_non_finite_positions_are_refused():
-    assert problems_of(file_text([{**INPUT, "pos": [0, float("nan")]}])) == ["nodes[0].pos: expected [x, y] numbers, "
-                                                                          "got [0, NaN]"]
+@pytest.mark.parametrize("pos, shown", [
+    ([0, float("nan")], "[0, NaN]"),
+    ([10**400, 0], f"[{10**400}, 0]"),  # too big for a float: refused, not an OverflowError
+    ([True, 0], "[true, 0]"),
+    ([1, 2, 3], "[1, 2, 3]"),
+])
+def test_positions_that_are_not_two_finite_numbers_are_refused(pos, shown):
+    assert problems_of(file_text([{**INPUT, "pos": pos}])) == [f"nodes[0].pos: expected [x, y] numbers, got {shown}"]
+
+
+def test_every_cycle_is_named_by_the_edge_that_closes_it():
+    nodes = [INPUT, *({"id": i, "type": "Add"} for i in "abcd")]
+    edges = [{"source": "x", "target": "a"}, {"source": "a", "target": "b"},
+             {"source": "b", "target": "a", "target_port": 1},
+             {"source": "x", "target": "c"}, {"source": "c", "target": "d"},
+             {"source": "d", "target": "c", "target_port": 1}]
+    assert problems_of(file_text(nodes, edges)) == ["edges[2]: connecting 'b' to 'a' would make a cycle",
+                                                    "edges[5]: connecting 'd' to 'c' would make a cycle"]
+
+
+def test_a_node_id_may_hold_any_text_that_survives_utf8():
+    ids = ["tab\there", "non\u00a0breaking", "zero\u200bwidth", "line\nbreak", "ünï"]
+    doc = loads(file_text([INPUT, *({"id": i, "type": "ReLU"} for i in ids)]))
+    assert list(doc.nodes)[1:] == ids
+
+
+def test_loading_leaves_the_cycle_collector_as_it_was():
+    import gc
+
+    loads(file_text([INPUT]))
+    with pytest.raises(GraphError):
+        loads("[]")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        loads(file_text([INPUT]))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_unreadable_files_raise_graph_error_with_the_path(tmp_path):

@@ -26,6 +26,14 @@ def test_refusal_quotes_strings_and_writes_null():
     assert message(spec, None) == "kernel_size: expected a positive int or pair, got null"
 
 
+def test_a_window_too_big_for_torch_is_refused_with_the_limit():
+    """torch takes kernel sizes and strides as 32-bit ints and would only fail once the model runs."""
+    spec = get_spec("AvgPool1d").param("stride")
+    assert spec.validate(2**31 - 1) == 2**31 - 1
+    assert message(spec, 2**31) == ("stride: expected at most 2,147,483,647, the largest size torch takes, "
+                                    "got 2147483648")
+
+
 def test_ints_normalise_equal_pairs_to_one_int():
     spec = get_spec("Conv2d").param("kernel_size")
     assert spec.validate(3) == 3
@@ -115,3 +123,11 @@ def test_a_float_too_large_for_float32_is_refused_by_name():
     with pytest.raises(ParamError, match="beta.*too large.*float32"):
         get_spec("Softplus").validate_params({"beta": 1e308})
     assert get_spec("Softplus").validate_params({"beta": 3e38})["beta"] == 3e38
+
+
+def test_a_recurrent_layer_with_a_million_stacked_layers_is_refused_before_it_is_built():
+    from netbuilder.core.errors import ParamError
+    from netbuilder.core.layers import get_spec
+
+    with pytest.raises(ParamError, match="num_layers"):  # torch would build each in Python: check would hang
+        get_spec("GRU").validate_params({"hidden_size": 4, "num_layers": 10**6})

@@ -135,6 +135,9 @@ def test_int64_ids_must_go_through_an_embedding():
     ([("Input", {"shape": [10, 3]}), ("Reshape", {"shape": [7]})], "cannot reshape (N, 10, 3)"),
     ([("Input", {"shape": [10]}), ("Softmax", {"dim": 2})], "dim 2 is out of range for (N, 10)"),
     ([("Input", {"shape": [4]}), ("LayerNorm", {"normalized_dims": 2})], "normalized_dims 2 is more than"),
+    ([("Input", {"shape": [2, 6, 6]}), ("AdaptiveAvgPool2d", {"output_size": 2**31})],  # found by the fuzz test
+     "(N, 2, 2147483648, 2147483648) would hold 9,223,372,036,854,775,808 values per sample"),
+    ([("Input", {"shape": [3, 8, 8]}), ("Upsample", {"scale_factor": 10000.0})], "a size parameter is far too large"),
 ])
 def test_errors_say_what_is_wrong_in_plain_words(steps, expected):
     [message] = problem_texts(chain(*steps), "error")
@@ -263,3 +266,10 @@ def test_modules_are_built_on_the_meta_device_and_checked_by_torch():
     assert conv.weight.is_meta and conv.weight.shape == (4096, 4096, 7, 7)  # 3 GB it never allocates
     with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
         build_on_meta(get_spec("Conv2d"), {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "groups": 4})
+
+
+def test_an_output_too_big_to_allocate_is_refused_at_its_node():
+    """Found by the file fuzzer: an adaptive pool to 1e9 x 1e9 passed check and overflowed in forward."""
+    doc = chain(("Input", {"shape": [2, 6, 6]}, "x"), ("AdaptiveMaxPool2d", {"output_size": 10**9}, "pool"))
+    [problem] = infer_shapes(doc).errors
+    assert problem.node_id == "pool" and "would hold 2,000,000,000,000,000,000 values per sample" in problem.message

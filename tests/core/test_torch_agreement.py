@@ -31,6 +31,8 @@ CASES = [
     ("Linear", {"out_features": 3, "bias": False}, [[5, 8]]),
     ("Linear", {"out_features": 2}, [[2, 3, 8]]),
     ("Identity", {}, [[3, 4]]),
+    ("Parameter", {"shape": [6]}, []),
+    ("Parameter", {"shape": [2, 3, 4], "init": "randn"}, []),
     ("Identity", {}, [([5], I64)]),
     ("Conv1d", {"out_channels": 4, "kernel_size": 3}, [[3, 16]]),
     ("Conv1d", {"out_channels": 8, "kernel_size": 5, "stride": 2, "padding": 2, "groups": 2, "bias": False},
@@ -157,13 +159,22 @@ CASES = [
 
 
 def one_layer_graph(layer_type: str, params: dict, inputs: list) -> GraphDocument:
-    """Inputs ``in0…`` → the layer ``layer`` → an Output per output port (so every port is checked)."""
+    """Inputs ``in0…`` → the layer ``layer`` → an Output per output port (so every port is checked).
+
+    A layer that takes no input but is no Input (a Parameter) gets one all the
+    same, returned as it is: the model's batch size comes from its inputs.
+    """
     doc = GraphDocument("agreement")
-    if layer_type == "Input":
+    spec = get_spec(layer_type)
+    if spec.is_input:
         doc.add_node("Input", params, node_id="layer")
         doc.add_node("Output", node_id="out0")
         doc.connect(Edge("layer", "out0"))
         return doc
+    if spec.max_inputs == 0:
+        doc.add_node("Input", {"shape": [1]}, node_id="in0")
+        doc.add_node("Output", node_id="batch")
+        doc.connect(Edge("in0", "batch"))
     for port, spec in enumerate(inputs):
         shape, dtype = spec if isinstance(spec, tuple) else (spec, F32)
         doc.add_node("Input", {"shape": shape, "dtype": dtype}, node_id=f"in{port}")

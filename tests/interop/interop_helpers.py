@@ -6,18 +6,19 @@ import torch
 
 from netbuilder.core.document import GraphDocument
 from netbuilder.core.shapes import infer_shapes, output_nodes
+from netbuilder.core.tokens import smallest_vocabulary
 
 
 def example_inputs(doc: GraphDocument, batch: int = 2, seed: int = 0) -> tuple[torch.Tensor, ...]:
-    """One random batch per Input, in forward's order; token ids fit every Embedding."""
+    """One random batch per Input, in forward's order; token ids fit every lookup they reach."""
     report = infer_shapes(doc)
     generator = torch.Generator().manual_seed(seed)
-    vocab = min((n.params["num_embeddings"] for n in doc.nodes.values() if n.type == "Embedding"), default=2)
     tensors = []
     for node_id in report.inputs:
         t = report.value_type(node_id)
         shape = (batch, *t.shape)
-        tensors.append(torch.randint(0, vocab, shape, generator=generator) if t.dtype == "int64"
+        tensors.append(torch.randint(0, smallest_vocabulary(doc, node_id), shape, generator=generator)
+                       if t.dtype == "int64"
                        else torch.randn(shape, generator=generator))
     return tuple(tensors)
 

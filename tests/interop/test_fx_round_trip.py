@@ -7,6 +7,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from interop_helpers import canonical, example_inputs
 from interop_random_graphs import graphs
+from torch import nn
 
 from netbuilder import build_model, export_python, import_module, load_graph
 from netbuilder.core.document import Edge, GraphDocument
@@ -82,6 +83,12 @@ HAND_BUILT = {
         ("rows", "Reshape", {"shape": [6, 4]}), ("lstm", "LSTM", {"hidden_size": 4, "output": "last"}),
         ("head", "Linear", {"out_features": 2}),
         edges=[("image", "pool"), ("pool", "rows"), ("rows", "lstm"), ("lstm", "head", 1, 0)]),
+    "class_token_and_position_parameters": _graph(
+        ("tokens", "Input", {"shape": [5, 8]}), ("cls", "Parameter", {"shape": [1, 8]}),
+        ("joined", "Concat", {"dim": 1}), ("pos", "Parameter", {"shape": [6, 8], "init": "randn"}),
+        ("placed", "Add", {}), ("scale", "Parameter", {"shape": [6, 8], "init": "ones"}), ("scaled", "Multiply", {}),
+        edges=[("cls", "joined"), ("tokens", "joined", 0, 1), ("joined", "placed"), ("pos", "placed", 0, 1),
+               ("placed", "scaled"), ("scale", "scaled", 0, 1)]),
 }
 _BRANCHES = [f"a_rather_long_linear_layer_name_{i}" for i in range(4)]
 HAND_BUILT["long_ids_make_wrapped_lines"] = _graph(
@@ -101,6 +108,30 @@ def test_every_example_comes_back_unchanged(path):
 @pytest.mark.parametrize("name", HAND_BUILT)
 def test_hand_built_graph_comes_back_unchanged(name):
     round_trip(HAND_BUILT[name])
+
+
+class ClassToken(nn.Module):
+    """A class token as vision transformers write it: expanded with -1 for the kept sizes."""
+
+    def __init__(self):
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.randn(1, 8))
+        self.head = nn.Linear(48, 2)
+
+    def forward(self, x):
+        tokens = torch.cat([self.cls_token.expand(x.size(0), -1, -1), x], dim=1)
+        return self.head(torch.flatten(tokens, 1))
+
+
+def test_a_users_expanded_parameter_becomes_a_parameter_node_with_its_weights():
+    model = ClassToken()
+    imported = import_module(model, torch.randn(2, 5, 8))
+    node = imported.document.nodes["cls_token"]
+    assert (node.type, node.params) == ("Parameter", {"shape": [1, 8], "init": "randn"})
+    assert torch.equal(imported.state_dict["cls_token"], model.cls_token.detach())
+    x = torch.randn(3, 5, 8)
+    with torch.no_grad():
+        assert torch.allclose(imported.build()(x), model(x))
 
 
 def test_output_nodes_keep_their_ids():

@@ -97,6 +97,10 @@ REFUSALS = {
                            "initial hidden state"),
     "attention weights": (lambda m, x: m.layer(x, x, x)[1], nn.MultiheadAttention(4, 2, batch_first=True),
                           (2, 5, 4), "attention weights"),
+    "parameter used as it is": (lambda m, x: x + m.layer, nn.Parameter(torch.zeros(3)), (2, 3),
+                                "gives every sample the same copy: self.layer.expand\\(x.shape\\[0\\], 3\\)"),
+    "parameter expanded to a fixed batch": (lambda m, x: x + m.layer.expand(2, 3), nn.Parameter(torch.zeros(3)),
+                                            (2, 3), "one copy of it per sample"),
     "attention mask": (lambda m, x: m.layer(x, x, x, attn_mask=torch.zeros(5, 5))[0],
                        nn.MultiheadAttention(4, 2, batch_first=True), (2, 5, 4), "masks"),
 }

@@ -72,3 +72,19 @@ def test_missing_weights_file_is_an_error_not_random_weights(imported_resnet, tm
 def test_onnx_and_python_export_are_separate_calls(imported_resnet, tmp_path, capsys):
     assert main(["export", str(imported_resnet), "--onnx", str(tmp_path / "m.onnx"), "-o", "x.py"]) == 1
     assert "separate call" in capsys.readouterr().err
+
+
+def test_parameter_nodes_export_with_a_dynamic_batch(tmp_path):
+    pytest.importorskip("onnxruntime", reason="onnxruntime not installed (optional): ONNX files are not run")
+    from netbuilder.core.document import Edge, GraphDocument
+    from netbuilder.interop.onnx_export import compare_with_onnxruntime
+
+    doc = GraphDocument("learned offset")
+    doc.add_node("Input", {"shape": [4, 3]}, node_id="x")
+    doc.add_node("Parameter", {"shape": [1, 3], "init": "randn"}, node_id="token")
+    doc.add_node("Concat", {"dim": 1}, node_id="joined")
+    doc.connect(Edge("token", "joined", 0, 0))
+    doc.connect(Edge("x", "joined", 0, 1))
+    exported = export_onnx(doc, tmp_path / "model.onnx")
+    assert set(_batch_dims(tmp_path / "model.onnx")) == {"batch"}
+    assert compare_with_onnxruntime(exported, tmp_path / "model.onnx", batches=(1, 5)) < 1e-6

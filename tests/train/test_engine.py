@@ -241,6 +241,27 @@ def test_freezing_a_node_keeps_its_weights(tmp_path):
     assert isinstance(bad, Failed) and "no parameters" in bad.message
 
 
+def test_a_parameter_node_trains_reports_its_gradient_and_can_be_frozen(tmp_path):
+    def with_shift(**training):
+        doc = mlp(epochs=1, **training)
+        doc.add_node("Parameter", {"shape": [3]}, node_id="shift")
+        doc.add_node("Add", node_id="shifted")
+        doc.connect(Edge("linear_2", "shifted", 0, 0))
+        doc.connect(Edge("shift", "shifted", 0, 1))
+        return doc
+
+    trainer = Trainer(with_shift(), runs_dir=tmp_path, batch_events_per_s=0)
+    events = list(trainer.run())
+    assert events[0].param_count == 4 * 16 + 16 + 16 * 3 + 3 + 3
+    stats = next(e for e in events if isinstance(e, NodeStats)).stats
+    assert stats["shift"]["grad_norm"] > 0 and stats["shift"]["mean"] is None  # no module to hook
+    assert trainer.session.model.shift.abs().sum() > 0  # trained away from its zeros
+    frozen = Trainer(with_shift(freeze=["shift"]), runs_dir=tmp_path / "frozen", batch_events_per_s=0)
+    events = list(frozen.run())
+    assert events[0].trainable_count == events[0].param_count - 3
+    assert frozen.session.model.shift.abs().sum() == 0
+
+
 def test_early_stopping_ends_the_run(tmp_path):
     doc = mlp(epochs=50, optimizer={"lr": 0.05}, early_stopping={"metric": "accuracy", "patience": 2})
     end = finished(run(doc, tmp_path))

@@ -223,15 +223,41 @@ def test_script_reproduces_the_engine_on_a_regression_csv_file(tmp_path):
     assert "mse" in history[0] and "mae" in history[0]
 
 
+# Runs a script, then says how many references to the process group it joined are left: the
+# group must be gone when the script ends, not torn down later by the exiting interpreter.
+COUNTING_GROUP_REFERENCES = """\
+import os, runpy, sys
+import torch.distributed as dist
+
+joined = []
+join = dist.init_process_group
+
+
+def recording(*args, **kwargs):
+    join(*args, **kwargs)
+    joined.append(dist.group.WORLD)
+
+
+dist.init_process_group = recording
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print(f"rank {os.environ['RANK']}: {sys.getrefcount(joined[0]) - 2} references to the group left", file=sys.stderr)
+"""
+
+
 def test_script_runs_on_two_processes_under_torchrun(tmp_path):
     torchrun = shutil.which("torchrun") or (BIN / "torchrun" if (BIN / "torchrun").exists() else None)
     if torchrun is None:
         pytest.skip("torchrun is not installed: the distributed run cannot be tested")
     doc = chain(DIGITS_CNN, [1, 8, 8], {"data": {"source": "digits"}, "epochs": 3, "batch_size": 32})
+    counting = tmp_path / "counting.py"
+    counting.write_text(COUNTING_GROUP_REFERENCES)
     done, history = run_script(doc, tmp_path, "--epochs", "1", "--device", "cpu",
-                               launcher=(str(torchrun), "--standalone", "--nproc_per_node", "2"))
+                               launcher=(str(torchrun), "--standalone", "--nproc_per_node", "2", str(counting)))
     assert done.stdout.count("epoch 1/1") == 1  # only rank 0 reports
     assert "Grad strides do not match" not in done.stderr and "terminate called" not in done.stderr
+    for rank in (0, 1):  # what the exiting interpreter would tear down, under Gloo's threads
+        assert f"rank {rank}: 0 references to the group left" in done.stderr, done.stderr[-3000:]
     assert len(history) == 1 and history[0]["val_loss"] > 0 and 0 < history[0]["accuracy"] <= 1
     state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
     assert state["epoch"] == 1 and not any(key.startswith("module.") for key in state["model"])

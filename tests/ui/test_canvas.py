@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QHelpEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolTip
 from shiboken6 import isValid
 
 from netbuilder.core.document import Edge, GraphDocument
@@ -148,19 +148,31 @@ def test_linear_fed_nothing_gets_an_error_badge(make_view):
     view = make_view(doc)
     linear = view.node_item("linear_1")
     assert linear.status == "error" and linear.shape_text == "?"
-    assert "needs an input" in linear.toolTip()
+    assert "needs an input" in view.scene().node_tooltip("linear_1")
     assert view.node_item("relu_1").status == "unknown"
     assert view.node_item("input").status == "warning"  # not connected to anything
-    assert "not connected" in view.node_item("input").toolTip()
+    assert "not connected" in view.scene().node_tooltip("input")
     drag(view, port(view, "input", True), port(view, "linear_1", False))
     assert linear.status == "ok" and view.node_item("relu_1").shape_text == "(N, 4)"
+
+
+def test_hovering_a_card_shows_its_tooltip_as_it_is_now(make_view):
+    view = make_view(chain(*MLP))
+    card = view.mapFromScene(view.node_item("linear_1").sceneBoundingRect().center())
+    for expected in ("136 parameters", "51 parameters"):
+        hover = QHelpEvent(QEvent.Type.ToolTip, card, view.viewport().mapToGlobal(card))
+        QApplication.sendEvent(view.viewport(), hover)
+        assert QToolTip.isVisible() and expected in QToolTip.text()
+        assert QToolTip.text() == view.scene().node_tooltip("linear_1")
+        QToolTip.hideText()
+        view.editor.set_param("linear_1", "out_features", 3)
 
 
 def test_conv2d_fed_a_flat_tensor_errors_and_downstream_is_unknown(make_view):
     view = make_view(chain(("Input", {"shape": [16]}), ("Conv2d", {"out_channels": 4}), ("ReLU", {})))
     conv, relu = view.node_item("conv2d_1"), view.node_item("relu_1")
     assert conv.status == "error"
-    assert "expects (N, C, H, W)" in conv.toolTip()
+    assert "expects (N, C, H, W)" in view.scene().node_tooltip("conv2d_1")
     assert relu.status == "unknown" and relu.shape_text == "?"
     view.editor.set_param("input", "shape", [1, 8, 8])
     assert conv.status == "ok" and relu.shape_text == "(N, 4, 6, 6)"
@@ -521,9 +533,10 @@ def test_node_activity_draws_a_bar_and_explains_it(make_view):
     view.set_node_activity("relu_1", {"mean": 0.25, "std": 0.5, "zeros": 0.4, "grad_norm": 0.012})
     item = view.node_item("relu_1")
     assert item._activity == pytest.approx(0.6)
-    assert "zeros: 40.0%" in item.toolTip() and "grad norm: 0.012" in item.toolTip()
+    tooltip = view.scene().node_tooltip("relu_1")
+    assert "zeros: 40.0%" in tooltip and "grad norm: 0.012" in tooltip
     view.set_node_activity("relu_1", None)
-    assert item._activity is None and "grad norm" not in item.toolTip()
+    assert item._activity is None and "grad norm" not in view.scene().node_tooltip("relu_1")
     view.set_node_activity("missing", {"mean": 1.0})  # a node deleted meanwhile is ignored
 
 
@@ -557,3 +570,32 @@ def test_many_void_qt_calls_do_not_crash_the_interpreter(make_view):
     for _ in range(50_000):
         item.setZValue(1)
     view.grab()
+
+
+def test_a_big_graph_fills_in_by_instalments_and_is_whole_when_reached_for(make_view, qtbot):
+    from netbuilder.ui.canvas.scene import FIRST_INSTALMENT, INSTALMENT
+
+    doc = chain(*[("Input", {"shape": [8]})] + [("ReLU", {})] * (3 * INSTALMENT))
+    doc.add_node("Add", {}, (500.0, 400.0), node_id="merge")  # a card with more ports: a taller one
+    doc.connect(Edge("input", "merge"))
+    doc.connect(Edge("relu_1", "merge", 0, 1))
+    view = make_view(GraphDocument())
+    scene = view.scene()
+    view.editor.load(doc)
+    assert FIRST_INSTALMENT <= len(scene.nodes) < len(doc.nodes)  # the first cards are there, the rest to come
+    assert "input" in scene.nodes  # the left end first: where a big graph is shown
+    expected = QRectF()
+    qtbot.waitUntil(lambda: len(scene.nodes) == len(doc.nodes) and len(scene.edges) == len(doc.edges))
+    for item in scene.nodes.values():
+        expected = expected.united(item.sceneBoundingRect())
+    assert scene.nodes_bounds() == expected  # what was computed before the cards existed is what they cover
+
+    view.editor.load(doc.copy())
+    last = list(doc.nodes)[-2]
+    assert last not in scene.nodes
+    assert view.node_item(last) is not None and len(scene.edges) == len(doc.edges)  # asked for: all made at once
+    view.editor.load(doc.copy())
+    old = view.editor.doc.nodes[last].pos
+    view.editor.move_nodes({last: (old, (old[0] + 10, old[1]))})
+    assert len(scene.nodes) == len(doc.nodes)  # an edit needs every card in step
+    assert view.node_item(last).pos() == QPointF(old[0] + 10, old[1])

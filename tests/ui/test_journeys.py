@@ -142,7 +142,7 @@ def test_j1_first_five_minutes(make_window, qtbot, tmp_path, monkeypatch):
     done = subprocess.run([sys.executable, "-I", "-c", WITHOUT_NETBUILDER, "model.py"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "(2, 10)"
+    assert done.stdout.splitlines() == ["loaded the trained weights in model.pt", "(2, 10)"]  # saved after the run
 
 
 # -- 2. Build a CNN from scratch ------------------------------------------------------------------------
@@ -170,10 +170,10 @@ def test_j2_build_a_cnn_from_scratch(make_window, qtbot, tmp_path, monkeypatch):
     assert sorted((e.source, e.target) for e in editor.doc.edges) == sorted(
         [(image, conv), (conv, relu), (relu, pool), (pool, linear)])
 
-    # forgot the Flatten: the Linear is flagged and says what to add
-    # (a warning, drawn amber: torch accepts a 4-D input to Linear, on its last dimension)
+    # forgot the Flatten: the Linear turns red and says what to add (torch would accept a 4-D input,
+    # on its last dimension, but as the model's output those extra dimensions would reach the loss)
     item = view.node_item(linear)
-    assert item.status in ("warning", "error") and "Flatten" in item.toolTip()
+    assert item.status == "error" and "Flatten" in view.scene().node_tooltip(linear)
     assert any(linear in p.text() and "Flatten" in p.text() for p in window.problems.problem_items())
     flatten = quick_add(view, "flatten", spots[5])
     drag(view, port(view, pool, True), port(view, flatten, False))
@@ -194,12 +194,10 @@ def test_j2_build_a_cnn_from_scratch(make_window, qtbot, tmp_path, monkeypatch):
     hook, dock = train_panel(window, tmp_path)
     choose(dock.data_combo, "digits")
     assert editor.doc.training["data"]["source"] == "digits"
-    type_into(dock.settings.widgets["optimizer.lr"], "0.003")
-    type_into(dock.settings.widgets["epochs"], "15")
-    with qtbot.waitSignal(hook.controller.ended, timeout=RUN_MS):
+    with qtbot.waitSignal(hook.controller.ended, timeout=RUN_MS):  # the settings a new graph starts with
         click(qtbot, dock.train_button)
     best = hook.controller.result.best
-    assert best["accuracy"] >= 0.96, best  # "about 98%": this 16-filter net gets there in seconds
+    assert best["accuracy"] >= 0.97, best  # "about 98%", in seconds, with nothing tuned
 
     target = tmp_path / "cnn.json"
     monkeypatch.setattr(files, "ask_save_path", lambda *args: str(target))

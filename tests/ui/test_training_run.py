@@ -299,7 +299,7 @@ def test_a_linear_fed_a_feature_map_is_refused_at_that_node_with_the_flatten_hin
     linear = next(e.target for e in doc.out_edges(flatten))
     window.editor.remove_nodes([flatten])
     window.editor.connect_ports(before, 0, linear, 0)  # Conv → ReLU → MaxPool → Linear: (N, 8, 4, 10) out
-    assert window.editor.report.ok  # only a warning on the canvas: the graph itself is fine
+    assert window.view.node_item(linear).status == "error"  # red on the canvas: its output is the model's
     with qtbot.waitSignal(hook.controller.refused, timeout=5_000) as refused:
         click(qtbot, hook.dock.train_button)
     message, node_id = refused.args[0][0]

@@ -17,7 +17,7 @@ from netbuilder.train.config import TrainingConfig
 from netbuilder.train.events import BatchEnd
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.training import preflight
-from netbuilder.ui.training.buffers import EmaTracker, SeriesBuffer, ema
+from netbuilder.ui.training.buffers import EmaTracker, PeakLevels, SeriesBuffer, ema
 from netbuilder.ui.training.controller import TrainingController
 from netbuilder.ui.training.data_wizard import ImportDataDialog
 from netbuilder.ui.training.dock import TrainDock
@@ -72,6 +72,19 @@ def test_series_buffer_doubles_when_full_and_keeps_every_point():
     assert buffer.last() == (39.0, 1521.0)
 
 
+def test_a_derived_series_shares_its_sources_x_through_growth():
+    source = SeriesBuffer(capacity=2)
+    derived = SeriesBuffer(capacity=2, x_of=source)
+    for i in range(5):
+        source.append(i / 10, i)
+        derived.append(i / 10, -i)
+    source.extend([0.5, 0.6], [5, 6])
+    derived.extend(source.view()[0][5:], [-5, -6])
+    x, y = derived.view()
+    assert np.array_equal(x, source.view()[0]) and y.tolist() == [0, -1, -2, -3, -4, -5, -6]
+    assert derived.last() == (0.6, -6.0)
+
+
 def test_vectorised_smoothing_matches_the_incremental_one_and_skips_nan():
     values = np.array([1.0, 2.0, np.nan, 4.0, 3.0, np.inf, 2.0])
     tracker = EmaTracker(0.6)
@@ -81,7 +94,85 @@ def test_vectorised_smoothing_matches_the_incremental_one_and_skips_nan():
     assert np.array_equal(ema(values[:2], 0.0), values[:2])
 
 
+@pytest.mark.parametrize("weight", [0.0, 0.01, 0.6, 0.99])
+def test_smoothing_a_long_series_matches_the_incremental_one_in_place_too(weight):
+    rng = np.random.default_rng(0)
+    values = rng.lognormal(0.0, 1.0, 30_011)  # many blocks of the vectorised sum, and a ragged last one
+    values[rng.random(len(values)) < 0.001] = np.nan
+    tracker = EmaTracker(weight)
+    incremental = np.array([tracker.push(v) for v in values])
+    known = np.isfinite(incremental)
+    assert np.allclose(ema(values, weight)[known], incremental[known], rtol=1e-9)
+    clean = np.nan_to_num(values, nan=1.0)
+    tracker.reset()
+    in_place = clean.copy()
+    assert ema(in_place, weight, out=in_place) is in_place
+    assert np.allclose(in_place, [tracker.push(v) for v in clean], rtol=1e-9)
+
+
+def brute_peaks(x, y, start, stop, columns):
+    """Peak downsampling done the slow, obvious way: what PeakLevels must match."""
+    start, stop = max(0, start), min(len(y), stop)
+    if stop - start <= 2 * columns:
+        return x[start:stop], y[start:stop]
+    size = 2 ** max(1, int(np.ceil(np.log2((stop - start) / columns))))
+    xs, ys = [], []
+    for b in range(start // size, -(-stop // size)):
+        xs += [x[b * size]] * 2
+        ys += [np.nanmax(y[b * size:(b + 1) * size]), np.nanmin(y[b * size:(b + 1) * size])]
+    return np.array(xs), np.array(ys)
+
+
+def test_peak_levels_keep_every_bins_extremes_as_points_arrive():
+    rng = np.random.default_rng(3)
+    levels, y = PeakLevels(), np.empty(0)
+    for step in range(30):
+        y = np.concatenate([y, rng.normal(size=int(rng.integers(1, 5000)))])
+        if step == 5:
+            y[7] = np.nan  # skipped, like a gap in the curve
+        x = np.arange(len(y), dtype=np.float64)
+        for _ in range(5):
+            start = int(rng.integers(-5, len(y)))
+            stop, columns = int(rng.integers(start, len(y) + 5)), int(rng.integers(1, 400))
+            got, want = levels.peaks(x, y, start, stop, columns), brute_peaks(x, y, start, stop, columns)
+            assert np.array_equal(got[0], want[0]) and np.allclose(got[1], want[1], equal_nan=True)
+
+
 # -- plots --------------------------------------------------------------------------------
+def test_a_million_point_curve_is_drawn_from_two_points_per_column_and_keeps_its_spikes(qtbot):
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    qtbot.waitExposed(plots)
+    n = 1_000_000
+    x = np.arange(n) / 100
+    loss = np.full(n, 1.0)
+    loss[123_457] = 50.0  # one bad batch
+    loss[876_543] = 0.01
+    plots.reset("accuracy", epochs=int(x[-1]) + 1)
+    plots.add_batches(x, loss, np.full(n, 1e-3))
+    plots.flush()
+    xs, ys = plots.batch.item.getData()
+    assert len(xs) <= 4 * plots.loss_plot.vb.width() + 4
+    assert ys.max() == 50.0 and ys.min() == 0.01
+    plots.loss_plot.setXRange(1234.0, 1235.0, padding=0)  # zoomed in on the spike: every point, drawn as it is
+    xs, ys = plots.batch.item.getData()
+    assert len(xs) == 103 and 50.0 in ys and xs[0] < 1234.0 < 1235.0 < xs[-1]
+    plots.add_batch(x[-1] + 0.01, 99.0, 1e-3)
+    plots.fit()
+    plots.flush()
+    assert plots.batch.item.getData()[1].max() == 99.0  # the newest point, in a bin still filling
+
+
+def test_restored_learning_rates_keep_only_the_points_where_the_rate_moved(qtbot):
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    lrs = np.array([1e-3, 1e-3, 1.0005e-3, 0.0, 0.0, 1e-4, 2e-4, 2e-4])
+    plots.add_batches(np.arange(8.0), np.ones(8), lrs)
+    assert plots.lr.buffer.view()[0].tolist() == [0, 3, 5, 6, 7]
+
+
 def test_plots_draw_what_arrives_with_hover_read_out_and_log_scale(qtbot):
     plots = LivePlots()
     qtbot.addWidget(plots)

@@ -7,9 +7,9 @@ in. Categories keep the palette order below.
 from __future__ import annotations
 
 from ..errors import EditError
-from .spec import Emit, LayerSpec, Role, TensorType, TokenIds, call_module
+from .spec import Construct, Emit, LayerSpec, Role, TensorType, TokenIds, call_module
 
-__all__ = ["CATEGORIES", "Emit", "LayerSpec", "Role", "TensorType", "TokenIds", "all_specs", "call_module",
+__all__ = ["CATEGORIES", "Construct", "Emit", "LayerSpec", "Role", "TensorType", "TokenIds", "all_specs", "call_module",
            "get_spec", "has_spec", "register"]
 
 CATEGORIES = (
@@ -56,7 +56,3 @@ def all_specs() -> list[LayerSpec]:
 
 
 from . import activation, basic, convolution, sequence  # noqa: E402,F401  (they register)
-
-__all__ = [
-    "CATEGORIES", "Emit", "LayerSpec", "TensorType", "all_specs", "call_module", "get_spec", "has_spec", "register",
-]

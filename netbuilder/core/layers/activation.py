@@ -5,12 +5,15 @@ from __future__ import annotations
 from ..params import Choice, Float, Int
 from . import register
 from .basic import dim_index, same
-from .spec import LayerSpec
+from .spec import LayerSpec, no_parameters
 
 
-def _activation(name: str, doc: str, *params, rule=same, warn=None):
-    """Register an elementwise activation: the shape passes through unchanged."""
-    register(LayerSpec(name, "Activation", doc, params=tuple(params), torch_class=name, rule=rule, warn=warn))
+def _activation(name: str, doc: str, *params, rule=same, warn=None, count_params=no_parameters):
+    """Register an elementwise activation: the shape passes through unchanged,
+    and (unless ``count_params`` says otherwise) it learns nothing and its
+    constructor checks nothing."""
+    register(LayerSpec(name, "Activation", doc, params=tuple(params), torch_class=name, rule=rule, warn=warn,
+                       count_params=count_params))
 
 
 def _along_dim(params, inputs):
@@ -37,7 +40,7 @@ _activation("LeakyReLU", "ReLU with a small slope for negative inputs.",
             Float("negative_slope", 0.01, "Slope for x < 0.", minimum=0, key=True))
 _activation("PReLU", "ReLU with a learned negative slope.",
             Int("num_parameters", 1, "1, or the number of channels for one slope each.", minimum=1),
-            rule=_one_slope_or_one_per_channel)
+            rule=_one_slope_or_one_per_channel, count_params=lambda kwargs: kwargs.get("num_parameters", 1))
 _activation("ELU", "Exponential linear unit: smooth for x < 0.", Float("alpha", 1.0, "Saturation value.", minimum=0))
 _activation("SELU", "Self-normalising ELU (pair with AlphaDropout).")
 _activation("GELU", "Gaussian error linear unit (transformers).",
@@ -57,5 +60,6 @@ _activation("Softplus", "log(1 + eˣ): a smooth ReLU.",
 _activation("Hardswish", "Cheap swish used in MobileNetV3.")
 _activation("ReLU6", "min(max(0, x), 6): ReLU clipped for low precision.")
 _activation("Hardtanh", "Clips to [min_val, max_val].",
-            Float("min_val", -1.0, "Lower bound."), Float("max_val", 1.0, "Upper bound."))
+            Float("min_val", -1.0, "Lower bound."), Float("max_val", 1.0, "Upper bound."),
+            count_params=None)  # its constructor refuses min_val >= max_val: torch says so
 _activation("Softsign", "x / (1 + |x|).")

@@ -6,7 +6,7 @@ import math
 
 from ..params import Bool, Choice, Dims, Float, Int, Shape
 from . import register
-from .spec import Emit, LayerSpec, Role, TensorType, TokenIds
+from .spec import Construct, Emit, LayerSpec, Role, TensorType, TokenIds, no_parameters
 
 
 def same(params, inputs):
@@ -50,6 +50,16 @@ def _linear_rule(params, inputs):
     return [TensorType(inputs[0].shape[:-1] + (params["out_features"],))]
 
 
+def _linear_params(kwargs) -> int:
+    n_in, n_out = kwargs["in_features"], kwargs["out_features"]
+    return n_in * n_out + (n_out if kwargs.get("bias", True) else 0)
+
+
+def _linear_macs(params, inputs, outputs, module) -> int:
+    """The weight matrix applied once per position of the output."""
+    return inputs[0].shape[-1] * params["out_features"] * math.prod(outputs[0].shape[:-1])
+
+
 register(LayerSpec(
     "Linear", "Core", "Fully connected layer: y = x·Wᵀ + b on the last dimension.",
     params=(
@@ -58,24 +68,54 @@ register(LayerSpec(
     ),
     torch_class="Linear", ranks=(2, 3, 4, 5), expects="(N, *, features)",
     infer_args=lambda p, ins: {"in_features": ins[0].shape[-1]},
-    rule=_linear_rule, warn=_linear_warn,
+    rule=_linear_rule, warn=_linear_warn, count_params=_linear_params, macs=_linear_macs,
 ))
 register(LayerSpec("Identity", "Core", "Passes its input through unchanged (a placeholder).",
-                   torch_class="Identity", rule=same, token_ids=TokenIds.PASSED))
+                   torch_class="Identity", rule=same, token_ids=TokenIds.PASSED, count_params=no_parameters))
+
+
+def _parameter(kwargs) -> Construct:
+    """``nn.Parameter(torch.zeros(3, 4))``: a tensor the optimiser trains, kept under the node's id."""
+    return Construct("nn.Parameter", (Construct(f"torch.{kwargs['init']}", tuple(kwargs["shape"])),))
+
+
+def _parameter_emit(e: Emit) -> list[str]:
+    """The same tensor for every sample: a view with the batch dimension in front
+    (no copy), so it adds, multiplies or concatenates with any value of the model."""
+    return [f"{e.outs[0]} = {e.mod}.expand({e.batch}, {', '.join(map(str, e.params['shape']))})"]
+
+
+register(LayerSpec(
+    "Parameter", "Core", "A learned tensor, the same for every sample (a position embedding, a class token).",
+    params=(
+        Shape("shape", [8], "Shape of the tensor, without the batch dimension.", key=True),
+        Choice("init", ["zeros", "ones", "randn"], doc="Initial values; randn draws from N(0, 1).", key=True),
+    ),
+    min_inputs=0, max_inputs=0, creates=_parameter, emit=_parameter_emit, macs=lambda *_: 0,
+    rule=lambda p, _: [TensorType(tuple(p["shape"]))],
+))
 
 # -- Normalization ------------------------------------------------------------
 _eps = Float("eps", 1e-5, "Added to the variance for numerical stability.", minimum=0, above=True)
 _momentum = Float("momentum", 0.1, "Running statistics update rate.", minimum=0, maximum=1)
 _affine = Bool("affine", True, "Learn a scale and shift.")
+
+
+def _batch_norm_params(kwargs) -> int:
+    """A scale and a shift per channel (the running statistics are buffers)."""
+    return 2 * kwargs["num_features"] if kwargs.get("affine", True) else 0
+
+
 register(LayerSpec(
     "BatchNorm1d", "Normalization", "Batch normalisation over features of (N, C) or (N, C, L) input.",
     params=(_eps, _momentum, _affine), torch_class="BatchNorm1d", ranks=(2, 3),
-    expects="(N, C) or (N, C, L)", infer_args=channels, rule=same,
+    expects="(N, C) or (N, C, L)", infer_args=channels, rule=same, count_params=_batch_norm_params,
 ))
 register(LayerSpec(
     "BatchNorm2d", "Normalization", "Batch normalisation over the channels of images.",
     params=(_eps, _momentum, _affine), torch_class="BatchNorm2d", ranks=(4,),
     expects="(N, C, H, W)", hint="use BatchNorm1d for flat features", infer_args=channels, rule=same,
+    count_params=_batch_norm_params,
 ))
 def _layer_norm_args(params, inputs):
     dims, shape = params["normalized_dims"], inputs[0].shape
@@ -116,11 +156,12 @@ register(LayerSpec(
 # -- Regularization -----------------------------------------------------------
 _p = Float("p", 0.5, "Probability of zeroing an element.", minimum=0, maximum=1, key=True)
 register(LayerSpec("Dropout", "Regularization", "Randomly zeroes elements while training.",
-                   params=(_p,), torch_class="Dropout", rule=same))
+                   params=(_p,), torch_class="Dropout", rule=same, count_params=no_parameters))
 register(LayerSpec("Dropout2d", "Regularization", "Randomly zeroes whole channels of images while training.",
-                   params=(_p,), torch_class="Dropout2d", ranks=(4,), expects="(N, C, H, W)", rule=same))
+                   params=(_p,), torch_class="Dropout2d", ranks=(4,), expects="(N, C, H, W)", rule=same,
+                   count_params=no_parameters))
 register(LayerSpec("AlphaDropout", "Regularization", "Dropout that keeps SELU's self-normalisation.",
-                   params=(_p,), torch_class="AlphaDropout", rule=same))
+                   params=(_p,), torch_class="AlphaDropout", rule=same, count_params=no_parameters))
 
 # -- Reshape ------------------------------------------------------------------
 def dim_index(dim: int, t: TensorType, name: str = "dim") -> int:
@@ -149,6 +190,7 @@ register(LayerSpec(
     params=(Int("start_dim", 1, "First dimension to flatten (0 is the batch)."),
             Int("end_dim", -1, "Last dimension to flatten.")),
     torch_class="Flatten", ranks=(2, 3, 4, 5, 6), rule=_flatten_rule, token_ids=TokenIds.PASSED,
+    count_params=no_parameters,
 ))
 register(LayerSpec(
     "Unflatten", "Reshape", "Splits one dimension into several (feature vector → image).",

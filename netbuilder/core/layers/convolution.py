@@ -13,7 +13,7 @@ import math
 
 from ..params import Bool, Choice, Float, Int, Ints
 from . import register
-from .spec import LayerSpec, TensorType
+from .spec import LayerSpec, TensorType, no_parameters
 
 
 def in_channels(params, inputs):
@@ -51,8 +51,17 @@ def _conv_params(dims: int, transpose: bool = False):
     return tuple(out)
 
 
+def _check_groups(params, inputs) -> None:
+    """What torch's constructor checks that the params cannot: both channel counts split into the groups."""
+    groups = params["groups"]
+    for name, count in (("in_channels", inputs[0].shape[0]), ("out_channels", params["out_channels"])):
+        if count % groups:
+            raise ValueError(f"{name} ({count}) must be divisible by groups ({groups})")
+
+
 def _conv_rule(dims: int):
     def rule(params, inputs):
+        _check_groups(params, inputs)
         k, s, p, d = (expand(params[n], dims) for n in ("kernel_size", "stride", "padding", "dilation"))
         padded = [size + 2 * p_ for size, p_ in zip(inputs[0].shape[1:], p)]
         spans = [d_ * (k_ - 1) + 1 for k_, d_ in zip(k, d)]
@@ -66,6 +75,7 @@ def _conv_rule(dims: int):
 
 def _transposed_rule(dims: int):
     def rule(params, inputs):
+        _check_groups(params, inputs)
         k, s, p, d, extra = (expand(params[n], dims)
                              for n in ("kernel_size", "stride", "padding", "dilation", "output_padding"))
         if any(e >= s_ and e >= d_ for e, s_, d_ in zip(extra, s, d)):
@@ -79,14 +89,33 @@ def _transposed_rule(dims: int):
     return rule
 
 
-def _conv_macs(params, inputs, outputs, module) -> int:
-    """Every output position applies the whole filter bank once."""
-    return module.weight.numel() * math.prod(outputs[0].shape[1:])
+def _filter_bank(in_channels: int, out_channels: int, kernel_size, groups: int, dims: int) -> int:
+    """Weights of a convolution: each output channel sees its group's input channels."""
+    return out_channels * (in_channels // groups) * math.prod(expand(kernel_size, dims))
 
 
-def _transposed_macs(params, inputs, outputs, module) -> int:
-    """Every *input* position is scattered through the whole filter bank once."""
-    return module.weight.numel() * math.prod(inputs[0].shape[1:])
+def _conv_params_count(dims: int):
+    def count(kwargs) -> int:
+        n_out = kwargs["out_channels"]
+        weights = _filter_bank(kwargs["in_channels"], n_out, kwargs["kernel_size"], kwargs.get("groups", 1), dims)
+        return weights + (n_out if kwargs.get("bias", True) else 0)
+    return count
+
+
+def _conv_macs(dims: int):
+    def macs(params, inputs, outputs, module) -> int:
+        """Every output position applies the whole filter bank once."""
+        bank = _filter_bank(inputs[0].shape[0], params["out_channels"], params["kernel_size"], params["groups"], dims)
+        return bank * math.prod(outputs[0].shape[1:])
+    return macs
+
+
+def _transposed_macs(dims: int):
+    def macs(params, inputs, outputs, module) -> int:
+        """Every *input* position is scattered through the whole filter bank once."""
+        bank = _filter_bank(inputs[0].shape[0], params["out_channels"], params["kernel_size"], params["groups"], dims)
+        return bank * math.prod(inputs[0].shape[1:])
+    return macs
 
 
 _LAYOUT = {1: "(N, C, L)", 2: "(N, C, H, W)"}
@@ -98,14 +127,15 @@ for _dims in (1, 2):
         f"Conv{_dims}d", "Convolution",
         f"{_dims}-D convolution over {_layout} input: learns local filters.",
         params=_conv_params(_dims), torch_class=f"Conv{_dims}d", ranks=(_dims + 2,),
-        expects=_layout, hint=_HINT[_dims], infer_args=in_channels, rule=_conv_rule(_dims), macs=_conv_macs,
+        expects=_layout, hint=_HINT[_dims], infer_args=in_channels, rule=_conv_rule(_dims),
+        count_params=_conv_params_count(_dims), macs=_conv_macs(_dims),
     ))
     register(LayerSpec(
         f"ConvTranspose{_dims}d", "Convolution",
         f"Transposed {_dims}-D convolution: learnable upsampling of {_layout} input.",
         params=_conv_params(_dims, transpose=True), torch_class=f"ConvTranspose{_dims}d",
         ranks=(_dims + 2,), expects=_layout, infer_args=in_channels, rule=_transposed_rule(_dims),
-        macs=_transposed_macs,
+        count_params=_conv_params_count(_dims), macs=_transposed_macs(_dims),
     ))
 
 
@@ -163,6 +193,7 @@ for _dims in (1, 2):
             f"{'Maximum' if _kind == 'Max' else 'Average'} over sliding windows of {_layout} input.",
             params=_pool_params(_dims, _kind), torch_class=f"{_kind}Pool{_dims}d",
             ranks=(_dims + 2,), expects=_layout, rule=_pool_rule(_dims), normalize=_stride_defaults_to_kernel,
+            count_params=no_parameters,
         ))
     for _kind in ("Avg", "Max"):
         register(LayerSpec(
@@ -170,7 +201,7 @@ for _dims in (1, 2):
             f"{'Average' if _kind == 'Avg' else 'Maximum'} pooling to a fixed output size, whatever the input size.",
             params=(Ints("output_size", 1, "Output size.", length=_dims, required=True, key=True),),
             torch_class=f"Adaptive{_kind}Pool{_dims}d", ranks=(_dims + 2,), expects=_layout,
-            rule=_adaptive_rule(_dims),
+            rule=_adaptive_rule(_dims), count_params=no_parameters,
         ))
 
 

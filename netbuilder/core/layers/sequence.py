@@ -49,7 +49,7 @@ def _recurrent(name: str, doc: str, *extra):
         name, "Recurrent", doc,
         params=(
             Int("hidden_size", 64, "Features of the hidden state.", minimum=1, required=True, key=True),
-            Int("num_layers", 1, "Stacked layers.", minimum=1),
+            Int("num_layers", 1, "Stacked layers (at most 1000: each is built in Python).", minimum=1, maximum=1000),
             *extra,
             Bool("bidirectional", False, "Also run the sequence backwards (doubles the features)."),
             Float("dropout", 0.0, "Dropout between stacked layers.", minimum=0, maximum=1),
@@ -76,7 +76,7 @@ register(LayerSpec(
         Int("padding_idx", None, "Id whose vector stays zero (optional).", optional=True),
     ),
     torch_class="Embedding", hint="Embedding needs an int64 Input (token ids)", macs=lambda *_: 0,
-    token_ids=TokenIds.REQUIRED,
+    token_ids=TokenIds.REQUIRED, vocabulary="num_embeddings",
     rule=lambda p, ins: [TensorType((*ins[0].shape, p["embedding_dim"]))],
 ))
 

@@ -47,23 +47,47 @@ class TensorType:
 
 
 @dataclass(frozen=True)
+class Construct:
+    """A constructor call in generated code: ``func(*args, **kwargs)``.
+
+    What a node adds to the model is described once, as data: the code
+    generator renders it (``nn.Linear(in_features=8, out_features=4)``) and the
+    shape oracle evaluates the very same call on the meta device. ``func`` is
+    a dotted name under ``torch`` or ``nn``, the two names generated code
+    imports; an argument may itself be a :class:`Construct`.
+    """
+
+    func: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Emit:
     """What an emitter needs to write the forward statements of one node.
 
     ``ins`` are the variable names of the inputs, ``outs`` the names to assign
-    (``_`` for an output nobody reads), ``mod`` the submodule expression
-    (``self.conv1``), ``params`` the node's full parameter dict.
+    (``_`` for an output nobody reads), ``mod`` the expression of what the node
+    created (``self.conv1``), ``params`` the node's full parameter dict and
+    ``batch`` an expression for the batch size, which a node without inputs
+    needs to give every sample its value (``image.shape[0]``).
     """
 
     ins: tuple[str, ...]
     outs: tuple[str, ...]
     mod: str
     params: dict[str, Any]
+    batch: str
 
 
 def call_module(e: Emit) -> list[str]:
     """The usual forward statement: ``out = self.layer(x)``."""
     return [f"{e.outs[0]} = {e.mod}({e.ins[0]})"]
+
+
+def no_parameters(kwargs: dict[str, Any]) -> int:
+    """``count_params`` of a layer that learns nothing."""
+    return 0
 
 
 def as_given(params: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +101,9 @@ class LayerSpec:
 
     - ``torch_class``: the ``torch.nn`` class it builds, or ``None`` for nodes
       that are plain expressions (Add, Reshape) or graph boundaries.
+    - ``creates(kwargs)``: for a node that holds state other than a module,
+      the :class:`Construct` making it (``nn.Parameter(torch.zeros(8))``); see
+      :meth:`state`. Nothing downstream asks what kind of state it is.
     - ``ranks``: accepted input ranks *including* the batch dim, checked before
       anything runs so messages can be precise; ``expects`` names the layout
       in words (``(N, C, H, W)``) and ``hint`` suggests a fix.
@@ -89,11 +116,21 @@ class LayerSpec:
       types; without it torch itself computes the shape on the meta device.
     - ``warn(params, inputs)``: optional; returns warning texts for things
       torch allows but that are usually mistakes.
+    - ``count_params(kwargs)``: the module's parameter count from its
+      constructor arguments, for a layer with a ``rule`` whose constructor
+      checks nothing that its params and ``rule`` leave to it: the oracle then
+      builds no module at all (each build costs a tenth of a millisecond, most
+      of a cold inference of a big graph). ``None``: the module is built on the
+      meta device and counted. The agreement tests hold both to real torch.
     - ``macs(params, inputs, outputs, module)``: optional estimate of the
-      multiply-adds of one sample; without it every weight matrix is assumed
-      to be applied once per position of the output (right for ``Linear``).
+      multiply-adds of one sample (``module`` is ``None`` when not built);
+      without it every weight matrix of the module is assumed to be applied
+      once per position of the output, and a layer counted without a module
+      has none.
     - ``role``: :class:`Role`; ``token_ids``: :class:`TokenIds`. Code that
       needs to know whether a node is an Input asks these, never the type name.
+    - ``vocabulary``: for a layer that looks ids up, the parameter saying how
+      many ids it knows (ids run from 0 to it − 1); see :mod:`netbuilder.core.tokens`.
     - ``normalize(params)``: ``params`` (unchanged in place) with values
       that build the same module written one way (a pool's stride equal to
       its kernel size is stored empty, as torch cannot tell them apart), so
@@ -113,18 +150,23 @@ class LayerSpec:
     hint: str = ""
     infer_args: Callable[[dict, list[TensorType]], dict] | None = None
     fixed_args: tuple[tuple[str, Any], ...] = ()
+    creates: Callable[[dict[str, Any]], Construct] | None = None
     emit: Callable[[Emit], list[str]] = call_module
     rule: Callable[[dict, list[TensorType]], list[TensorType]] | None = None
     warn: Callable[[dict, list[TensorType]], list[str]] | None = None
+    count_params: Callable[[dict[str, Any]], int] | None = None
     macs: Callable[[dict, list[TensorType], list[TensorType], Any], int] | None = None
     input_names: tuple[str, ...] = ()
     normalize: Callable[[dict[str, Any]], dict[str, Any]] = as_given
     role: Role = Role.LAYER
     token_ids: TokenIds = TokenIds.REFUSED
+    vocabulary: str | None = None
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
         self._by_name.update({p.name: p for p in self.params})
+        if self.vocabulary is not None and self.vocabulary not in self._by_name:
+            raise ValueError(f"{self.type}: vocabulary names no parameter ({self.vocabulary!r})")
 
     def param(self, name: str) -> ParamSpec | None:
         return self._by_name.get(name)
@@ -186,6 +228,20 @@ class LayerSpec:
     def is_output(self) -> bool:
         return self.role is Role.OUTPUT
 
+    def state(self, kwargs: dict[str, Any]) -> Construct | None:
+        """What the node adds to the model, as ``self.<id> = <call>`` in its
+        ``__init__``, given :meth:`torch_kwargs`: the ``torch_class`` module by
+        default, what ``creates`` says otherwise, nothing for plain expressions.
+
+        The attribute is named after the node, so its ``state_dict`` keys are
+        ``<id>.weight`` for a module and ``<id>`` for a parameter.
+        """
+        if self.creates is not None:
+            return self.creates(kwargs)
+        if self.torch_class is not None:
+            return Construct(f"nn.{self.torch_class}", kwargs=kwargs)
+        return None
+
     @property
-    def has_module(self) -> bool:
-        return self.torch_class is not None
+    def has_state(self) -> bool:
+        return self.creates is not None or self.torch_class is not None

@@ -56,7 +56,7 @@ class EdgeItem(QGraphicsItem):
         self.edge = edge
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
-        self.setZValue(0)
+        self.setZValue(-1)  # below the cards, which keep the default 0 (one change fewer per card)
         self._path = QPainterPath()
         self._hit: QPainterPath | None = None
         self._label = ""
@@ -100,11 +100,12 @@ class EdgeItem(QGraphicsItem):
         self._label = text
         fm = metrics("label")
         self._label_size = (fm.horizontalAdvance(text) + 10, fm.height() + 4) if text else (0.0, 0.0)
-        self._place_label()
+        if not self._path.isEmpty():  # else set_ends places it
+            self._place_label()
 
     def _place_label(self) -> None:
         width, height = self._label_size
-        mid = self._path.pointAtPercent(0.5) if not self._path.isEmpty() else QPointF()
+        mid = self._path.pointAtPercent(0.5)
         self._label_rect = QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
         # Between close cards the label would cover the ports; the card's own
         # shape line says the same thing there.

@@ -9,6 +9,7 @@ scene) and is cached as a device pixmap, so dragging it is a blit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
@@ -39,6 +40,44 @@ class PortRef:
     is_output: bool
 
 
+_POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange  # looked up once: itemChange
+_POSITION_HAS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged  # runs a dozen times per new card
+
+
+def _port_pos(count: int, is_output: bool, index: int) -> QPointF:
+    """Centre of port ``index`` of ``count`` on one side of a card, in card coordinates."""
+    x = WIDTH if is_output else 0.0
+    if count <= 1:
+        return QPointF(x, PORT_Y)
+    return QPointF(x, HEADER + PAD + 2 * ROW + (index + 0.5) * ROW)
+
+
+@lru_cache(maxsize=64)
+def _card_geometry(n_in: int, n_out: int) -> tuple[float, QPainterPath, QPainterPath, QPainterPath, QRectF]:
+    """Height, outline, header, hit shape and bounds of a card with these port
+    counts: the same for every card alike, so a big graph builds them once
+    (Qt shares the paths between cards until one is changed, which none is)."""
+    rows = max(n_in if n_in > 1 else 0, n_out if n_out > 1 else 0)
+    height = HEADER + PAD + 2 * ROW + rows * ROW + PAD
+    card = QPainterPath()
+    card.addRoundedRect(QRectF(0, 0, WIDTH, height), RADIUS, RADIUS)
+    top = QPainterPath()
+    top.addRect(QRectF(0, 0, WIDTH, HEADER))
+    hit_shape = QPainterPath(card)  # the card plus its ports, which stick out
+    for is_output, count in ((False, n_in), (True, n_out)):
+        for i in range(count):
+            hit_shape.addEllipse(_port_pos(count, is_output, i), PORT_RADIUS + 3, PORT_RADIUS + 3)
+    bounds = QRectF(-MARGIN, -MARGIN, WIDTH + 2 * MARGIN, height + SHAPE_GAP + SHAPE_HEIGHT + MARGIN)
+    return height, card, card.intersected(top), hit_shape, bounds
+
+
+@lru_cache(maxsize=64)
+def card_extent(n_in: int, n_out: int) -> tuple[float, float, float, float]:
+    """Left, top, right and bottom, in card coordinates, of what a card with
+    these port counts covers (its bounding rectangle)."""
+    return _card_geometry(n_in, n_out)[4].getCoords()
+
+
 class NodeItem(QGraphicsItem):
     """The card of one node; the scene keeps it in step with the document."""
 
@@ -52,7 +91,6 @@ class NodeItem(QGraphicsItem):
         )
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
-        self.setZValue(1)
         self.layer_type = ""
         self.category = ""
         self._type_text = self._params_text = self._count_text = ""
@@ -66,22 +104,20 @@ class NodeItem(QGraphicsItem):
         self._marks: dict[tuple[bool, int], str] = {}  # (is_output, index) -> "hover" | "ok" | "bad"
         self._activity: float | None = None
         self._height = 0.0
+        self._texts_fitted = False  # elided when first painted: most cards of a big graph are off screen
         self._relayout()
-        self._elide_texts()
 
     # -- content, set by the scene ------------------------------------------
-    def set_content(self, node_id: str, layer_type: str, category: str, params_text: str, tooltip: str) -> None:
+    def set_content(self, node_id: str, layer_type: str, category: str, params_text: str) -> None:
         self.node_id = node_id
         self.layer_type, self.category = layer_type, category
         self._params_text = params_text
-        self.setToolTip(tooltip)
-        self._elide_texts()
+        self._texts_fitted = False
         self.update()
 
-    def set_info(self, status: str, shape_text: str, count_text: str, tooltip: str) -> None:
+    def set_info(self, status: str, shape_text: str, count_text: str) -> None:
         self.status, self.shape_text, self._count_text = status, shape_text, count_text
-        self.setToolTip(tooltip)
-        self._elide_texts()
+        self._texts_fitted = False
         self.update()
 
     def set_ports(self, in_labels: list[str], out_labels: list[str], wired: set[tuple[bool, int]]) -> bool:
@@ -95,10 +131,9 @@ class NodeItem(QGraphicsItem):
         self.update()
         return changed
 
-    def set_activity(self, alive: float | None, tooltip: str) -> None:
+    def set_activity(self, alive: float | None) -> None:
         """``alive``: the fraction of non-zero activations while training (None hides the bar)."""
         self._activity = alive
-        self.setToolTip(tooltip)
         self.update()
 
     def mark_port(self, port: PortRef | None, state: str | None) -> None:
@@ -110,6 +145,7 @@ class NodeItem(QGraphicsItem):
         """Fit the texts to the card; the parameter count goes on whichever
         row has room for it beside the type or the parameters, else only the
         tooltip carries it."""
+        self._texts_fitted = True
         body, small, title = metrics("body"), metrics("small"), metrics("title")
         room = WIDTH - 20
         badge_w = 18 if self.status in ("error", "warning") else 0
@@ -125,22 +161,8 @@ class NodeItem(QGraphicsItem):
         self._params_line = body.elidedText(self._params_text, elide, room - (count_w if self._count_row == 2 else 0))
 
     # -- geometry -----------------------------------------------------------
-    def _rows(self) -> int:
-        return max(self._n_in if self._n_in > 1 else 0, self._n_out if self._n_out > 1 else 0)
-
     def _relayout(self) -> None:
-        self._height = HEADER + PAD + 2 * ROW + self._rows() * ROW + PAD
-        card = QRectF(0, 0, WIDTH, self._height)
-        self._card = QPainterPath()
-        self._card.addRoundedRect(card, RADIUS, RADIUS)
-        top = QPainterPath()
-        top.addRect(QRectF(0, 0, WIDTH, HEADER))
-        self._header = self._card.intersected(top)
-        self._hit_shape = QPainterPath(self._card)  # the card plus its ports, which stick out
-        for is_output, count in ((False, self._n_in), (True, self._n_out)):
-            for i in range(count):
-                self._hit_shape.addEllipse(self.port_pos(is_output, i), PORT_RADIUS + 3, PORT_RADIUS + 3)
-        self._bounds = QRectF(-MARGIN, -MARGIN, WIDTH + 2 * MARGIN, self._height + SHAPE_GAP + SHAPE_HEIGHT + MARGIN)
+        self._height, self._card, self._header, self._hit_shape, self._bounds = _card_geometry(self._n_in, self._n_out)
 
     def card_rect(self) -> QRectF:
         return QRectF(0, 0, WIDTH, self._height)
@@ -156,11 +178,7 @@ class NodeItem(QGraphicsItem):
 
     def port_pos(self, is_output: bool, index: int) -> QPointF:
         """Centre of a port in item coordinates."""
-        count = self._n_out if is_output else self._n_in
-        x = WIDTH if is_output else 0.0
-        if count <= 1:
-            return QPointF(x, PORT_Y)
-        return QPointF(x, HEADER + PAD + 2 * ROW + (index + 0.5) * ROW)
+        return _port_pos(self._n_out if is_output else self._n_in, is_output, index)
 
     def port_scene_pos(self, is_output: bool, index: int) -> QPointF:
         return self.mapToScene(self.port_pos(is_output, index))
@@ -179,9 +197,9 @@ class NodeItem(QGraphicsItem):
 
     # -- interaction ----------------------------------------------------------
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.scene() is not None:
+        if change == _POSITION_CHANGE and self.scene() is not None:
             return self.scene().snapped(value)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
+        if change == _POSITION_HAS_CHANGED and self.scene() is not None:
             self.scene().node_item_moved(self)
         return super().itemChange(change, value)
 
@@ -217,6 +235,8 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(category_color(self.category))
         painter.drawPath(self._header)
         if lod >= DETAIL_LOD:
+            if not self._texts_fitted:
+                self._elide_texts()
             self._paint_text(painter, theme)
         self._paint_ports(painter, theme)
         if self._activity is not None:

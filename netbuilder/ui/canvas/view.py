@@ -79,9 +79,11 @@ class GraphView(QGraphicsView):
         return self._edits.locked
 
     def node_item(self, node_id: str) -> NodeItem | None:
+        self._scene.complete()
         return self._scene.nodes.get(node_id)
 
     def edge_item(self, edge) -> EdgeItem | None:
+        self._scene.complete()
         return self._scene.edges.get(edge)
 
     def selected_node_ids(self) -> list[str]:
@@ -89,6 +91,7 @@ class GraphView(QGraphicsView):
         return [node_id for node_id in self.editor.doc.nodes if node_id in chosen]
 
     def select_nodes(self, ids: list[str]) -> None:
+        self._scene.complete()
         self._batch_selection = True
         try:
             self._scene.clearSelection()
@@ -101,15 +104,15 @@ class GraphView(QGraphicsView):
         self._announce_selection()
 
     def center_on_node(self, node_id: str) -> None:
+        self._scene.complete()
         item = self._scene.nodes.get(node_id)
         if item is not None:
             self.select_nodes([node_id])
             self.centerOn(item.mapToScene(item.card_rect().center()))
 
-    def fit_view(self) -> None:
-        rect = QRectF()
-        for item in self._scene.nodes.values():
-            rect = rect.united(item.sceneBoundingRect())
+    def fit_view(self, bounds: QRectF | None = None) -> None:
+        """Show the whole graph (``bounds``: its :meth:`GraphScene.nodes_bounds`, if known)."""
+        rect = self._scene.nodes_bounds() if bounds is None else bounds
         if rect.isEmpty():
             self.reset_zoom()
         else:

@@ -2,7 +2,8 @@
 
 :class:`Curve` ties one growing :class:`~.buffers.SeriesBuffer` to one
 pyqtgraph item and tracks the data's bounds as points arrive, so the plot can
-fit its range without scanning a million points. :class:`StableRange` moves a
+fit its range without scanning a million points; a long curve is drawn from
+its :class:`~.buffers.PeakLevels`, so neither is a frame. :class:`StableRange` moves a
 plot's y range only when the data leaves it or shrinks well inside it: a range
 that creeps with every point makes the axes re-layout their ticks on every
 frame (the dominant cost of drawing one) and looks jittery.
@@ -15,7 +16,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from .buffers import SeriesBuffer
+from .buffers import PeakLevels, SeriesBuffer, ema
+
+DEFAULT_COLUMNS = 1000  # pixel columns assumed while the plot has no width yet
 
 
 class Bounds:
@@ -39,33 +42,46 @@ class Bounds:
 
     def add_array(self, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        if len(finite):
-            self.add(float(finite.min()))
-            self.add(float(finite.max()))
-            positive = finite[finite > 0]
-            if len(positive):
-                self.add(float(positive.min()))
+        if not len(values):
+            return
+        lo, hi = float(np.fmin.reduce(values)), float(np.fmax.reduce(values))  # NaN skipped, no copies
+        if not (math.isfinite(lo) and math.isfinite(hi)):  # infinities too: the slow way
+            values = values[np.isfinite(values)]
+            if not len(values):
+                return
+            lo, hi = float(values.min()), float(values.max())
+        self.add(lo)
+        self.add(hi)
+        if lo <= 0 < hi:  # else lo is the smallest positive value, or there is none
+            self.add(float(values[values > 0].min()))
 
 
 class Curve:
-    """One pyqtgraph curve fed from one :class:`SeriesBuffer`."""
+    """One pyqtgraph curve fed from one :class:`SeriesBuffer`.
 
-    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None, fast: bool = True):
-        self.buffer = SeriesBuffer()
+    A ``fast`` curve (one point per batch, a million in a long run) hands
+    pyqtgraph only what its visible x range needs: two points per pixel
+    column from its :class:`PeakLevels`, redrawn when the range or the plot's
+    width changes. pyqtgraph's own clip-to-view and peak downsampling would
+    look at every point on every frame. Its points must come in x order.
+    ``x_of``: a curve whose points' x this one shares (see :class:`SeriesBuffer`).
+    """
+
+    def __init__(self, plot: pg.PlotItem, name: str | None, pen, symbol: str | None = None, fast: bool = True,
+                 x_of: Curve | None = None):
+        self.buffer = SeriesBuffer(x_of=x_of.buffer if x_of is not None else None)
         self.bounds = Bounds()
+        self.peaks = PeakLevels() if fast else None
         self.item = pg.PlotDataItem(name=name, pen=pen, symbol=symbol, symbolSize=6,
                                     symbolBrush=pen.color() if symbol else None, symbolPen=None)
+        plot.addItem(self.item)
+        self._view = plot.vb
         if fast:
-            self.item.setClipToView(True)
-            self.item.setDownsampling(auto=True, method="peak")
-            # peak mode draws two points per bin; pyqtgraph's default of 5 bins per
-            # pixel paints each column ~10 times over, which a noisy loss curve pays for
-            self.item.opts["autoDownsampleFactor"] = 1.5
             # the default limit makes every setData scan all points for their range;
             # losses never need clipping to the screen
             self.item.setDynamicRangeLimit(None)
-        plot.addItem(self.item)
+            plot.vb.sigXRangeChanged.connect(self._draw)
+            plot.vb.sigResized.connect(self._draw)
         self.dirty = False
 
     def append(self, x: float, y: float) -> None:
@@ -80,20 +96,42 @@ class Curve:
         self.dirty = True
         self.on_dirty()
 
+    def set_smoothed(self, xs: np.ndarray, ys: np.ndarray, weight: float) -> None:
+        """Hold ``xs`` and the :func:`~.buffers.ema` of ``ys`` in place of the current
+        points, smoothed where they lie in the buffer: a million points then cost
+        one copy and no fresh array beyond the buffer's own."""
+        self.clear()
+        self.buffer.extend(xs, ys)
+        smoothed = self.buffer.view()[1]
+        ema(smoothed, weight, out=smoothed)
+        self.bounds.add_array(smoothed)
+        self.dirty = True
+        self.on_dirty()
+
     def on_dirty(self) -> None:
         """Replaced by the owner: wake the update timer."""
 
     def clear(self) -> None:
         self.buffer.clear()
         self.bounds.clear()
+        if self.peaks is not None:
+            self.peaks.clear()
         self.item.setData([], [])
         self.dirty = False
 
     def flush(self) -> None:
         if self.dirty:
-            x, y = self.buffer.view()
-            self.item.setData(x, y, connect="finite")
+            self._draw()
             self.dirty = False
+
+    def _draw(self, *_) -> None:
+        x, y = self.buffer.view()
+        if self.peaks is not None and len(x):
+            left, right = self._view.viewRange()[0]
+            start = int(np.searchsorted(x, left, side="left")) - 1  # one point beyond each edge: the
+            stop = int(np.searchsorted(x, right, side="right")) + 1  # line runs on to the border
+            x, y = self.peaks.peaks(x, y, start, stop, int(self._view.width()) or DEFAULT_COLUMNS)
+        self.item.setData(x, y, connect="finite")
 
 
 class StableRange:

@@ -4,8 +4,10 @@ Three stacked plots share an x axis in epochs: loss (each batch faint, a
 smoothed batch curve, and train/validation loss per epoch), the validation
 metric (accuracy or R²) and the learning rate. Points go into growing numpy
 buffers as events arrive; a 20 Hz timer pushes only the curves that changed
-to pyqtgraph with ``setData`` on a slice, which with ``setClipToView`` and
-peak downsampling keeps one update of a million-point curve in milliseconds.
+to pyqtgraph with ``setData``: of a per-batch curve, only the points its
+visible range needs, two per pixel column taken from extremes kept as the
+points arrive (see :class:`~.curves.Curve`), so one update of a
+million-point curve costs about what a thousand-point one does.
 
 Ranges are managed here rather than by pyqtgraph's auto-range, for two
 reasons: a range that creeps a little with every point makes the axes
@@ -34,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .buffers import EmaTracker, ema
+from .buffers import EmaTracker
 from .curves import Bounds, Curve, StableRange
 
 UPDATE_HZ = 20  # smooth to the eye; each frame costs the training thread a little CPU
@@ -46,6 +48,26 @@ COLORS = {
     "lr": (200, 140, 255),
 }
 OVERLAY_COLORS = [(240, 98, 146), (77, 208, 225), (255, 213, 79), (174, 213, 129), (149, 117, 205)]
+
+
+LR_STEP = 1e-3  # a learning rate that moves less than this fraction draws no new point
+_CHUNK = 1 << 16
+
+
+def _rate_moves(rates: np.ndarray) -> np.ndarray:
+    """Where each rate differs by more than :data:`LR_STEP` from the one before
+    (the first and last are always kept). Worked in chunks: for a million rates
+    a temporary array of them costs more in fresh memory than the arithmetic."""
+    keep = np.ones(len(rates), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a rate after 0 is kept; 0 after 0 (NaN) is not
+        for start in range(1, len(rates), _CHUNK):
+            stop = min(start + _CHUNK, len(rates))
+            ratio = rates[start:stop] / rates[start - 1: stop - 1]  # |b - a| > step |a|, as |b / a - 1| > step
+            ratio -= 1.0
+            np.abs(ratio, out=ratio)
+            np.greater(ratio, LR_STEP, out=keep[start:stop])
+    keep[-1] = True
+    return keep
 
 
 def _fmt(value: float) -> str:
@@ -84,7 +106,7 @@ class LivePlots(QWidget):
         self.view.ci.layout.setRowStretchFactor(2, 1)
 
         self.batch = Curve(self.loss_plot, None, pg.mkPen(COLORS["batch"], width=1))
-        self.smooth = Curve(self.loss_plot, None, pg.mkPen(COLORS["smooth"], width=2))
+        self.smooth = Curve(self.loss_plot, None, pg.mkPen(COLORS["smooth"], width=2), x_of=self.batch)
         self.train_loss = Curve(self.loss_plot, None, pg.mkPen(COLORS["train"], width=2), "o", fast=False)
         self.val_loss = Curve(self.loss_plot, None, pg.mkPen(COLORS["val"], width=2), "s", fast=False)
         # the engine measures the metric on validation data only; a train curve stays
@@ -184,8 +206,6 @@ class LivePlots(QWidget):
         else:  # the x axis is shared: numbered once, under the lowest plot
             plot.getAxis("bottom").setStyle(showValues=False)
             plot.getAxis("bottom").setHeight(4)
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
         plot.disableAutoRange()
         return plot
 
@@ -224,7 +244,7 @@ class LivePlots(QWidget):
         0.1 %, plus the newest one at flush time: a constant or stepped rate then
         costs a handful of points instead of one per batch."""
         last = self.lr.buffer.last()
-        if last is None or abs(lr - last[1]) > 1e-3 * abs(last[1]):
+        if last is None or abs(lr - last[1]) > LR_STEP * abs(last[1]):
             self.lr.append(x, lr)
             self._lr_tail = None
         else:
@@ -235,13 +255,11 @@ class LivePlots(QWidget):
         xs = np.asarray(xs, dtype=np.float64)
         losses = np.asarray(losses, dtype=np.float64)
         finite = np.isfinite(losses)
-        self.batch.extend(xs[finite], losses[finite])
+        self.batch.extend(*((xs, losses) if finite.all() else (xs[finite], losses[finite])))
         self._resmooth()
         if lrs is not None and len(xs):
             lrs = np.asarray(lrs, dtype=np.float64)
-            keep = np.ones(len(lrs), dtype=bool)
-            keep[1:] = np.abs(np.diff(lrs)) > 1e-3 * np.abs(lrs[:-1])
-            keep[-1] = True
+            keep = _rate_moves(lrs)
             self.lr.extend(xs[keep], lrs[keep])
 
     def add_epoch(self, epoch: float, train_loss=None, val_loss=None, train_metric=None, val_metric=None,
@@ -349,8 +367,7 @@ class LivePlots(QWidget):
     def _resmooth(self) -> None:
         weight = self.smoothing.value() / 100
         x, y = self.batch.buffer.view()
-        self.smooth.clear()
-        self.smooth.extend(x, ema(y, weight))
+        self.smooth.set_smoothed(x, y, weight)
         self._ema.reset(weight)
         # carry the EMA state forward so new points continue the curve
         for value in y[-200:]:
