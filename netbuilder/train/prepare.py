@@ -158,7 +158,7 @@ def _check_output(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: 
             _check_rates(doc.nodes[producer].type, label, producer, ds, loss)
 
 
-NON_NEGATIVE_LAYERS = ("Softplus", "ReLU", "ReLU6", "Sigmoid", "Softmax")
+NON_NEGATIVE_LAYERS = ("Softplus", "ReLU", "ReLU6", "Sigmoid")  # a single Softmax output is always 1
 
 
 def _check_rates(producer_type: str, label: str, producer: str, ds: DataSet, loss: str) -> None:
