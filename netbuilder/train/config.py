@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import ParamError
-from .recipe import LOSSES, OPTIMIZERS, SCHEDULERS
+from .recipe import LOSSES, NEEDS_OTHER_DATA, OPTIMIZERS, SCHEDULERS, WEIGHTED_LOSSES
 
 VERSION = 1
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -27,9 +27,12 @@ class ConfigError(ParamError):
 
 
 def setting(default: Any = None, doc: str = "", choices: tuple = (), minimum: float | None = None,
-            maximum: float | None = None, above: float | None = None, factory: Any = None):
-    """A dataclass field with what validation and the GUI's form need to know."""
-    meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum, "above": above}
+            maximum: float | None = None, above: float | None = None, factory: Any = None,
+            choice_docs: dict | None = None):
+    """A dataclass field with what validation and the GUI's form need to know
+    (``choice_docs``: a sentence per choice, for the form's list)."""
+    meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum, "above": above,
+            "choice_docs": choice_docs or {}}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -70,13 +73,108 @@ class SchedulerConfig:
     patience: int = setting(5, "plateau: epochs without improvement before reducing.", minimum=0)
 
 
+UNNAMED_LOSSES = {  # torch.nn losses that are not a choice, and why
+    "BCELoss": "takes probabilities: the accuracy and the confidences would read a Sigmoid's output as "
+               "logits; bce_with_logits is the same loss on logits",
+    "AdaptiveLogSoftmaxWithLoss": "a final layer with weights of its own that returns the loss, "
+                                  "not a loss on the graph's output",
+    "LinearCrossEntropyLoss": "a final Linear fused with cross-entropy, with weights of its own; "
+                              "end the graph with a Linear and use cross_entropy",
+}
+LOSS_DOCS = {
+    "auto": "Cross-entropy for classes, MSE for values.",
+    "cross_entropy": "Classes: softmax cross-entropy on logits.",
+    "nll": "Classes: negative log-likelihood of log-probabilities (end the graph with LogSoftmax).",
+    "focal": "Classes: cross-entropy that down-weights easy samples (focal γ).",
+    "multi_margin": "Classes: multi-class hinge; the true class's score must lead the others' by the margin.",
+    "multilabel_margin": "Classes: hinge on each sample's list of classes (here its one class); "
+                         "equals multi_margin with margin 1.",
+    "bce_with_logits": "Classes: each class's logit against a one-hot target (one-vs-rest); one logit for 2.",
+    "soft_margin": "Classes: logistic loss on -1/+1 targets per class (one-vs-rest); one logit for 2.",
+    "multilabel_soft_margin": "Classes: one-vs-rest logistic loss per class, averaged; for one label per "
+                              "sample (all our data sets) it equals bce_with_logits, and takes class weights.",
+    "kl_div": "Classes: KL divergence from the (smoothed) one-hot target to the softmax.",
+    "mse": "Values (or one-hot classes): mean squared error.",
+    "l1": "Values (or one-hot classes): mean absolute error.",
+    "smooth_l1": "Values (or one-hot classes): squared below δ, absolute above.",
+    "huber": "Values (or one-hot classes): squared below δ, δ·absolute above (smooth_l1 times δ).",
+    "poisson_nll": "Counts: Poisson likelihood; the output is the rate itself (end the graph with Softplus), "
+                   "targets at least 0.",
+    "gaussian_nll": "Values: Gaussian likelihood of the output as the mean, with a fixed variance.",
+    **{name: f"Refused: needs {need}." for name, need in NEEDS_OTHER_DATA.items()},
+}
+
+
 @dataclass
 class LossConfig:
-    name: str = setting("auto", "auto: cross-entropy for classes, MSE for values.", choices=LOSSES)
+    """What training minimises. Every ``torch.nn`` loss is named here, and each either
+    trains on a task netbuilder trains or is refused with what data it would need.
+
+    The data sets give one input and one target per sample: a class id
+    (classification) or a vector of values (regression). The engine and the script
+    score the model's output *as it is* (arg-max or ``logit > 0`` for classes, the
+    values themselves for mse/mae/r2), so a loss is offered only where that reading
+    stays true:
+
+    - Class ids: ``cross_entropy``, ``nll`` (after LogSoftmax), ``focal``,
+      ``multi_margin`` (the multi-class hinge, with ``margin`` and ``margin_p``) and
+      ``multilabel_margin`` (each sample's one class as its list of labels; with one
+      label per sample it equals multi_margin's defaults). Class weights apply to all
+      but ``multilabel_margin``, and to ``multilabel_soft_margin`` below; any other loss
+      refuses them rather than ignore them.
+    - Labels turned into a target for each class's score on its own (one-vs-rest):
+      ``bce_with_logits``, ``multilabel_soft_margin`` (one-hot targets, class weights)
+      and ``soft_margin`` (the same targets as -1/+1). Our data sets have one label per
+      sample, never several, and then all three are the same logistic loss, offered so
+      that a model written with either trains as written; a single logit serves two
+      classes in all three.
+    - Values, or one-hot targets for classes: ``mse``, ``l1``, ``smooth_l1`` and
+      ``huber``, whose ``delta`` says where the error turns from squared to linear
+      (smooth_l1's ``beta``; huber is smooth_l1 times ``delta``).
+    - Values only: ``poisson_nll`` reads the output as the rate itself
+      (``log_input=False``), so the scores compare predicted and true counts; the graph
+      must end in a layer whose output cannot be negative (Softplus), and the targets
+      must be at least 0 (the ``counts`` built-in). Torch's default, a log-rate output,
+      is not offered: mse, mae and r2 would then compare logarithms with counts.
+      ``gaussian_nll`` reads the output as the mean, with one fixed ``variance`` for
+      every value: a variance predicted per sample would need a second output, which
+      the scores and the one-output check of training cannot take. With a fixed
+      variance it is MSE / (2·variance) + ½·log(variance). ``full`` adds the constant
+      terms to either (½·log 2π; Stirling's term for counts above 1), so the loss is
+      the true negative log-likelihood; the gradients stay the same.
+    - Refused, whatever the data (:data:`recipe.NEEDS_OTHER_DATA` says what each
+      needs, and the message quotes it): ``cosine_embedding``, ``margin_ranking``,
+      ``hinge_embedding``, ``triplet_margin`` and ``triplet_margin_with_distance``
+      compare pairs or triplets of samples; ``ctc`` aligns per-time-step scores with a
+      target sequence.
+    - Not named at all: the classes in :data:`UNNAMED_LOSSES`, for the reasons given there.
+    """
+
+    name: str = setting("auto", "auto: cross-entropy for classes, MSE for values.", choices=LOSSES,
+                        choice_docs=LOSS_DOCS)
     label_smoothing: float = setting(0.0, "Share of the target spread over the other classes.",
                                      minimum=0.0, maximum=1.0)
     class_weights: list[float] | None = setting(None, "One weight per class for imbalanced data.")
     focal_gamma: float = setting(2.0, "focal: how much easy samples are down-weighted.", minimum=0.0)
+    delta: float = setting(1.0, "huber, smooth_l1: the error size where the loss turns from squared to linear.",
+                           above=0.0)
+    margin: float = setting(1.0, "multi_margin: how far the true class's score must lead the others'.",
+                            minimum=0.0)
+    margin_p: int = setting(1, "multi_margin: 1 for the hinge, 2 for its square.", minimum=1, maximum=2)
+    variance: float = setting(1.0, "gaussian_nll: the variance assumed for every target value.", above=0.0)
+    full: bool = setting(False, "poisson_nll, gaussian_nll: add the constant terms (the true negative "
+                                "log-likelihood; the same gradients).")
+
+    def check(self, path: str) -> None:
+        """Refuse a loss that no data set here can feed, saying what it needs, and class
+        weights that the loss would silently ignore."""
+        if self.name in NEEDS_OTHER_DATA:
+            raise ConfigError(f"{path}.name", f"{self.name} needs {NEEDS_OTHER_DATA[self.name]}; netbuilder's "
+                                              "data sets give one input and one target per sample: use "
+                                              "cross_entropy for classes or mse for values")
+        if self.class_weights is not None and self.name not in WEIGHTED_LOSSES:
+            raise ConfigError(f"{path}.class_weights", f"the {self.name} loss takes no class weights (those that "
+                                                       f"do: {', '.join(WEIGHTED_LOSSES[1:])})")
 
 
 @dataclass
@@ -143,7 +241,10 @@ def _read(cls, data: Any, path: str):
     hints = typing.get_type_hints(cls)
     values = {name: _value(hints[name], fields[name], data[name], f"{path}.{name}")
               for name in fields if name in data}
-    return cls(**values)
+    obj = cls(**values)
+    if hasattr(obj, "check"):  # a rule about several fields, or one that no data set can meet
+        obj.check(path)
+    return obj
 
 
 def _value(kind: Any, spec: dataclasses.Field, value: Any, path: str) -> Any:

@@ -129,6 +129,8 @@ _BUILTINS = {
                  "Three interleaved noisy spiral arms, 2-D points"),
         _Builtin("sine", (1,), REGRESSION, 1000, (), "tabular",
                  "Regression: y = sin(x) + noise for x in [-2pi, 2pi]"),
+        _Builtin("counts", (2,), REGRESSION, 1000, (), "tabular",
+                 "Regression of counts: y ~ Poisson(exp(0.8a - 0.5b + 0.5)) for 2-D points (a, b)"),
         _Builtin("waveforms", (32, 1), CLASSIFICATION, 1200,
                  ("sine", "square", "sawtooth", "triangle"), "sequence",
                  "Noisy waves of random frequency, phase and amplitude, 32 steps; "

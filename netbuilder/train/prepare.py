@@ -19,7 +19,7 @@ from ..core.errors import NetbuilderError
 from ..core.shapes import ShapeReport
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION, DataSet, builtin_names
-from .recipe import CLASS_LOSSES
+from .recipe import CLASS_LOSSES, POSITIVE_OUTPUT_LOSSES, SINGLE_LOGIT_LOSSES, VALUE_LOSSES
 from .split import split, standardise
 from .userdata import load_data
 
@@ -126,7 +126,7 @@ def _check_output(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: 
     loss = config.loss.name
     if ds.task == CLASSIFICATION:
         n = ds.num_classes
-        fits = got == (n,) or (got == (1,) and n == 2 and loss == "bce_with_logits")
+        fits = got == (n,) or (got == (1,) and n == 2 and loss in SINGLE_LOGIT_LOSSES)
         if not fits:
             hint = _flatten_hint(report, producer, got) or (
                 f"set its out_features to {n}" if doc.nodes[producer].type == "Linear" else
@@ -139,15 +139,39 @@ def _check_output(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: 
         if loss == "nll" and doc.nodes[producer].type != "LogSoftmax":
             raise TrainingError("the nll loss expects log-probabilities: end the graph with LogSoftmax, "
                                 "or use cross_entropy", producer)
+        if loss in VALUE_LOSSES:
+            raise TrainingError(f"training.loss.name: {loss} needs target values but {ds.name} is a "
+                                "classification data set; use cross_entropy")
     else:
         want = ds.y.shape[1:]
         if got != want:
             hint = _flatten_hint(report, producer, got)
             raise TrainingError(f"{label} outputs (N, {', '.join(map(str, got))}) but {ds.name} has "
                                 f"{want[0]} target value(s) per sample" + (f": {hint}" if hint else ""), producer)
+        if config.loss.class_weights is not None:
+            raise TrainingError(f"training.loss.class_weights: {ds.name} is a regression data set, without classes "
+                                "to weight")
         if loss in CLASS_LOSSES:
             raise TrainingError(f"training.loss.name: {loss} needs class labels but {ds.name} is a regression "
-                                "data set; use mse, l1 or smooth_l1")
+                                "data set; use mse, l1, smooth_l1 or huber")
+        if loss in POSITIVE_OUTPUT_LOSSES:
+            _check_rates(doc.nodes[producer].type, label, producer, ds, loss)
+
+
+NON_NEGATIVE_LAYERS = ("Softplus", "ReLU", "ReLU6", "Sigmoid")  # a single Softmax output is always 1
+
+
+def _check_rates(producer_type: str, label: str, producer: str, ds: DataSet, loss: str) -> None:
+    """A loss that reads the output as a rate (a Poisson mean) needs rates and counts that
+    are not negative: a negative output has no logarithm, a negative count no probability."""
+    if producer_type not in NON_NEGATIVE_LAYERS:
+        raise TrainingError(f"training.loss.name: {loss} reads the output as a rate, which must not be "
+                            f"negative, but {label} can output any value: end the graph with Softplus",
+                            producer)
+    lowest = float(ds.y.min()) if len(ds.y) else 0.0
+    if lowest < 0:
+        raise TrainingError(f"training.loss.name: {loss} models counts or rates of at least 0, but {ds.name} "
+                            f"has targets down to {lowest:g}; use mse, huber or gaussian_nll")
 
 
 def _check_freeze(doc: GraphDocument, report: ShapeReport, config: TrainingConfig) -> None:

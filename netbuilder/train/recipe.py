@@ -18,8 +18,27 @@ import torch.nn.functional as F
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "onecycle", "plateau")
-LOSSES = ("auto", "cross_entropy", "nll", "focal", "bce_with_logits", "kl_div", "mse", "l1", "smooth_l1")
-CLASS_LOSSES = ("cross_entropy", "nll", "focal")  # need class ids, not values
+LOSSES = ("auto", "cross_entropy", "nll", "focal", "multi_margin", "multilabel_margin", "bce_with_logits",
+          "soft_margin", "multilabel_soft_margin", "kl_div", "mse", "l1", "smooth_l1", "huber", "poisson_nll",
+          "gaussian_nll", "cosine_embedding", "margin_ranking", "triplet_margin", "triplet_margin_with_distance",
+          "hinge_embedding", "ctc")
+CLASS_LOSSES = ("cross_entropy", "nll", "focal", "multi_margin", "multilabel_margin",  # need class ids, not values
+                "soft_margin", "multilabel_soft_margin")
+VALUE_LOSSES = ("poisson_nll", "gaussian_nll")  # need target values, not classes
+SINGLE_LOGIT_LOSSES = ("bce_with_logits", "soft_margin", "multilabel_soft_margin")  # take 2 classes as one logit
+WEIGHTED_LOSSES = ("auto", "cross_entropy", "nll", "focal", "multi_margin", "multilabel_soft_margin")  # class weights
+POSITIVE_OUTPUT_LOSSES = ("poisson_nll",)  # read the output as a rate, which must not be negative
+# What the losses made for other data need: samples of one input and one target each cannot feed them.
+NEEDS_OTHER_DATA = {
+    "cosine_embedding": "pairs of inputs, each pair labelled 1 (alike) or -1 (unlike), to compare two embeddings",
+    "margin_ranking": "pairs of samples labelled with which of the two should score higher",
+    "triplet_margin": "triplets of samples (anchor, positive of its kind, negative of another kind)",
+    "triplet_margin_with_distance": "triplets of samples (anchor, positive of its kind, negative of another "
+                                    "kind) and a distance function",
+    "hinge_embedding": "one distance per pair of samples, labelled 1 (alike) or -1 (unlike)",
+    "ctc": "a score per class at every time step (N, T, classes) and a target sequence of labels per sample, "
+           "shorter than the input (speech or handwriting transcripts)",
+}
 
 
 EXPLODED = 1e4  # a loss this many times its first value in the epoch has diverged
@@ -101,18 +120,26 @@ def standard_strides(tensor):
     return tensor.clone(memory_format=torch.contiguous_format)
 
 
-def make_loss(name, task, device="cpu", label_smoothing=0.0, class_weights=None, focal_gamma=2.0):
+def make_loss(name, task, device="cpu", label_smoothing=0.0, class_weights=None, focal_gamma=2.0, delta=1.0,
+              margin=1.0, margin_p=1, variance=1.0, full=False):
     """A function ``(output, target) -> loss``; ``target`` holds class ids for
     classification, values for regression. ``auto`` is cross-entropy or MSE by task.
 
     Losses that compare distributions or values (BCE, KL, MSE…) get one-hot targets
     for classification (smoothed by ``label_smoothing``), or the 0/1 label for a single
-    binary logit. ``kl_div`` and ``focal`` take logits, like cross-entropy.
+    binary logit; ``soft_margin`` gets the same as -1/+1. ``multilabel_margin`` gets
+    each sample's one class (its list of classes, -1 padded). ``kl_div`` and ``focal``
+    take logits, like cross-entropy. ``poisson_nll`` reads the output as the rate
+    itself, ``gaussian_nll`` as the mean, with one fixed ``variance`` for every value.
     """
     if name == "auto":
         name = "cross_entropy" if task == "classification" else "mse"
+    if name in NEEDS_OTHER_DATA:
+        raise ValueError(f"the {name} loss needs {NEEDS_OTHER_DATA[name]}")
     if name in CLASS_LOSSES and task != "classification":
         raise ValueError(f"the {name} loss needs class labels; use mse, l1 or smooth_l1 for regression")
+    if name in VALUE_LOSSES and task == "classification":
+        raise ValueError(f"the {name} loss needs target values; use cross_entropy for classes")
     weight = None if class_weights is None else torch.tensor(class_weights, dtype=torch.float32, device=device)
 
     def targets_like(output, target):
@@ -123,6 +150,16 @@ def make_loss(name, task, device="cpu", label_smoothing=0.0, class_weights=None,
         hot = F.one_hot(target, output.shape[1]).to(output.dtype)
         return hot * (1 - label_smoothing) + label_smoothing / output.shape[1]
 
+    def signs_like(output, target):
+        if output.shape[1] == 1:
+            return target.to(output.dtype).unsqueeze(1) * 2 - 1
+        return F.one_hot(target, output.shape[1]).to(output.dtype) * 2 - 1
+
+    def class_lists(output, target):
+        lists = torch.full_like(output, -1, dtype=torch.int64)
+        lists[:, 0] = target
+        return lists
+
     def focal(output, target):
         log_p = F.log_softmax(output, dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
         loss = -((1 - log_p.exp()) ** focal_gamma) * log_p
@@ -132,11 +169,19 @@ def make_loss(name, task, device="cpu", label_smoothing=0.0, class_weights=None,
         "cross_entropy": lambda out, t: F.cross_entropy(out, t, weight=weight, label_smoothing=label_smoothing),
         "nll": lambda out, t: F.nll_loss(out, t, weight=weight),
         "focal": focal,
+        "multi_margin": lambda out, t: F.multi_margin_loss(out, t, p=margin_p, margin=margin, weight=weight),
+        "multilabel_margin": lambda out, t: F.multilabel_margin_loss(out, class_lists(out, t)),
         "bce_with_logits": lambda out, t: F.binary_cross_entropy_with_logits(out, targets_like(out, t)),
+        "soft_margin": lambda out, t: F.soft_margin_loss(out, signs_like(out, t)),
+        "multilabel_soft_margin": lambda out, t: F.multilabel_soft_margin_loss(out, targets_like(out, t),
+                                                                               weight=weight),
         "kl_div": lambda out, t: F.kl_div(F.log_softmax(out, dim=1), targets_like(out, t), reduction="batchmean"),
         "mse": lambda out, t: F.mse_loss(out, targets_like(out, t)),
         "l1": lambda out, t: F.l1_loss(out, targets_like(out, t)),
-        "smooth_l1": lambda out, t: F.smooth_l1_loss(out, targets_like(out, t)),
+        "smooth_l1": lambda out, t: F.smooth_l1_loss(out, targets_like(out, t), beta=delta),
+        "huber": lambda out, t: F.huber_loss(out, targets_like(out, t), delta=delta),
+        "poisson_nll": lambda out, t: F.poisson_nll_loss(out, t, log_input=False, full=full),
+        "gaussian_nll": lambda out, t: F.gaussian_nll_loss(out, t, torch.full_like(out, variance), full=full),
     }
     return losses[name]
 

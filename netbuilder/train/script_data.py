@@ -79,6 +79,14 @@ def sine(seed, n=1000):
     return x.astype(np.float32), y.astype(np.float32)
 
 
+def counts(seed, n=1000):
+    """Regression of counts: y ~ Poisson(exp(0.8 a - 0.5 b + 0.5)) for 2-D points (a, b)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.5, 1.5, (n, 2))
+    rate = np.exp(0.8 * x[:, :1] - 0.5 * x[:, 1:] + 0.5)
+    return x.astype(np.float32), rng.poisson(rate).astype(np.float32)
+
+
 def waveforms(seed, per_class=300, length=32):
     """Noisy sine, square, sawtooth and triangle waves of 32 steps; name the shape."""
     rng = np.random.default_rng(seed)

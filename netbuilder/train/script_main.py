@@ -137,9 +137,7 @@ def train(config, model_class, load_data, args, rank, world, device):
         model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
     sampler = DistributedSampler(range(len(x_train)), shuffle=True, seed=seed) if world > 1 else None
     batches = Batches(x_train, y_train, config["batch_size"], generator, sampler, device)
-    loss = config["loss"]
-    loss_fn = make_loss(loss["name"], data["task"], device, loss["label_smoothing"], loss["class_weights"],
-                        loss["focal_gamma"])
+    loss_fn = make_loss(task=data["task"], device=device, **config["loss"])
     opt = config["optimizer"]
     optimizer = make_optimizer(opt["name"], net, opt["lr"], opt["weight_decay"], opt["momentum"], opt["nesterov"],
                                opt["betas"])

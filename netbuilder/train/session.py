@@ -8,7 +8,7 @@ script does the same in the same order, which is why both see the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -113,9 +113,7 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
                                    config.batch_size, generator, device=device)
     val_batches = recipe.Batches(torch.from_numpy(data.val.x), torch.from_numpy(data.val.y),
                                  config.batch_size, device=device) if len(data.val) else None
-    loss = config.loss
-    loss_fn = recipe.make_loss(loss.name, data.full.task, device, loss.label_smoothing, loss.class_weights,
-                               loss.focal_gamma)
+    loss_fn = recipe.make_loss(task=data.full.task, device=device, **asdict(config.loss))
     opt = config.optimizer
     optimizer = recipe.make_optimizer(opt.name, model, opt.lr, opt.weight_decay, opt.momentum, opt.nesterov,
                                       opt.betas)

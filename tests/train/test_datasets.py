@@ -44,9 +44,16 @@ def test_builtin_is_deterministic_by_seed(name):
     np.testing.assert_array_equal(a.y, b.y)
 
 
-@pytest.mark.parametrize("name", ["moons", "circles", "spirals", "sine", "waveforms", "running_sum"])
+@pytest.mark.parametrize("name", ["moons", "circles", "spirals", "sine", "counts", "waveforms", "running_sum"])
 def test_generated_sets_vary_with_seed(name):
     assert not np.array_equal(load_builtin(name, seed=0).x, load_builtin(name, seed=1).x)
+
+
+def test_counts_are_whole_numbers_that_grow_with_the_first_feature():
+    ds = load_builtin("counts")
+    assert ds.task == "regression" and ds.y.shape == (1000, 1) and ds.y.min() == 0
+    assert np.array_equal(ds.y, np.round(ds.y))
+    assert ds.y[ds.x[:, 0] > 0.5].mean() > 2 * ds.y[ds.x[:, 0] < -0.5].mean()
 
 
 def test_digits_are_images_in_unit_range():

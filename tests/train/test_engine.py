@@ -370,3 +370,69 @@ def test_divergence_under_a_warm_up_quotes_the_set_rate_and_a_sane_one(tmp_path)
     failed = events[-1]
     assert isinstance(failed, Failed), failed
     assert "The learning rate (1e+06) is probably too high; try 0.001, the usual rate for adam" in failed.message
+
+
+# -- the losses added for issue 9: each trains on a built-in, its loss falls -------------------------
+SOFTPLUS = (("Softplus", {}),)
+ADDED_LOSSES = [
+    ("iris", 3, {"name": "multi_margin", "margin": 0.5, "margin_p": 2, "class_weights": [1.0, 2.0, 1.0]}, ()),
+    ("wine", 3, {"name": "multilabel_margin"}, ()),
+    ("iris", 3, {"name": "soft_margin"}, ()),
+    ("moons", 1, {"name": "soft_margin"}, ()),
+    ("wine", 3, {"name": "multilabel_soft_margin", "class_weights": [1.0, 1.0, 2.0], "label_smoothing": 0.1}, ()),
+    ("breast_cancer", 1, {"name": "multilabel_soft_margin"}, ()),
+    ("sine", 1, {"name": "huber", "delta": 0.5}, ()),
+    ("iris", 3, {"name": "huber"}, ()),
+    ("sine", 1, {"name": "smooth_l1", "delta": 0.25}, ()),
+    ("counts", 1, {"name": "poisson_nll", "full": True}, SOFTPLUS),
+    ("sine", 1, {"name": "gaussian_nll", "variance": 0.5, "full": True}, ()),
+]
+INPUTS = {"iris": 4, "wine": 13, "moons": 2, "breast_cancer": 30, "sine": 1, "counts": 2}
+
+
+@pytest.mark.parametrize("source, outputs, loss, extra", ADDED_LOSSES,
+                         ids=[f"{loss['name']}-{source}" for source, _, loss, _ in ADDED_LOSSES])
+def test_each_added_loss_trains_and_its_loss_falls(tmp_path, source, outputs, loss, extra):
+    doc = mlp(source, INPUTS[source], outputs, extra=extra, loss=loss, epochs=4, optimizer={"lr": 0.01})
+    history = finished(run(doc, tmp_path)).history
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    if "accuracy" in history[-1]:
+        assert history[-1]["accuracy"] > 0.6  # the output is read as it is trained: scores, or one logit
+    else:
+        assert history[-1]["r2"] > 0.1  # the output is the mean or the rate itself, not its logarithm
+
+
+def test_the_loss_settings_change_the_loss(tmp_path):
+    def first_loss(loss, source="sine", extra=()):
+        doc = mlp(source, INPUTS[source], 1, extra=extra, loss=loss, optimizer={"lr": 1e-9})
+        return finished(run(doc, tmp_path)).history[0]["val_loss"]
+
+    mse = first_loss({"name": "mse"})
+    gaussian = mse / (2 * 0.5) + 0.5 * math.log(0.5)
+    assert first_loss({"name": "gaussian_nll", "variance": 0.5}) == pytest.approx(gaussian, rel=1e-5)
+    assert first_loss({"name": "gaussian_nll", "variance": 0.5, "full": True}) == pytest.approx(
+        gaussian + 0.5 * math.log(2 * math.pi), rel=1e-5)
+    assert first_loss({"name": "huber", "delta": 100.0}) == pytest.approx(mse / 2, rel=1e-5)  # all errors < δ
+    plain = first_loss({"name": "poisson_nll"}, "counts", SOFTPLUS)
+    assert first_loss({"name": "poisson_nll", "full": True}, "counts", SOFTPLUS) > plain
+
+
+@pytest.mark.parametrize("source, outputs, loss, extra, words, node", [
+    ("sine", 1, "poisson_nll", SOFTPLUS, "targets down to -", None),
+    ("counts", 1, "poisson_nll", (), "Linear 'linear_2' can output any value: end the graph with Softplus",
+     "linear_2"),
+    ("iris", 3, "poisson_nll", (), "poisson_nll needs target values but iris is a classification", None),
+    ("iris", 3, "gaussian_nll", (), "gaussian_nll needs target values", None),
+    ("sine", 1, "soft_margin", (), "soft_margin needs class labels but sine is a regression", None),
+    ("sine", 1, "multi_margin", (), "multi_margin needs class labels", None),
+    ("moons", 1, "multi_margin", (), "outputs (N, 1) but moons has 2 classes", "linear_2"),
+    ("iris", 3, "triplet_margin", (), "triplets of samples", None),
+    ("digits", 10, "ctc", (), "a score per class at every time step", None),
+])
+def test_losses_that_do_not_fit_the_data_are_refused_naming_the_setting(tmp_path, source, outputs, loss, extra,
+                                                                        words, node):
+    inputs = {**INPUTS, "digits": 64}[source]
+    failed = run(mlp(source, inputs, outputs, extra=extra, loss={"name": loss}), tmp_path)[-1]
+    assert isinstance(failed, Failed) and words in failed.message and failed.node_id == node
+    assert "training.loss.name" in failed.message or "classes" in failed.message

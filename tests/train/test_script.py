@@ -262,3 +262,47 @@ def test_script_runs_on_two_processes_under_torchrun(tmp_path):
     assert len(history) == 1 and history[0]["val_loss"] > 0 and 0 < history[0]["accuracy"] <= 1
     state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
     assert state["epoch"] == 1 and not any(key.startswith("module.") for key in state["model"])
+
+
+# -- the losses added for issue 9 ------------------------------------------------------------------
+def small_mlp(inputs, outputs, extra=()):
+    return [("Linear", {"out_features": 16}), ("ReLU", {}), ("Dropout", {"p": 0.1}),
+            ("Linear", {"out_features": outputs}), *extra]
+
+
+@pytest.mark.parametrize("source, inputs, outputs, loss, extra", [
+    ("iris", 4, 3, {"name": "multi_margin", "margin": 0.5, "margin_p": 2, "class_weights": [1.0, 2.0, 1.0]}, ()),
+    ("wine", 13, 3, {"name": "multilabel_margin"}, ()),
+    ("moons", 2, 1, {"name": "soft_margin"}, ()),
+    ("wine", 13, 3, {"name": "multilabel_soft_margin", "class_weights": [1.0, 1.0, 2.0]}, ()),
+    ("sine", 1, 1, {"name": "huber", "delta": 0.5}, ()),
+    ("counts", 2, 1, {"name": "poisson_nll", "full": True}, (("Softplus", {}),)),
+    ("sine", 1, 1, {"name": "gaussian_nll", "variance": 0.5}, ()),
+], ids=lambda value: value["name"] if isinstance(value, dict) else None)
+def test_script_reproduces_the_engine_with_each_added_loss(tmp_path, source, inputs, outputs, loss, extra):
+    doc = chain(small_mlp(inputs, outputs, extra), [inputs], {"data": {"source": source}, "epochs": 2,
+                                                              "optimizer": {"lr": 0.01}, "loss": loss})
+    text = export_training_script(doc)
+    settings = {key: value for key, value in loss.items() if key != "name"}
+    config = ast.literal_eval(text.split("CONFIG = ", 1)[1].split("\n\n\n", 1)[0])
+    assert config["loss"]["name"] == loss["name"] and settings.items() <= config["loss"].items()
+    _, history = run_script(doc, tmp_path)
+    assert_same_curves(engine_history(doc, tmp_path), history)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_export_refuses_a_loss_that_does_not_fit_and_the_script_refuses_an_edited_one():
+    from netbuilder.train.config import ConfigError
+    from netbuilder.train.recipe import make_loss
+
+    negative = chain(small_mlp(1, 1, (("Softplus", {}),)), [1], {"data": {"source": "sine"},
+                                                                 "loss": {"name": "poisson_nll"}})
+    with pytest.raises(TrainingError, match=r"training\.loss\.name: poisson_nll models counts"):
+        export_training_script(negative)
+    pairs = chain(small_mlp(4, 3), [4], {"data": {"source": "iris"}, "loss": {"name": "margin_ranking"}})
+    with pytest.raises(ConfigError, match=r"training\.loss\.name: margin_ranking needs pairs"):
+        export_training_script(pairs)
+    with pytest.raises(ValueError, match="the ctc loss needs a score per class at every time step"):
+        make_loss("ctc", "classification")  # a CONFIG edited by hand
+    with pytest.raises(ValueError, match="gaussian_nll loss needs target values"):
+        make_loss("gaussian_nll", "classification")

@@ -67,8 +67,13 @@ SECTIONS: list[tuple[str, list[Field]]] = [
     ("Loss", [
         Field("loss.name", "Loss"),
         Field("loss.label_smoothing", "Label smoothing",
-              when=("loss.name", ("auto", "cross_entropy", "bce_with_logits", "kl_div"))),
+              when=("loss.name", ("auto", "cross_entropy", "bce_with_logits", "multilabel_soft_margin", "kl_div"))),
         Field("loss.focal_gamma", "Focal γ", when=("loss.name", ("focal",))),
+        Field("loss.delta", "Huber δ", when=("loss.name", ("huber", "smooth_l1"))),
+        Field("loss.margin", "Margin", when=("loss.name", ("multi_margin",))),
+        Field("loss.margin_p", "Margin power", when=("loss.name", ("multi_margin",))),
+        Field("loss.variance", "Variance", when=("loss.name", ("gaussian_nll",)), kind="sci"),
+        Field("loss.full", "Constant terms", when=("loss.name", ("poisson_nll", "gaussian_nll"))),
     ]),
     ("Run", [
         Field("epochs", "Epochs"),
@@ -173,13 +178,15 @@ class SettingsForm(FittedScrollArea):
         elif meta.get("choices"):
             widget = QComboBox()
             widget.addItems(list(meta["choices"]))
+            for index, choice in enumerate(meta["choices"]):
+                widget.setItemData(index, meta["choice_docs"].get(choice, ""), Qt.ItemDataRole.ToolTipRole)
             widget.activated.connect(lambda _i, p=f.path, w=widget: self._edited(p, w.currentText()))
         elif isinstance(default, bool):
             widget = QCheckBox()
             widget.toggled.connect(lambda on, p=f.path: self._edited(p, bool(on)))
         elif isinstance(default, int) and not isinstance(default, bool):
             widget = QSpinBox()
-            widget.setRange(int(meta.get("minimum") or 0), 1_000_000)
+            widget.setRange(int(meta.get("minimum") or 0), int(meta.get("maximum") or 1_000_000))
             widget.setKeyboardTracking(False)
             widget.valueChanged.connect(lambda v, p=f.path: self._edited(p, int(v)))
         elif f.kind in ("sci", "optional"):
