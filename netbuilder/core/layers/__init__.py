@@ -17,6 +17,7 @@ CATEGORIES = (
     "Core",
     "Convolution",
     "Pooling",
+    "Padding",
     "Normalization",
     "Regularization",
     "Activation",
@@ -56,3 +57,7 @@ def all_specs() -> list[LayerSpec]:
 
 
 from . import activation, basic, convolution, sequence  # noqa: E402,F401  (they register)
+from .derived import derived_specs  # noqa: E402
+
+for _spec in derived_specs({s.torch_class for s in _REGISTRY.values() if s.torch_class}):
+    register(_spec)

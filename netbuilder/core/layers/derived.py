@@ -1,0 +1,207 @@
+"""Node types derived from ``torch.nn`` itself, for every layer nobody wrote a spec for.
+
+A hand-written spec (``basic``, ``convolution``…) adds what torch cannot tell us:
+fast shape rules, MACs, choice lists, messages. Every other public layer class
+becomes a node type here, read off the class: its constructor signature gives the
+parameters (kinds from the annotations and defaults), its module path the
+category, its docstring's first line the description, its ``forward`` signature
+the input ports. Sizes that follow from the input (``in_channels``,
+``num_features``, ``in_features``…) are inferred, never asked for. Shapes,
+parameter counts and argument errors come from the meta-device oracle, as for
+any spec without a ``rule``. A torch release that adds a layer needs nothing
+here; one that needs more than the signature says takes one line in a table.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from collections.abc import Callable
+
+from torch import nn
+
+from ..params import Bool, Choice, Float, Int, Ints, ParamSpec
+from .basic import NORMALIZED_DIMS, normalized_shape_args
+from .spec import Emit, LayerSpec, TokenIds
+
+#: ``torch.nn.modules`` file → palette category.
+CATEGORY_OF_MODULE = {
+    "conv": "Convolution", "pooling": "Pooling", "upsampling": "Pooling", "padding": "Padding",
+    "batchnorm": "Normalization", "instancenorm": "Normalization", "normalization": "Normalization",
+    "activation": "Activation", "dropout": "Regularization", "linear": "Core", "sparse": "Recurrent",
+    "rnn": "Recurrent", "transformer": "Attention", "distance": "Merge", "pixelshuffle": "Reshape",
+    "channelshuffle": "Reshape", "fold": "Reshape", "flatten": "Reshape",
+}
+
+#: Whole groups of ``torch.nn`` that are not layers of a graph, with the reason.
+EXCLUDED_MODULES = {
+    "loss": "a loss is a training setting, not a layer",
+    "container": "containers are what a graph (or a block) already is",
+    "module": "the base class of every layer",
+    "adaptive": "AdaptiveLogSoftmaxWithLoss needs the targets and returns a loss: a training setting",
+}
+
+#: Single classes left out, with the reason (also: every ``Lazy*`` twin, see :func:`exclusion`).
+EXCLUDED = {
+    "SyncBatchNorm": "multi-process BatchNorm: use BatchNorm; netbuilder trains in one process",
+    "RNNBase": "abstract base of RNN, LSTM and GRU",
+    "RNNCellBase": "abstract base of the cells",
+    "MaxUnpool1d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
+    "MaxUnpool2d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
+    "MaxUnpool3d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
+    "TransformerEncoder": "takes a layer module as an argument: stack TransformerEncoderLayer nodes (or a block)",
+    "TransformerDecoder": "takes a layer module as an argument: stack TransformerDecoderLayer nodes (or a block)",
+}
+
+
+def exclusion(cls: type) -> str | None:
+    """Why ``cls`` is no node type, or ``None`` if it must be one."""
+    if cls.__name__.startswith("Lazy"):
+        return "Lazy twin: netbuilder infers in_* sizes from the input already"
+    return EXCLUDED.get(cls.__name__) or EXCLUDED_MODULES.get(_module_file(cls))
+
+
+def layer_classes() -> list[type]:
+    """Every public module class ``torch.nn`` exports, in name order."""
+    found = []
+    for name in sorted(dir(nn)):
+        value = getattr(nn, name)
+        if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__.startswith("torch.nn.modules."):
+            found.append(value)
+    return found
+
+
+def _module_file(cls: type) -> str:
+    return cls.__module__.rsplit(".", 1)[-1]
+
+
+# -- what the signature cannot say ------------------------------------------------
+#: Constructor arguments never shown: placement, in-place tricks (unsafe where a
+#: value feeds two nodes), extra outputs, deprecated ones, and what netbuilder fixes.
+_HIDDEN = {"device", "dtype", "inplace", "return_indices", "size_average", "reduce", "batch_first", "process_group"}
+
+#: Sizes that follow from the input: argument name → value from the input types.
+_INFERRED: dict[str, Callable] = {
+    "in_channels": lambda ins: ins[0].shape[0],
+    "num_features": lambda ins: ins[0].shape[0],
+    "num_channels": lambda ins: ins[0].shape[0],
+    "in_features": lambda ins: ins[0].shape[-1],
+    "in1_features": lambda ins: ins[0].shape[-1],
+    "in2_features": lambda ins: ins[1].shape[-1],
+    "input_size": lambda ins: ins[0].shape[-1],
+    "embed_dim": lambda ins: ins[0].shape[-1],
+    "d_model": lambda ins: ins[0].shape[-1],
+}
+
+#: The values a string argument takes (torch checks them in code, not in types).
+_CHOICES = {
+    "padding_mode": ("zeros", "reflect", "replicate", "circular"),
+    "nonlinearity": ("tanh", "relu"),
+    "activation": ("relu", "gelu"),
+    "mode": ("mean", "sum", "max"),
+}
+
+#: Starting values of required arguments, so a node dropped from the palette works.
+_STARTING = {
+    "out_features": 16, "out_channels": 16, "kernel_size": 2, "hidden_size": 32, "num_embeddings": 100,
+    "embedding_dim": 32, "nhead": 2, "upscale_factor": 2, "downscale_factor": 2, "groups": 2, "size": 2,
+    "norm_type": 2.0, "output_size": 1, "padding": 1, "threshold": 0.0, "value": 0.0,
+}
+
+#: Output ports of layers returning a tuple.
+_OUTPUTS = {"LSTMCell": ("h", "c")}
+
+_LAYOUT = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+_AT_LEAST_ZERO = {"padding", "output_padding"}
+
+
+def _spatial_dims(cls: type) -> int | None:
+    match = re.search(r"(\d)d$", cls.__name__)
+    return int(match.group(1)) if match else None
+
+
+def _tuple_length(annotation, dims: int | None) -> int | None:
+    """2 for ``int | tuple[int, int]``; the class's spatial dims for ``tuple[int, ...]``."""
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is tuple:
+            items = typing.get_args(arg)
+            return dims if Ellipsis in items else len(items)
+    return dims
+
+
+def _param(cls: type, p: inspect.Parameter) -> ParamSpec | None:
+    """The :class:`ParamSpec` of one constructor argument, or ``None`` if it is not shown."""
+    required = p.default is inspect.Parameter.empty
+    default = _STARTING.get(p.name, 1) if required else p.default
+    text = str(p.annotation)
+    optional = not required and p.default is None
+    common = {"required": required, "optional": optional}
+    if isinstance(default, bool):
+        return Bool(p.name, default)
+    if isinstance(default, str):
+        return Choice(p.name, _CHOICES.get(p.name, (default,)), default=default)
+    if any(word in text for word in ("Tensor", "Callable", "Module", "Size")) and "int" not in text:
+        return None
+    if "tuple[int" in text or isinstance(default, tuple):
+        length = len(default) if isinstance(default, tuple) else _tuple_length(p.annotation, _spatial_dims(cls))
+        if isinstance(default, tuple) and len(set(default)) == 1:
+            default = default[0]
+        minimum = 0 if p.name in _AT_LEAST_ZERO else 1
+        return Ints(p.name, default, length=length, minimum=minimum, **common)
+    if "float" in text or isinstance(default, float):
+        return Float(p.name, None if optional else float(default), **common)
+    if "int" in text or isinstance(default, int):
+        return Int(p.name, default, **common)
+    return None
+
+
+def _doc(cls: type) -> str:
+    """The docstring's first line, without reStructuredText roles."""
+    line = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+    return re.sub(r":\w+:`([^`]*)`", r"\1", line).strip()
+
+
+def _inputs(cls: type) -> int:
+    """Required tensor arguments of ``forward``: the input ports."""
+    forward = inspect.signature(cls.forward).parameters.values()
+    return sum(1 for p in forward if p.name != "self" and p.default is inspect.Parameter.empty
+               and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _call(e: Emit) -> list[str]:
+    """``out = self.layer(x0, x1)``, or ``h, c = …`` for a layer returning a tuple."""
+    return [f"{', '.join(e.outs)} = {e.mod}({', '.join(e.ins)})"]
+
+
+def derive(cls: type) -> LayerSpec:
+    """The node type of ``cls``, read off the class."""
+    arguments = [p for p in inspect.signature(cls.__init__).parameters.values()
+                 if p.name != "self" and not p.name.startswith("_") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    names = {p.name for p in arguments}
+    inferred = [n for n in _INFERRED if n in names]
+    params = [spec for p in arguments if p.name not in _HIDDEN and p.name not in inferred
+              and p.name != "normalized_shape" and (spec := _param(cls, p)) is not None]
+    if "normalized_shape" in names:
+        params.insert(0, NORMALIZED_DIMS)
+
+    def infer_args(values, inputs):
+        args = {n: _INFERRED[n](inputs) for n in inferred}
+        return {**normalized_shape_args(values, inputs), **args} if "normalized_shape" in names else args
+
+    dims = _spatial_dims(cls)
+    n_inputs = _inputs(cls)
+    lookup = "num_embeddings" in names
+    return LayerSpec(
+        cls.__name__, CATEGORY_OF_MODULE[_module_file(cls)], _doc(cls), params=tuple(params),
+        torch_class=cls.__name__, min_inputs=n_inputs, max_inputs=n_inputs, outputs=_OUTPUTS.get(cls.__name__, ("out",)),
+        ranks=(dims + 2,) if dims else None, expects=_LAYOUT.get(dims, ""),
+        infer_args=infer_args if inferred or "normalized_shape" in names else None,
+        fixed_args=(("batch_first", True),) if "batch_first" in names else (), emit=_call,
+        token_ids=TokenIds.REQUIRED if lookup else TokenIds.REFUSED, vocabulary="num_embeddings" if lookup else None,
+    )
+
+
+def derived_specs(written: set[str]) -> list[LayerSpec]:
+    """A spec for every layer class of ``torch.nn`` that is neither excluded nor in ``written``."""
+    return [derive(cls) for cls in layer_classes() if cls.__name__ not in written and exclusion(cls) is None]
