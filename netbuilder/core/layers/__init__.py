@@ -59,5 +59,6 @@ def all_specs() -> list[LayerSpec]:
 from . import activation, basic, convolution, sequence  # noqa: E402,F401  (they register)
 from .derived import derived_specs  # noqa: E402
 
-for _spec in derived_specs({s.torch_class for s in _REGISTRY.values() if s.torch_class}):
-    register(_spec)
+#: The types read off torch.nn (see :mod:`.derived`), registered after every hand-written one.
+DERIVED_TYPES = frozenset(register(spec).type
+                          for spec in derived_specs({s.torch_class for s in _REGISTRY.values() if s.torch_class}))

@@ -109,6 +109,9 @@ _STARTING = {
     "norm_type": 2.0, "output_size": 1, "padding": 1, "threshold": 0.0, "value": 0.0,
 }
 
+#: Descriptions of the few classes without a docstring.
+_UNDOCUMENTED = {"CrossMapLRN2d": "Local response normalisation across channels (the older form of LocalResponseNorm)."}
+
 #: Output ports of layers returning a tuple.
 _OUTPUTS = {"LSTMCell": ("h", "c")}
 
@@ -130,17 +133,47 @@ def _tuple_length(annotation, dims: int | None) -> int | None:
     return dims
 
 
-def _param(cls: type, p: inspect.Parameter) -> ParamSpec | None:
+def _plain(text: str) -> str:
+    """reStructuredText in plain words: ``:math:`x``` → ``x``, ``Default: ...`` dropped."""
+    text = re.sub(r":\w+:`~?([^`]*)`", r"\1", text)
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+
+
+_ARGUMENT = re.compile(r"^\s+(\w+)(?: \([^)]*\))?: (.*)$")
+
+
+def _argument_docs(cls: type) -> dict[str, str]:
+    """Each argument's description from the docstring's ``Args:`` list, first sentence only."""
+    docs: dict[str, list[str]] = {}
+    current = None
+    for line in (cls.__doc__ or "").splitlines():
+        match = _ARGUMENT.match(line)
+        if match:
+            current = match.group(1)
+            docs[current] = [match.group(2)]
+        elif current and line.strip() and not line.strip().endswith(":"):
+            docs[current].append(line.strip())
+        else:
+            current = None
+    return {name: _first_sentence(_plain(" ".join(words))) for name, words in docs.items()}
+
+
+def _first_sentence(text: str) -> str:
+    sentence = re.split(r"(?<=[a-z0-9)])\. ", text.split(" Default:")[0], maxsplit=1)[0].rstrip(".")
+    return sentence[:1].upper() + sentence[1:] + "." if sentence else ""
+
+
+def _param(cls: type, p: inspect.Parameter, doc: str) -> ParamSpec | None:
     """The :class:`ParamSpec` of one constructor argument, or ``None`` if it is not shown."""
     required = p.default is inspect.Parameter.empty
     default = _STARTING.get(p.name, 1) if required else p.default
     text = str(p.annotation)
     optional = not required and p.default is None
-    common = {"required": required, "optional": optional}
+    common = {"doc": doc or p.name.replace("_", " ").capitalize() + ".", "required": required, "optional": optional}
     if isinstance(default, bool):
-        return Bool(p.name, default)
+        return Bool(p.name, default, common["doc"])
     if isinstance(default, str):
-        return Choice(p.name, _CHOICES.get(p.name, (default,)), default=default)
+        return Choice(p.name, _CHOICES.get(p.name, (default,)), default=default, doc=common["doc"])
     if any(word in text for word in ("Tensor", "Callable", "Module", "Size")) and "int" not in text:
         return None
     if "tuple[int" in text or isinstance(default, tuple):
@@ -157,9 +190,11 @@ def _param(cls: type, p: inspect.Parameter) -> ParamSpec | None:
 
 
 def _doc(cls: type) -> str:
-    """The docstring's first line, without reStructuredText roles."""
-    line = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
-    return re.sub(r":\w+:`([^`]*)`", r"\1", line).strip()
+    """The docstring's first sentence, in plain words (the palette's tooltip)."""
+    if cls.__name__ in _UNDOCUMENTED:
+        return _UNDOCUMENTED[cls.__name__]
+    paragraph = (cls.__doc__ or cls.__name__).strip().split("\n\n")[0]
+    return _first_sentence(_plain(paragraph))
 
 
 def _inputs(cls: type) -> int:
@@ -180,8 +215,9 @@ def derive(cls: type) -> LayerSpec:
                  if p.name != "self" and not p.name.startswith("_") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     names = {p.name for p in arguments}
     inferred = [n for n in _INFERRED if n in names]
+    docs = _argument_docs(cls)
     params = [spec for p in arguments if p.name not in _HIDDEN and p.name not in inferred
-              and p.name != "normalized_shape" and (spec := _param(cls, p)) is not None]
+              and p.name != "normalized_shape" and (spec := _param(cls, p, docs.get(p.name, ""))) is not None]
     if "normalized_shape" in names:
         params.insert(0, NORMALIZED_DIMS)
 
