@@ -19,6 +19,7 @@ from netbuilder.core.layers import DERIVED_TYPES, all_specs, get_spec, has_spec
 from netbuilder.core.layers.derived import EXCLUDED, exclusion, layer_classes
 from netbuilder.core.shapes import infer_shapes
 
+
 def test_every_layer_class_of_torch_nn_is_a_node_type_or_excluded_with_a_reason():
     built = {spec.torch_class for spec in all_specs()}
     missing = [cls.__name__ for cls in layer_classes() if cls.__name__ not in built and exclusion(cls) is None]

@@ -230,7 +230,8 @@ def derive(cls: type) -> LayerSpec:
     lookup = "num_embeddings" in names
     return LayerSpec(
         cls.__name__, CATEGORY_OF_MODULE[_module_file(cls)], _doc(cls), params=tuple(params),
-        torch_class=cls.__name__, min_inputs=n_inputs, max_inputs=n_inputs, outputs=_OUTPUTS.get(cls.__name__, ("out",)),
+        torch_class=cls.__name__, min_inputs=n_inputs, max_inputs=n_inputs,
+        outputs=_OUTPUTS.get(cls.__name__, ("out",)),
         ranks=(dims + 2,) if dims else None, expects=_LAYOUT.get(dims, ""),
         infer_args=infer_args if inferred or "normalized_shape" in names else None,
         fixed_args=(("batch_first", True),) if "batch_first" in names else (), emit=_call,
