@@ -23,7 +23,7 @@ from torch import nn
 
 from ..params import Bool, Choice, Float, Int, Ints, ParamSpec
 from .basic import NORMALIZED_DIMS, normalized_shape_args
-from .spec import Emit, LayerSpec, TokenIds
+from .spec import Construct, Emit, LayerSpec, TokenIds
 
 #: ``torch.nn.modules`` file → palette category.
 CATEGORY_OF_MODULE = {
@@ -50,8 +50,6 @@ EXCLUDED = {
     "MaxUnpool1d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
     "MaxUnpool2d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
     "MaxUnpool3d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
-    "TransformerEncoder": "takes a layer module as an argument: stack TransformerEncoderLayer nodes (or a block)",
-    "TransformerDecoder": "takes a layer module as an argument: stack TransformerDecoderLayer nodes (or a block)",
 }
 
 
@@ -209,10 +207,41 @@ def _call(e: Emit) -> list[str]:
     return [f"{', '.join(e.outs)} = {e.mod}({', '.join(e.ins)})"]
 
 
-def derive(cls: type) -> LayerSpec:
+def _arguments(cls: type) -> list[inspect.Parameter]:
+    return [p for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self" and not p.name.startswith("_") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _wrapped_layer(cls: type) -> tuple[str, type] | None:
+    """``("encoder_layer", TransformerEncoderLayer)`` for a class built around a layer it is given."""
+    for p in _arguments(cls):
+        if isinstance(p.annotation, str) and inspect.isclass(getattr(nn, p.annotation, None)):
+            return p.name, getattr(nn, p.annotation)
+    return None
+
+
+def _wrapper(cls: type, argument: str, inner_cls: type) -> LayerSpec:
+    """A stack such as ``TransformerEncoder``: its own parameters (``num_layers``) plus
+    those of the layer it repeats, which is built inside its constructor call."""
+    outer, inner = derive(cls, wrapped=False), derive(inner_cls)
+    own = {p.name for p in _arguments(cls)}
+
+    def creates(kwargs) -> Construct:
+        layer = {k: v for k, v in kwargs.items() if k not in own}
+        return Construct(f"nn.{cls.__name__}", kwargs={
+            argument: Construct(f"nn.{inner_cls.__name__}", kwargs={**layer, **dict(inner.fixed_args)}),
+            **{k: v for k, v in kwargs.items() if k in own}})
+
+    return LayerSpec(outer.type, outer.category, outer.doc, params=inner.params + tuple(p for p in outer.params if p.name != argument),
+                     torch_class=outer.torch_class, min_inputs=outer.min_inputs, max_inputs=outer.max_inputs,
+                     infer_args=inner.infer_args, creates=creates, emit=_call)
+
+
+def derive(cls: type, wrapped: bool = True) -> LayerSpec:
     """The node type of ``cls``, read off the class."""
-    arguments = [p for p in inspect.signature(cls.__init__).parameters.values()
-                 if p.name != "self" and not p.name.startswith("_") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if wrapped and (layer := _wrapped_layer(cls)) is not None:
+        return _wrapper(cls, *layer)
+    arguments = _arguments(cls)
     names = {p.name for p in arguments}
     inferred = [n for n in _INFERRED if n in names]
     docs = _argument_docs(cls)
