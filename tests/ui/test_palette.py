@@ -149,6 +149,7 @@ def test_torch_nn_layers_are_listed_with_what_goes_in_and_out(make_window):
     assert len(palette.visible_layer_types()) >= 115
     assert palette.item_for("Conv3d").parent().text(0) == "Convolution"
     assert palette.item_for("ZeroPad2d").toolTip(0) == (
-        "Pads the input tensor boundaries with zero.\nInput: (N, C, H, W). Output: shape from torch, shown on the node.")
+        "Pads the input tensor boundaries with zero.\n"
+        "Input: (N, C, H, W). Output: shape from torch, shown on the node.")
     assert palette.item_for("Conv2d").toolTip(0).endswith("Input: (N, C, H, W). Output: 4-D.")
     assert palette.item_for("ReLU").toolTip(0).endswith("Output: same shape as the input.")

@@ -232,7 +232,8 @@ def _wrapper(cls: type, argument: str, inner_cls: type) -> LayerSpec:
             argument: Construct(f"nn.{inner_cls.__name__}", kwargs={**layer, **dict(inner.fixed_args)}),
             **{k: v for k, v in kwargs.items() if k in own}})
 
-    return LayerSpec(outer.type, outer.category, outer.doc, params=inner.params + tuple(p for p in outer.params if p.name != argument),
+    params = inner.params + tuple(p for p in outer.params if p.name != argument)
+    return LayerSpec(outer.type, outer.category, outer.doc, params=params,
                      torch_class=outer.torch_class, min_inputs=outer.min_inputs, max_inputs=outer.max_inputs,
                      infer_args=inner.infer_args, creates=creates, emit=_call)
 
