@@ -7,6 +7,8 @@ type infers, builds and exports to the same model as real torch runs.
 argument errors surfacing on the node.
 """
 
+import json
+
 import pytest
 import torch
 from core_helpers import as_tuple, load_exported, random_inputs
@@ -16,7 +18,8 @@ from test_torch_agreement import case_id, one_layer_graph
 from netbuilder.core.compiler import build_model
 from netbuilder.core.export import export_python
 from netbuilder.core.layers import DERIVED_TYPES, all_specs, get_spec, has_spec
-from netbuilder.core.layers.derived import EXCLUDED, exclusion, layer_classes
+from netbuilder.core.layers.derived import CATALOGUE
+from netbuilder.core.layers.torch_nn import EXCLUDED, catalogue, exclusion, layer_classes
 from netbuilder.core.shapes import infer_shapes
 
 
@@ -26,6 +29,11 @@ def test_every_layer_class_of_torch_nn_is_a_node_type_or_excluded_with_a_reason(
     assert missing == []
     assert all(has_spec(name) is False for name in EXCLUDED)
     assert len(DERIVED_TYPES) >= 60
+
+
+def test_the_saved_descriptions_are_what_the_installed_torch_says():
+    saved = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    assert saved == json.loads(json.dumps(catalogue())), "regenerate: python -m netbuilder.core.layers.torch_nn"
 
 
 def test_every_derived_type_has_cases_and_hand_written_ones_are_kept():

@@ -2,85 +2,32 @@
 
 A hand-written spec (``basic``, ``convolution``…) adds what torch cannot tell us:
 fast shape rules, MACs, choice lists, messages. Every other public layer class
-becomes a node type here, read off the class: its constructor signature gives the
-parameters (kinds from the annotations and defaults), its module path the
-category, its docstring's first line the description, its ``forward`` signature
-the input ports. Sizes that follow from the input (``in_channels``,
-``num_features``, ``in_features``…) are inferred, never asked for. Shapes,
-parameter counts and argument errors come from the meta-device oracle, as for
-any spec without a ``rule``. A torch release that adds a layer needs nothing
-here; one that needs more than the signature says takes one line in a table.
+of ``torch.nn`` becomes a node type here, from the plain-data description that
+:mod:`.torch_nn` read off the class. Shapes, parameter counts and argument
+errors come from the meta-device oracle, as for any spec without a ``rule``.
+
+This module does not import torch: the descriptions are read from
+``torch_nn.json``, saved with netbuilder for the torch it was written for, so
+the palette lists every layer while torch still loads. With another torch
+installed, they are read off torch.nn at import instead.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
-import typing
+import json
 from collections.abc import Callable
+import re
+from importlib.util import find_spec
+from pathlib import Path
 
-from torch import nn
-
-from ..params import Bool, Choice, Float, Int, Ints, ParamSpec
-from .basic import NORMALIZED_DIMS, normalized_shape_args
+from ..params import ParamSpec
+from .basic import normalized_shape_args
 from .spec import Construct, Emit, LayerSpec, TokenIds
 
-#: ``torch.nn.modules`` file → palette category.
-CATEGORY_OF_MODULE = {
-    "conv": "Convolution", "pooling": "Pooling", "upsampling": "Pooling", "padding": "Padding",
-    "batchnorm": "Normalization", "instancenorm": "Normalization", "normalization": "Normalization",
-    "activation": "Activation", "dropout": "Regularization", "linear": "Core", "sparse": "Recurrent",
-    "rnn": "Recurrent", "transformer": "Attention", "distance": "Merge", "pixelshuffle": "Reshape",
-    "channelshuffle": "Reshape", "fold": "Reshape", "flatten": "Reshape",
-}
-
-#: Whole groups of ``torch.nn`` that are not layers of a graph, with the reason.
-EXCLUDED_MODULES = {
-    "loss": "a loss is a training setting, not a layer",
-    "container": "containers are what a graph (or a block) already is",
-    "module": "the base class of every layer",
-    "adaptive": "AdaptiveLogSoftmaxWithLoss needs the targets and returns a loss: a training setting",
-}
-
-#: Single classes left out, with the reason (also: every ``Lazy*`` twin, see :func:`exclusion`).
-EXCLUDED = {
-    "SyncBatchNorm": "multi-process BatchNorm: use BatchNorm; netbuilder trains in one process",
-    "RNNBase": "abstract base of RNN, LSTM and GRU",
-    "RNNCellBase": "abstract base of the cells",
-    "MaxUnpool1d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
-    "MaxUnpool2d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
-    "MaxUnpool3d": "needs the indices of a MaxPool with return_indices, which the pools do not output yet",
-}
-
-
-def exclusion(cls: type) -> str | None:
-    """Why ``cls`` is no node type, or ``None`` if it must be one."""
-    if cls.__name__.startswith("Lazy"):
-        return "Lazy twin: netbuilder infers in_* sizes from the input already"
-    return EXCLUDED.get(cls.__name__) or EXCLUDED_MODULES.get(_module_file(cls))
-
-
-def layer_classes() -> list[type]:
-    """Every public module class ``torch.nn`` exports, in name order."""
-    found = []
-    for name in sorted(dir(nn)):
-        value = getattr(nn, name)
-        if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__.startswith("torch.nn.modules."):
-            found.append(value)
-    return found
-
-
-def _module_file(cls: type) -> str:
-    return cls.__module__.rsplit(".", 1)[-1]
-
-
-# -- what the signature cannot say ------------------------------------------------
-#: Constructor arguments never shown: placement, in-place tricks (unsafe where a
-#: value feeds two nodes), extra outputs, deprecated ones, and what netbuilder fixes.
-_HIDDEN = {"device", "dtype", "inplace", "return_indices", "size_average", "reduce", "batch_first", "process_group"}
+CATALOGUE = Path(__file__).with_name("torch_nn.json")
 
 #: Sizes that follow from the input: argument name → value from the input types.
-_INFERRED: dict[str, Callable] = {
+INFERRED: dict[str, Callable] = {
     "in_channels": lambda ins: ins[0].shape[0],
     "num_features": lambda ins: ins[0].shape[0],
     "num_channels": lambda ins: ins[0].shape[0],
@@ -92,114 +39,22 @@ _INFERRED: dict[str, Callable] = {
     "d_model": lambda ins: ins[0].shape[-1],
 }
 
-#: The values a string argument takes (torch checks them in code, not in types).
-_CHOICES = {
-    "padding_mode": ("zeros", "reflect", "replicate", "circular"),
-    "nonlinearity": ("tanh", "relu"),
-    "activation": ("relu", "gelu"),
-    "mode": ("mean", "sum", "max"),
-}
-
-#: Starting values of required arguments, so a node dropped from the palette works.
-_STARTING = {
-    "out_features": 16, "out_channels": 16, "kernel_size": 2, "hidden_size": 32, "num_embeddings": 100,
-    "embedding_dim": 32, "nhead": 2, "upscale_factor": 2, "downscale_factor": 2, "groups": 2, "size": 2,
-    "norm_type": 2.0, "output_size": 1, "padding": 1, "threshold": 0.0, "value": 0.0,
-}
-
-#: Descriptions of the few classes without a docstring.
-_UNDOCUMENTED = {"CrossMapLRN2d": "Local response normalisation across channels (the older form of LocalResponseNorm)."}
-
-#: Output ports of layers returning a tuple.
-_OUTPUTS = {"LSTMCell": ("h", "c")}
-
 _LAYOUT = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
-_AT_LEAST_ZERO = {"padding", "output_padding"}
+_BATCH_FIRST = (("batch_first", True),)  # every tensor in netbuilder is (N, …)
 
 
-def _spatial_dims(cls: type) -> int | None:
-    match = re.search(r"(\d)d$", cls.__name__)
-    return int(match.group(1)) if match else None
+def installed_torch() -> str:
+    """The installed torch's version, read from its ``version.py`` without importing torch
+    (seconds) or ``importlib.metadata`` (60 ms of imports)."""
+    text = Path(find_spec("torch").origin).with_name("version.py").read_text(encoding="utf-8")
+    return re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.M).group(1)
 
 
-def _tuple_length(annotation, dims: int | None) -> int | None:
-    """2 for ``int | tuple[int, int]``; the class's spatial dims for ``tuple[int, ...]``."""
-    for arg in typing.get_args(annotation):
-        if typing.get_origin(arg) is tuple:
-            items = typing.get_args(arg)
-            return dims if Ellipsis in items else len(items)
-    return dims
-
-
-def _plain(text: str) -> str:
-    """reStructuredText in plain words: ``:math:`x``` → ``x``, ``Default: ...`` dropped."""
-    text = re.sub(r":\w+:`~?([^`]*)`", r"\1", text)
-    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
-
-
-_ARGUMENT = re.compile(r"^\s+(\w+)(?: \([^)]*\))?: (.*)$")
-
-
-def _argument_docs(cls: type) -> dict[str, str]:
-    """Each argument's description from the docstring's ``Args:`` list, first sentence only."""
-    docs: dict[str, list[str]] = {}
-    current = None
-    for line in (cls.__doc__ or "").splitlines():
-        match = _ARGUMENT.match(line)
-        if match:
-            current = match.group(1)
-            docs[current] = [match.group(2)]
-        elif current and line.strip() and not line.strip().endswith(":"):
-            docs[current].append(line.strip())
-        else:
-            current = None
-    return {name: _first_sentence(_plain(" ".join(words))) for name, words in docs.items()}
-
-
-def _first_sentence(text: str) -> str:
-    sentence = re.split(r"(?<=[a-z0-9)])\. ", text.split(" Default:")[0], maxsplit=1)[0].rstrip(".")
-    return sentence[:1].upper() + sentence[1:] + "." if sentence else ""
-
-
-def _param(cls: type, p: inspect.Parameter, doc: str) -> ParamSpec | None:
-    """The :class:`ParamSpec` of one constructor argument, or ``None`` if it is not shown."""
-    required = p.default is inspect.Parameter.empty
-    default = _STARTING.get(p.name, 1) if required else p.default
-    text = str(p.annotation)
-    optional = not required and p.default is None
-    common = {"doc": doc or p.name.replace("_", " ").capitalize() + ".", "required": required, "optional": optional}
-    if isinstance(default, bool):
-        return Bool(p.name, default, common["doc"])
-    if isinstance(default, str):
-        return Choice(p.name, _CHOICES.get(p.name, (default,)), default=default, doc=common["doc"])
-    if any(word in text for word in ("Tensor", "Callable", "Module", "Size")) and "int" not in text:
-        return None
-    if "tuple[int" in text or isinstance(default, tuple):
-        length = len(default) if isinstance(default, tuple) else _tuple_length(p.annotation, _spatial_dims(cls))
-        if isinstance(default, tuple) and len(set(default)) == 1:
-            default = default[0]
-        minimum = 0 if p.name in _AT_LEAST_ZERO else 1
-        return Ints(p.name, default, length=length, minimum=minimum, **common)
-    if "float" in text or isinstance(default, float):
-        return Float(p.name, None if optional else float(default), **common)
-    if "int" in text or isinstance(default, int):
-        return Int(p.name, default, **common)
-    return None
-
-
-def _doc(cls: type) -> str:
-    """The docstring's first sentence, in plain words (the palette's tooltip)."""
-    if cls.__name__ in _UNDOCUMENTED:
-        return _UNDOCUMENTED[cls.__name__]
-    paragraph = (cls.__doc__ or cls.__name__).strip().split("\n\n")[0]
-    return _first_sentence(_plain(paragraph))
-
-
-def _inputs(cls: type) -> int:
-    """Required tensor arguments of ``forward``: the input ports."""
-    forward = inspect.signature(cls.forward).parameters.values()
-    return sum(1 for p in forward if p.name != "self" and p.default is inspect.Parameter.empty
-               and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+def saved_descriptions() -> list[dict] | None:
+    """The saved descriptions, or ``None`` if they are not of the installed torch
+    (then :func:`.torch_nn.catalogue` reads them off torch.nn, importing torch)."""
+    saved = json.loads(CATALOGUE.read_text(encoding="utf-8")) if CATALOGUE.is_file() else {}
+    return saved["layers"] if saved.get("torch") == installed_torch() else None
 
 
 def _call(e: Emit) -> list[str]:
@@ -207,68 +62,48 @@ def _call(e: Emit) -> list[str]:
     return [f"{', '.join(e.outs)} = {e.mod}({', '.join(e.ins)})"]
 
 
-def _arguments(cls: type) -> list[inspect.Parameter]:
-    return [p for p in inspect.signature(cls.__init__).parameters.values()
-            if p.name != "self" and not p.name.startswith("_") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+def _param(data: dict) -> ParamSpec:
+    return ParamSpec(**{**data, "choices": tuple(data["choices"])})
 
 
-def _wrapped_layer(cls: type) -> tuple[str, type] | None:
-    """``("encoder_layer", TransformerEncoderLayer)`` for a class built around a layer it is given."""
-    for p in _arguments(cls):
-        if isinstance(p.annotation, str) and inspect.isclass(getattr(nn, p.annotation, None)):
-            return p.name, getattr(nn, p.annotation)
-    return None
+def _infer_args(description: dict):
+    inferred, normalized = description["inferred"], description["normalized_shape"]
+    if not inferred and not normalized:
+        return None
+
+    def infer_args(params, inputs):
+        args = {name: INFERRED[name](inputs) for name in inferred}
+        return {**normalized_shape_args(params, inputs), **args} if normalized else args
+    return infer_args
 
 
-def _wrapper(cls: type, argument: str, inner_cls: type) -> LayerSpec:
-    """A stack such as ``TransformerEncoder``: its own parameters (``num_layers``) plus
-    those of the layer it repeats, which is built inside its constructor call."""
-    outer, inner = derive(cls, wrapped=False), derive(inner_cls)
-    own = {p.name for p in _arguments(cls)}
+def _stack(wraps: dict):
+    """``creates`` of a stack such as TransformerEncoder: the layer it repeats is built
+    inside its constructor call from the node's parameters that are not its own."""
+    own, layer_fixed = set(wraps["own"]), dict(_BATCH_FIRST) if wraps["batch_first"] else {}
 
     def creates(kwargs) -> Construct:
-        layer = {k: v for k, v in kwargs.items() if k not in own}
-        return Construct(f"nn.{cls.__name__}", kwargs={
-            argument: Construct(f"nn.{inner_cls.__name__}", kwargs={**layer, **dict(inner.fixed_args)}),
-            **{k: v for k, v in kwargs.items() if k in own}})
-
-    params = inner.params + tuple(p for p in outer.params if p.name != argument)
-    return LayerSpec(outer.type, outer.category, outer.doc, params=params,
-                     torch_class=outer.torch_class, min_inputs=outer.min_inputs, max_inputs=outer.max_inputs,
-                     infer_args=inner.infer_args, creates=creates, emit=_call)
+        layer = Construct(f"nn.{wraps['layer']}", kwargs={**{k: v for k, v in kwargs.items() if k not in own},
+                                                          **layer_fixed})
+        return Construct(f"nn.{wraps['type']}", kwargs={wraps["argument"]: layer,
+                                                       **{k: v for k, v in kwargs.items() if k in own}})
+    return creates
 
 
-def derive(cls: type, wrapped: bool = True) -> LayerSpec:
-    """The node type of ``cls``, read off the class."""
-    if wrapped and (layer := _wrapped_layer(cls)) is not None:
-        return _wrapper(cls, *layer)
-    arguments = _arguments(cls)
-    names = {p.name for p in arguments}
-    inferred = [n for n in _INFERRED if n in names]
-    docs = _argument_docs(cls)
-    params = [spec for p in arguments if p.name not in _HIDDEN and p.name not in inferred
-              and p.name != "normalized_shape" and (spec := _param(cls, p, docs.get(p.name, ""))) is not None]
-    if "normalized_shape" in names:
-        params.insert(0, NORMALIZED_DIMS)
-
-    def infer_args(values, inputs):
-        args = {n: _INFERRED[n](inputs) for n in inferred}
-        return {**normalized_shape_args(values, inputs), **args} if "normalized_shape" in names else args
-
-    dims = _spatial_dims(cls)
-    n_inputs = _inputs(cls)
-    lookup = "num_embeddings" in names
+def spec_from(description: dict) -> LayerSpec:
+    """The node type a description stands for."""
+    dims, wraps, lookup = description["dims"], description["wraps"], description["lookup"]
     return LayerSpec(
-        cls.__name__, CATEGORY_OF_MODULE[_module_file(cls)], _doc(cls), params=tuple(params),
-        torch_class=cls.__name__, min_inputs=n_inputs, max_inputs=n_inputs,
-        outputs=_OUTPUTS.get(cls.__name__, ("out",)),
-        ranks=(dims + 2,) if dims else None, expects=_LAYOUT.get(dims, ""),
-        infer_args=infer_args if inferred or "normalized_shape" in names else None,
-        fixed_args=(("batch_first", True),) if "batch_first" in names else (), emit=_call,
+        description["type"], description["category"], description["doc"],
+        params=tuple(_param(p) for p in description["params"]), torch_class=description["type"],
+        min_inputs=description["inputs"], max_inputs=description["inputs"], outputs=tuple(description["outputs"]),
+        ranks=(dims + 2,) if dims else None, expects=_LAYOUT.get(dims, ""), infer_args=_infer_args(description),
+        fixed_args=_BATCH_FIRST if description["batch_first"] else (), emit=_call,
+        creates=_stack({**wraps, "type": description["type"]}) if wraps else None,
         token_ids=TokenIds.REQUIRED if lookup else TokenIds.REFUSED, vocabulary="num_embeddings" if lookup else None,
     )
 
 
-def derived_specs(written: set[str]) -> list[LayerSpec]:
-    """A spec for every layer class of ``torch.nn`` that is neither excluded nor in ``written``."""
-    return [derive(cls) for cls in layer_classes() if cls.__name__ not in written and exclusion(cls) is None]
+def derived_specs(descriptions: list[dict], written: set[str]) -> list[LayerSpec]:
+    """A spec for every described layer class of ``torch.nn`` not in ``written``."""
+    return [spec_from(d) for d in descriptions if d["type"] not in written]
