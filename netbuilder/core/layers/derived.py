@@ -15,8 +15,8 @@ installed, they are read off torch.nn at import instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 
