@@ -6,8 +6,9 @@ script sets no environment variable of its own, except the offscreen platform
 when there is no display. For each repeat, in alternating order:
 
 - ``netbuilder train FILE --epochs N`` as a subprocess (the CLI, in-process engine);
-- the same file in the window: Train is clicked once the warm worker is ready, and
-  a 5 ms precise ``QTimer`` records how late the event loop serves it.
+- the same file in the window: Train is clicked once the warm worker is ready;
+- the same again with a 5 ms precise ``QTimer`` recording how late the event loop
+  serves it (a run of its own: the timer's 200 wake-ups a second are work too).
 
 Goals (issue 12): GUI training time / CLI training time <= 1.05 (the sum of the
 engine's own epoch times, median over repeats; wall times from Train to the end
@@ -95,8 +96,9 @@ def wait(condition, timeout_s: float) -> None:
         loop.exec()
 
 
-def gui_run(path: Path, runs: Path) -> tuple[float, float, list[float]]:
-    """(sum of epoch times, wall time from Train to the end, timer lateness) in the window."""
+def gui_run(path: Path, runs: Path, probe_timer: bool) -> tuple[float, float, list[float]]:
+    """(sum of epoch times, wall time from Train to the end, timer lateness) in the window.
+    The speed run has no probe: a 200 Hz timer is work of its own, billed to the run."""
     window = gui_app.start(str(path))
     hook = window.training
     hook.controller.runs_dir = runs
@@ -110,7 +112,8 @@ def gui_run(path: Path, runs: Path) -> tuple[float, float, list[float]]:
     probe = Lateness(TIMER_MS)
     loop = QEventLoop()
     hook.controller.ended.connect(loop.quit)
-    probe.start()
+    if probe_timer:
+        probe.start()
     started, cpu = time.perf_counter(), time.process_time()
     hook.train()
     loop.exec()
@@ -149,13 +152,15 @@ def main() -> None:
         ratios, lateness = [], []
         for i in range(args.repeats):
             order = ("cli", "gui") if i % 2 == 0 else ("gui", "cli")
-            figures = {name: (cli_run(path, runs) if name == "cli" else gui_run(path, runs)) for name in order}
-            (cli_epochs, cli_wall), (gui_epochs, gui_wall, late) = figures["cli"], figures["gui"]
+            figures = {name: (cli_run(path, runs) if name == "cli" else gui_run(path, runs, probe_timer=False))
+                       for name in order}
+            (cli_epochs, cli_wall), (gui_epochs, gui_wall, _) = figures["cli"], figures["gui"]
+            late = gui_run(path, runs, probe_timer=True)[2]
             ratios.append(gui_epochs / cli_epochs)
             lateness.extend(late)
-            print(f"repeat {i + 1} ({' then '.join(order)}): epochs CLI {cli_epochs:.2f} s, GUI {gui_epochs:.2f} s "
-                  f"(ratio {ratios[-1]:.2f}); wall: CLI process {cli_wall:.2f} s, GUI Train to end {gui_wall:.2f} s; "
-                  f"timer p99 {percentile(late, 99):.1f} ms, max {max(late):.1f} ms")
+            print(f"repeat {i + 1} ({' then '.join(order)}, then GUI with the timer): epochs CLI {cli_epochs:.2f} s, "
+                  f"GUI {gui_epochs:.2f} s (ratio {ratios[-1]:.2f}); wall: CLI process {cli_wall:.2f} s, GUI Train "
+                  f"to end {gui_wall:.2f} s; timer p99 {percentile(late, 99):.1f} ms, max {max(late):.1f} ms")
     ratio, p99, worst = statistics.median(ratios), percentile(lateness, 99), max(lateness)
     print(f"GUI training time / CLI training time: median {ratio:.3f}  "
           f"(goal <= {GOALS['ratio']}: {verdict(ratio <= GOALS['ratio'])})")

@@ -21,6 +21,7 @@ from .config import TrainingConfig
 from .datasets import builtin_info
 from .engine import Trainer
 from .events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, RunStarted
+from .outcome import RunOutcome
 
 INTERRUPTED = 130  # the shell's code for a run ended by Ctrl+C
 
@@ -170,6 +171,7 @@ class Progress:
             best = event.best
             scores = [f"{k} {best[k]:.4f}" for k in best
                       if k not in ("epoch", "lr", "duration", "metric", "value") and best[k] is not None]
+            self._write(RunOutcome.of(event.history, best["metric"], best["epoch"]).text())
             self._write(f"best epoch {best['epoch']} (by {best['metric']}): {'  '.join(scores)}")
         if event.still_improving:
             self._write(event.ADVICE)

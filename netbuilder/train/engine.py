@@ -25,6 +25,7 @@ from ..core.compiler import node_for_exception
 from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
 from . import recipe
+from .advice import diverged_advice
 from .checkpoints import CheckpointWriter, open_tensorboard
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION
@@ -239,8 +240,9 @@ class Trainer:
             lr = self.session.optimizer.param_groups[0]["lr"]
             what = (f"the loss became {err.loss}" if not math.isfinite(err.loss)
                     else f"the loss exploded to {err.loss:.3g} and would soon be NaN")
+            optimizer = self.session.config.optimizer
             return Failed(f"training diverged at epoch {epoch}, step {err.step}: {what}. "
-                          f"The learning rate ({lr:g}) is probably too high; try {lr / 10:g}", None, epoch, err.step)
+                          f"{diverged_advice(optimizer.name, optimizer.lr, lr)}", None, epoch, err.step)
         if isinstance(err, NetbuilderError):
             return Failed(str(err), getattr(err, "node_id", None), epoch, step)
         node_id = node_for_exception(err)

@@ -153,8 +153,9 @@ def _data_call(config: TrainingConfig, ds, base_dir) -> tuple[str, list[str]]:
         return f'read_npz(config["data"]["source"], task={ds.task!r})', ["read_npz"]
     settings = {**_defaults(load_csv), **options}
     classes = list(ds.class_names) if ds.task == CLASSIFICATION else None
+    skip = ", skip_bad_rows=True" if settings["skip_bad_rows"] else ""
     return (f'read_csv(config["data"]["source"], target={settings["target"]!r}, features={settings["features"]!r}, '
-            f'class_names={classes!r}, delimiter={settings["delimiter"]!r})'), ["read_csv"]
+            f'class_names={classes!r}, delimiter={settings["delimiter"]!r}{skip})'), ["read_csv"]
 
 
 class _Source:

@@ -10,6 +10,7 @@ Keep each short and obvious: this is what a user reads in their ``train.py``.
 
 import csv
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -106,10 +107,12 @@ def running_sum(seed, n=2000, length=20):
     return tokens[:, :, None].astype(np.float32), y
 
 
-def read_csv(path, target=None, features=None, class_names=None, delimiter=None):
+def read_csv(path, target=None, features=None, class_names=None, delimiter=None, skip_bad_rows=False):
     """A CSV file with a header row. ``target`` and ``features`` are column names or
     indices (default: the last column, and all the others); ``class_names`` lists the
-    classes in index order, or is None for a regression target."""
+    classes in index order, or is None for a regression target. ``skip_bad_rows``
+    leaves out rows with a wrong number of fields, a feature that is not a finite
+    number or an empty target."""
     text = Path(path).read_text(encoding="utf-8-sig")
     if delimiter is None:
         try:
@@ -124,6 +127,16 @@ def read_csv(path, target=None, features=None, class_names=None, delimiter=None)
 
     target = column(-1 if target is None else target)
     columns = [i for i in range(len(header)) if i != target] if features is None else [column(f) for f in features]
+
+    def usable(row):
+        try:
+            numbers = [float(row[c]) for c in columns]
+        except (ValueError, IndexError):
+            return False
+        return len(row) == len(header) and row[target].strip() != "" and all(map(math.isfinite, numbers))
+
+    if skip_bad_rows:
+        rows = [row for row in rows if usable(row)]
     x = np.array([[float(row[c]) for c in columns] for row in rows], dtype=np.float64).astype(np.float32)
     if class_names is None:
         return x, np.array([[float(row[target])] for row in rows], dtype=np.float32)

@@ -84,7 +84,7 @@ def _call(loader: Callable[..., DataSet], subject, source: str, options: dict) -
 
 
 def load_csv(path: str | Path, target: str | int | None = None, features: list[str] | None = None,
-             task: str | None = None, delimiter: str | None = None) -> DataSet:
+             task: str | None = None, delimiter: str | None = None, skip_bad_rows: bool = False) -> DataSet:
     """Load a CSV file with a header row as a tabular data set.
 
     ``target`` is a column name or index (default: the last column);
@@ -94,15 +94,21 @@ def load_csv(path: str | Path, target: str | int | None = None, features: list[s
     graph must declare. ``task`` defaults to classification for a text
     target or few distinct integers (see :data:`MAX_AUTO_CLASSES`); text class
     names are sorted, integer ones sorted numerically. The delimiter is
-    sniffed among ``, ; tab |`` unless given.
+    sniffed among ``, ; tab |`` unless given. ``skip_bad_rows`` leaves out the
+    rows :func:`bad_csv_rows` finds instead of refusing the file.
     """
     path = Path(path)
-    header, rows = _read_rows(path, delimiter)
-    target_col = _column(path, header, -1 if target is None else target)
-    if features is None:
-        feature_cols = [i for i in range(len(header)) if i != target_col]
-    else:
-        feature_cols = [_column(path, header, name) for name in features]
+    header, rows, misshapen = _read_rows(path, delimiter)
+    target_col, feature_cols = _columns(path, header, target, features)
+    if skip_bad_rows:
+        bad = set(misshapen) | set(_bad_cells(rows, target_col, feature_cols))
+        rows = [(line, fields) for line, fields in rows if line not in bad]
+        if not rows:
+            raise DataError(f"{path.name}: every row is bad ({len(bad)})")
+    elif misshapen:
+        line = min(misshapen)
+        raise DataError(f"{path.name}, line {line}: expected {len(header)} fields "
+                        f"(one per header column), got {misshapen[line]}")
     if target_col in feature_cols:
         raise DataError(f"{path.name}: column {header[target_col]!r} is both target and feature")
     if not feature_cols:
@@ -116,11 +122,37 @@ def load_csv(path: str | Path, target: str | int | None = None, features: list[s
     x = np.stack([_numbers(path, header[c], cells(c)) for c in feature_cols], axis=1)
     y, class_names, task = _target(path, header[target_col], cells(target_col), task)
     description = f"{path.name}: {len(rows)} rows, {len(feature_cols)} features, target {header[target_col]!r}"
+    if skip_bad_rows and (skipped := len(bad)):
+        description += f" ({skipped} bad row{'s' if skipped != 1 else ''} skipped)"
     return DataSet(path.stem, x.astype(np.float32), y, task, class_names, "tabular", description)
 
 
-def _read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the ``(line number, fields)`` of every non-blank row."""
+def bad_csv_rows(path: str | Path, target: str | int | None = None, features: list[str] | None = None,
+                 delimiter: str | None = None) -> tuple[list[int], int]:
+    """The line numbers of the rows :func:`load_csv` cannot use (a wrong number of
+    fields, an empty or non-numeric feature, an empty target), and how many data
+    rows the file has: what "skip bad rows (1 of 200)" offers."""
+    path = Path(path)
+    header, rows, misshapen = _read_rows(path, delimiter)
+    target_col, feature_cols = _columns(path, header, target, features)
+    return sorted(set(misshapen) | set(_bad_cells(rows, target_col, feature_cols))), len(rows) + len(misshapen)
+
+
+def _columns(path: Path, header: list[str], target, features) -> tuple[int, list[int]]:
+    target_col = _column(path, header, -1 if target is None else target)
+    if features is None:
+        return target_col, [i for i in range(len(header)) if i != target_col]
+    return target_col, [_column(path, header, name) for name in features]
+
+
+def _bad_cells(rows: list[tuple[int, list[str]]], target_col: int, feature_cols: list[int]) -> list[int]:
+    return [line for line, fields in rows
+            if not fields[target_col].strip() or any(_number(fields[c]) is None for c in feature_cols)]
+
+
+def _read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[tuple[int, list[str]]], dict[int, int]]:
+    """The header, the ``(line number, fields)`` of every non-blank row, and the
+    rows with a wrong number of fields (line number -> how many it has)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -133,7 +165,7 @@ def _read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[tuple
             delimiter = ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header: list[str] | None = None
-    rows = []
+    rows, misshapen = [], {}
     try:
         for fields in reader:
             if not any(f.strip() for f in fields):
@@ -141,15 +173,14 @@ def _read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[tuple
             if header is None:
                 header = _check_header(path, reader.line_num, fields)
             elif len(fields) != len(header):
-                raise DataError(f"{path.name}, line {reader.line_num}: expected {len(header)} fields "
-                                f"(one per header column), got {len(fields)}")
+                misshapen[reader.line_num] = len(fields)
             else:
                 rows.append((reader.line_num, fields))
     except csv.Error as exc:
         raise DataError(f"{path.name}, line {reader.line_num}: {exc}") from exc
-    if header is None or not rows:
+    if header is None or not (rows or misshapen):
         raise DataError(f"{path.name}: needs a header row and at least one data row")
-    return header, rows
+    return header, rows, misshapen
 
 
 def _check_header(path: Path, line: int, fields: list[str]) -> list[str]:

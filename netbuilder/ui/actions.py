@@ -50,6 +50,8 @@ ACTIONS = (
     ActionSpec("select_all", "Select &All", "select_all", ("Ctrl+A",)),
     ActionSpec("quick_add", "&Add Layer…", "view.open_quick_add", (), "add-layer",
                "Add a layer by typing its name (or press Tab on the canvas)"),
+    ActionSpec("connect", "Co&nnect Output To…", "view.open_connect", ("C",), None,
+               "Wire the selected node's output to a node you pick by name", canvas_key=True),
     ActionSpec("fit", "&Fit Graph", "view.fit_view", ("F",), "fit", "Show the whole graph", canvas_key=True),
     ActionSpec("layout", "Auto-&Layout", "editor.auto_layout", ("L",), "layout", "Arrange the graph left to right",
                canvas_key=True),
@@ -65,7 +67,8 @@ ACTIONS = (
 MENUS = {
     "File": ("new", "open", "@recent", "@examples", "-", "import_model", "-", "save", "save_as", "-", "export", "-",
              "quit"),
-    "Edit": ("undo", "redo", "-", "cut", "copy", "paste", "duplicate", "delete", "-", "select_all", "-", "quick_add"),
+    "Edit": ("undo", "redo", "-", "cut", "copy", "paste", "duplicate", "delete", "-", "select_all", "-", "quick_add",
+             "connect"),
     "View": ("fit", "layout", "-", "zoom_in", "zoom_out", "zoom_reset", "-", "dark", "-", "@panels"),
     "Help": ("about",),
 }

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +27,7 @@ from ..core.report import ShapeReport
 from . import theme
 from .editor import Editor
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
+from .scroll import FittedScrollArea
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
@@ -57,7 +57,7 @@ class _FieldRow(QWidget):
         self.error.setVisible(bool(message))
 
 
-class Inspector(QScrollArea):
+class Inspector(FittedScrollArea):
     """Shows one node; empty (with a hint) when zero or several are selected."""
 
     def __init__(self, editor: Editor, parent: QWidget | None = None):

@@ -33,6 +33,7 @@ from .inspector import Inspector
 from .palette import LayerPalette
 from .problems import ProblemsList
 from .training import install_training
+from .wheel import install_wheel_guard
 
 APP_TITLE = "netbuilder"
 UNTITLED = "untitled.json"
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
     def __init__(self, autosave_dir: Path | None = None, autosave_interval_ms: int = DEFAULT_INTERVAL_MS,
                  parent: QWidget | None = None, load_core_after_paint: bool = False):
         super().__init__(parent)
+        install_wheel_guard()  # once per application: value widgets take the wheel only with focus
         self.editor = Editor(parent=self, load_core=not load_core_after_paint)
         self.path: str | None = None  # where Save writes; None until saved or opened
         self.display_name = UNTITLED
@@ -69,8 +71,10 @@ class MainWindow(QMainWindow):
         self.palette_dock = self._dock("Layers", self.layer_palette, Qt.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
-        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
-        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        # the bottom panels (Training, Problems) span the whole width: at 1366×768 the training
+        # panel's settings, curves and results need it more than the palette and Inspector do
+        self.setCorner(Qt.BottomLeftCorner, Qt.BottomDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.BottomDockWidgetArea)
 
         self.action_set = WindowActions(self)
         self.toolbar = self.action_set.toolbar
@@ -249,7 +253,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("The clipboard holds no netbuilder nodes", 3000)
             return
         try:
-            self.view.paste_fragment(fragment)
+            self.view.paste_fragment(fragment, at_pointer=True)
         except NetbuilderError as err:
             self.statusBar().showMessage(f"Cannot paste: {err}", 5000)
 
@@ -278,10 +282,10 @@ class MainWindow(QMainWindow):
     # -- the document's life cycle ---------------------------------------------------------
     def set_document(self, doc: GraphDocument, path: str | None, display_name: str | None = None,
                      weights: dict | None = None) -> None:
-        self.editor.load(doc)
-        self.path = path
+        self.path = path  # first: what listens to the reset (the runs folder, autosave) asks for the new path
         self.weights = weights
         self.display_name = display_name or (Path(path).name if path else UNTITLED)
+        self.editor.load(doc)
         self._update_title()
         self._fit_soon()
 

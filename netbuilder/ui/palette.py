@@ -8,7 +8,7 @@ layerRequested`), so the window decides where the node goes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
@@ -115,6 +115,14 @@ class LayerPalette(QWidget):
         for group in groups.values():
             group.setHidden(group.childCount() == 0)
         self.tree.expandAll()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Wide enough for the longest layer name (TransformerEncoderLayer), never elided."""
+        margins = self.layout().contentsMargins()
+        tree = self.tree
+        width = (tree.sizeHintForColumn(0) + tree.verticalScrollBar().sizeHint().width() + 2 * tree.frameWidth()
+                 + margins.left() + margins.right())
+        return QSize(width, super().minimumSizeHint().height())
 
     def item_for(self, layer_type: str) -> QTreeWidgetItem:
         return self._items[layer_type]

@@ -58,11 +58,11 @@ def test_batch_norm_eps_zero_is_refused_with_its_field():
 
 
 def test_a_model_too_big_for_memory_is_warned_about_and_refused_before_allocating():
-    doc = chain(("Input", {"shape": [100_000]}, "x"), ("Linear", {"out_features": 10**9}, "fc"))
+    doc = chain(("Input", {"shape": [100_000]}, "x"), ("Linear", {"out_features": 10**7}, "fc"))
     report = infer_shapes(doc)
     assert report.ok and report.total_params > LARGE_MODEL_PARAMS
     [warning] = report.warnings
-    assert warning.message.startswith("the model has 100,001,000,000,000 parameters (")
+    assert warning.message.startswith("the model has 1,000,010,000,000 parameters (")
     with pytest.raises(GraphError, match="more than this machine's .* GiB of memory"):
         build_model(doc)
 
@@ -143,3 +143,10 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     with pytest.raises(OSError):
         write_atomic(path, fails)
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["w.pt"]
+
+
+def test_a_layer_whose_output_would_not_fit_in_memory_is_refused_at_that_node():
+    doc = chain(("Input", {"shape": [100_000]}, "x"), ("Linear", {"out_features": 10**9}, "fc"))
+    report = infer_shapes(doc)
+    [error] = report.errors
+    assert error.node_id == "fc" and "1,000,000,000 values per sample" in error.message

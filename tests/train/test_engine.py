@@ -361,3 +361,12 @@ def test_the_document_is_snapshotted_when_the_trainer_is_made(tmp_path):
     trainer = Trainer(doc, runs_dir=tmp_path, batch_events_per_s=0)
     doc.set_param("linear_2", "out_features", 7)  # the user keeps editing
     assert isinstance(list(trainer.run())[-1], Finished)
+
+
+def test_divergence_under_a_warm_up_quotes_the_set_rate_and_a_sane_one(tmp_path):
+    """One-cycle warms up from a small share of the set rate: the message still
+    quotes the rate the user typed, and suggests Adam's usual rate, not 1e5."""
+    events = run(mlp(optimizer={"name": "adam", "lr": 1e6}, scheduler={"name": "onecycle"}, epochs=3), tmp_path)
+    failed = events[-1]
+    assert isinstance(failed, Failed), failed
+    assert "The learning rate (1e+06) is probably too high; try 0.001, the usual rate for adam" in failed.message

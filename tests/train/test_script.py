@@ -74,6 +74,7 @@ def test_script_split_and_standardise_match_netbuilders(stratify):
     ("a;label;b\n1;2;3\n4;10;6\n7;2;9\n", {"target": "label", "features": ["b", "a"]}),
     ("x,y\n1,0.5\n2,1.5\n3,2.25\n", {"task": "regression"}),
     ("x\ty\n1\t1.0\n2\t3.0\n", {"target": 1, "delimiter": "\t"}),
+    ("a,b,label\n1,2,cat\n3,oops,dog\n5,6\n7,,cat\n8,9,\n5,6,dog\n", {"skip_bad_rows": True}),
 ])
 def test_script_csv_reader_matches_load_csv(tmp_path, text, options):
     path = tmp_path / "data.csv"
@@ -81,7 +82,7 @@ def test_script_csv_reader_matches_load_csv(tmp_path, text, options):
     ds = load_csv(path, **options)
     classes = ds.class_names if ds.task == "classification" else None
     x, y = script_data.read_csv(path, options.get("target"), options.get("features"), classes,
-                                options.get("delimiter"))
+                                options.get("delimiter"), options.get("skip_bad_rows", False))
     same_arrays(x, ds.x)
     same_arrays(y, ds.y)
 

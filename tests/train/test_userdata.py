@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from netbuilder.core.errors import NetbuilderError
-from netbuilder.train.userdata import DataError, load_csv, load_data, load_image_folder, load_npz
+from netbuilder.train.userdata import DataError, bad_csv_rows, load_csv, load_data, load_image_folder, load_npz
 
 IRIS_LIKE = """sepal_length,sepal_width,species
 5.1,3.5,setosa
@@ -188,3 +188,13 @@ def test_load_data_errors(tmp_path):
         load_data("x.npy", base_dir=tmp_path)
     with pytest.raises(DataError, match="option 'image_size' does not apply"):
         load_data("iris", image_size=(8, 8))
+
+
+def test_bad_csv_rows_are_counted_and_can_be_skipped(tmp_path):
+    path = write(tmp_path, "one_bad.csv", "a,b,label\n" + "".join(f"{i},{i + 1},{i % 2}\n" for i in range(10))
+                 + "1,oops,0\n2,3\n")
+    assert bad_csv_rows(path) == ([12, 13], 12)
+    with pytest.raises(DataError, match="line 13: expected 3 fields"):
+        load_csv(path)
+    ds = load_csv(path, skip_bad_rows=True)
+    assert len(ds) == 10 and "(2 bad rows skipped)" in ds.description

@@ -128,7 +128,7 @@ def test_j1_first_five_minutes(make_window, qtbot, tmp_path, monkeypatch):
     assert hook.controller.error is None and "Finished" in dock.progress.text()
     dock.plots.flush()
     assert len(dock.plots.batch.buffer) > 10 and len(dock.plots.val_metric.buffer) == 3
-    assert "best val accuracy" in dock.summary.text()
+    assert "kept epoch" in dock.summary.text() and "its accuracy" in dock.summary.text()
     assert dock.confusion.matrix.shape == (10, 10) and dock.confusion.matrix.sum() > 0
     assert dock.gallery.list.count() > 0 and not dock.gallery.list.item(0).icon().isNull()
 
@@ -332,8 +332,9 @@ def test_j4_bring_my_own_data(make_window, qtbot, tmp_path, monkeypatch):
         assert dialog.target_combo.currentText() == "label"  # the last column, highlighted
         click(qtbot, dialog.check_button)
         assert "bad.csv, line 5, column 'b'" in dialog.status.text()
-        click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
-        assert dialog.isVisible()  # refused: the message stays up
+        use = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+        assert not use.isEnabled() and "line 5" in use.toolTip()  # refused, and the button says why
+        assert dialog.isVisible()  # the message stays up
         click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Cancel))
 
     import_with(bad_csv)
@@ -348,7 +349,8 @@ def test_j4_bring_my_own_data(make_window, qtbot, tmp_path, monkeypatch):
     assert window.editor.doc.training["data"]["source"] == str(folder)
     with qtbot.waitSignal(hook.controller.refused, timeout=5_000):
         click(qtbot, dock.train_button)  # the Input is checked against the data before training
-    assert "Cannot train: Input 'input' is (4,) but shapes gives (1, 28, 28)" in dock.summary.text()
+    # the Input (4,) says nothing about images: the size and colour come from the images themselves
+    assert "Cannot train: Input 'input' is (4,) but shapes gives (1, 12, 12)" in dock.summary.text()
 
     def good_csv(dialog):
         type_path(dialog.path_edit, str(good))

@@ -7,6 +7,7 @@ and waiting on the controller's signals, never on sleeps.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def test_click_train_shows_curves_accuracy_confusion_matrix_and_mistakes(open_di
     x, y = dock.plots.batch.buffer.view()
     assert len(x) > 0 and (y > 0).all()
     assert len(dock.plots.val_loss.buffer) == 2 and len(dock.plots.val_metric.buffer) == 2
-    assert "best val accuracy" in dock.summary.text() and "%" in dock.summary.text()
+    assert "kept epoch" in dock.summary.text() and "accuracy" in dock.summary.text()
     assert "Finished" in dock.progress.text()
     # results: a confusion matrix over the whole validation set and the worst mistakes
     val_size = controller.started_info.data["val_size"]
@@ -125,7 +126,7 @@ def test_a_huge_learning_rate_stops_with_a_nan_message_and_the_app_stays_usable(
     assert controller.error is not None, "the run did not fail"
     message = controller.error[0]
     assert "nan" in message.lower() or "inf" in message.lower()
-    assert "learning rate" in message
+    assert "The learning rate (1e+06) is probably too high; try 0.01, the usual rate for sgd" in message
     qtbot.waitUntil(lambda: controller.state == IDLE)
     # a dialog that does not block, the message in the panel and in the Problems list
     assert isinstance(dock.error_box, QMessageBox) and dock.error_box.isVisible()
@@ -242,6 +243,81 @@ def test_resuming_a_stopped_run_continues_its_curve_in_the_same_folder(open_digi
     assert list(xs) == [1, 2, 3, 4, 5]  # the earlier epochs are replayed, the curve continues
 
 
+def test_every_view_tells_the_kept_epoch_and_the_best_accuracy_as_history_csv_has_them(open_digits, qtbot):
+    """The weights kept are those of the lowest val_loss; the headline, the Runs
+    table and the confusion matrix all say which epoch that is and its accuracy,
+    and the best accuracy with its own epoch, exactly as ``history.csv`` has them."""
+    window, hook = open_digits(epochs=6, batch_size=32, optimizer={"name": "adam", "lr": 0.01})
+    dock, controller = hook.dock, hook.controller
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.train_button)
+    with open(run_dir_of(hook) / "history.csv", newline="") as f:
+        rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    kept = min(rows, key=lambda r: r["val_loss"])  # the first of equals, as the engine keeps it
+    best = max(rows, key=lambda r: r["accuracy"])
+    best = kept if best["accuracy"] == kept["accuracy"] else best  # a tie names the kept epoch
+    kept_text = f"kept epoch {int(kept['epoch'])} (lowest val_loss); its accuracy {kept['accuracy']:.1%}"
+    headline = dock.summary.text()
+    assert kept_text in headline, headline
+    if best["epoch"] != kept["epoch"]:
+        assert f"best accuracy {best['accuracy']:.1%} at epoch {int(best['epoch'])}" in headline
+    item = dock.runs.tree.topLevelItem(0)
+    assert item.text(1) == f"accuracy {kept['accuracy']:.1%} (ep {int(kept['epoch'])})"
+    assert item.text(2) == f"accuracy {best['accuracy']:.1%} (ep {int(best['epoch'])})"
+    assert kept_text in item.toolTip(1)
+    confusion = dock.confusion
+    assert confusion.caption == f"kept epoch {int(kept['epoch'])}"
+    assert f"accuracy {kept['accuracy']:.1%}" in confusion.title
+    assert abs(confusion.accuracy - kept["accuracy"]) < 1e-9
+
+
+def test_resuming_after_a_restart_uses_the_runs_own_settings_and_says_so(make_window, qtbot, tmp_path, monkeypatch):
+    """Stopped after its first epoch, the run is resumed from a fresh window whose
+    panel has other settings: it goes on with its own (one-cycle over 4 epochs,
+    batch 64), says so, and is not refused."""
+    monkeypatch.setattr("netbuilder.ui.main_window.MainWindow._ask_save_changes", lambda self: "discard")
+    graph = tmp_path / "g" / "digits.json"
+    graph.parent.mkdir()
+    from netbuilder.core.fileformat import save_graph
+
+    save_graph(with_training(small_cnn(), epochs=4, batch_size=64, scheduler={"name": "onecycle"}), graph)
+    first = make_window()
+    first.open_path(str(graph))
+    hook = install_training(first)
+    hook.show_panel()
+    click(qtbot, hook.dock.train_button)
+    qtbot.waitUntil(lambda: len(hook.dock.plots.val_loss.buffer) >= 1, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(hook.controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, hook.dock.stop_button)
+    run = run_dir_of(hook)
+    done = len(hook.controller.result.history)
+    assert done < 4
+    first.close()
+
+    window = make_window()  # "after a restart": the file opened again, the panel's settings changed
+    window.open_path(str(graph))
+    hook = install_training(window)
+    hook.show_panel()
+    dock, controller = hook.dock, hook.controller
+    dock.settings.widgets["epochs"].setValue(9)
+    dock.settings.widgets["batch_size"].setValue(16)
+    dock.left.setCurrentWidget(dock.runs)
+    dock.runs.select_paths([run])
+    dock.runs.tree.setCurrentItem(dock.runs.tree.topLevelItem(0))
+    seen = []
+    controller.events.connect(lambda batch: seen.append(dock.summary.text()))
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.runs.buttons["resume"])
+    assert controller.error is None, controller.error
+    assert run_dir_of(hook) == run
+    assert [row["epoch"] for row in controller.result.history] == [1, 2, 3, 4]
+    used = controller.started_info.config
+    assert used["batch_size"] == 64 and used["epochs"] == 4 and used["scheduler"]["name"] == "onecycle"
+    assert any(f"resuming after epoch {done} with its own settings (4 epochs; not the panel's 9: its onecycle "
+               "schedule is planned for 4)" in text for text in seen), seen
+    assert window.editor.doc.training["batch_size"] == 16  # the panel keeps its settings for new runs
+
+
 def test_two_runs_are_listed_and_overlaid(open_digits, qtbot):
     window, hook = open_digits(epochs=1, batch_size=64)
     dock, controller = hook.dock, hook.controller
@@ -253,7 +329,7 @@ def test_two_runs_are_listed_and_overlaid(open_digits, qtbot):
     runs = dock.runs.runs
     assert len(runs) == 2
     assert {r.settings.split(",")[0] for r in runs} == {"adam lr 0.001", "adam lr 0.003"}
-    texts = [dock.runs.tree.topLevelItem(i).text(1) for i in range(2)]  # the Best column
+    texts = [dock.runs.tree.topLevelItem(i).text(1) for i in range(2)]  # the Kept weights column
     assert all("accuracy" in t and "%" in t for t in texts)
     dock.runs.tree.selectAll()
     overlays = dock.plots._overlays

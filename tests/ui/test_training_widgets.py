@@ -444,7 +444,7 @@ def test_a_run_is_listed_its_weights_load_and_export_as_a_runnable_module(dock, 
     panel.runs.select_paths([run.path])
     panel.runs.tree.setCurrentItem(panel.runs.tree.topLevelItem(0))
     assert panel.load_weights(run)
-    assert "Loaded the best weights" in panel.summary.text()
+    assert "Loaded the kept weights" in panel.summary.text()
     panel.editor.set_param("linear_1", "out_features", 8)
     assert not panel.load_weights(run)
     assert "do not fit" in panel.summary.text()
@@ -467,3 +467,23 @@ def test_a_run_is_listed_its_weights_load_and_export_as_a_runnable_module(dock, 
     finally:
         sys.modules.pop("exported_iris_mlp", None)
     assert "Exported" in panel.summary.text()
+
+
+def test_plots_follow_a_theme_switch_without_a_restart(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from netbuilder.ui import theme
+
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    before = theme.current()
+    try:
+        for chosen in (theme.LIGHT, theme.DARK):
+            theme.apply_theme(QApplication.instance(), chosen)
+            QApplication.processEvents()
+            base = plots.palette().color(plots.palette().ColorRole.Base)
+            assert plots.view.backgroundBrush().color() == base
+            assert plots.loss_plot.getAxis("left").pen().color() == plots.palette().color(
+                plots.palette().ColorRole.Text)
+    finally:
+        theme.apply_theme(QApplication.instance(), before)

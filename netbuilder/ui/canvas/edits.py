@@ -7,26 +7,25 @@ undo macro here, so Ctrl+Z always takes back exactly one gesture.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
 
-from ...core.document import Edge
-from ...core.errors import EditError, ParamError
+from ...core.document import Edge, Node
+from ...core.errors import EditError, GraphError, ParamError
 from ..editor import Editor
 from .node_item import HEADER, PORT_Y, WIDTH, PortRef
+from .placement import CARD_HEIGHT, card_at, free_offset
 from .scene import GraphScene
 
 LOCKED = "The graph is locked while training; stop training to change it."
-PASTE_STEP = 40.0
+AFTER_GAP = 100.0  # between a node and the one quick-add puts after it, as core.layout spaces columns
 
 
 class CanvasEdits:
     def __init__(self, editor: Editor, scene: GraphScene, tell: Callable[[str], None]):
         self.editor, self.scene, self._tell = editor, scene, tell
         self.locked = False
-        self._last_paste: dict | None = None
-        self._paste_count = 0
 
     def refused(self) -> bool:
         """True (and says why) while training holds the graph."""
@@ -45,7 +44,7 @@ class CanvasEdits:
             corner = scene_pos - QPointF(0, PORT_Y)
         else:
             corner = scene_pos - QPointF(WIDTH, PORT_Y)
-        corner = self.scene.snapped(corner)
+        corner = self.free_corner(corner)
         pos = (corner.x(), corner.y())
         try:
             if from_port is None:
@@ -56,6 +55,40 @@ class CanvasEdits:
         except (EditError, ParamError) as err:
             self._tell(str(err))
             return None
+
+    def create_after(self, layer_type: str, node_id: str) -> str | None:
+        """Add a layer fed by ``node_id``'s output, in free space to its right."""
+        if self.refused():
+            return None
+        x, y = self.editor.doc.nodes[node_id].pos
+        corner = self.free_corner(QPointF(x + WIDTH + AFTER_GAP, y))
+        try:
+            return self.editor.add_connected_node(layer_type, (corner.x(), corner.y()), node_id, 0)
+        except (EditError, ParamError) as err:
+            self._tell(str(err))
+            return None
+
+    def insert_into(self, layer_type: str, edge: Edge) -> str | None:
+        """Add a layer into the wire ``edge``: source → new layer → target, one undo step."""
+        if self.refused():
+            return None
+        (x1, y1), (x2, y2) = (self.editor.doc.nodes[n].pos for n in (edge.source, edge.target))
+        corner = self.free_corner(QPointF((x1 + x2) / 2, (y1 + y2) / 2))
+        try:
+            with _macro(self.editor, f"Insert {layer_type}"):
+                new = self.editor.add_node(layer_type, (corner.x(), corner.y()))
+                self.editor.disconnect(edge)
+                self.editor.connect_ports(edge.source, edge.source_port, new, 0)
+                self.editor.connect_ports(new, 0, edge.target, edge.target_port)
+        except (EditError, ParamError) as err:
+            self.editor.undo_stack.undo()  # the half-made insertion
+            self._tell(str(err))
+            return None
+        return new
+
+    def free_corner(self, corner: QPointF) -> QPointF:
+        """The snapped top-left corner nearest ``corner`` where a new card lands on no other."""
+        return self.scene.snapped(corner + free_offset([card_at(corner)], self.taken()))
 
     def _add_feeding_node(self, layer_type: str, pos: tuple[float, float], target: PortRef) -> str:
         with _macro(self.editor, f"Add {layer_type}"):
@@ -80,23 +113,39 @@ class CanvasEdits:
             for edge in edges:
                 self.editor.disconnect(edge)
 
-    def forget_paste(self) -> None:
-        """A new copy starts the paste offsets over."""
-        self._last_paste, self._paste_count = None, 0
+    def taken(self, ignore: Iterable[str] = ()) -> list[QRectF]:
+        """The room every card on the canvas takes (its shape label included)."""
+        skip = set(ignore)
+        return [item.sceneBoundingRect() for node_id, item in self.scene.nodes.items() if node_id not in skip]
 
-    def paste(self, fragment: dict) -> list[str]:
-        """Paste with an offset that grows on each paste of the same fragment,
-        so repeated pastes fan out instead of stacking."""
+    def paste(self, fragment: dict, at: QPointF | None = None) -> list[str]:
+        """Paste centred on ``at`` (the mouse), else where the originals are, moved
+        to the nearest free space: a paste never lands on a card."""
         if self.refused():
             return []
-        self._paste_count = self._paste_count + 1 if fragment == self._last_paste else 1
-        self._last_paste = fragment
-        step = PASTE_STEP * self._paste_count
         try:
-            return self.editor.paste(fragment, (step, step))
+            nodes = [Node.from_dict(raw, f"nodes[{i}]") for i, raw in enumerate(fragment.get("nodes", []))]
+        except GraphError as err:
+            self._tell(f"Cannot paste: {err}")
+            return []
+        rects = [card_at(node.pos, self._height_of(node.id)) for node in nodes]
+        shift = QPointF()
+        if at is not None and rects:
+            span = rects[0]
+            for r in rects[1:]:
+                span = span.united(r)
+            shift = at - span.center()
+        shift += free_offset([r.translated(shift) for r in rects], self.taken())
+        try:
+            return self.editor.paste(fragment, (round(shift.x()), round(shift.y())))
         except (EditError, ParamError) as err:
             self._tell(f"Cannot paste: {err}")
             return []
+
+    def _height_of(self, node_id: str) -> float:
+        """A card's height as drawn (the copied original's, when it is on the canvas)."""
+        item = self.scene.nodes.get(node_id)
+        return item.sceneBoundingRect().height() if item is not None else CARD_HEIGHT
 
     def nudge(self, node_ids: list[str], dx: float, dy: float) -> None:
         nodes = self.editor.doc.nodes

@@ -1,12 +1,15 @@
 """Quick-add: the search popup that Tab, a double-click or a loose wire opens.
 
 It is a child widget of the view, not a dialog, so nothing ever waits on it:
-Enter emits :attr:`QuickAdd.chosen`, Esc or leaving it closes it.
+Enter emits :attr:`QuickAdd.chosen`, Esc or leaving it closes it. The same
+popup searches nodes instead of layer types for Connect Output To… (C): then
+it is given :class:`Choice` entries and emits the chosen one's key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -17,6 +20,16 @@ from ...core.layers.search import rank_layers
 from .theme import CanvasTheme, category_color
 
 _ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a search that is not over layer types (a node to wire to)."""
+
+    key: str  # what :attr:`QuickAdd.chosen` emits
+    text: str  # shown and searched
+    tip: str
+    category: str  # for the colour swatch
 
 
 def _swatch(colour: QColor) -> QIcon:
@@ -34,7 +47,7 @@ def _swatch(colour: QColor) -> QIcon:
 class QuickAdd(QFrame):
     """A search field over a list of layer types."""
 
-    chosen = Signal(str)  # the layer type to create
+    chosen = Signal(str)  # the layer type to create (or the key of the chosen :class:`Choice`)
     dismissed = Signal()
 
     def __init__(self, parent: QWidget):
@@ -57,15 +70,20 @@ class QuickAdd(QFrame):
         for widget in (self.search, self.list, self.about):
             layout.addWidget(widget)
         self._accepts: Callable[[LayerSpec], bool] = lambda spec: True
+        self._choices: list[Choice] | None = None  # None: layer types
         self.search.textChanged.connect(self._refilter)
         self.search.installEventFilter(self)
         self.list.currentItemChanged.connect(self._describe)
         self.list.itemClicked.connect(lambda item: self._choose(item))
         self.hide()
 
-    def open_at(self, where: QPoint, accepts: Callable[[LayerSpec], bool] | None = None) -> None:
-        """Show at ``where`` (parent coordinates, kept inside the parent), search emptied."""
+    def open_at(self, where: QPoint, accepts: Callable[[LayerSpec], bool] | None = None,
+                choices: list[Choice] | None = None, placeholder: str = "Add a layer…") -> None:
+        """Show at ``where`` (parent coordinates, kept inside the parent), search emptied:
+        layer types (those ``accepts`` allows), or ``choices`` when given."""
         self._accepts = accepts or (lambda spec: True)
+        self._choices = choices
+        self.search.setPlaceholderText(placeholder)
         self.search.clear()
         self._refilter()
         self.adjustSize()
@@ -93,19 +111,25 @@ class QuickAdd(QFrame):
             f"#quickAddAbout {{ color: {muted}; }}"
         )
 
+    def _entries(self) -> list[Choice]:
+        query = self.search.text()
+        if self._choices is not None:
+            words = query.lower().split()
+            return [c for c in self._choices if all(word in c.text.lower() for word in words)]
+        return [Choice(spec.type, spec.type, f"{spec.category}: {spec.doc}", spec.category)
+                for spec in rank_layers(query, all_specs()) if self._accepts(spec)]
+
     def _refilter(self) -> None:
         self.list.clear()
-        for spec in rank_layers(self.search.text(), all_specs()):
-            if not self._accepts(spec):
-                continue
-            item = QListWidgetItem(_swatch(category_color(spec.category)), spec.type)
-            item.setData(_ROLE, spec.type)
-            item.setToolTip(f"{spec.category}: {spec.doc}")
+        for choice in self._entries():
+            item = QListWidgetItem(_swatch(category_color(choice.category)), choice.text)
+            item.setData(_ROLE, choice.key)
+            item.setToolTip(choice.tip)
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
         else:
-            self.about.setText("No layer matches.")
+            self.about.setText("No layer matches." if self._choices is None else "No node matches.")
 
     def _describe(self, item: QListWidgetItem | None) -> None:
         self.about.setText(item.toolTip() if item is not None else "")

@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor, QPainter
 from PySide6.QtWidgets import QApplication, QFrame, QGraphicsView
 
+from ...core.document import Edge
+from ...core.layers import get_spec
 from ..editor import Editor
 from . import navigation as nav
 from .edge_item import EdgeItem
@@ -19,7 +21,7 @@ from .node_item import NodeItem, PortRef
 from .quick_add import QuickAdd
 from .scene import GraphScene
 from .theme import DARK, LIGHT
-from .wiring import WireDrag
+from .wiring import WireDrag, wiring_choices
 
 LAYER_MIME = "application/x-netbuilder-layer"
 NUDGE = 10.0
@@ -57,6 +59,8 @@ class GraphView(QGraphicsView):
         self._space_held = False
         self._quick_pos = QPointF()
         self._quick_from: PortRef | None = None
+        self._quick_mode = "add"  # or "connect": what the popup's choice means
+        self._quick_target: str | Edge | None = None  # the node to add after, or the wire to add into
         self._selection: list[str] = []
         self._batch_selection = False
         self._scene.selectionChanged.connect(self._announce_selection)
@@ -132,12 +136,17 @@ class GraphView(QGraphicsView):
 
     def copy_selection(self) -> dict | None:
         ids = self.selected_node_ids()
-        self._edits.forget_paste()
         return self.editor.doc.fragment(ids) if ids else None
 
-    def paste_fragment(self, fragment: dict) -> list[str]:
-        """Paste (offset from the original) and select what was pasted."""
-        new = self._edits.paste(fragment)
+    def pointer_scene_pos(self) -> QPointF | None:
+        """Where the mouse is on the canvas, or None when it is elsewhere (a menu, a panel)."""
+        cursor = self.viewport().mapFromGlobal(QCursor.pos())
+        return self.mapToScene(cursor) if self.viewport().rect().contains(cursor) else None
+
+    def paste_fragment(self, fragment: dict, at_pointer: bool = False) -> list[str]:
+        """Paste in free space (at the mouse with ``at_pointer``, else beside the
+        originals) and select what was pasted."""
+        new = self._edits.paste(fragment, self.pointer_scene_pos() if at_pointer else None)
         if new:
             self.select_nodes(new)
         return new
@@ -150,17 +159,50 @@ class GraphView(QGraphicsView):
         self._edits.delete(nodes, edges)
 
     def open_quick_add(self, scene_pos: QPointF | None = None, from_port: PortRef | None = None) -> None:
-        """Show the layer search; Enter creates the layer at ``scene_pos``
-        (the mouse, or the middle of the view), wired to ``from_port`` if given."""
+        """Show the layer search; Enter creates the layer in free space at ``scene_pos``,
+        wired to ``from_port`` if given. From the keyboard (no ``scene_pos``) with one
+        node selected the layer goes after it, wired; with one wire selected, into
+        it; otherwise at the mouse, or in the middle of the view."""
         if self._edits.refused():
             return
+        self._quick_target = None
+        if scene_pos is None and from_port is None:
+            nodes, edges = self.selected_node_ids(), self.selected_edges()
+            if len(nodes) == 1 and get_spec(self.editor.doc.nodes[nodes[0]].type).outputs:
+                self._quick_target = nodes[0]
+                from_port = PortRef(nodes[0], 0, True)
+                scene_pos = self._scene.nodes[nodes[0]].port_scene_pos(True, 0)
+            elif not nodes and len(edges) == 1:
+                self._quick_target = edges[0]
+                scene_pos = self.edge_item(edges[0]).shape().boundingRect().center()
         if scene_pos is None:
-            cursor = self.viewport().mapFromGlobal(QCursor.pos())
-            inside = self.viewport().rect().contains(cursor)
-            scene_pos = self.mapToScene(cursor if inside else self.viewport().rect().center())
+            scene_pos = self.pointer_scene_pos()
+        if scene_pos is None:
+            scene_pos = self.mapToScene(self.viewport().rect().center())
         self._quick_pos, self._quick_from = QPointF(scene_pos), from_port
+        self._quick_mode = "add"
         accepts = (lambda spec: spec.max_inputs != 0) if from_port is not None and from_port.is_output else None
         self.quick_add.open_at(self.mapFromScene(scene_pos) + QPoint(6, 6), accepts)
+
+    def open_connect(self) -> None:
+        """Connect Output To… (C): wire the selected node's output to a node picked by name."""
+        nodes = self.selected_node_ids()
+        if len(nodes) != 1 or not get_spec(self.editor.doc.nodes[nodes[0]].type).outputs:
+            self.message.emit("Select one node to wire its output (C), then type the node to feed")
+            return
+        if self._edits.refused():
+            return
+        choices = wiring_choices(self.editor, nodes[0])
+        if not choices:
+            self.message.emit(f"No node has a free input for {nodes[0]}")
+            return
+        self._quick_mode, self._quick_target = "connect", nodes[0]
+        where = self._scene.nodes[nodes[0]].port_scene_pos(True, 0)
+        self.quick_add.open_at(self.mapFromScene(where) + QPoint(6, 6), choices=choices,
+                               placeholder=f"Wire {nodes[0]} to…")
+
+    def selected_edges(self) -> list[Edge]:
+        return [item.edge for item in self._scene.selectedItems() if isinstance(item, EdgeItem)]
 
     def set_locked(self, locked: bool) -> None:
         """While training: adding, deleting, wiring and pasting are refused; moving is not."""
@@ -179,9 +221,19 @@ class GraphView(QGraphicsView):
         self.quick_add.apply_theme(theme)
         self.viewport().update()
 
-    def _quick_add_chosen(self, layer_type: str) -> None:
+    def _quick_add_chosen(self, key: str) -> None:
         self.setFocus(Qt.FocusReason.PopupFocusReason)
-        new = self._edits.create(layer_type, self._quick_pos, self._quick_from)
+        target, self._quick_target = self._quick_target, None
+        if self._quick_mode == "connect":
+            self._edits.connect(Edge(target, key, 0, self.editor.next_free_port(key)))
+            self.select_nodes([key])  # C again wires on from there
+            return
+        if isinstance(target, Edge):
+            new = self._edits.insert_into(key, target)
+        elif target is not None:
+            new = self._edits.create_after(key, target)
+        else:
+            new = self._edits.create(key, self._quick_pos, self._quick_from)
         self._quick_from = None
         if new is not None:
             self.select_nodes([new])

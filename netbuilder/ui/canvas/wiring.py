@@ -15,6 +15,7 @@ from ...core.errors import EditError
 from ...core.layers import get_spec
 from .edge_item import RubberWire
 from .node_item import NodeItem, PortRef
+from .quick_add import Choice
 from .scene import GraphScene
 
 
@@ -93,3 +94,26 @@ class WireDrag:
         self._marked = node
         if node is not None:
             node.mark_port(port, state)
+
+
+def wiring_choices(editor, source: str) -> list[Choice]:
+    """The nodes ``source``'s output may feed, for Connect Output To…: those with
+    a free input and not upstream of it (a loop), nodes with no input wired first."""
+    doc = editor.doc
+    upstream, todo = set(), [source]
+    while todo:
+        for edge in doc.in_edges(todo.pop()):
+            if edge.source not in upstream:
+                upstream.add(edge.source)
+                todo.append(edge.source)
+    fed = {edge.target for edge in doc.edges if edge.source == source}
+    choices = []
+    for node_id, node in doc.nodes.items():
+        spec = get_spec(node.type)
+        wired = len(doc.in_edges(node_id))
+        full = spec.max_inputs is not None and wired >= spec.max_inputs
+        if node_id == source or node_id in upstream or node_id in fed or full:
+            continue
+        choices.append((wired > 0, Choice(node_id, f"{node_id}  ·  {node.type}",
+                                          f"Wire {source} → {node_id} ({spec.category})", spec.category)))
+    return [choice for _, choice in sorted(choices, key=lambda c: c[0])]

@@ -105,23 +105,26 @@ class TrainingController(QObject):
         return self.state != IDLE
 
     # -- commands ---------------------------------------------------------------------
-    def check(self) -> list[tuple[str, str | None]]:
+    def check(self, training: dict | None = None) -> list[tuple[str, str | None]]:
         from . import preflight  # with the data and training code (and PyTorch): not at start-up
 
         self.editor.load_core()
-        return preflight.check(self.editor.doc, self.editor.report, self.editor.doc.training, self.known_data)
+        training = self.editor.doc.training if training is None else training
+        return preflight.check(self.editor.doc, self.editor.report, training, self.known_data)
 
-    def start(self, resume: str | None = None) -> bool:
-        """Check, then start a run (or continue ``resume``, a run folder or .pt)."""
+    def start(self, resume: str | None = None, training: dict | None = None) -> bool:
+        """Check, then start a run (or continue ``resume``, a run folder or .pt) with
+        ``training`` settings (a resumed run's own), else the document's."""
         if self.running:
             return False
-        problems = self.check()
+        training = self.editor.doc.training if training is None else training
+        problems = self.check(training)
         if problems:
             self.refused.emit(problems)
             return False
         from ...train.config import TrainingConfig
 
-        config = TrainingConfig.from_dict(self.editor.doc.training)
+        config = TrainingConfig.from_dict(training)
         request = RunRequest(dumps(self.editor.doc), config, str(self.runs_dir), resume, self.base_dir,
                              self.trainer_factory)
         self.result, self.error, self.run_dir, self.started_info = None, None, None, None

@@ -47,6 +47,7 @@ class DataPicker(QWidget):
         layout.addWidget(QLabel("Data"))
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.import_button)
+        self.imported: dict = {}  # absolute path -> (loader options, DataSet) of every import this session
         editor.documentChanged.connect(self._doc_changed)
         self.refresh()
 
@@ -66,10 +67,14 @@ class DataPicker(QWidget):
         for info in builtin_info():
             combo.addItem(data_label(info), info["name"])
             combo.setItemData(combo.count() - 1, info["description"], Qt.ItemDataRole.ToolTipRole)
+        known = self.controller.known_data.get(source)
         if source and combo.findData(source) < 0:
-            known = self.controller.known_data.get(source)
             combo.addItem(Path(source).name + (f"  {tuple(known.input_shape)}" if known is not None else "  (file)"),
                           source)
+        current = str(Path(self.controller.base_dir or ".", source).resolve()) if source else ""
+        for path, (_, dataset) in self.imported.items():  # imported in this session, for any document
+            if path != current:
+                combo.addItem(f"{Path(path).name}  {tuple(dataset.input_shape)}", path)
         combo.setCurrentIndex(max(0, combo.findData(source)))
         combo.blockSignals(False)
 
@@ -95,6 +100,9 @@ class DataPicker(QWidget):
 
     def _chosen(self, index: int) -> None:
         source = self.combo.itemData(index)
+        if source in self.imported and source != self._source():
+            self.use_imported(source, *self.imported[source])
+            return
         if source and source != self._source():
             self.set_source(source)
 
@@ -102,12 +110,15 @@ class DataPicker(QWidget):
         from .data_wizard import ImportDataDialog
 
         start = self._source()
-        dialog = ImportDataDialog(self, start if start and ("/" in start or "\\" in start) else "")
+        inputs = [n.params.get("shape") for n in self.editor.doc.nodes.values() if n.type == "Input"]
+        dialog = ImportDataDialog(self, start if start and ("/" in start or "\\" in start) else "",
+                                  input_shape=inputs[0] if len(inputs) == 1 else None)
         if dialog.exec() == ImportDataDialog.DialogCode.Accepted and dialog.dataset is not None:
             self.use_imported(dialog.source, dialog.options(), dialog.dataset)
 
     def use_imported(self, source: str, options: dict, dataset) -> None:
         """Train on an imported file from now on (relative to the graph's folder when inside it)."""
+        self.imported[str(Path(source).resolve())] = (options, dataset)
         base = self.controller.base_dir
         if base:
             try:

@@ -6,8 +6,12 @@ rows of a CSV with the target column highlighted, the arrays of an archive,
 a few images per class). **Check** loads it the way training will
 (:func:`netbuilder.train.userdata.load_data`) and shows either what the
 network will get (samples, input shape, classes) or the loader's message,
-which names the file, line and column of a bad row. The result is a plain
-``(source, options)`` pair for the graph's training settings.
+which names the file, line and column of a bad row; a CSV with a few bad
+rows offers to skip them ("Skip bad rows (1 of 200)") and "Use this data"
+stays disabled, saying why, until the data loads. An image folder's size and
+colour default to the graph's Input node, else to the images themselves. Enter
+in the path field shows the options; it never accepts the dialog unseen. The
+result is a plain ``(source, options)`` pair for the graph's training settings.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImageReader
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...train.datasets import DataError, DataSet
-from ...train.userdata import IMAGE_SUFFIXES, load_data
+from ...train.userdata import IMAGE_SUFFIXES, bad_csv_rows, load_data
 from .. import theme
 from .results import sample_pixmap
 
@@ -78,16 +82,19 @@ def read_csv_preview(path: str, rows: int = PREVIEW_ROWS) -> tuple[list[str], li
 class ImportDataDialog(QDialog):
     """Choose a data file or folder, set its options, preview and check it."""
 
-    def __init__(self, parent: QWidget | None = None, start: str = ""):
+    def __init__(self, parent: QWidget | None = None, start: str = "", input_shape: tuple | None = None):
         super().__init__(parent)
+        self.input_shape = tuple(input_shape) if input_shape else None  # the graph's Input node, for defaults
         self.setWindowTitle("Import data")
         self.resize(640, 520)
         self.dataset: DataSet | None = None
         self.kind: str | None = None
+        self.refusal: str | None = None  # why the last check failed: "Use this data" waits for a change
 
         self.path_edit = QLineEdit(start)
         self.path_edit.setPlaceholderText("A .csv or .npz file, or a folder with one sub-folder of images per class")
         self.path_edit.editingFinished.connect(self._path_changed)
+        self.path_edit.installEventFilter(self)  # Enter there shows the options, never accepts
         browse_file = QPushButton("File…")
         browse_file.clicked.connect(self._browse_file)
         browse_dir = QPushButton("Image folder…")
@@ -137,9 +144,14 @@ class ImportDataDialog(QDialog):
         self.target_combo.setToolTip("The column the network learns to predict; every other column is a feature")
         self.target_combo.currentIndexChanged.connect(self._highlight_target)
         self.csv_task = self._task_combo()
+        self.skip_bad = QCheckBox()
+        self.skip_bad.setToolTip("Leave out the rows that cannot be read as numbers (training uses the same rows)")
+        self.skip_bad.toggled.connect(self._invalidate)
+        self.skip_bad.hide()
         form = QFormLayout()
         form.addRow("Target column", self.target_combo)
         form.addRow("Task", self.csv_task)
+        form.addRow("", self.skip_bad)
         self.csv_table = QTableWidget()
         self.csv_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout = QVBoxLayout(page)
@@ -208,9 +220,18 @@ class ImportDataDialog(QDialog):
         self.path_edit.setText(path)
         self._path_changed()
 
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is self.path_edit and event.type() == QEvent.Type.KeyPress \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._path_changed()
+            return True
+        return super().eventFilter(watched, event)
+
     def _path_changed(self) -> None:
         path = self.path_edit.text().strip()
         self.kind = detect_kind(path) if path else None
+        self.skip_bad.setChecked(False)
+        self.skip_bad.hide()
         self._invalidate()
         try:
             if self.kind == "csv":
@@ -266,18 +287,40 @@ class ImportDataDialog(QDialog):
                 item = QListWidgetItem(QIcon(str(file)), f"{class_dir.name}")
                 item.setToolTip(str(file))
                 self.image_list.addItem(item)
+        self._default_image_options(next((f for d in classes for f in sorted(d.iterdir())
+                                          if f.suffix.lower() in IMAGE_SUFFIXES), None))
         counts = ", ".join(f"{d.name} ({sum(1 for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)})"
                            for d in classes)
         self._say(f"{len(classes)} classes: {counts}" if classes else
                   "no sub-folders: put each class's images in its own sub-folder", error=not classes)
 
+    def _default_image_options(self, first_image: Path | None) -> None:
+        """Size and colour as the graph's Input node (C, H, W) says, else as the first image is."""
+        shape = self.input_shape
+        if shape is not None and len(shape) == 3 and shape[0] in (1, 3):
+            channels, height, width = shape
+        elif first_image is not None and not (reader := QImageReader(str(first_image))).size().isEmpty():
+            height, width = reader.size().height(), reader.size().width()
+            channels = 1 if reader.read().isGrayscale() else 3
+        else:
+            return
+        for box, value in ((self.img_height, height), (self.img_width, width), (self.grayscale, channels == 1)):
+            box.blockSignals(True)
+            box.setChecked(value) if box is self.grayscale else box.setValue(int(value))
+            box.blockSignals(False)
+
     def _invalidate(self, *_):
         self.dataset = None
+        self.refusal = None
+        if hasattr(self, "buttons"):  # not while the pages are being built
+            self._update_buttons()
 
     def _update_buttons(self) -> None:
         ok = self.kind is not None
         self.check_button.setEnabled(ok)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+        use = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        use.setEnabled(ok and self.refusal is None)
+        use.setToolTip(self.refusal or "")
 
     def _say(self, text: str, error: bool = False) -> None:
         color = theme.current().error if error else theme.current().text
@@ -295,6 +338,8 @@ class ImportDataDialog(QDialog):
             out = {"target": self.target_combo.currentText()}
             if self.csv_task.currentData():
                 out["task"] = self.csv_task.currentData()
+            if not self.skip_bad.isHidden() and self.skip_bad.isChecked():
+                out["skip_bad_rows"] = True
             return out
         if self.kind == "npz":
             return {"task": self.npz_task.currentData()} if self.npz_task.currentData() else {}
@@ -315,7 +360,7 @@ class ImportDataDialog(QDialog):
             self.dataset = load_data(self.source, **options)
         except (DataError, OSError, ValueError) as err:
             self.dataset = None
-            self._say(str(err), error=True)
+            self._refuse(str(err))
             return None
         finally:
             QGuiApplication.restoreOverrideCursor()
@@ -330,6 +375,22 @@ class ImportDataDialog(QDialog):
                 if pix is not None:
                     self.image_list.addItem(QListWidgetItem(QIcon(pix), str(ds.y[i])))
         return ds
+
+    def _refuse(self, message: str) -> None:
+        """Say why the data cannot be used; offer to skip a CSV's bad rows when only some are."""
+        offer = ""
+        if self.kind == "csv" and not self.skip_bad.isChecked():
+            try:
+                bad, total = bad_csv_rows(self.source, self.target_combo.currentText())
+            except (DataError, OSError, ValueError):
+                bad, total = [], 0
+            if 0 < len(bad) < total:
+                self.skip_bad.setText(f"Skip bad rows ({len(bad)} of {total})")
+                self.skip_bad.show()
+                offer = f" — tick “Skip bad rows ({len(bad)} of {total})” to use the rest, or fix the file"
+        self.refusal = "Cannot use this data: " + message + offer
+        self._say(self.refusal, error=True)
+        self._update_buttons()
 
     def accept(self) -> None:
         if self.dataset is None and self.check() is None:

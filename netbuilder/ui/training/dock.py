@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from ...train.datasets import CLASSIFICATION
 from ...train.events import BatchEnd, CheckpointSaved, EpochEnd, EvalReport, Finished, RunStarted
+from ...train.outcome import Keeper, RunOutcome
 from .. import theme
 from . import icons
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
@@ -62,6 +63,11 @@ class TrainDock(QDockWidget):
         self.error_box: QMessageBox | None = None
         self.sample_kind = None  # "image", "table"…: how the current run's samples are drawn
         self.weights_path: Path | None = None  # weights "loaded into the current model"
+        self._old_run = False  # the run still ending trained a document no longer shown
+        self._resume_note = ""  # "with its own settings (…)" while a resumed run starts
+        self.keeper, self.monitored = Keeper(), "val_loss"  # which epoch's weights the run keeps
+        self.kept_report: EvalReport | None = None  # the kept epoch's results, shown when the run ends
+        self.outcome: RunOutcome | None = None  # the finished run's result, as every view tells it
 
         body = QWidget()
         self.data = DataPicker(editor, controller)
@@ -80,7 +86,6 @@ class TrainDock(QDockWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("Ready")
-        self.progress.setMinimumWidth(140)
         self.summary = QLabel("")
         self.summary.setObjectName("trainingSummary")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -91,8 +96,8 @@ class TrainDock(QDockWidget):
         top.addSpacing(10)
         for button in (self.train_button, self.pause_button, self.stop_button):
             top.addWidget(button)
-        top.addSpacing(10)
-        top.addWidget(self.progress, 3)
+        # the progress bar has a row of its own: "Epoch 3/20 · step 18/45 · 723 samples/s · 1:08 left"
+        # always fits it, at any window size
 
         self.settings = SettingsForm(editor)
         self.settings.error.connect(self._say_error)
@@ -113,15 +118,13 @@ class TrainDock(QDockWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
-        self.left.setMinimumWidth(190)
-        self.right.setMinimumWidth(170)
-        self.plots.setMinimumWidth(240)
         self._sized = False
 
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
+        layout.addWidget(self.progress)
         layout.addWidget(self.summary)
         layout.addWidget(self.splitter, 1)
         self.setWidget(body)
@@ -133,7 +136,7 @@ class TrainDock(QDockWidget):
         controller.runFailed.connect(self._failed)
         self.runs.overlayChanged.connect(self._overlay)
         self.runs.loadWeightsRequested.connect(self.load_weights)
-        self.runs.resumeRequested.connect(lambda run: self.train(resume=str(run.path)))
+        self.runs.resumeRequested.connect(self.resume_run)
         self.runs.exportRequested.connect(self.export_run)
         editor.documentChanged.connect(self._doc_changed)
         self._state_changed(IDLE)
@@ -145,7 +148,8 @@ class TrainDock(QDockWidget):
             self._sized = True
             width = max(self.splitter.width(), 900)
             side = min(320, width // 4)
-            self.splitter.setSizes([side, width - 2 * side, side])
+            left = max(side, self.settings.needed_width(), self.left.minimumSizeHint().width())
+            self.splitter.setSizes([left, width - left - side, side])
 
     # -- data set ------------------------------------------------------------------------
     def import_data(self) -> None:
@@ -155,13 +159,22 @@ class TrainDock(QDockWidget):
         self.data.use_imported(source, options, dataset)
 
     # -- commands ----------------------------------------------------------------------------
-    def train(self, checked: bool = False, resume: str | None = None) -> bool:
+    def resume_run(self, run) -> bool:
+        """Continue ``run`` with its own recorded settings (see :mod:`...train.resuming`)."""
+        from ...train.resuming import resume_settings
+
+        training, self._resume_note = resume_settings(run.training, self.editor.doc.training, len(run.history))
+        return self.train(resume=str(run.path), training=training)
+
+    def train(self, checked: bool = False, resume: str | None = None, training: dict | None = None) -> bool:
         """Check and start (the Train button); refused runs say why."""
         if self.controller.running:
             return False
         if self.error_box is not None:
             self.error_box.close()
-        started = self.controller.start(resume=resume)
+        if resume is None:
+            self._resume_note = ""
+        started = self.controller.start(resume=resume, training=training)
         if started:
             self.plots.reset("accuracy")
             self.confusion.clear()
@@ -182,6 +195,8 @@ class TrainDock(QDockWidget):
     # -- events ------------------------------------------------------------------------------
     def handle_events(self, batch: list) -> None:
         """One delivery (<= ~30 a second) of engine events."""
+        if self._old_run:
+            return
         last_batch = None
         for event in batch:
             if isinstance(event, BatchEnd):
@@ -210,7 +225,11 @@ class TrainDock(QDockWidget):
         self.plots.reset("accuracy" if task == CLASSIFICATION else "r2", epochs=event.epochs)
         self.sample_kind = event.data.get("kind")
         self.weights_path = None
+        self.keeper, self.monitored = Keeper.for_config(event.config, [])
+        self.kept_report, self.outcome = None, None
         resumed = f", resuming after epoch {event.start_epoch}" if event.start_epoch else ""
+        if self._resume_note:
+            resumed += f" {self._resume_note}"
         self._say(f"Training {event.param_count:,} parameters on {event.device} with "
                   f"{event.data.get('name', 'the data')} ({event.data.get('train_size', '?')} train / "
                   f"{event.data.get('val_size', '?')} validation samples){resumed}")
@@ -224,6 +243,7 @@ class TrainDock(QDockWidget):
         run = read_run(Path(run_dir))
         for row in run.history if run else []:
             self._plot_epoch(row.get("epoch", 0), row.get("train_loss"), row.get("val_loss"), row, row.get("lr"))
+            self.keeper.update(row.get(self.monitored), row.get("epoch"))
 
     def _plot_epoch(self, epoch, train_loss, val_loss, metrics: dict, lr) -> None:
         metric = self.plots.metric_name
@@ -232,6 +252,8 @@ class TrainDock(QDockWidget):
 
     def _epoch_end(self, event: EpochEnd) -> None:
         self._plot_epoch(event.epoch, event.train_loss, event.val_loss, event.metrics, event.lr)
+        row = {"train_loss": event.train_loss, "val_loss": event.val_loss, **event.metrics}
+        self.keeper.update(row.get(self.monitored), event.epoch)
         metric = self.plots.metric_name
         parts = [f"Epoch {event.epoch}", f"train loss {event.train_loss:.4g}"]
         if event.val_loss is not None:
@@ -242,7 +264,14 @@ class TrainDock(QDockWidget):
         self._say(" · ".join(parts))
 
     def _eval_report(self, event: EvalReport) -> None:
-        self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names))
+        if event.epoch == self.keeper.epoch:
+            self.kept_report = event
+        self._show_report(event, kept=False)
+
+    def _show_report(self, event: EvalReport, kept: bool) -> None:
+        """The confusion matrix and the mistakes of one epoch, saying which."""
+        which = f"{'kept ' if kept else ''}epoch {event.epoch}"
+        self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names), which)
         samples = [SampleView(int(row["index"]), np.asarray(row.get("x", np.zeros(1))), int(row["true"]),
                               int(row["pred"]), float(row["confidence"])) for row in event.worst]
         image = self.sample_kind == "image"
@@ -258,6 +287,8 @@ class TrainDock(QDockWidget):
 
     # -- the end of a run ------------------------------------------------------------------------
     def _finished(self, event: Finished) -> None:
+        if self._old_run_ended():
+            return
         best = event.best
         duration = sum(float(r.get("duration") or 0) for r in event.history)
         if event.stopped_by_user:
@@ -266,11 +297,11 @@ class TrainDock(QDockWidget):
             how = "Stopped early (no improvement)"
         else:
             how = "Finished"
-        if best:
-            metric = self.plots.metric_name if self.plots.metric_name in best else best.get("metric", "val_loss")
-            self.best_text = metric_text(f"best val {metric}", best.get(metric)) + f" at epoch {best.get('epoch')}"
-        else:
-            self.best_text = "no epoch finished"
+        self.outcome = RunOutcome.of(event.history, best.get("metric", self.monitored), best.get("epoch"),
+                                     self.keeper.mode)
+        self.best_text = self.outcome.text()
+        if self.kept_report is not None and self.kept_report.epoch == self.outcome.kept_epoch:
+            self._show_report(self.kept_report, kept=True)
         self.progress.setValue(1000 if not event.stopped_by_user else self.progress.value())
         self.progress.setFormat(f"{how} · {len(event.history)} epochs in {duration_text(duration)}")
         advice = f" · {event.ADVICE}" if event.still_improving else ""
@@ -280,6 +311,8 @@ class TrainDock(QDockWidget):
         self.message.emit(f"Training {how.lower()}: {self.best_text}")
 
     def _failed(self, message: str, node_id) -> None:
+        if self._old_run_ended():
+            return
         if self.controller.started_info is None:
             # the engine refused before the first batch (the data does not fit the graph,
             # a file is unreadable): a refusal like the checks before Train, not a crash
@@ -296,6 +329,15 @@ class TrainDock(QDockWidget):
         self.error_box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.error_box.destroyed.connect(lambda *_: setattr(self, "error_box", None))
         self.error_box.show()  # never exec(): the app (and a test) carries on
+
+    def _old_run_ended(self) -> bool:
+        """True (once) when the run that ended trained the previous document."""
+        if not self._old_run:
+            return False
+        self._old_run = False
+        self.progress.setFormat("Ready")
+        self._say("The previous graph's run was stopped; its checkpoints stay in its own runs folder")
+        return True
 
     # -- runs -------------------------------------------------------------------------------------
     def refresh_runs(self, select: str | None = None) -> None:
@@ -321,8 +363,8 @@ class TrainDock(QDockWidget):
             self._say_error(f"Cannot load {run.name}: {err}")
             return False
         self.weights_path = run.best_weights
-        self._say(f"Loaded the best weights of {run.name} into the current model "
-                  f"({metric_text(*run.best()[:2])}); Export Trained Model… writes them")
+        self._say(f"Loaded the kept weights of {run.name} into the current model ({run.outcome.text()}); "
+                  "Export Trained Model… writes them")
         return True
 
     def export_run(self, run, folder: str | None = None) -> list:
@@ -379,7 +421,27 @@ class TrainDock(QDockWidget):
 
     def _doc_changed(self, change) -> None:
         if change.kind == "reset":
-            self.refresh_runs()
+            self.show_new_document()
+
+    def show_new_document(self) -> None:
+        """Another document replaced this one (New, Open, Recover, Import PyTorch
+        Model): nothing of the old graph's runs, refusals or results stays on
+        screen. A run still training the old graph is being stopped (the
+        controller does that); its last events are not drawn over the new graph."""
+        self._old_run = self.controller.running
+        self.plots.reset("accuracy")
+        self.plots.set_overlays([])
+        self.confusion.clear()
+        self.gallery.clear()
+        self.best_text = ""
+        self.outcome, self.kept_report, self.weights_path = None, None, None
+        self.progress_state = Progress()
+        self.progress.setValue(0)
+        self.progress.setFormat("Stopping the previous graph's run…" if self._old_run else "Ready")
+        if self.error_box is not None:
+            self.error_box.close()
+        self._say("")
+        self.refresh_runs()
 
     def _say(self, text: str) -> None:
         self.summary.setStyleSheet("")

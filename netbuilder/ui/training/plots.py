@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -133,7 +133,7 @@ class LivePlots(QWidget):
         self.smoothing.setRange(0, 99)
         self.smoothing.setValue(60)
         self.smoothing.setToolTip("Smoothing of the batch-loss curve (exponential moving average weight)")
-        self.smoothing.setMinimumWidth(70)
+        self.smoothing.setMinimumWidth(50)
         self.smoothing.setMaximumWidth(140)
         self.smoothing_label = QLabel("0.60")
         self.smoothing.valueChanged.connect(self._smoothing_changed)
@@ -155,15 +155,18 @@ class LivePlots(QWidget):
         controls.addSpacing(12)
         controls.addWidget(self.log_scale)
         controls.addWidget(self.fit_button)
-        controls.addSpacing(12)
+        controls.addStretch(1)
+        for widget in (self.log_scale, self.fit_button):  # never narrower than their text
+            widget.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         self.legend = QLabel(self._legend_html())
         self.legend.setToolTip("Batch loss: every batch (faint) and smoothed. Train and validation: per epoch.")
-        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # clip, never widen
-        controls.addWidget(self.legend, 1)
+        self.legend.setWordWrap(True)  # a line of its own that wraps in a narrow pane, never cut off
+        self.legend.setContentsMargins(4, 0, 4, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(controls)
+        layout.addWidget(self.legend)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
 
@@ -190,6 +193,29 @@ class LivePlots(QWidget):
         return "&nbsp;&nbsp; ".join([swatch("batch", "━", "batch"), swatch("smooth", "━", "smoothed"),
                                      swatch("train", "●", "train"), swatch("val", "■", "validation"),
                                      swatch("lr", "━", "lr")])
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Recolour the plots from the widget palette: a theme switch shows at once, not after a restart."""
+        bg = self.palette().color(QPalette.ColorRole.Base)
+        fg = self.palette().color(QPalette.ColorRole.Text)
+        self.view.setBackground(bg)
+        for plot in self.plots:
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(fg)
+                plot.getAxis(axis).setPen(fg)
+                label = plot.getAxis(axis).labelText
+                if label:
+                    plot.setLabel(axis, label, color=fg.name())
+            if plot.legend is not None:
+                plot.legend.setBrush(QColor(bg.red(), bg.green(), bg.blue(), 200))
+                plot.legend.setLabelTextColor(fg)
+        for line in self._cursor:
+            line.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DotLine))
 
     def _plot(self, label: str, fg: QColor, row: int) -> pg.PlotItem:
         plot = self.view.addPlot(row=row, col=0)
@@ -228,7 +254,7 @@ class LivePlots(QWidget):
 
     def set_metric_name(self, name: str) -> None:
         self.metric_name = name
-        self.metric_plot.setLabel("left", name)
+        self.metric_plot.setLabel("left", name, color=self.palette().color(QPalette.ColorRole.Text).name())
 
     def add_batch(self, x: float, loss: float, lr: float | None = None) -> None:
         """One batch's loss (non-finite losses are not drawn: the run's failure

@@ -40,19 +40,32 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.matrix = np.zeros((0, 0), dtype=np.int64)
         self.class_names: list[str] = []
+        self.caption = ""  # which epoch the matrix is of: "kept epoch 16", "epoch 3"
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("Confusion matrix on the validation set: rows are the true class, "
                         "columns the predicted one; shading is the share of each row")
 
-    def set_matrix(self, matrix, class_names: list[str] | None = None) -> None:
+    def set_matrix(self, matrix, class_names: list[str] | None = None, caption: str = "") -> None:
         self.matrix = np.asarray(matrix, dtype=np.int64)
+        self.caption = caption
         n = self.matrix.shape[0] if self.matrix.ndim == 2 else 0
         self.class_names = list(class_names or [])[:n] or [str(i) for i in range(n)]
         self.update()
 
     def clear(self) -> None:
         self.set_matrix(np.zeros((0, 0)), [])
+
+    @property
+    def title(self) -> str:
+        """``accuracy 98.6% · kept epoch 16``: the score, and which epoch's it is."""
+        return " · ".join(part for part in (f"accuracy {self.accuracy:.1%}", self.caption) if part)
+
+    def label_font(self) -> QFont:
+        """The font of the title and the class names (smaller than the panel's)."""
+        small = QFont(self.font())
+        small.setPointSizeF(8.5)
+        return small
 
     @property
     def accuracy(self) -> float:
@@ -74,7 +87,7 @@ class ConfusionMatrixView(QWidget):
                              "The confusion matrix appears\nafter a classification run")
             return
         label_w = min(70, max(28, 7 * max(len(c) for c in self.class_names) + 10))
-        top = 22
+        top = 38  # two lines above the matrix: the title, then "predicted →"
         side = min(self.width() - label_w - 28, self.height() - top - label_w + 8)
         cell = max(6.0, side / n)
         x0, y0 = label_w + 18, top
@@ -93,9 +106,7 @@ class ConfusionMatrixView(QWidget):
                 if self.matrix[r, c] and cell >= 14:
                     painter.setPen(QColor("#ffffff") if share[r, c] > 0.45 else QColor(t.text))
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.cell_text(r, c))
-        small = QFont(self.font())
-        small.setPointSizeF(8.5)
-        painter.setFont(small)
+        painter.setFont(self.label_font())
         painter.setPen(QColor(t.muted))
         for i, name in enumerate(self.class_names):
             painter.drawText(QRectF(18, y0 + i * cell, label_w - 4, cell), Qt.AlignmentFlag.AlignRight
@@ -108,8 +119,11 @@ class ConfusionMatrixView(QWidget):
                                     label_w if len(name) > 2 else cell, 16), align | Qt.AlignmentFlag.AlignTop,
                              _elide(name, 9))
             painter.restore()
-        painter.drawText(QRectF(x0, 2, n * cell, top - 4), Qt.AlignmentFlag.AlignCenter,
-                         f"predicted →   accuracy {self.accuracy:.1%}")
+        painter.setPen(QColor(t.text))
+        painter.drawText(QRectF(4, 2, self.width() - 8, 16), Qt.AlignmentFlag.AlignCenter,
+                         painter.fontMetrics().elidedText(self.title, Qt.TextElideMode.ElideRight, self.width() - 8))
+        painter.setPen(QColor(t.muted))
+        painter.drawText(QRectF(x0, 20, n * cell, 16), Qt.AlignmentFlag.AlignCenter, "predicted →")
         painter.save()
         painter.translate(10, y0 + n * cell / 2)
         painter.rotate(-90)

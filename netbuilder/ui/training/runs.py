@@ -10,12 +10,11 @@ several runs to overlay their curves; the buttons act on the current one.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .progress import duration_text, metric_text
+from ...train.outcome import RunOutcome
+from .progress import duration_text
 
-COLUMNS = ("Run", "Best", "Data", "Settings", "Epochs", "Duration", "Started")
+COLUMNS = ("Run", "Kept weights", "Best", "Data", "Settings", "Epochs", "Duration", "Started")
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -45,27 +45,16 @@ class RunInfo:
     settings: str
     history: list[dict] = field(default_factory=list)
     epochs_planned: int = 0
+    training: dict = field(default_factory=dict)  # the run's full settings, from config.json
 
     @property
     def name(self) -> str:
         return self.path.name
 
     @property
-    def metric(self) -> str:
-        """The score worth comparing runs by: accuracy, R², else validation loss."""
-        keys = set().union(*(row.keys() for row in self.history)) if self.history else set()
-        for name in ("accuracy", "r2", "val_loss", "train_loss"):
-            if name in keys:
-                return name
-        return "val_loss"
-
-    def best(self) -> tuple[str, float | None, int | None]:
-        name = self.metric
-        rows = [r for r in self.history if isinstance(r.get(name), (int, float)) and math.isfinite(r[name])]
-        if not rows:
-            return name, None, None
-        pick = (max if name in ("accuracy", "r2") else min)(rows, key=lambda r: r[name])
-        return name, float(pick[name]), int(pick.get("epoch", 0))
+    def outcome(self) -> RunOutcome:
+        """The kept epoch and its score, told as the headline tells it."""
+        return RunOutcome.of_run(self.training, self.history)
 
     @property
     def duration(self) -> float:
@@ -110,7 +99,7 @@ def read_run(path: Path) -> RunInfo | None:
     training = config.get("training", {}) if isinstance(config, dict) else {}
     return RunInfo(path, started, str(data.get("name", "?")), str(data.get("task", "")),
                    _settings_text(training), history if isinstance(history, list) else [],
-                   int(training.get("epochs", 0) or 0))
+                   int(training.get("epochs", 0) or 0), training if isinstance(training, dict) else {})
 
 
 def list_runs(graph_runs_dir: Path) -> list[RunInfo]:
@@ -184,22 +173,38 @@ class RunList(QWidget):
         self.tree.blockSignals(True)
         self.tree.clear()
         for run in self.runs:
-            name, value, epoch = run.best()
-            best = metric_text(name, value) + (f" (ep {epoch})" if epoch else "")
+            outcome = run.outcome
             done = f"{len(run.history)}/{run.epochs_planned}" if run.epochs_planned else str(len(run.history))
             started = run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?"
-            item = QTreeWidgetItem([run.name, best, run.data, run.settings, done, duration_text(run.duration),
-                                    started])
+            item = QTreeWidgetItem([run.name, outcome.short_text(), outcome.best_text(), run.data, run.settings,
+                                    done, duration_text(run.duration), started])
             item.setData(0, PATH_ROLE, str(run.path))
-            tip = f"{run.path}\n{best} · {run.data} · {run.settings} · {done} epochs in {duration_text(run.duration)}"
+            tip = (f"{run.path}\n{outcome.text()}\n{run.data} · {run.settings} · {done} epochs in "
+                   f"{duration_text(run.duration)}")
             for column in range(len(COLUMNS)):
                 item.setToolTip(column, tip)
             self.tree.addTopLevelItem(item)
             item.setSelected(run.path in selected)
-        for column in range(len(COLUMNS)):
-            self.tree.resizeColumnToContents(column)
+        self._fit_columns()
         self.tree.blockSignals(False)
         self._selection_changed()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their text. Measured with the font the tree is drawn
+        with: a tree in a tab not shown yet has not had the theme's font applied
+        (polished), and columns fitted before that cut their text off later."""
+        self.tree.ensurePolished()
+        for column in range(len(COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._fit_columns()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_columns()
 
     def selected_runs(self) -> list[RunInfo]:
         paths = {item.data(0, PATH_ROLE) for item in self.tree.selectedItems()}

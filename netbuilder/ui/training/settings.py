@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from ...train.config import ConfigError, TrainingConfig
 from .. import theme
+from ..scroll import FittedScrollArea
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def format_float(value: float) -> str:
         else f"{value:g}"
 
 
-class SettingsForm(QScrollArea):
+class SettingsForm(FittedScrollArea):
     """All engine settings except the data source (the dock's picker owns that)."""
 
     error = Signal(str)  # a refused value's message, for the status line

@@ -1,0 +1,56 @@
+"""Nothing in the window is cut off at 1366×768 or at the default size (issue 18.10, 14.3).
+
+After a short run, with every tab of the Training panel shown in turn, each
+label, button, check box, combo box, tab, progress text, Runs cell and the
+confusion matrix's title is measured with its font metrics against the room
+it has (tests/ui/clipping.py). With ``NETBUILDER_SHOTS=folder`` the window is
+also saved there at each size and theme, for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from clipping import clipped_texts
+from PySide6.QtWidgets import QApplication
+from test_training_support import digits_cnn, with_training
+
+from netbuilder.ui import theme
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_no_text_is_clipped_at_1366x768_or_the_default_size(make_window, qtbot, tmp_path):
+    window = make_window()
+    default = (window.width(), window.height())
+    window.set_document(with_training(digits_cnn(), epochs=2, batch_size=64), None)
+    hook = window.training
+    hook.controller.runs_dir = tmp_path / "runs"
+    hook.show_panel()
+    with qtbot.waitSignal(hook.controller.ended, timeout=240_000):
+        hook.dock.train_button.click()
+    assert hook.controller.error is None
+    dock = hook.dock
+    conv = next(n for n, node in window.editor.doc.nodes.items() if node.type == "Conv2d")
+    window.view.select_nodes([conv])  # the Inspector shows a layer's fields too
+    shots = os.environ.get("NETBUILDER_SHOTS")
+    was_dark = theme.current().dark
+    problems = []
+    for dark in (True, False):
+        window.set_dark(dark)
+        for size in ((1366, 768), default):
+            window.resize(*size)
+            qtbot.wait(50)
+            assert (window.width(), window.height()) == size, "the window cannot be made this small"
+            for tab in range(2):
+                dock.left.setCurrentIndex(tab)
+                dock.right.setCurrentIndex(tab)
+                QApplication.processEvents()
+                problems += [f"{size} {'dark' if dark else 'light'}: {p}" for p in clipped_texts(window)]
+                if shots and tab == 0:
+                    name = f"window-{size[0]}x{size[1]}-{'dark' if dark else 'light'}.png"
+                    window.grab().save(str(Path(shots) / name))
+    window.set_dark(was_dark)
+    assert not problems, "\n".join(problems)
