@@ -12,17 +12,12 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from ..core.layers import CATEGORIES, LayerSpec, all_specs
+from ..core.layers import CATEGORIES, all_specs
+from ..core.layers.search import matches, rank_layers, tooltip
 from . import theme
 from .canvas import LAYER_MIME
 
 TYPE_ROLE = Qt.UserRole
-
-
-def matches(spec: LayerSpec, words: list[str]) -> bool:
-    """True if every word occurs in the layer's name, category or description."""
-    haystack = f"{spec.type} {spec.category} {spec.doc}".lower()
-    return all(word in haystack for word in words)
 
 
 class LayerTree(QTreeWidget):
@@ -81,7 +76,8 @@ class LayerPalette(QWidget):
         super().__init__(parent)
         self.search = QLineEdit(objectName="search", placeholderText="Search layers…", clearButtonEnabled=True)
         self.search.addAction(QAction(theme.icon("search"), "", self.search), QLineEdit.LeadingPosition)
-        self.search.setToolTip("Filter by name, category or description; Enter adds the first match")
+        self.search.setToolTip("Filter by name, other names (dense, upconv), category or description; "
+                               "Enter adds the best match")
         self.tree = LayerTree(headerHidden=True, rootIsDecorated=True, indentation=14, animated=True)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragOnly)
@@ -112,7 +108,7 @@ class LayerPalette(QWidget):
             item = QTreeWidgetItem(groups[spec.category], [spec.type])
             item.setData(0, TYPE_ROLE, spec.type)
             item.setIcon(0, theme.category_icon(spec.category))
-            item.setToolTip(0, spec.doc)
+            item.setToolTip(0, tooltip(spec))
             item.setStatusTip(0, f"{spec.type}: {spec.doc}")
             item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
             self._items[spec.type] = item
@@ -153,10 +149,15 @@ class LayerPalette(QWidget):
             return True
         return super().eventFilter(watched, event)
 
+    def best_match(self) -> str | None:
+        """What Enter adds: the best-ranked match ("dense" → Linear), not the first in tree order."""
+        ranked = rank_layers(self.search.text(), all_specs())
+        return ranked[0].type if ranked else None
+
     def _add_first_match(self) -> None:
-        visible = self.visible_layer_types()
-        if visible:
-            self.layerRequested.emit(visible[0])
+        best = self.best_match()
+        if best is not None:
+            self.layerRequested.emit(best)
 
     def _on_activated(self, item: QTreeWidgetItem) -> None:
         layer_type = item.data(0, TYPE_ROLE)

@@ -56,5 +56,5 @@ def test_a_users_module_gets_the_smallest_vocabulary_of_its_lookups():
 
 def test_lookup_layers_name_their_vocabulary():
     lookups = {spec.type: spec.vocabulary for spec in all_specs() if spec.vocabulary is not None}
-    assert lookups == {"Embedding": "num_embeddings"}
-    assert torch.nn.Embedding(4, 2).num_embeddings == 4  # the attribute module_vocabulary reads
+    assert lookups == {"Embedding": "num_embeddings", "EmbeddingBag": "num_embeddings"}
+    assert torch.nn.Embedding(4, 2).num_embeddings == torch.nn.EmbeddingBag(4, 2).num_embeddings == 4  # what it reads

@@ -9,6 +9,7 @@ Graphs inference refuses must be graphs torch refuses too.
 import pytest
 import torch
 from core_helpers import as_tuple, random_inputs
+from derived_cases import DERIVED_CASES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -155,6 +156,7 @@ CASES = [
     ("Concat", {}, [[3], [4]]),
     ("Concat", {"dim": 2}, [[2, 3, 4], [2, 5, 4]]),
     ("Concat", {"dim": -1}, [[2, 3], [2, 3], [2, 1]]),
+    *DERIVED_CASES,
 ]
 
 

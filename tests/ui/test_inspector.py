@@ -211,3 +211,31 @@ def test_renamed_nodes_keep_their_weights_through_save_and_reopen(window, qtbot,
     model = build_model(window.editor.doc)
     model.load_state_dict(window.weights)
     assert torch.equal(model.features.weight, trained.conv2d_1.weight)
+
+
+def test_every_layer_read_off_torch_nn_gets_a_field_per_parameter(make_window):
+    from netbuilder.core.layers import DERIVED_TYPES, get_spec
+
+    window = make_window()
+    doc = GraphDocument("all of torch.nn")
+    for i, layer_type in enumerate(sorted(DERIVED_TYPES)):
+        doc.add_node(layer_type, {}, (240.0 * (i % 8), 120.0 * (i // 8)), node_id=f"n{i}")
+    window.set_document(doc, None)
+    for i, layer_type in enumerate(sorted(DERIVED_TYPES)):
+        inspector = select(window, f"n{i}")
+        assert set(inspector.fields) >= {p.name for p in get_spec(layer_type).params}, layer_type
+
+
+def test_a_derived_padding_takes_four_sizes_through_the_undo_stack(make_window, qtbot):
+    window = make_window()
+    doc = GraphDocument("pad")
+    doc.add_node("Input", {"shape": [3, 8, 8]}, (0.0, 0.0), node_id="image")
+    doc.add_node("ZeroPad2d", {}, (240.0, 0.0), node_id="pad")
+    doc.connect(Edge("image", "pad"))
+    window.set_document(doc, None)
+    inspector = select(window, "pad")
+    type_into(qtbot, inspector.fields["padding"].widget, "1, 2, 0, 3")
+    assert window.editor.doc.nodes["pad"].params["padding"] == [1, 2, 0, 3]
+    assert window.editor.report.value_type("pad").shape == (3, 11, 11)
+    window.editor.undo_stack.undo()
+    assert window.editor.doc.nodes["pad"].params["padding"] == 1

@@ -121,3 +121,35 @@ def test_typing_f_and_l_in_the_search_never_fits_or_lays_out(make_window, qtbot)
     qtbot.keyClicks(window.layer_palette.search, "fl")
     assert window.layer_palette.search.text() == "fl"
     assert {n: node.pos for n, node in window.editor.doc.nodes.items()} == before
+
+
+@pytest.mark.parametrize(("alias", "layer_type"), [
+    ("dense", "Linear"), ("upconv", "ConvTranspose2d"), ("attention", "MultiheadAttention"), ("swish", "SiLU"),
+])
+def test_other_names_find_the_layer_and_enter_adds_it(make_window, qtbot, alias, layer_type):
+    window = make_window()
+    palette = window.layer_palette
+    qtbot.keyClicks(palette.search, alias)
+    assert layer_type in palette.visible_layer_types()
+    if alias != "upconv":  # upconv finds the 1-, 2- and 3-D ones alike
+        qtbot.keyClick(palette.search, Qt.Key_Return)
+        assert [n.type for n in window.editor.doc.nodes.values()] == [layer_type]
+
+
+def test_a_category_name_shows_that_category(make_window, qtbot):
+    palette = make_window().layer_palette
+    qtbot.keyClicks(palette.search, "padding 2d")
+    assert palette.visible_layer_types() == ["CircularPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d",
+                                             "ZeroPad2d"]
+    assert {palette.item_for(t).parent().text(0) for t in palette.visible_layer_types()} == {"Padding"}
+
+
+def test_torch_nn_layers_are_listed_with_what_goes_in_and_out(make_window):
+    palette = make_window().layer_palette
+    assert len(palette.visible_layer_types()) >= 115
+    assert palette.item_for("Conv3d").parent().text(0) == "Convolution"
+    assert palette.item_for("ZeroPad2d").toolTip(0) == (
+        "Pads the input tensor boundaries with zero.\n"
+        "Input: (N, C, H, W). Output: shape from torch, shown on the node.")
+    assert palette.item_for("Conv2d").toolTip(0).endswith("Input: (N, C, H, W). Output: 4-D.")
+    assert palette.item_for("ReLU").toolTip(0).endswith("Output: same shape as the input.")

@@ -17,6 +17,7 @@ CATEGORIES = (
     "Core",
     "Convolution",
     "Pooling",
+    "Padding",
     "Normalization",
     "Regularization",
     "Activation",
@@ -56,3 +57,13 @@ def all_specs() -> list[LayerSpec]:
 
 
 from . import activation, basic, convolution, sequence  # noqa: E402,F401  (they register)
+from .derived import derived_specs, saved_descriptions  # noqa: E402
+
+_described = saved_descriptions()
+if _described is None:  # another torch than torch_nn.json was written for: read torch.nn (imports torch)
+    from .torch_nn import catalogue
+
+    _described = catalogue()["layers"]
+#: The types read off torch.nn (see :mod:`.derived`), registered after every hand-written one.
+DERIVED_TYPES = frozenset(register(spec).type for spec in derived_specs(
+    _described, {s.torch_class for s in _REGISTRY.values() if s.torch_class}))

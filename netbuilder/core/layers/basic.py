@@ -117,7 +117,12 @@ register(LayerSpec(
     expects="(N, C, H, W)", hint="use BatchNorm1d for flat features", infer_args=channels, rule=same,
     count_params=_batch_norm_params,
 ))
-def _layer_norm_args(params, inputs):
+NORMALIZED_DIMS = Int("normalized_dims", 1, "How many trailing dimensions to normalise over.", minimum=1, maximum=4,
+                      torch=False)
+
+
+def normalized_shape_args(params, inputs):
+    """``normalized_shape`` from the input: its last ``normalized_dims`` sizes (LayerNorm, RMSNorm)."""
     dims, shape = params["normalized_dims"], inputs[0].shape
     if dims > len(shape):
         raise ValueError(f"normalized_dims {dims} is more than the {len(shape)} non-batch dimension(s) of "
@@ -128,10 +133,9 @@ def _layer_norm_args(params, inputs):
 register(LayerSpec(
     "LayerNorm", "Normalization", "Normalises over the last dimension(s) of each sample.",
     params=(
-        Int("normalized_dims", 1, "How many trailing dimensions to normalise over.", minimum=1, maximum=4, torch=False),
-        _eps, Bool("elementwise_affine", True, "Learn a scale and shift."),
+        NORMALIZED_DIMS, _eps, Bool("elementwise_affine", True, "Learn a scale and shift."),
     ),
-    torch_class="LayerNorm", infer_args=_layer_norm_args, rule=same,
+    torch_class="LayerNorm", infer_args=normalized_shape_args, rule=same,
 ))
 register(LayerSpec(
     "GroupNorm", "Normalization", "Normalises groups of channels; works with any batch size.",

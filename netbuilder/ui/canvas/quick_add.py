@@ -8,7 +8,7 @@ it is given :class:`Choice` entries and emits the chosen one's key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
@@ -16,40 +16,10 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from ...core.layers import LayerSpec, all_specs
+from ...core.layers.search import rank_layers
 from .theme import CanvasTheme, category_color
 
-# What people reach for most comes first among equally good matches, so
-# typing "conv" offers Conv2d before Conv1d.
-POPULAR = (
-    "Linear", "Conv2d", "ReLU", "MaxPool2d", "BatchNorm2d", "Dropout", "Flatten", "Input", "Output", "Add",
-    "Concat", "LSTM", "GRU", "Embedding", "GELU", "LayerNorm", "Softmax", "Conv1d", "AdaptiveAvgPool2d",
-    "MultiheadAttention", "TransformerEncoderLayer", "Sigmoid", "Tanh", "Reshape",
-)
 _ROLE = Qt.ItemDataRole.UserRole
-
-
-def rank_layers(query: str, specs: Iterable[LayerSpec]) -> list[LayerSpec]:
-    """Specs matching every word of ``query`` in name, category or description.
-
-    Exact names first, then names that start with the query, names that
-    contain it, and finally matches in category or description only.
-    """
-    text = query.strip().lower()
-    words = text.split()
-    scored = []
-    for order, spec in enumerate(specs):
-        name = spec.type.lower()
-        haystack = f"{name} {spec.category.lower()} {spec.doc.lower()}"
-        if not all(word in haystack for word in words):
-            continue
-        if not text:
-            tier = 0
-        else:
-            tier = 0 if name == text else 1 if name.startswith(text) else 2 if text in name else 3
-        popular = POPULAR.index(spec.type) if spec.type in POPULAR and text else len(POPULAR)
-        scored.append((tier, popular, order, spec))
-    scored.sort(key=lambda entry: entry[:3])
-    return [entry[3] for entry in scored]
 
 
 @dataclass(frozen=True)

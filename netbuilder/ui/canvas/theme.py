@@ -19,6 +19,7 @@ CATEGORY_COLORS = {
     "Core": "#3a7cc0",
     "Convolution": "#1f8f8a",
     "Pooling": "#4a9a4f",
+    "Padding": "#5f8f6a",
     "Normalization": "#a9822a",
     "Regularization": "#687586",
     "Activation": "#c2524f",
