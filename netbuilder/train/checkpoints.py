@@ -56,6 +56,9 @@ def load_checkpoint(path: str | Path) -> dict:
         raise TrainingError(f"{path}: cannot read this checkpoint ({err})") from None
 
 
+FAILED_FILE = "failed.json"  # a run that failed says so in its folder: message, node_id, epoch, step
+
+
 def write_json(path: Path, data) -> None:
     write_atomic(path, json.dumps(data, indent=2).encode())
 

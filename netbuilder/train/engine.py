@@ -26,7 +26,7 @@ from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
 from . import recipe
 from .advice import diverged_advice
-from .checkpoints import CheckpointWriter, open_tensorboard
+from .checkpoints import FAILED_FILE, CheckpointWriter, open_tensorboard, write_json
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION
 from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, NodeStats, RunStarted
@@ -120,7 +120,10 @@ class Trainer:
         except Exception as err:
             if writer is not None:
                 yield from _saved_anyway(writer)
-            yield self._failure(err)
+            failed = self._failure(err)
+            if writer is not None:
+                _record_failure(writer.run_dir, failed)
+            yield failed
         except (KeyboardInterrupt, GeneratorExit):  # an abort or a close: keep the finished epochs, then go on
             if writer is not None:
                 for _ in _saved_anyway(writer):
@@ -186,6 +189,7 @@ class Trainer:
             if tensorboard is not None:
                 tensorboard.close()
         yield from writer.flush()
+        (s.run_dir / FAILED_FILE).unlink(missing_ok=True)  # resumed after a failure, and finished
         improving = not (early or stopped) and len(s.history) >= 2 and s.monitor.best_epoch == config.epochs
         yield Finished(self._best(s), str(s.run_dir), list(s.history), early, stopped, improving)
 
@@ -252,6 +256,16 @@ class Trainer:
             label = f"{self.doc.nodes[node_id].type} '{node_id}'" if node_id in self.doc.nodes else f"'{node_id}'"
             return Failed(f"{label} failed{where}: {text}", node_id, epoch, step)
         return Failed(f"{type(err).__name__}{where}: {text}", None, epoch, step)
+
+
+def _record_failure(run_dir: Path, failed: Failed) -> None:
+    """``failed.json`` in the run folder, so a list of runs can say this one failed and why
+    (a later resume that finishes removes it)."""
+    try:
+        write_json(run_dir / FAILED_FILE, {"message": failed.message, "node_id": failed.node_id,
+                                           "epoch": failed.epoch, "step": failed.step})
+    except OSError:  # the disk may be why it failed; the Failed event still says it
+        pass
 
 
 def _saved_anyway(writer: CheckpointWriter):

@@ -178,3 +178,14 @@ def test_the_kept_best_epoch_is_the_same_checkpoint_as_one_written_at_once(tmp_p
         assert torch.equal(a["model"][name], b["model"][name])
     assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
     assert a["optimizer"]["state"][0]["exp_avg"].equal(b["optimizer"]["state"][0]["exp_avg"])
+
+
+def test_a_failed_run_says_so_in_its_folder_until_a_resume_finishes_it(tmp_path, monkeypatch):
+    _break_in_epoch_3(monkeypatch)
+    events = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, batch_events_per_s=0, save_every_s=0))
+    run_dir = Path(events[0].run_dir)
+    failure = json.loads((run_dir / "failed.json").read_text())
+    assert isinstance(events[-1], Failed) and failure["message"] == events[-1].message and failure["epoch"] == 3
+    monkeypatch.undo()
+    resumed = events_of(Trainer(model_with_dropout(), runs_dir=tmp_path, resume=run_dir, batch_events_per_s=0))
+    assert isinstance(resumed[-1], Finished) and not (run_dir / "failed.json").exists()

@@ -138,6 +138,12 @@ def test_a_huge_learning_rate_stops_with_a_nan_message_and_the_app_stays_usable(
     texts = [window.problems.item(i).text() for i in range(window.problems.count())]
     assert any("Training failed" in t for t in texts)
     dock.error_box.close()
+    # the Runs list says this run failed, and why (failed.json in its folder)
+    dock.left.setCurrentWidget(dock.runs)
+    item = dock.runs.tree.topLevelItem(0)
+    assert item.text(1).startswith("failed at epoch 1") and not item.icon(0).isNull()
+    assert "learning rate" in item.toolTip(1)
+    assert json.loads((run_dir_of(hook) / "failed.json").read_text())["epoch"] == 1
     # usable: the graph is unlocked and a sane learning rate trains
     assert not window.view.locked and dock.train_button.isEnabled()
     window.editor.undo_stack.undo()

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...train.checkpoints import FAILED_FILE
 from ...train.outcome import RunOutcome
+from .. import theme
 from .progress import duration_text
 
 COLUMNS = ("Run", "Kept weights", "Best", "Data", "Settings", "Epochs", "Duration", "Started")
@@ -46,6 +48,11 @@ class RunInfo:
     history: list[dict] = field(default_factory=list)
     epochs_planned: int = 0
     training: dict = field(default_factory=dict)  # the run's full settings, from config.json
+    failure: dict | None = None  # failed.json: the message, node and epoch of a run that failed
+
+    @property
+    def failed_text(self) -> str:
+        return f"failed at epoch {self.failure.get('epoch', '?')}" if self.failure else ""
 
     @property
     def name(self) -> str:
@@ -97,9 +104,14 @@ def read_run(path: Path) -> RunInfo | None:
         started = datetime.fromtimestamp((path / "config.json").stat().st_mtime)
     data = config.get("data", {}) if isinstance(config, dict) else {}
     training = config.get("training", {}) if isinstance(config, dict) else {}
+    try:
+        failure = json.loads((path / FAILED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        failure = None
     return RunInfo(path, started, str(data.get("name", "?")), str(data.get("task", "")),
                    _settings_text(training), history if isinstance(history, list) else [],
-                   int(training.get("epochs", 0) or 0), training if isinstance(training, dict) else {})
+                   int(training.get("epochs", 0) or 0), training if isinstance(training, dict) else {},
+                   failure if isinstance(failure, dict) else None)
 
 
 def list_runs(graph_runs_dir: Path) -> list[RunInfo]:
@@ -176,11 +188,17 @@ class RunList(QWidget):
             outcome = run.outcome
             done = f"{len(run.history)}/{run.epochs_planned}" if run.epochs_planned else str(len(run.history))
             started = run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?"
-            item = QTreeWidgetItem([run.name, outcome.short_text(), outcome.best_text(), run.data, run.settings,
+            kept = outcome.short_text() if run.history else ""
+            if run.failure:  # said first: a failed run must not read like a finished one
+                kept = f"{run.failed_text} · {kept}" if kept else run.failed_text
+            item = QTreeWidgetItem([run.name, kept, outcome.best_text(), run.data, run.settings,
                                     done, duration_text(run.duration), started])
             item.setData(0, PATH_ROLE, str(run.path))
             tip = (f"{run.path}\n{outcome.text()}\n{run.data} · {run.settings} · {done} epochs in "
                    f"{duration_text(run.duration)}")
+            if run.failure:
+                item.setIcon(0, theme.icon("error"))
+                tip += f"\n{run.failed_text.capitalize()}: {run.failure.get('message', '')}"
             for column in range(len(COLUMNS)):
                 item.setToolTip(column, tip)
             self.tree.addTopLevelItem(item)
