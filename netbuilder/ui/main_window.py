@@ -37,6 +37,7 @@ from .wheel import install_wheel_guard
 
 APP_TITLE = "netbuilder"
 UNTITLED = "untitled.json"
+PROBLEMS_HEIGHT = 130  # the Problems list's height when nothing taller shares the bottom area
 _GEOMETRY_KEY, _STATE_KEY = "window/geometry", "window/state"
 READABLE_ZOOM = 0.75  # the canvas draws edge shape labels from 0.55 up; this reads comfortably
 
@@ -155,7 +156,11 @@ class MainWindow(QMainWindow):
         state = QSettings().value(_STATE_KEY)
         if state is None or not self.restoreState(state):
             self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 310], Qt.Horizontal)
-            self.resizeDocks([self.problems_dock], [130], Qt.Vertical)
+            self.resizeDocks([self.problems_dock], [PROBLEMS_HEIGHT], Qt.Vertical)
+        elif self.problems_dock.height() > 2 * PROBLEMS_HEIGHT and not self.training.has_dock:
+            # the bottom area was saved as tall as the Training panel beside it; that panel is
+            # built on first use, so without it the Problems list would take the canvas's room
+            self.resizeDocks([self.problems_dock], [PROBLEMS_HEIGHT], Qt.Vertical)
 
     def _fit_soon(self) -> None:
         """Frame the graph once pending layout changes have given the canvas its size."""

@@ -312,3 +312,18 @@ def test_file_new_starts_with_training_settings_that_work(make_window):
     window.action_set["new"].trigger()
     assert window.editor.doc.training == NEW_GRAPH_TRAINING
     assert window.editor.doc.training is not NEW_GRAPH_TRAINING  # a copy: editing it changes no other graph
+
+
+def test_after_a_restart_the_problems_list_is_not_as_tall_as_the_training_panel_was(make_window, qtbot):
+    first = make_window()
+    first.resize(1400, 850)
+    first.training.show_panel()
+    qtbot.waitUntil(lambda: first.training.dock.height() >= 300)
+    first._ask_save_changes = lambda: "discard"
+    first.close()  # saves the layout, the bottom area as tall as the panel
+    again = make_window()  # the next start: the Training panel is not built yet
+    again.resize(1400, 850)
+    qtbot.wait(50)
+    assert not again.training.has_dock
+    assert again.problems_dock.height() <= 2 * 130
+    assert again.view.height() > again.problems_dock.height()
