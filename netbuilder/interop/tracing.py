@@ -213,9 +213,10 @@ def _failure_message(module: nn.Module, err: Exception) -> str:
             "traceable submodule instead.")
 
 
-def trace(module: nn.Module, n_inputs: int) -> fx.GraphModule:
-    """Trace ``module`` (in training mode, the graph netbuilder trains)."""
-    tracer = _SourceTracer()
+def trace(module: nn.Module, n_inputs: int, tracer: _SourceTracer | None = None) -> fx.GraphModule:
+    """Trace ``module`` (in training mode, the graph netbuilder trains); ``tracer`` may
+    be a subclass that decides differently which submodules stay whole."""
+    tracer = tracer or _SourceTracer()
     concrete = _concrete_args(module, n_inputs)
     try:
         with training_mode(True, module):

@@ -69,9 +69,14 @@ def evaluating(*modules: nn.Module):
 
 
 class _Recorder(fx.Interpreter):
-    def __init__(self, module: fx.GraphModule):
+    def __init__(self, module: fx.GraphModule, known: dict[nn.Module, Any]):
         super().__init__(module)
         self.values: dict[fx.Node, Any] = {}
+        self.known = known
+
+    def call_module(self, target, args, kwargs) -> Any:
+        submodule = self.fetch_attr(target)
+        return self.known[submodule] if submodule in self.known else super().call_module(target, args, kwargs)
 
     def run_node(self, node: fx.Node) -> Any:
         result = super().run_node(node)
@@ -79,9 +84,11 @@ class _Recorder(fx.Interpreter):
         return result
 
 
-def record_values(graph_module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> dict[fx.Node, Any]:
-    """Run the traced graph once and describe every node's value."""
-    recorder = _Recorder(graph_module)
+def record_values(graph_module: fx.GraphModule, inputs: tuple[torch.Tensor, ...],
+                  known: dict[nn.Module, Any] | None = None) -> dict[fx.Node, Any]:
+    """Run the traced graph once and describe every node's value; a submodule in ``known``
+    is not run again: its result there is used (the block importer knows each block's)."""
+    recorder = _Recorder(graph_module, known or {})
     with evaluating(graph_module):
         try:
             recorder.run(*inputs)

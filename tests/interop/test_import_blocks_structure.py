@@ -1,0 +1,97 @@
+"""Which blocks an import makes: one definition per structure, parameters where instances differ."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from netbuilder.interop.block_library import file_form
+from netbuilder.interop.hierarchy import import_levels
+from netbuilder.interop.userfile import example_input, instantiate, run_file
+
+MODELS = Path(__file__).parent / "models"
+
+
+def _plan(file: str, class_name: str, shape: list[int]) -> dict:
+    torch.manual_seed(0)
+    model = instantiate(run_file(MODELS / file), class_name)
+    hierarchy = import_levels(model, (example_input(model, shape, "float32"),))
+    assert not hierarchy.unsupported
+    return file_form(hierarchy, class_name)
+
+
+@pytest.fixture(scope="module")
+def resnet18() -> dict:
+    return _plan("resnet18.py", "ResNet18", [3, 64, 64])
+
+
+def _nodes(graph: dict) -> dict[str, tuple[str, dict]]:
+    return {n["id"]: (n["type"], n["params"]) for n in graph["nodes"]}
+
+
+def test_resnet18_is_a_dozen_stage_level_nodes(resnet18):
+    nodes = _nodes(resnet18)
+    assert [t for t, _ in nodes.values()] == [
+        "Input", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "BasicBlock", "Sequential_2", "Sequential_2",
+        "Sequential_2", "AdaptiveAvgPool2d", "Flatten", "Linear"]
+    assert nodes["layer1"][1] == {"channels": 64, "repeat": 2}  # two equal BasicBlocks: one repeated node
+    assert [nodes[f"layer{i}"][1] for i in (2, 3, 4)] == [{"channels": 128}, {"channels": 256}, {"channels": 512}]
+
+
+def test_resnet18_blocks_share_one_definition_per_structure(resnet18):
+    blocks = resnet18["blocks"]
+    assert list(blocks) == ["BasicBlock", "Sequential", "BasicBlock_2", "Sequential_2"]
+    assert blocks["BasicBlock"]["parameters"] == {"channels": {"kind": "int", "default": 64}}
+    inner = _nodes(blocks["BasicBlock"])
+    assert inner["conv1"][1]["out_channels"] == inner["conv2"][1]["out_channels"] == "$channels"
+    assert inner["conv1"][1]["stride"] == 1
+    with_shortcut = _nodes(blocks["BasicBlock_2"])  # the first block of a stage: stride 2 and a downsample
+    assert with_shortcut["conv1"][1]["stride"] == 2
+    assert with_shortcut["downsample"] == ("Sequential", {"channels": "$channels"})
+    assert [n["id"] for n in blocks["Sequential"]["nodes"]] == ["input", "0", "1", "output"]
+    stage = _nodes(blocks["Sequential_2"])
+    assert stage["0"] == ("BasicBlock_2", {"channels": "$channels"})
+    assert stage["1"] == ("BasicBlock", {"channels": "$channels"})
+    assert "layer2.0, layer3.0, layer4.0" in blocks["BasicBlock_2"]["doc"]
+
+
+def test_nested_user_modules_and_a_walked_module_list():
+    plan = _plan("nested.py", "TinyMobileNet", [3, 32, 32])
+    blocks = plan["blocks"]
+    assert _nodes(plan)["stem"][0] == "ConvBNReLU"  # a Sequential subclass keeps its class name
+    assert [n["id"] for n in blocks["ConvBNReLU"]["nodes"]] == ["input", "0", "1", "2", "output"]
+    encoder = _nodes(blocks["Encoder"])  # `for block in self.blocks: x = block(x)` is one chain, `blocks`
+    assert list(encoder) == ["x", "blocks", "output"]
+    chain = _nodes(blocks[encoder["blocks"][0]])
+    assert [t for t, _ in chain.values()] == ["Input", "InvertedResidual", "InvertedResidual_2", "InvertedResidual",
+                                              "Output"]
+    assert list(chain) == ["input", "0", "1", "2", "output"]
+    assert [t for t, _ in _nodes(blocks["InvertedResidual_2"]).values()] == ["Input", "Sequential", "Add", "Output"]
+
+
+class _Spectral(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        return torch.fft.fft2(self.conv(x)).abs()
+
+
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stages = nn.Sequential(_Spectral(), _Spectral())
+
+    def forward(self, x):
+        return self.stages(x)
+
+
+def test_a_problem_inside_a_block_is_named_once_with_its_path():
+    hierarchy = import_levels(_Net(), (torch.randn(2, 4, 8, 8),))
+    assert hierarchy.root is None
+    problems = hierarchy.unsupported  # stages.1 has the same ones: not repeated
+    assert [p.what.partition(" in ")[2] for p in problems] == ["stages.0", "stages.0"]
+    assert "fft2" in problems[0].what and problems[1].what == "Tensor.abs() in stages.0"
+    assert problems[0].source.filename == __file__ and "torch.fft.fft2" in problems[0].source.text
