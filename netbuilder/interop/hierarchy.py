@@ -23,9 +23,9 @@ import torch
 import torch.fx as fx
 from torch import nn
 
+from ..core.errors import NetbuilderError
 from ..core.layers import get_spec
 from ..core.pysource import class_name_for
-from .calls import Unsupported
 from .errors import TraceError, UnsupportedOp
 from .mapper import GraphMapper, Planned, _Cascade
 from .module_table import spec_for
@@ -34,10 +34,23 @@ from .values import evaluating, record_values
 
 
 class _LeafTracer(_SourceTracer):
-    """Every submodule call is one ``call_module`` node: the level below is traced on its own."""
+    """Every submodule call is one ``call_module`` node (the level below is traced on its own),
+    except the ``inlined`` ones, which cannot be blocks and are traced through as a flat import does."""
+
+    def __init__(self, inlined: set[nn.Module]):
+        super().__init__()
+        self.inlined = inlined
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return True
+        return m not in self.inlined or not is_block(m)
+
+
+class _Inline(Exception):
+    """A submodule cannot be a block (it takes more than tensors): trace its level again, through it."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
 
 
 def is_container(module: nn.Module) -> bool:
@@ -115,6 +128,10 @@ def _first_calls(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> _Calls:
     try:
         with evaluating(module):
             module(*inputs)
+    except Exception as err:  # the user's model may raise anything
+        shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+        text = str(err).strip() or type(err).__name__
+        raise NetbuilderError(f"{type(module).__name__} fails on example input {shapes}: {text}") from err
     finally:
         for handle in handles:
             handle.remove()
@@ -152,8 +169,7 @@ class _LevelMapper(GraphMapper):
             super()._call_module(node)
             return
         if node.kwargs or not all(isinstance(a, fx.Node) and self.meta(a) is not None for a in node.args):
-            raise Unsupported(f"{type(module).__name__} is called with something other than tensors; netbuilder "
-                              "blocks take tensors only (give the other values to its constructor)")
+            raise _Inline(module)  # a block's inputs are tensors; its other arguments would be lost
         inputs = [self.port(a) for a in node.args]
         child = self.importer.level(module, _join(self.path, node.target))
         if child is None:
@@ -176,6 +192,10 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+def _path_in(module: nn.Module, submodule: nn.Module) -> str:
+    return next((name for name, m in module.named_modules() if m is submodule), type(submodule).__name__)
+
+
 class _Importer:
     """Imports one model level by level (see the module docstring)."""
 
@@ -187,9 +207,26 @@ class _Importer:
         self.unsupported: list[UnsupportedOp] = []
         self.notes: list[str] = []
         self._seen_problems: set[tuple[str, str, Any]] = set()
+        self.inlined: set[nn.Module] = set()
 
     def level(self, module: nn.Module, path: str) -> Level | None:
-        """Trace, record and map ``module``; None (its problems recorded) when it cannot be imported."""
+        """Trace, record and map ``module``; None (its problems recorded) when it cannot be imported.
+
+        A submodule found to take more than tensors is traced through, and the level
+        done again from the start (what the first try found is forgotten).
+        """
+        while True:
+            done = len(self.levels), len(self.unsupported), len(self.notes), set(self._seen_problems)
+            try:
+                return self._level(module, path)
+            except _Inline as inline:
+                self.inlined.add(inline.module)
+                del self.levels[done[0]:], self.unsupported[done[1]:], self.notes[done[2]:]
+                self._seen_problems = done[3]
+                self.notes.append(f"{_join(path, _path_in(module, inline.module))}: traced through, not a block "
+                                  "(it is called with more than tensors)")
+
+    def _level(self, module: nn.Module, path: str) -> Level | None:
         from .fx_import import _choose_ids, _drop_unused, _needs_output_nodes  # the flat importer's steps, shared
 
         args = self.calls.args.get(module)
@@ -197,7 +234,7 @@ class _Importer:
             self._problem(UnsupportedOp(f"{type(module).__name__} '{path}'", "is not called with tensors only"))
             return None
         try:
-            graph_module = trace(module, len(args), _LeafTracer())
+            graph_module = trace(module, len(args), _LeafTracer(self.inlined))
         except TraceError as err:
             raise TraceError(f"in {path or 'the model'}: {err}") from err
         notes, lost = _drop_unused(graph_module)

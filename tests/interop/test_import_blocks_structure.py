@@ -95,3 +95,30 @@ def test_a_problem_inside_a_block_is_named_once_with_its_path():
     assert [p.what.partition(" in ")[2] for p in problems] == ["stages.0", "stages.0"]
     assert "fft2" in problems[0].what and problems[1].what == "Tensor.abs() in stages.0"
     assert problems[0].source.filename == __file__ and "torch.fft.fft2" in problems[0].source.text
+
+
+class _Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x, activate: bool = False):
+        return torch.relu(self.fc(x)) if activate else self.fc(x)
+
+
+class _UsesScaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = _Scaled()
+        self.head = nn.Sequential(nn.Linear(6, 3))
+
+    def forward(self, x):
+        return self.head(self.inner(x, activate=True))
+
+
+def test_a_submodule_called_with_more_than_tensors_is_traced_through():
+    hierarchy = import_levels(_UsesScaled(), (torch.randn(2, 6),))
+    plan = file_form(hierarchy, "UsesScaled")
+    assert [(n["id"], n["type"]) for n in plan["nodes"]] == [("x", "Input"), ("inner_fc", "Linear"),
+                                                           ("relu", "ReLU"), ("head", "Sequential")]
+    assert any("inner: traced through" in note for note in hierarchy.notes)

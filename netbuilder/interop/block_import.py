@@ -1,0 +1,94 @@
+"""``import_module(..., blocks=True)``: the model as a graph of blocks, with its own ``state_dict`` keys.
+
+:mod:`.hierarchy` imports every module instance level by level and
+:mod:`.block_library` groups the levels into definitions; here the result is
+read as a graph file is (so it is checked the same way), every graph is laid
+out, the original tensors are keyed for the graph's model, and the graph's
+model must reproduce the module's outputs, as for a flat import.
+
+The keys are the original ones whenever the graph's ids are the module's
+attribute names, which the ids are chosen to be: ``layer2.0.conv1.weight`` in
+PyTorch is ``layer2.0.conv1.weight`` in the exported model, so a checkpoint of
+the original loads into it with ``strict=True``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..core.document import GraphDocument
+from ..core.fileformat import document_from_dict
+from ..core.layout import layered_positions
+from ..core.shapes import infer_shapes
+from .block_library import file_form
+from .errors import UnsupportedModelError, UnsupportedOp
+from .hierarchy import Level, import_levels
+
+_REWRITE = "Rewrite these with supported layers, or import a traceable submodule on its own."
+
+
+def import_blocks(module: nn.Module, inputs: tuple[torch.Tensor, ...]):
+    """The :class:`~.fx_import.ImportedModel` of ``module`` with its submodules as blocks."""
+    from .fx_import import ImportedModel, _verify
+
+    name = type(module).__name__
+    hierarchy = import_levels(module, inputs)
+    if hierarchy.unsupported or hierarchy.root is None:
+        raise UnsupportedModelError(name, hierarchy.unsupported, _REWRITE)
+    doc = document_from_dict(file_form(hierarchy, name), name)
+    _lay_out(doc)
+    notes = hierarchy.notes + _check_shapes(doc)
+    weights = _weights(hierarchy.root, module.state_dict())
+    renamed = sorted(set(module.state_dict()) - set(weights))
+    if renamed:
+        notes.append(f"{len(renamed)} state_dict keys differ from the module's (first: {renamed[0]}); "
+                     "the graph's weights file has them under the graph's names")
+    _verify(module, doc, weights, inputs)
+    return ImportedModel(doc, weights, notes)
+
+
+def _check_shapes(doc: GraphDocument) -> list[str]:
+    """netbuilder's own shape inference must accept the graph; its warnings become notes."""
+    report = infer_shapes(doc)
+    if report.errors:
+        ops = [UnsupportedOp(problem.node_id or "graph", problem.message) for problem in report.errors]
+        raise UnsupportedModelError(doc.name, ops, _REWRITE)
+    return [f"netbuilder warns: {w.message}" for w in report.warnings]
+
+
+def _lay_out(doc: GraphDocument) -> None:
+    """Left to right, the model and every definition, as a flat import is."""
+    for graph in (doc, *doc.blocks.values()):
+        for node_id, pos in layered_positions(graph).items():
+            graph.nodes[node_id].pos = pos
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _weights(root: Level, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The module's tensors keyed for the graph's model: a node's state path in its level
+    (``downsample.0``) becomes its path of ids (``downsample.0``, the same but where an id had
+    to differ); a repeated block's copies are ``0``, ``1``… as in ``nn.Sequential``."""
+    weights: dict[str, torch.Tensor] = {}
+
+    def walk(level: Level, built: str) -> None:
+        for node in level.nodes:
+            if node.state is None:
+                continue
+            original, mine = _join(level.path, node.state), _join(built, node.id)
+            if node.child is None:
+                for key, tensor in state.items():
+                    if key == original or key.startswith(original + "."):
+                        weights[mine + key[len(original):]] = tensor.detach().clone()
+            elif node.child.group.repeat_of is not None:
+                copies = [n for n in node.child.nodes if n.child is not None]
+                for i, copy in enumerate(copies):
+                    walk(copy.child, _join(mine, str(i)))
+            else:
+                walk(node.child, mine)
+
+    walk(root, "")
+    return weights
