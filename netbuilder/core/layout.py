@@ -34,9 +34,7 @@ def layered_positions(doc: GraphDocument, origin: tuple[float, float] = (0.0, 0.
     (only a hand-edited one can have it) is laid out in one row."""
     import networkx as nx  # here, not at import: the window opens without it (~0.25 s)
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(doc.nodes)
-    graph.add_edges_from((e.source, e.target) for e in doc.edges)
+    graph = nx.DiGraph(doc.graph)  # a copy without parallel wires, to add placeholders to
     if not nx.is_directed_acyclic_graph(graph):
         return {n: (origin[0] + i * COLUMN_WIDTH, origin[1]) for i, n in enumerate(doc.nodes)}
     rank: dict = {}

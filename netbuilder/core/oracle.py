@@ -9,6 +9,11 @@ second of imports; the agreement tests hold every rule to real torch. A layer
 without a rule is run on meta tensors. A layer that can count its parameters
 from its arguments (``LayerSpec.count_params``) is not built at all. Results are cached per (type, params,
 input types): a big graph repeats few distinct layers.
+
+PyTorch itself is imported on the first node that needs it (:func:`_torch`): a
+graph of layers that have both a rule and a parameter count (the examples, most
+CNNs and MLPs) is inferred without it, so the window shows its shapes while
+PyTorch is still loading for the rest of the app (issue 12's "shapes shown").
 """
 
 from __future__ import annotations
@@ -17,14 +22,21 @@ import math
 import re
 import warnings
 from functools import lru_cache
-
-import torch
-from torch import nn
-from torch.overrides import TorchFunctionMode
+from typing import TYPE_CHECKING
 
 from .layers import Construct, Emit, LayerSpec, TensorType, get_spec
 
+if TYPE_CHECKING:
+    from torch import nn
+
 _BATCH = 2  # the meta batch size; any value > 1 works (BatchNorm needs 2)
+
+
+def _torch():
+    """``torch``, imported on first use (about a second, once)."""
+    import torch
+
+    return torch
 
 
 class ShapeError(Exception):
@@ -46,7 +58,7 @@ def _compiled_forward(code: str, n_in: int, n_out: int):
     rets = ", ".join(f"o{i}" for i in range(n_out))
     body = "\n".join("    " + line for line in code.splitlines()) or "    pass"
     source = f"def forward({args}):\n{body}\n    return ({rets},)\n"
-    namespace = {"torch": torch}
+    namespace = {"torch": _torch()}
     exec(compile(source, "<netbuilder shape oracle>", "exec"), namespace)  # our own generated code
     return namespace["forward"]
 
@@ -88,17 +100,23 @@ def _evaluate_cached(layer_type: str, frozen_params, inputs: tuple[TensorType, .
     return _evaluate(spec, params, list(inputs))
 
 
-class _SkipInitOnMeta(TorchFunctionMode):
-    """Initialising a meta tensor computes nothing, but ``init.normal_`` on
-    one makes torch import its reference kernels (a second, once)."""
+@lru_cache(maxsize=1)
+def _skip_init_on_meta() -> type:
+    """A torch function mode under which ``torch.nn.init`` leaves meta tensors alone:
+    initialising one computes nothing, but ``init.normal_`` on one makes torch
+    import its reference kernels (a second, once). Made on first use, with torch."""
+    torch = _torch()
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        if getattr(func, "__module__", None) == "torch.nn.init":
-            tensor = args[0] if args else kwargs.get("tensor")
-            if isinstance(tensor, torch.Tensor) and tensor.is_meta:
-                return tensor
-        return func(*args, **kwargs)
+    class SkipInitOnMeta(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if getattr(func, "__module__", None) == "torch.nn.init":
+                tensor = args[0] if args else kwargs.get("tensor")
+                if isinstance(tensor, torch.Tensor) and tensor.is_meta:
+                    return tensor
+            return func(*args, **kwargs)
+
+    return SkipInitOnMeta
 
 
 def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module | nn.Parameter:
@@ -106,7 +124,7 @@ def build_on_meta(spec: LayerSpec, kwargs: dict) -> nn.Module | nn.Parameter:
     device: torch checks the arguments with its own messages and allocates
     nothing. Raises what torch raises; the importer also compares the result
     with a user's module."""
-    with torch.device("meta"), _SkipInitOnMeta():
+    with _torch().device("meta"), _skip_init_on_meta()():
         return _made(spec.state(kwargs))
 
 
@@ -115,7 +133,8 @@ def _made(value):
     if not isinstance(value, Construct):
         return value
     root, *path = value.func.split(".")
-    func = {"torch": torch, "nn": nn}[root]
+    torch = _torch()
+    func = {"torch": torch, "nn": torch.nn}[root]
     for name in path:
         func = getattr(func, name)
     return func(*map(_made, value.args), **{k: _made(v) for k, v in value.kwargs.items()})
@@ -124,7 +143,7 @@ def _made(value):
 def _parameter_count(state) -> int:
     """Parameters of a node's state, counted as the model holds it: as an
     attribute of a module, where a submodule and a parameter register alike."""
-    holder = nn.Module()
+    holder = _torch().nn.Module()
     holder.state = state
     return sum(p.numel() for p in holder.parameters())
 
@@ -162,6 +181,7 @@ def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
     outs = tuple(f"o{i}" for i in range(len(spec.outputs)))
     code = "\n".join(spec.emit(Emit(names, outs, "m", params, str(_BATCH))))
     forward = _compiled_forward(code, len(inputs), len(outs))
+    torch = _torch()
     tensors = [
         torch.empty((_BATCH, *t.shape), dtype=getattr(torch, t.dtype), device="meta") for t in inputs
     ]

@@ -29,3 +29,33 @@ def resume_settings(run_training: dict, panel_training: dict, epochs_done: int) 
             training["epochs"] = wanted
             note = f"with its own settings ({epochs} → {wanted} epochs, as the panel says"
     return training, note + ")"
+
+
+def why_fixed(run_training: dict) -> dict[str, str]:
+    """The settings a resume may change, each with why it may not ("" if it may).
+
+    Everything else (optimizer, rates, batch size, loss, data) is part of the
+    state the checkpoint continues, so it stays the run's own.
+    """
+    epochs = int(run_training.get("epochs", 0) or 0)
+    schedule = str((run_training.get("scheduler") or {}).get("name", "none"))
+    planned = f"its {schedule} schedule is planned for {epochs} epochs" if schedule in PLANNED_FOR_LENGTH else ""
+    return {"epochs": planned, "early_stopping.patience": ""}
+
+
+def chosen_settings(run_training: dict, epochs: int, patience: int) -> tuple[dict, str]:
+    """The run's own settings with the length and patience chosen in the Resume dialog, and the sentence saying so."""
+    training = copy.deepcopy(run_training)
+    changes = []
+    old_epochs = int(training.get("epochs", 0) or 0)
+    if epochs != old_epochs and not why_fixed(run_training)["epochs"]:
+        training["epochs"] = epochs
+        changes.append(f"{old_epochs} → {epochs} epochs")
+    stopping = dict(training.get("early_stopping") or {})
+    old_patience = int(stopping.get("patience", 0) or 0)
+    if patience != old_patience:
+        training["early_stopping"] = {**stopping, "patience": patience}
+        changes.append(f"patience {old_patience} → {patience}")
+    if not changes:
+        return training, f"with its own settings ({old_epochs} epochs)"
+    return training, f"with its own settings ({', '.join(changes)}, as chosen)"

@@ -17,3 +17,15 @@ def test_more_epochs_follow_the_panel_unless_the_schedule_is_planned_for_the_len
     training, note = resume_settings(cycle, {"epochs": 6}, 2)
     assert training["epochs"] == 4 and "not the panel's 6: its onecycle schedule is planned for 4" in note
     assert resume_settings(RUN, {"epochs": 1}, 3)[0]["epochs"] == 4  # fewer than done: the run's own
+
+
+def test_the_resume_dialog_may_change_the_length_and_patience_only():
+    from netbuilder.train.resuming import chosen_settings, why_fixed
+
+    assert why_fixed(RUN) == {"epochs": "", "early_stopping.patience": ""}
+    training, note = chosen_settings(RUN, 8, 3)
+    assert training == {**RUN, "epochs": 8, "early_stopping": {"patience": 3}}
+    assert note == "with its own settings (4 → 8 epochs, patience 0 → 3, as chosen)"
+    cycle = {**RUN, "scheduler": {"name": "onecycle"}}
+    assert "planned for 4 epochs" in why_fixed(cycle)["epochs"]
+    assert chosen_settings(cycle, 8, 0) == (cycle, "with its own settings (4 epochs)")

@@ -41,7 +41,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from test_canvas import drag, header, port
-from test_training_support import EXAMPLE, small_cnn
+from test_training_support import EXAMPLE, resume_dialog, small_cnn
 
 from netbuilder.cli import main
 from netbuilder.core.document import Edge, GraphDocument
@@ -410,8 +410,9 @@ def test_j5_train_seriously(make_window, qtbot, tmp_path):
     tree = dock.runs.tree
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(tree.topLevelItem(0)).center())
     assert dock.runs.current_run().path == first
+    click(qtbot, dock.runs.buttons["resume"])
     with qtbot.waitSignal(controller.ended, timeout=RUN_MS):
-        click(qtbot, dock.runs.buttons["resume"])
+        click(qtbot, resume_dialog(dock).resume_button)
     assert controller.error is None, controller.error
     assert Path(controller.run_dir) == first
     epochs = list(range(1, 11))  # the engine resumes a cosine run only with the epochs it started with

@@ -19,6 +19,8 @@ from test_training_support import digits_cnn, with_training
 
 from netbuilder.ui import theme
 
+MODELS = Path(__file__).parents[1] / "interop" / "models"
+
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -53,4 +55,32 @@ def test_no_text_is_clipped_at_1366x768_or_the_default_size(make_window, qtbot, 
                     name = f"window-{size[0]}x{size[1]}-{'dark' if dark else 'light'}.png"
                     window.grab().save(str(Path(shots) / name))
     window.set_dark(was_dark)
+    assert not problems, "\n".join(problems)
+
+
+def test_no_text_is_clipped_in_the_import_and_export_dialogs(make_window, qtbot):
+    """Both dialogs at the size they open with, dark and light, once they show
+    content: the export its code and summary, the import a chosen file's classes."""
+    window = make_window()
+    window.set_document(digits_cnn(), None)
+    window.show_export()
+    export = window._export_dialog
+    qtbot.waitUntil(lambda: "class " in export.text.toPlainText())
+    window.import_model()
+    importer = window._import_dialog
+    importer.set_path(str(MODELS / "mnist_cnn.py"))
+    qtbot.waitUntil(lambda: importer.class_combo.count() > 0)
+    was_dark = theme.current().dark
+    problems = []
+    for dark in (True, False):
+        window.set_dark(dark)
+        for dialog in (export, importer):
+            QApplication.processEvents()
+            problems += [f"{type(dialog).__name__} {'dark' if dark else 'light'}: {p}" for p in clipped_texts(dialog)]
+            if os.environ.get("NETBUILDER_SHOTS"):
+                name = f"{type(dialog).__name__}-{'dark' if dark else 'light'}.png"
+                dialog.grab().save(str(Path(os.environ["NETBUILDER_SHOTS"]) / name))
+    window.set_dark(was_dark)
+    importer.reject()
+    export.close()
     assert not problems, "\n".join(problems)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
-from test_training_support import digits_cnn, input_id, small_cnn, with_training
+from PySide6.QtWidgets import QLabel, QMessageBox
+from test_training_support import digits_cnn, input_id, resume_dialog, small_cnn, with_training
 
 from netbuilder.train.checkpoints import resume_file
 from netbuilder.train.events import BatchEnd
@@ -241,8 +241,10 @@ def test_resuming_a_stopped_run_continues_its_curve_in_the_same_folder(open_digi
     dock.left.setCurrentWidget(dock.runs)
     dock.runs.select_paths([first])
     dock.runs.tree.setCurrentItem(dock.runs.tree.topLevelItem(0))
+    click(qtbot, dock.runs.buttons["resume"])
+    assert resume_dialog(dock).epochs.value() == 5  # the panel's length, offered
     with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
-        click(qtbot, dock.runs.buttons["resume"])
+        click(qtbot, resume_dialog(dock).resume_button)
     assert run_dir_of(hook) == first
     assert [row["epoch"] for row in controller.result.history] == [1, 2, 3, 4, 5]
     xs, _ = dock.plots.val_loss.buffer.view()
@@ -312,15 +314,19 @@ def test_resuming_after_a_restart_uses_the_runs_own_settings_and_says_so(make_wi
     dock.runs.tree.setCurrentItem(dock.runs.tree.topLevelItem(0))
     seen = []
     controller.events.connect(lambda batch: seen.append(dock.summary.text()))
+    click(qtbot, dock.runs.buttons["resume"])
+    dialog = resume_dialog(dock)  # what the run continues with; only what can change is offered
+    assert not dialog.epochs.isEnabled() and dialog.epochs.value() == 4
+    said = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "its onecycle schedule is planned for 4 epochs" in said
     with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
-        click(qtbot, dock.runs.buttons["resume"])
+        click(qtbot, dialog.resume_button)
     assert controller.error is None, controller.error
     assert run_dir_of(hook) == run
     assert [row["epoch"] for row in controller.result.history] == [1, 2, 3, 4]
     used = controller.started_info.config
     assert used["batch_size"] == 64 and used["epochs"] == 4 and used["scheduler"]["name"] == "onecycle"
-    assert any(f"resuming after epoch {done} with its own settings (4 epochs; not the panel's 9: its onecycle "
-               "schedule is planned for 4)" in text for text in seen), seen
+    assert any(f"resuming after epoch {done} with its own settings (4 epochs)" in text for text in seen), seen
     assert window.editor.doc.training["batch_size"] == 16  # the panel keeps its settings for new runs
 
 
@@ -391,3 +397,29 @@ def test_a_linear_fed_a_feature_map_is_refused_at_that_node_with_the_flatten_hin
                  if "Flatten" in window.problems.item(i).text())
     assert window.problems.wordWrap() and window.problems.visualItemRect(entry).height() > \
         window.problems.fontMetrics().height() * 1.5  # the long text wraps instead of running off
+
+
+def test_the_resume_dialog_runs_a_stopped_run_longer(open_digits, qtbot):
+    """A run without a planned schedule may go on longer: the epochs typed in
+    the dialog are the run's new length, and the summary says so."""
+    window, hook = open_digits(epochs=3, batch_size=64)
+    dock, controller = hook.dock, hook.controller
+    click(qtbot, dock.train_button)
+    qtbot.waitUntil(lambda: len(dock.plots.val_loss.buffer) >= 1, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dock.stop_button)
+    run, done = run_dir_of(hook), len(controller.result.history)
+    dock.left.setCurrentWidget(dock.runs)
+    dock.runs.select_paths([run])
+    dock.runs.tree.setCurrentItem(dock.runs.tree.topLevelItem(0))
+    click(qtbot, dock.runs.buttons["resume"])
+    dialog = resume_dialog(dock)
+    assert dialog.epochs.isEnabled() and dialog.epochs.minimum() == done + 1
+    dialog.epochs.setValue(5)
+    seen = []
+    controller.events.connect(lambda batch: seen.append(dock.summary.text()))
+    with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, dialog.resume_button)
+    assert controller.error is None, controller.error
+    assert [row["epoch"] for row in controller.result.history] == [1, 2, 3, 4, 5]
+    assert any("with its own settings (3 → 5 epochs, as chosen)" in text for text in seen), seen

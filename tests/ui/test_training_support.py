@@ -47,3 +47,12 @@ def with_training(doc: GraphDocument, **settings) -> GraphDocument:
             training[key] = value
     doc.training = training
     return doc
+
+
+def resume_dialog(dock):
+    """The Resume dialog that Runs → Resume opened (window-modal, never blocking)."""
+    from netbuilder.ui.training.resume_dialog import ResumeDialog
+
+    shown = [d for d in dock.findChildren(ResumeDialog) if d.isVisible()]
+    assert len(shown) == 1, shown
+    return shown[0]

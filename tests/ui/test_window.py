@@ -327,3 +327,34 @@ def test_after_a_restart_the_problems_list_is_not_as_tall_as_the_training_panel_
     assert not again.training.has_dock
     assert again.problems_dock.height() <= 2 * 130
     assert again.view.height() > again.problems_dock.height()
+
+
+
+def _framed(window) -> bool:
+    """The graph as a fresh window frames it: all of it, or (when that would be
+    too small to read, as on the small offscreen screen) its start at the
+    smallest readable zoom."""
+    from netbuilder.ui.main_window import READABLE_ZOOM
+
+    view = window.view
+    nodes = view.scene().nodes
+    if not nodes:
+        return False
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    if all(shown.contains(item.sceneBoundingRect()) for item in nodes.values()):
+        return True
+    first = min(nodes.values(), key=lambda item: item.sceneBoundingRect().left())
+    return abs(view.zoom() - READABLE_ZOOM) < 1e-6 and shown.contains(first.sceneBoundingRect())
+
+
+def test_after_a_restart_the_graph_is_framed_in_view(make_window, qtbot):
+    from netbuilder.ui import app
+
+    first = make_window.track(app.open_main_window(str(files.DEFAULT_EXAMPLE)))
+    qtbot.waitUntil(lambda: _framed(first))
+    first.view.zoom_in()
+    first.view.horizontalScrollBar().setValue(first.view.horizontalScrollBar().maximum())
+    qtbot.waitUntil(lambda: not _framed(first))  # zoomed in and panned away from the graph
+    first.close()  # saves the window's layout
+    again = make_window.track(app.open_main_window(str(files.DEFAULT_EXAMPLE)))  # the next start
+    qtbot.waitUntil(lambda: _framed(again))

@@ -41,6 +41,7 @@ from .data_picker import DataPicker
 from .plots import LivePlots
 from .progress import Progress, duration_text, metric_text
 from .results import ConfusionMatrixView, MistakesGallery, SampleView
+from .resume_dialog import ResumeDialog
 from .runs import RunList
 from .settings import SettingsForm
 
@@ -159,11 +160,20 @@ class TrainDock(QDockWidget):
         self.data.use_imported(source, options, dataset)
 
     # -- commands ----------------------------------------------------------------------------
-    def resume_run(self, run) -> bool:
-        """Continue ``run`` with its own recorded settings (see :mod:`...train.resuming`)."""
+    def resume_run(self, run) -> ResumeDialog:
+        """Offer to continue ``run`` with its own recorded settings, changing only
+        what can change (see :mod:`.resume_dialog`); its length defaults to the
+        panel's epochs where the run allows it."""
         from ...train.resuming import resume_settings
+        default, _ = resume_settings(run.training, self.editor.doc.training, len(run.history))
+        dialog = ResumeDialog(run, int(default.get("epochs", 0) or 0), self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.chosen.connect(lambda training, note: self._resume_with(run, training, note))
+        dialog.open()  # window-modal without blocking
+        return dialog
 
-        training, self._resume_note = resume_settings(run.training, self.editor.doc.training, len(run.history))
+    def _resume_with(self, run, training: dict, note: str) -> bool:
+        self._resume_note = note
         return self.train(resume=str(run.path), training=training)
 
     def train(self, checked: bool = False, resume: str | None = None, training: dict | None = None) -> bool:
