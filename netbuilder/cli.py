@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--input-shape", required=True, help="shape of one sample without batch, e.g. 1,28,28")
     imp.add_argument("--input-dtype", default="float32", choices=["float32", "int64"])
     imp.add_argument("--keep-unsupported", action="store_true", help="keep unmapped ops as opaque nodes")
+    imp.add_argument("--flat", action="store_true",
+                     help="one node per layer; by default each submodule class and nn.Sequential becomes a block")
     imp.add_argument("-o", "--output", required=True, help="graph file to write")
 
     train = sub.add_parser("train", help="train a graph with a progress bar")

@@ -25,20 +25,19 @@ from .block_library import file_form
 from .errors import UnsupportedModelError, UnsupportedOp
 from .hierarchy import Level, import_levels
 
-_REWRITE = "Rewrite these with supported layers, or import a traceable submodule on its own."
 
-
-def import_blocks(module: nn.Module, inputs: tuple[torch.Tensor, ...]):
-    """The :class:`~.fx_import.ImportedModel` of ``module`` with its submodules as blocks."""
+def import_blocks(module: nn.Module, inputs: tuple[torch.Tensor, ...], advice: str):
+    """The :class:`~.fx_import.ImportedModel` of ``module`` with its submodules as blocks;
+    ``advice`` ends the list of what it cannot represent."""
     from .fx_import import ImportedModel, _verify
 
     name = type(module).__name__
     hierarchy = import_levels(module, inputs)
     if hierarchy.unsupported or hierarchy.root is None:
-        raise UnsupportedModelError(name, hierarchy.unsupported, _REWRITE)
+        raise UnsupportedModelError(name, hierarchy.unsupported, advice)
     doc = document_from_dict(file_form(hierarchy, name), name)
     _lay_out(doc)
-    notes = hierarchy.notes + _check_shapes(doc)
+    notes = hierarchy.notes + _check_shapes(doc, advice)
     weights = _weights(hierarchy.root, module.state_dict())
     renamed = sorted(set(module.state_dict()) - set(weights))
     if renamed:
@@ -48,19 +47,19 @@ def import_blocks(module: nn.Module, inputs: tuple[torch.Tensor, ...]):
     return ImportedModel(doc, weights, notes)
 
 
-def _check_shapes(doc: GraphDocument) -> list[str]:
+def _check_shapes(doc: GraphDocument, advice: str) -> list[str]:
     """netbuilder's own shape inference must accept the graph; its warnings become notes."""
     report = infer_shapes(doc)
     if report.errors:
         ops = [UnsupportedOp(problem.node_id or "graph", problem.message) for problem in report.errors]
-        raise UnsupportedModelError(doc.name, ops, _REWRITE)
+        raise UnsupportedModelError(doc.name, ops, advice)
     return [f"netbuilder warns: {w.message}" for w in report.warnings]
 
 
 def _lay_out(doc: GraphDocument) -> None:
     """Left to right, the model and every definition, as a flat import is."""
     for graph in (doc, *doc.blocks.values()):
-        for node_id, pos in layered_positions(graph).items():
+        for node_id, pos in layered_positions(graph, wrap=True).items():
             graph.nodes[node_id].pos = pos
 
 

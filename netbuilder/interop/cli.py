@@ -32,7 +32,7 @@ def import_model(args) -> int:
         path, class_name = split_source(args.source)
         model = instantiate(run_file(path), class_name)
         example = example_input(model, parse_shape(args.input_shape), args.input_dtype)
-        result = import_module(model, example, keep_unsupported=args.keep_unsupported)
+        result = import_module(model, example, keep_unsupported=args.keep_unsupported, blocks=not args.flat)
         result.document.set_meta("imported_from", f"{path.name}:{class_name}")
         weights = save_with_weights(result.document, result.state_dict, args.output)
     except (NetbuilderError, OSError) as err:
@@ -44,6 +44,8 @@ def import_model(args) -> int:
     print(f"Imported {class_name} from {path.name}: {len(doc.nodes)} nodes, {len(doc.edges)} edges, "
           f"{params:,} parameters; outputs match the original module.")
     print(f"  nodes: {layers}")
+    if doc.blocks:
+        print("  blocks: " + ", ".join(f"{name}({', '.join(block.parameters)})" for name, block in doc.blocks.items()))
     for note in result.notes:
         print(f"  note: {note}")
     print(f"Wrote {args.output} and its weights {weights}")

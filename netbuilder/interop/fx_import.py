@@ -64,10 +64,14 @@ class ImportedModel:
         return model
 
 
-def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = False) -> ImportedModel:
+def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = False,
+                  blocks: bool = False) -> ImportedModel:
     """Trace ``module`` on ``example_inputs`` (a tensor or a tuple, batch first)
     and return it as a netbuilder graph with its weights.
 
+    With ``blocks``, each user submodule class (and each ``nn.Sequential``)
+    becomes a block and the weights keep the module's own ``state_dict`` keys
+    (:mod:`.block_import`); without, every layer is a node of one flat graph.
     Raises :class:`~.errors.UnsupportedModelError` listing every operation
     netbuilder cannot represent (with its source line), or
     :class:`~.errors.TraceError` when torch.fx cannot trace the code.
@@ -75,6 +79,10 @@ def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = Fa
     inputs = _examples(example_inputs)
     name = type(module).__name__
     _check_float32(module)
+    if blocks:
+        from .block_import import import_blocks
+
+        return import_blocks(module, inputs, _KEEP_UNSUPPORTED if keep_unsupported else _REWRITE)
     graph_module = trace(module, len(inputs))
     notes, lost_mutations = _drop_unused(graph_module)
     mapped = GraphMapper(graph_module, record_values(graph_module, inputs)).run()
@@ -256,7 +264,7 @@ def _verify(module: nn.Module, doc: GraphDocument, weights: dict, inputs: tuple[
     """The imported graph must compute what the module computes (both in eval mode)."""
     model = build_model(doc).to(inputs[0].device)
     model.load_state_dict(weights)
-    by_id = dict(zip((i for i, node in doc.nodes.items() if node.spec.is_input), inputs))
+    by_id = dict(zip((i for i, node in doc.nodes.items() if doc.spec_for(node.type).is_input), inputs))
     with evaluating(module, model):
         expected, got = _flat(module(*inputs)), _flat(model(*(by_id[i] for i in model.netbuilder_inputs)))
     if len(expected) != len(got):

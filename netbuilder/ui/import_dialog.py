@@ -22,6 +22,7 @@ from types import ModuleType
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -72,6 +73,11 @@ class ImportModelDialog(QDialog):
         form.addRow("Class", self.class_combo)
         form.addRow("Input shape", self.shape_edit)
         form.addRow("Input dtype", self.dtype_combo)
+        self.blocks_check = QCheckBox("Submodules become blocks")
+        self.blocks_check.setChecked(False)
+        self.blocks_check.setToolTip("Each nn.Module class of the model, and each nn.Sequential, becomes a block "
+                                     "(the weights keep their PyTorch names); unchecked, every layer is a node")
+        form.addRow("", self.blocks_check)
 
         note = QLabel("Choosing a file runs its Python code, as <code>python FILE.py</code> would.")
         note.setProperty("role", "muted")
@@ -152,7 +158,7 @@ class ImportModelDialog(QDialog):
                                   f"(e.g. 1, 28, 28), got {text!r}") from None
         model = instantiate(self.module, class_name)
         example = example_input(model, shape, self.dtype_combo.currentText())
-        result = import_module(model, example)
+        result = import_module(model, example, blocks=self.blocks_check.isChecked())
         result.document.set_meta("imported_from", f"{Path(self._module_path).name}:{class_name}")
         return result
 

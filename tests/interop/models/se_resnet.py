@@ -1,7 +1,7 @@
 """A small SE-ResNet for 32×32 images: residual blocks that each hold a squeeze-and-excitation layer.
 
 Written the way the SENet papers' PyTorch ports write it (an ``SELayer`` inside an
-``SEBasicBlock``, stages from ``_make_layer``); the gate is ``x * y.expand_as(x)``.
+``SEBasicBlock``, stages from ``_make_layer``); the gate is ``x * y``, broadcast over height and width.
 """
 
 import torch
@@ -23,7 +23,7 @@ class SELayer(nn.Module):
         b, c, _, _ = x.size()
         y = self.avg_pool(x).view(b, c)
         y = self.fc(y).view(b, c, 1, 1)
-        return x * y.expand_as(x)
+        return x * y
 
 
 class SEBasicBlock(nn.Module):
