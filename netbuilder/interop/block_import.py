@@ -38,11 +38,11 @@ def import_blocks(module: nn.Module, inputs: tuple[torch.Tensor, ...], advice: s
     doc = document_from_dict(file_form(hierarchy, name), name)
     _lay_out(doc)
     notes = hierarchy.notes + _check_shapes(doc, advice)
-    weights = _weights(hierarchy.root, module.state_dict())
-    renamed = sorted(set(module.state_dict()) - set(weights))
-    if renamed:
-        notes.append(f"{len(renamed)} state_dict keys differ from the module's (first: {renamed[0]}); "
-                     "the graph's weights file has them under the graph's names")
+    weights, moved = _weights(hierarchy.root, module.state_dict())
+    if moved:
+        first, mine = next(iter(moved.items()))
+        notes.append(f"{len(moved)} weights are named differently from {name}'s state_dict ({first} is {mine}): "
+                     "a module used other than as a chain of calls keeps one node per call")
     _verify(module, doc, weights, inputs)
     return ImportedModel(doc, weights, notes)
 
@@ -67,11 +67,16 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _weights(root: Level, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The module's tensors keyed for the graph's model: a node's state path in its level
-    (``downsample.0``) becomes its path of ids (``downsample.0``, the same but where an id had
-    to differ); a repeated block's copies are ``0``, ``1``… as in ``nn.Sequential``."""
+def _weights(root: Level, state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The module's tensors keyed for the graph's model, and the keys that changed.
+
+    A node's state path in its level (``downsample.0``) becomes its path of ids
+    (``downsample.0``, the same but where an id had to differ: ``layers_0`` for
+    ``layers.0`` called on its own); a repeated block's copies are ``0``, ``1``…
+    as in ``nn.Sequential``.
+    """
     weights: dict[str, torch.Tensor] = {}
+    moved: dict[str, str] = {}
 
     def walk(level: Level, built: str) -> None:
         for node in level.nodes:
@@ -82,6 +87,8 @@ def _weights(root: Level, state: dict[str, torch.Tensor]) -> dict[str, torch.Ten
                 for key, tensor in state.items():
                     if key == original or key.startswith(original + "."):
                         weights[mine + key[len(original):]] = tensor.detach().clone()
+                        if original != mine:
+                            moved[key] = mine + key[len(original):]
             elif node.child.group.repeat_of is not None:
                 copies = [n for n in node.child.nodes if n.child is not None]
                 for i, copy in enumerate(copies):
@@ -90,4 +97,4 @@ def _weights(root: Level, state: dict[str, torch.Tensor]) -> dict[str, torch.Ten
                 walk(node.child, mine)
 
     walk(root, "")
-    return weights
+    return weights, moved

@@ -122,3 +122,28 @@ def test_a_submodule_called_with_more_than_tensors_is_traced_through():
     assert [(n["id"], n["type"]) for n in plan["nodes"]] == [("x", "Input"), ("inner_fc", "Linear"),
                                                            ("relu", "ReLU"), ("head", "Sequential")]
     assert any("inner: traced through" in note for note in hierarchy.notes)
+
+
+class _Walked(nn.Module):
+    def __init__(self, between: bool):
+        super().__init__()
+        self.between = between
+        self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(3)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x)) if self.between else layer(x)
+        return x
+
+
+def test_a_module_list_called_in_a_chain_keeps_its_keys_else_each_call_is_a_node():
+    from netbuilder.interop.fx_import import import_module
+
+    chained = import_module(_Walked(between=False), torch.randn(2, 8), blocks=True)
+    assert [n.type for n in chained.document.nodes.values()] == ["Input", "Sequential"]
+    assert list(chained.state_dict)[:2] == ["layers.0.weight", "layers.0.bias"] and not chained.notes
+    interleaved = import_module(_Walked(between=True), torch.randn(2, 8), blocks=True)
+    assert [n.id for n in interleaved.document.nodes.values()][:3] == ["x", "layers_0", "relu"]
+    assert interleaved.notes == ["6 weights are named differently from _Walked's state_dict (layers.0.weight is "
+                                 "layers_0.weight): a module used other than as a chain of calls keeps one node "
+                                 "per call"]
