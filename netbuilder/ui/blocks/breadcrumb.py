@@ -11,8 +11,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from .. import theme
-
 SEPARATOR = "›"
 
 
@@ -26,6 +24,8 @@ class BreadcrumbBar(QFrame):
         super().__init__(parent)
         self.setObjectName("breadcrumb")
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setStyleSheet("QFrame#breadcrumb { background: palette(base); border: 1px solid palette(mid); "
+                           "border-radius: 6px; }")  # the theme's colours, whichever is on
         self._row = QHBoxLayout()
         self._row.setContentsMargins(0, 0, 0, 0)
         self._row.setSpacing(2)
@@ -55,6 +55,7 @@ class BreadcrumbBar(QFrame):
         last part is where the canvas is and cannot be clicked."""
         while self._row.count():
             widget = self._row.takeAt(0).widget()
+            widget.hide()  # at once: deleted later, it would still be painted meanwhile
             widget.deleteLater()
         self.buttons = []
         for i, (text, depth, instance) in enumerate(crumbs):
@@ -73,9 +74,8 @@ class BreadcrumbBar(QFrame):
             self._row.addWidget(button)
             self.buttons.append(button)
         self.here = crumbs[-1][0]
-        t = theme.current()
-        self.setStyleSheet(f"QFrame#breadcrumb {{ background: {t.base}; border: 1px solid {t.highlight}; "
-                           f"border-radius: 6px; }}")
+        for i in range(self._row.count()):  # a layout shows new children only once the event loop turns
+            self._row.itemAt(i).widget().show()
         self.banner.setText(banner)
         self.banner.setVisible(bool(banner))
         self.make_unique.setVisible(can_make_unique)
