@@ -53,7 +53,7 @@ ACTIONS = (
     ActionSpec("connect", "Co&nnect Output To…", "view.open_connect", ("C",), None,
                "Wire the selected node's output to a node you pick by name", canvas_key=True),
     ActionSpec("fit", "&Fit Graph", "view.fit_view", ("F",), "fit", "Show the whole graph", canvas_key=True),
-    ActionSpec("layout", "Auto-&Layout", "editor.auto_layout", ("L",), "layout", "Arrange the graph left to right",
+    ActionSpec("layout", "Auto-&Layout", "scoped.auto_layout", ("L",), "layout", "Arrange the graph left to right",
                canvas_key=True),
     ActionSpec("zoom_in", "Zoom &In", "view.zoom_in", ("Ctrl++", "Ctrl+="), "zoom-in"),
     ActionSpec("zoom_out", "Zoom &Out", "view.zoom_out", ("Ctrl+-",), "zoom-out"),

@@ -1,5 +1,10 @@
 """Undo commands: each changes the document model and holds only ids and
 plain data (never Qt items), so undo works whatever the views did meanwhile.
+
+A command made on a block definition holds the top document and the block's
+name (:class:`DocumentCommand`), never the definition's object: grouping,
+ungrouping and their undos replace definitions, and a later undo must still
+find the one it edited.
 """
 
 from __future__ import annotations
@@ -15,12 +20,26 @@ MOVE_ID = 1
 PARAM_ID = 2
 
 
-class AddNodesCommand(QUndoCommand):
+class DocumentCommand(QUndoCommand):
+    """A command on one graph: the top document or a block definition in it."""
+
+    def __init__(self, doc: GraphDocument, text: str):
+        super().__init__(text)
+        self.top = doc.library
+        self.scope = None if doc is self.top else next(n for n, d in self.top.blocks.items() if d is doc)
+
+    @property
+    def doc(self) -> GraphDocument:
+        """The graph edited, looked up afresh at each redo and undo."""
+        return self.top if self.scope is None else self.top.blocks[self.scope]
+
+
+class AddNodesCommand(DocumentCommand):
     """Add nodes (and edges among them): new node, paste, duplicate, import."""
 
     def __init__(self, doc: GraphDocument, nodes: list[Node], edges: list[Edge] = (), text: str = "Add node"):
-        super().__init__(text)
-        self.doc, self.nodes, self.edges = doc, [copy.deepcopy(n) for n in nodes], list(edges)
+        super().__init__(doc, text)
+        self.nodes, self.edges = [copy.deepcopy(n) for n in nodes], list(edges)
 
     def redo(self):
         for node in self.nodes:
@@ -33,12 +52,11 @@ class AddNodesCommand(QUndoCommand):
             self.doc.remove_node(node.id)
 
 
-class RemoveNodesCommand(QUndoCommand):
+class RemoveNodesCommand(DocumentCommand):
     """Delete nodes with their edges; undo puts both back in their old order."""
 
     def __init__(self, doc: GraphDocument, node_ids: list[str], text: str = "Delete"):
-        super().__init__(text)
-        self.doc = doc
+        super().__init__(doc, text)
         self.node_ids = [n for n in doc.nodes if n in set(node_ids)]
         self._saved: list[tuple[int, Node]] = []
         self._edges: list[tuple[int, Edge]] = []
@@ -57,12 +75,12 @@ class RemoveNodesCommand(QUndoCommand):
             self.doc.connect(edge, index)
 
 
-class ConnectCommand(QUndoCommand):
+class ConnectCommand(DocumentCommand):
     """Wire two ports; an edge already on the input port is replaced."""
 
     def __init__(self, doc: GraphDocument, edge: Edge):
-        super().__init__(f"Connect {edge.source} → {edge.target}")
-        self.doc, self.edge = doc, edge
+        super().__init__(doc, f"Connect {edge.source} → {edge.target}")
+        self.edge = edge
         self._replaced: tuple[int, Edge] | None = None
 
     def redo(self):
@@ -76,10 +94,10 @@ class ConnectCommand(QUndoCommand):
             self.doc.connect(self._replaced[1], self._replaced[0])
 
 
-class DisconnectCommand(QUndoCommand):
+class DisconnectCommand(DocumentCommand):
     def __init__(self, doc: GraphDocument, edge: Edge):
-        super().__init__(f"Disconnect {edge.source} → {edge.target}")
-        self.doc, self.edge, self._index = doc, edge, 0
+        super().__init__(doc, f"Disconnect {edge.source} → {edge.target}")
+        self.edge, self._index = edge, 0
 
     def redo(self):
         self._index = self.doc.edges.index(self.edge)
@@ -89,19 +107,19 @@ class DisconnectCommand(QUndoCommand):
         self.doc.connect(self.edge, self._index)
 
 
-class SetParamCommand(QUndoCommand):
+class SetParamCommand(DocumentCommand):
     """Change one parameter; consecutive edits of the same field merge."""
 
     def __init__(self, doc: GraphDocument, node_id: str, name: str, value: Any):
-        super().__init__(f"Set {node_id}.{name}")
-        self.doc, self.node_id, self.name, self.value = doc, node_id, name, value
+        super().__init__(doc, f"Set {node_id}.{name}")
+        self.node_id, self.name, self.value = node_id, name, value
         self.old = copy.deepcopy(doc.node(node_id).params.get(name))
 
     def id(self):
         return PARAM_ID
 
     def mergeWith(self, other):
-        if (other.node_id, other.name) != (self.node_id, self.name):
+        if (other.scope, other.node_id, other.name) != (self.scope, self.node_id, self.name):
             return False
         self.value = other.value
         return True
@@ -113,19 +131,19 @@ class SetParamCommand(QUndoCommand):
         self.doc.set_param(self.node_id, self.name, self.old)
 
 
-class MoveNodesCommand(QUndoCommand):
+class MoveNodesCommand(DocumentCommand):
     """Move nodes; consecutive drags of the same nodes merge into one step."""
 
     def __init__(self, doc: GraphDocument, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
                  text: str = "Move", merge: bool = True):
-        super().__init__(text)
-        self.doc, self.moves, self.merge = doc, dict(moves), merge
+        super().__init__(doc, text)
+        self.moves, self.merge = dict(moves), merge
 
     def id(self):
         return MOVE_ID if self.merge else -1
 
     def mergeWith(self, other):
-        if not other.merge or set(other.moves) != set(self.moves):
+        if not other.merge or other.scope != self.scope or set(other.moves) != set(self.moves):
             return False
         self.moves = {n: (self.moves[n][0], other.moves[n][1]) for n in self.moves}
         return True
@@ -139,10 +157,10 @@ class MoveNodesCommand(QUndoCommand):
             self.doc.move_node(node_id, old)
 
 
-class RenameNodeCommand(QUndoCommand):
+class RenameNodeCommand(DocumentCommand):
     def __init__(self, doc: GraphDocument, old: str, new: str):
-        super().__init__(f"Rename {old} → {new}")
-        self.doc, self.old, self.new = doc, old, new
+        super().__init__(doc, f"Rename {old} → {new}")
+        self.old, self.new = old, new
 
     def redo(self):
         self.doc.rename_node(self.old, self.new)

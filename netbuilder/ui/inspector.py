@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 
 from ..core.document import Change
 from ..core.errors import EditError, NetbuilderError
-from ..core.layers import get_spec
 from ..core.report import ShapeReport
 from . import theme
+from .blocks.binding import bindable
+from .blocks.pages import DefinitionPage, InstanceSection
 from .editor import Editor
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
 from .scroll import FittedScrollArea
@@ -79,6 +80,10 @@ class Inspector(FittedScrollArea):
             self.show_node(node_ids[0])
         elif node_ids:
             self._show_message(f"{len(node_ids)} nodes selected", "Select a single node to edit its parameters.")
+        elif self.editor.doc.is_definition:  # inside a block, nothing selected: the block itself
+            self._discard_page()
+            self.node_id = None
+            self.setWidget(DefinitionPage(self.editor))
         else:
             self._show_message("No node selected", "Click a node on the canvas to see and edit its parameters.")
 
@@ -86,7 +91,7 @@ class Inspector(FittedScrollArea):
         self._discard_page()
         self.node_id = node_id
         node = self.editor.doc.node(node_id)
-        spec = get_spec(node.type)
+        spec = self.editor.doc.spec_for(node.type)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(12, 10, 12, 12)
@@ -105,7 +110,7 @@ class Inspector(FittedScrollArea):
         if spec.params:
             form = self._form(layout, "PARAMETERS")
         for param in spec.params:
-            field = make_field(param)
+            field = bindable(make_field(param), self.editor)  # inside a block: or a $parameter
             field.show_value(node.params.get(param.name, param.default))
             field.committed.connect(lambda value, name=param.name: self._apply(name, value))
             field.refused.connect(lambda message, name=param.name: self._refuse(name, message))
@@ -116,6 +121,8 @@ class Inspector(FittedScrollArea):
             form.addRow(name_label, row)
             self.fields[param.name], self.rows[param.name] = field, row
 
+        if self.editor.doc.is_block(node.type):
+            layout.addWidget(InstanceSection(self.editor, node_id))
         self.shapes_form = self._form(layout, "SHAPES")
         self.problems_box = QVBoxLayout()
         self.problems_box.setSpacing(4)
@@ -197,6 +204,9 @@ class Inspector(FittedScrollArea):
     # -- following the document ------------------------------------------------------
     def _on_document_changed(self, change: Change) -> None:
         if self.node_id is None:
+            if change.kind == "reset" or (change.kind == "blocks_changed" and change.inner is None
+                                          and self.editor.doc.is_definition):
+                self.show_selection([])  # another graph on show, or the block on show redefined
             return
         if change.kind == "renamed" and change.ids[0] == self.node_id:
             self.node_id = change.ids[1]

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QWidget
 
-from ..core.params import BOOL, CHOICE, FLOAT, INT, INTS, ParamSpec
+from ..core.params import BOOL, CHOICE, FLOAT, INT, INTS, STR, ParamSpec
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 
@@ -178,6 +178,8 @@ def parse_text(spec: ParamSpec, text: str) -> Any:
         return float(text)
     if spec.kind == INT:
         return int(text)
+    if spec.kind == STR:  # a block parameter of kind str
+        return text
     parts = [p for p in _SEPARATORS.split(text.strip("()[] ")) if p]
     if not parts:
         raise ValueError(text)

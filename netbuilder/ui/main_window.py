@@ -24,6 +24,7 @@ from ..train.defaults import NEW_GRAPH_TRAINING
 from . import clipboard, files, theme
 from .actions import WindowActions
 from .autosave import DEFAULT_INTERVAL_MS, Autosaver, Recovery
+from .blocks import ScopeEditor, install_blocks
 from .canvas import GraphView
 from .canvas.node_item import HEADER as NODE_HEADER
 from .canvas.node_item import WIDTH as NODE_WIDTH
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         install_wheel_guard()  # once per application: value widgets take the wheel only with focus
         self.editor = Editor(parent=self, load_core=not load_core_after_paint)
+        self.scoped = ScopeEditor(self.editor)  # the graph on the canvas: the document or a block in it
         self.path: str | None = None  # where Save writes; None until saved or opened
         self.display_name = UNTITLED
         self.weights: dict | None = None  # imported or opened with the graph; Save writes them beside it
@@ -64,10 +66,10 @@ class MainWindow(QMainWindow):
         self._import_dialog: ImportModelDialog | None = None
         self._restored = False
 
-        self.view = GraphView(self.editor)
+        self.view = GraphView(self.scoped)
         self.setCentralWidget(self.view)
         self.layer_palette = LayerPalette()
-        self.inspector = Inspector(self.editor)
+        self.inspector = Inspector(self.scoped)
         self.problems = ProblemsList()
         self.palette_dock = self._dock("Layers", self.layer_palette, Qt.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
@@ -78,6 +80,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.BottomRightCorner, Qt.BottomDockWidgetArea)
 
         self.action_set = WindowActions(self)
+        self.blocks = install_blocks(self, self.scoped)  # Group into Block, the breadcrumb, the Blocks palette
         self.toolbar = self.action_set.toolbar
         self.action_set["dark"].setChecked(theme.current().dark)
         self.action_set.retint(theme.current())
@@ -216,8 +219,10 @@ class MainWindow(QMainWindow):
             self.action_set[key].setEnabled(bool(node_ids))
 
     def reveal_node(self, node_id: str) -> None:
-        """Select a node and bring it into view (from the problems list)."""
-        if node_id in self.editor.doc.nodes:
+        """Select a node and bring it into view (from the problems list, which lists the document's)."""
+        if node_id not in self.scoped.doc.nodes:
+            self.scoped.go_to(0)
+        if node_id in self.scoped.doc.nodes:
             self.view.select_nodes([node_id])
             self.view.center_on_node(node_id)
 
@@ -233,11 +238,11 @@ class MainWindow(QMainWindow):
         """Add a layer whose header sits in the middle of the view (palette
         double-click or Enter), the way a drop places it under the pointer."""
         center = self.view.mapToScene(self.view.viewport().rect().center())
-        taken = {node.pos for node in self.editor.doc.nodes.values()}
+        taken = {node.pos for node in self.scoped.doc.nodes.values()}
         x, y = round(center.x() - NODE_WIDTH / 2), round(center.y() - NODE_HEADER / 2)
         while (x, y) in taken:  # repeated adds fan out instead of stacking
             x, y = x + 30, y + 30
-        node_id = self.editor.add_node(layer_type, (x, y))
+        node_id = self.scoped.add_node(layer_type, (x, y))
         self.view.select_nodes([node_id])
 
     def copy(self) -> None:
@@ -268,7 +273,7 @@ class MainWindow(QMainWindow):
             self.view.paste_fragment(fragment)
 
     def select_all(self) -> None:
-        self.view.select_nodes(list(self.editor.doc.nodes))
+        self.view.select_nodes(list(self.scoped.doc.nodes))
 
     def show_export(self) -> None:
         if self._export_dialog is None:

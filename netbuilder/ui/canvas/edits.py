@@ -124,7 +124,8 @@ class CanvasEdits:
         if self.refused():
             return []
         try:
-            nodes = [Node.from_dict(raw, f"nodes[{i}]") for i, raw in enumerate(fragment.get("nodes", []))]
+            doc = self.editor.doc  # knows the block types a fragment's nodes may have
+            nodes = [Node.from_dict(raw, f"nodes[{i}]", doc) for i, raw in enumerate(fragment.get("nodes", []))]
         except GraphError as err:
             self._tell(f"Cannot paste: {err}")
             return []

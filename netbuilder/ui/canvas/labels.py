@@ -10,7 +10,9 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ...core.blockparams import REPEAT, reference
 from ...core.layers import LayerSpec, TensorType
+from ...core.library import BLOCK_CATEGORY
 from ...core.params import BOOL, CHOICE, FLOAT, INTS, SHAPE, ParamSpec
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ def format_value(spec: ParamSpec, value: Any) -> str:
 
 def _describe(spec: ParamSpec, value: Any) -> str:
     name = SHORT_NAMES.get(spec.name, spec.name)
+    if reference(value) is not None:  # a block parameter, inside its block
+        return f"{name} {value}"
     if spec.kind == BOOL:
         return name if value else f"no {name}"
     if spec.kind == CHOICE:
@@ -72,6 +76,8 @@ def param_summary(spec: LayerSpec, params: Mapping[str, Any]) -> str:
     """
     parts = []
     for p in spec.params:
+        if p.name == REPEAT and spec.category == BLOCK_CATEGORY:
+            continue  # the card's "× 6" badge says it
         value = params.get(p.name, p.default)
         if p.key or (value != p.default and value is not None):
             parts.append(_describe(p, value))

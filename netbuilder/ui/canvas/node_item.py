@@ -29,6 +29,7 @@ SHAPE_GAP = 4.0
 SHAPE_HEIGHT = 15.0
 MARGIN = 8.0  # room outside the card for ports and the selection outline
 DETAIL_LOD = 0.45  # below this zoom, cards are drawn without text
+STACK = 4.0  # how far the card behind a block instance's shows
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class NodeItem(QGraphicsItem):
         self._wired: set[tuple[bool, int]] = set()
         self._marks: dict[tuple[bool, int], str] = {}  # (is_output, index) -> "hover" | "ok" | "bad"
         self._activity: float | None = None
+        self.is_block = False  # a block instance: drawn as a stack of cards
+        self.repeat_text = ""  # "× 6" on an instance repeated 6 times
         self._height = 0.0
         self._texts_fitted = False  # elided when first painted: most cards of a big graph are off screen
         self._relayout()
@@ -112,6 +115,12 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         self.layer_type, self.category = layer_type, category
         self._params_text = params_text
+        self._texts_fitted = False
+        self.update()
+
+    def set_block(self, is_block: bool, repeat: int = 1) -> None:
+        """Mark a block instance (a card with another behind it), repeated ``repeat`` times."""
+        self.is_block, self.repeat_text = is_block, f"× {repeat}" if is_block and repeat > 1 else ""
         self._texts_fitted = False
         self.update()
 
@@ -149,6 +158,9 @@ class NodeItem(QGraphicsItem):
         body, small, title = metrics("body"), metrics("small"), metrics("title")
         room = WIDTH - 20
         badge_w = 18 if self.status in ("error", "warning") else 0
+        if self.repeat_text:
+            self._repeat_w = metrics("small").horizontalAdvance(self.repeat_text) + 10
+            badge_w += self._repeat_w + 4
         count_w = small.horizontalAdvance(self._count_text) + 8 if self._count_text else 0
         self._count_row = 0
         if count_w and body.horizontalAdvance(self.layer_type) + count_w <= room:
@@ -227,6 +239,10 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(theme.shadow)
         painter.drawPath(self._card.translated(0, 2))
+        if self.is_block:  # the cards inside, stacked behind
+            painter.setPen(QPen(theme.border, 1))
+            painter.setBrush(theme.body)
+            painter.drawPath(self._card.translated(STACK, STACK))
         border = {"error": theme.error}.get(self.status, theme.border)
         painter.setPen(QPen(border, 2 if self.status == "error" else 1))
         painter.setBrush(theme.body)
@@ -251,6 +267,8 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QRectF(10, 0, WIDTH - 20, HEADER), left, self._title_text)
         if self.status in ("error", "warning"):
             self._paint_badge(painter, theme)
+        if self.repeat_text:
+            self._paint_repeat(painter, theme)
         row1 = QRectF(10, HEADER + PAD, WIDTH - 20, ROW)
         row2 = row1.translated(0, ROW)
         painter.setFont(f.body)
@@ -284,6 +302,16 @@ class NodeItem(QGraphicsItem):
         painter.drawEllipse(centre, 7.5, 7.5)
         painter.setFont(fonts().title)
         painter.drawText(QRectF(centre.x() - 7.5, centre.y() - 7.5, 15, 15), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_repeat(self, painter: QPainter, theme: CanvasTheme) -> None:
+        right = WIDTH - (28 if self.status in ("error", "warning") else 8)
+        pill = QRectF(right - self._repeat_w, 5, self._repeat_w, HEADER - 10)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.header_text)
+        painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+        painter.setFont(fonts().small)
+        painter.setPen(category_color(self.category).darker(160))
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, self.repeat_text)
 
     def _paint_ports(self, painter: QPainter, theme: CanvasTheme) -> None:
         colour = category_color(self.category)

@@ -71,6 +71,7 @@ class QuickAdd(QFrame):
             layout.addWidget(widget)
         self._accepts: Callable[[LayerSpec], bool] = lambda spec: True
         self._choices: list[Choice] | None = None  # None: layer types
+        self.more_specs: Callable[[], list[LayerSpec]] = list  # offered besides the layers (blocks)
         self.search.textChanged.connect(self._refilter)
         self.search.installEventFilter(self)
         self.list.currentItemChanged.connect(self._describe)
@@ -117,7 +118,7 @@ class QuickAdd(QFrame):
             words = query.lower().split()
             return [c for c in self._choices if all(word in c.text.lower() for word in words)]
         return [Choice(spec.type, spec.type, f"{spec.category}: {spec.doc}", spec.category)
-                for spec in rank_layers(query, all_specs()) if self._accepts(spec)]
+                for spec in rank_layers(query, [*all_specs(), *self.more_specs()]) if self._accepts(spec)]
 
     def _refilter(self) -> None:
         self.list.clear()

@@ -27,6 +27,7 @@ CATEGORY_COLORS = {
     "Recurrent": "#cc6f2c",
     "Attention": "#b84f93",
     "Merge": "#5664bd",
+    "Blocks": "#3d7f9e",  # a block instance: a sub-network of any of the above
 }
 _FALLBACK = "#6b7280"
 

@@ -1,0 +1,42 @@
+"""Undo commands of block edits.
+
+Like every command they name the graph they edit (the top document or a
+block, by name: :class:`~netbuilder.ui.commands.DocumentCommand`) and hold
+plain data: a :class:`netbuilder.core.blocks.Plan` (its definitions are
+detached copies, never the ones in the document) or a definition's copy.
+"""
+
+from __future__ import annotations
+
+from ...core import blocks
+from ...core.document import GraphDocument
+from ..commands import DocumentCommand
+
+
+class PlanCommand(DocumentCommand):
+    """Group, ungroup, make unique: apply a plan; undo applies the inverse it returned."""
+
+    def __init__(self, doc: GraphDocument, plan: blocks.Plan, text: str):
+        super().__init__(doc, text)
+        self.plan, self._inverse = plan, None
+
+    def redo(self):
+        self._inverse = blocks.apply(self.doc, self.plan)
+
+    def undo(self):
+        self.plan = blocks.apply(self.doc, self._inverse)
+
+
+class SetBlockCommand(DocumentCommand):
+    """Replace the definition of one block (its declared parameters, its description)."""
+
+    def __init__(self, doc: GraphDocument, name: str, definition: GraphDocument, text: str):
+        super().__init__(doc.library, text)
+        self.name, self.new, self.old = name, definition, None
+
+    def redo(self):
+        self.old = self.doc.set_block(self.name, self.new.copy())
+
+    def undo(self):
+        if self.old is not None:  # None: its redo was refused (see BlockEdits.declare_parameters)
+            self.new = self.doc.set_block(self.name, self.old)
