@@ -57,9 +57,10 @@ def _check_shapes(doc: GraphDocument, advice: str) -> list[str]:
 
 
 def _lay_out(doc: GraphDocument) -> None:
-    """Left to right, the model and every definition, as a flat import is."""
-    for graph in (doc, *doc.blocks.values()):
-        for node_id, pos in layered_positions(graph, wrap=True).items():
+    """Left to right: the model in bands, as the window lays out an import; each definition in
+    one row, where its skip connections read best (a block has a dozen nodes, not seventy)."""
+    for graph, wrap in ((doc, True), *((definition, False) for definition in doc.blocks.values())):
+        for node_id, pos in layered_positions(graph, wrap=wrap).items():
             graph.nodes[node_id].pos = pos
 
 

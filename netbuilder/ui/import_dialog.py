@@ -74,7 +74,7 @@ class ImportModelDialog(QDialog):
         form.addRow("Input shape", self.shape_edit)
         form.addRow("Input dtype", self.dtype_combo)
         self.blocks_check = QCheckBox("Submodules become blocks")
-        self.blocks_check.setChecked(False)
+        self.blocks_check.setChecked(True)
         self.blocks_check.setToolTip("Each nn.Module class of the model, and each nn.Sequential, becomes a block "
                                      "(the weights keep their PyTorch names); unchecked, every layer is a node")
         form.addRow("", self.blocks_check)

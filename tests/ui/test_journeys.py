@@ -507,9 +507,10 @@ def test_j7_bring_an_existing_model(make_window, qtbot, tmp_path, monkeypatch):
     type_into(dialog.shape_edit, "1, 8, 8")
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
-    doc = window.editor.doc
-    assert [n.type for n in doc.nodes.values()] == ["Input", "Conv2d", "ReLU", "MaxPool2d", "Dropout", "Flatten",
-                                                    "Linear"]
+    doc = window.editor.doc  # the user's ConvBlock class is a block, its weights keep their PyTorch names
+    assert [n.type for n in doc.nodes.values()] == ["Input", "ConvBlock", "MaxPool2d", "Dropout", "Flatten", "Linear"]
+    assert [n.type for n in doc.blocks["ConvBlock"].nodes.values()] == ["Input", "Conv2d", "ReLU", "Output"]
+    assert "block.conv.weight" in window.weights
     assert {n: node.pos for n, node in doc.nodes.items()} == layered_positions(doc, wrap=True)
     assert window.windowTitle().startswith("SmallCNN.json*")  # new, unsaved work
     assert window.editor.report.ok and window.status_labels["output"].text() == "output (N, 10)"
