@@ -17,12 +17,15 @@ paths of the whole model, and its ``state_dict`` keys, are the original's.
 from __future__ import annotations
 
 import json
+import keyword
 from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
 
+from ..core.errors import EditError
 from ..core.layers import has_spec
+from ..core.library import check_block_name
 from .hierarchy import Hierarchy, Level, LevelNode
 
 FORMAT_VERSION = 2
@@ -138,12 +141,16 @@ def _finish(group: Group) -> None:
 
 
 def _name(group: Group, taken: set[str]) -> str:
-    """The class name (``Sequential`` for nn.Sequential itself), numbered from the second one on."""
+    """The class name (``Sequential`` for nn.Sequential itself), numbered from the second one on;
+    made a block name if it is none (``_Up`` → ``Up``, ``Linear`` → ``LinearBlock``)."""
     cls = _class_of(group.first)
     base = "Sequential" if cls is nn.Sequential else cls.__name__
-    if not (base.isascii() and base.isidentifier()) or has_spec(base):
-        base = "".join(c for c in base if c.isalnum() or c == "_").lstrip("0123456789_") or "Imported"
-        base = base + "Block" if has_spec(base) else base
+    try:
+        check_block_name(base)
+    except EditError:
+        base = "".join(c for c in base if c.isascii() and (c.isalnum() or c == "_")).lstrip("0123456789_")
+        base = base[:1].upper() + base[1:] if base else "Imported"
+        base = base + "Block" if has_spec(base) or keyword.iskeyword(base) else base
     name, n = base, 2
     while name in taken:
         name, n = f"{base}_{n}", n + 1

@@ -147,3 +147,54 @@ def test_a_module_list_called_in_a_chain_keeps_its_keys_else_each_call_is_a_node
     assert interleaved.notes == ["6 weights are named differently from _Walked's state_dict (layers.0.weight is "
                                  "layers_0.weight): a module used other than as a chain of calls keeps one node "
                                  "per call"]
+
+
+class _Up(nn.Module):
+    """Two inputs, two results: a U-Net step that also hands its concatenation on."""
+
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(8, 3, 2, stride=2)
+        self.conv = nn.Conv2d(6, 3, 3, padding=1)
+
+    def forward(self, x, skip):
+        x = torch.cat([self.up(x), skip], 1)
+        return self.conv(x), x
+
+
+class _Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.norm = nn.LayerNorm(12)
+        self.fc = nn.Linear(12, 12)
+
+    def forward(self, x):
+        return x + self.fc(self.norm(x))
+
+
+class _Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.up = _Up()
+        self.proj = nn.Linear(3 * 8 * 8, 12)
+        self.layers = nn.ModuleList([_Residual() for _ in range(4)])
+
+    def forward(self, x):
+        y, z = self.up(self.down(x), x)
+        h = self.proj(torch.flatten(y, 1))
+        for layer in self.layers:
+            h = layer(h)
+        return h, torch.flatten(z, 1)
+
+
+def test_blocks_with_two_ports_each_way_and_a_module_list_of_equal_blocks_repeated():
+    from netbuilder.interop.fx_import import import_module
+
+    imported = import_module(_Encoder(), torch.randn(2, 3, 8, 8), blocks=True)
+    doc = imported.document
+    assert doc.nodes["layers"].type == "Residual" and doc.nodes["layers"].params["repeat"] == 4
+    up = doc.spec_for("Up")  # a block name starts with a capital letter
+    assert up.input_names == ("x", "skip") and len(up.outputs) == 2
+    assert sorted((e.source_port, e.target) for e in doc.out_edges("up")) == [(0, "flatten"), (1, "flatten_1")]
+    assert list(imported.state_dict)[-2:] == ["layers.3.fc.weight", "layers.3.fc.bias"]
