@@ -25,7 +25,6 @@ from typing import Any
 
 from .block_code import BlockClass, Call, abstract, new_class
 from .blockparams import has_references, resolve
-from .chains import chain, chain_class
 from .document import GraphDocument
 from .errors import GraphError
 from .layers import Construct, Emit
@@ -309,10 +308,6 @@ def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: 
 
 def _write_class(doc: GraphDocument, uses: list[_Use], cls: BlockClass, docstring: str, statements: list[str],
                  names: _Names, classes: dict[int, BlockClass]) -> tuple[str, dict[int, str]]:
-    order = chain(doc) if cls.block else None
-    if order is not None:  # an nn.Sequential: its children keep the names 0, 1, … (see chains.py)
-        calls = [(n, render(_state(doc, cls, uses, n, classes))) for n in order]
-        return chain_class(cls.name, docstring, cls.signature(render), calls)
     init_lines: list[Line] = []
     for node_id in statements:
         state = _state(doc, cls, uses, node_id, classes)

@@ -79,7 +79,10 @@ def test_the_export_reads_like_hand_written_code_and_takes_the_original_weights(
     source = export_python(imported.document)
     assert "import netbuilder" not in source and "from netbuilder" not in source
     assert "class BasicBlock(nn.Module):" in source
-    assert "class Sequential_2(nn.Sequential):" in source  # a stage: its blocks are layer2.0, layer2.1
+    assert "self.layer1 = nn.Sequential(*[BasicBlock(channels=64) for _ in range(2)])" in source
+    assert "self.layer2 = nn.Sequential(BasicBlock_2(in_channels=64, channels=128), BasicBlock(channels=128))" \
+        in source  # a stage, as _make_layer makes it
+    assert "self.downsample = nn.Sequential(\n" in source
     cls, _ = _exported_class(imported.document, tmp_path, "resnet18_export")
     exported = cls()
     exported.load_state_dict(model.state_dict(), strict=True)
