@@ -236,7 +236,7 @@ class _Importer:
         try:
             graph_module = trace(module, len(args), _LeafTracer(self.inlined))
         except TraceError as err:
-            raise TraceError(f"in {path or 'the model'}: {err}") from err
+            raise TraceError(f"{path}: {err}" if path else str(err)) from err
         notes, lost = _drop_unused(graph_module)
         self.notes += [f"{path}: {note}" if path else note for note in notes]
         mapper = _LevelMapper(graph_module, record_values(graph_module, args, self.calls.results), self, path)

@@ -198,3 +198,23 @@ def test_blocks_with_two_ports_each_way_and_a_module_list_of_equal_blocks_repeat
     assert up.input_names == ("x", "skip") and len(up.outputs) == 2
     assert sorted((e.source_port, e.target) for e in doc.out_edges("up")) == [(0, "flatten"), (1, "flatten_1")]
     assert list(imported.state_dict)[-2:] == ["layers.3.fc.weight", "layers.3.fc.bias"]
+
+
+class _Gate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        if x.sum() > 0:  # a branch on a tensor's value: no fixed graph
+            return self.fc(x)
+        return x
+
+
+def test_a_block_torch_fx_cannot_trace_is_named_by_its_path():
+    from netbuilder.interop.errors import TraceError
+
+    with pytest.raises(TraceError) as err:
+        import_levels(nn.Sequential(nn.Linear(4, 4), nn.Sequential(_Gate())), (torch.randn(2, 4),))
+    assert str(err.value).startswith("1.0: torch.fx cannot trace _Gate at ")
+    assert "if x.sum() > 0:" in str(err.value)
