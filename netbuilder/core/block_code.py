@@ -78,7 +78,8 @@ def abstract(cls: BlockClass, uses: list[tuple[int, dict[str, Any], dict[str, An
     dict for the call (values are constants or :class:`Expr` argument names).
     """
     first = uses[0][3]
-    keys = list(dict.fromkeys(k for _, _, _, call in uses for k in call.kwargs))
+    referred = [key for key in first.defaults if reference(uses[0][2].get(first.source_param.get(key, key)))]
+    keys = list(dict.fromkeys([*(k for _, _, _, call in uses for k in call.kwargs), *referred]))
     out: dict[str, Any] = {}
     for key in keys:
         values = [call.kwargs.get(key, call.defaults.get(key)) for _, _, _, call in uses]

@@ -28,7 +28,7 @@ from .blockparams import has_references, resolve
 from .document import GraphDocument
 from .errors import GraphError
 from .layers import Construct, Emit
-from .library import BlockSpec
+from .library import BlockSpec, sequence_of
 from .pysource import (
     LIMIT,
     MODULE_ATTRS,
@@ -188,56 +188,92 @@ def _forward_lines(doc: GraphDocument, use: _Use, statements: list[str], names: 
 
 
 # -- what each node makes, over every use of its class ------------------------------
-def _calls(doc: GraphDocument, use: _Use, node_id: str, classes: dict[int, BlockClass]) -> list[Call]:
-    """The constructor calls ``node_id`` makes in ``use``: one for a layer, one per copy of an instance."""
-    spec = doc.spec_for(doc.nodes[node_id].type)
+def _made(doc: GraphDocument, use: _Use, node_id: str, classes: dict[int, BlockClass],
+          through: dict | None = None) -> tuple:
+    """What ``node_id`` makes in ``use``, as a tree of plain tuples:
+
+    - ``("layer", spec, Call, params)``: a layer's state;
+    - ``("copies", repeated, [copy…])``: a block instance, each copy either
+      ``("block", class name, Call, params)`` or, for a sequence block (see
+      :func:`~netbuilder.core.library.sequence_of`), ``("seq", [tree…])``.
+
+    ``params`` are the node's own, whose ``"$name"`` references become the class's
+    arguments; inside a sequence block, which has no class of its own, they are seen
+    ``through`` the sequence instance's params (so ``"$stride"`` there is the
+    enclosing class's ``stride`` when the instance passes ``"$stride"`` on).
+    """
+    node = doc.nodes[node_id]
+    spec = doc.spec_for(node.type)
     info = use.infos[node_id]
-    if isinstance(spec, BlockSpec):
-        calls = []
-        for copy in info.block.copies:
+    params = node.params if through is None else resolve(node.params, through)
+    if not isinstance(spec, BlockSpec):
+        torch_defaults = {p.name: p.default for p in spec.params if p.torch}
+        return "layer", spec, Call(dict(info.kwargs), {}, torch_defaults), params
+    definition = doc.library.blocks[spec.block]
+    chain = sequence_of(definition)
+    seen = {p: params.get(p, declared.default) for p, declared in definition.parameters.items()}
+    copies = []
+    for copy in info.block.copies:
+        if chain is not None:
+            inner = _use_of(definition, id(copy), copy.infos, copy.order, copy.inputs, copy.outputs, copy.args)
+            copies.append(("seq", [_made(definition, inner, n, classes, seen) for n in chain]))
+        else:
             cls = classes[id(copy)]
-            calls.append(Call(cls.call_kwargs(id(copy), copy.args), {arg: p for p, arg in cls.arg_of.items()}))
-        return calls
-    return [Call(dict(info.kwargs), {}, {p.name: p.default for p in spec.params})]
+            call = Call(cls.call_kwargs(id(copy), copy.args), {arg: p for p, arg in cls.arg_of.items()})
+            copies.append(("block", cls.name, call, params))
+    return "copies", info.block.repeated, copies
+
+
+def _structure(tree: tuple):
+    """The part of a :func:`_made` tree that constructor arguments cannot vary."""
+    kind = tree[0]
+    if kind == "layer":
+        spec, call = tree[1], tree[2]
+        return kind, spec.type, render(spec.state(call.kwargs)) if spec.creates is not None else None
+    if kind == "block":
+        return kind, tree[1]
+    if kind == "seq":
+        return kind, tuple(map(_structure, tree[1]))
+    return kind, tree[1], tuple(map(_structure, tree[2]))
 
 
 def _variant(doc: GraphDocument, use: _Use, statements: list[str], names: _Names,
              classes: dict[int, BlockClass]) -> tuple:
     """What must be equal for two uses to share one class: the forward code, and what
     cannot be made an argument (the classes of inner instances, the state of a ``creates`` node)."""
-    made = []
-    for node_id in statements:
-        spec = doc.spec_for(doc.nodes[node_id].type)
-        if isinstance(spec, BlockSpec):
-            made.append(tuple(classes[id(c)].name for c in use.infos[node_id].block.copies))
-        elif spec.creates is not None:
-            made.append(render(spec.state(use.infos[node_id].kwargs)))
-    return tuple(line for _, line, _ in _forward_lines(doc, use, statements, names)), tuple(made)
+    made = tuple(_structure(_made(doc, use, n, classes)) for n in statements
+                 if doc.spec_for(doc.nodes[n].type).has_state)
+    return tuple(line for _, line, _ in _forward_lines(doc, use, statements, names)), made
+
+
+def _build(cls: BlockClass, uses: list[_Use], trees: list[tuple]):
+    """The state one :func:`_made` tree stands for, over every use (one tree each), in
+    terms of ``cls``'s constructor arguments."""
+    first = trees[0]
+    kind = first[0]
+    if kind in ("layer", "block"):
+        if kind == "layer" and first[1].creates is not None:  # equal in every use (see _variant)
+            return first[1].state(first[2].kwargs)
+        kwargs = abstract(cls, [(u.key, u.args, t[3], t[2]) for u, t in zip(uses, trees)])
+        return first[1].state(kwargs) if kind == "layer" else Construct(first[1], kwargs=kwargs)
+    if kind == "seq":
+        return Construct("nn.Sequential", tuple(_build(cls, uses, [t[1][i] for t in trees])
+                                                for i in range(len(first[1]))))
+    repeated, copies = first[1], first[2]
+    built = [_build(cls, uses, [t[2][k] for t in trees]) for k in range(len(copies))]
+    if not repeated:
+        return built[0]
+    if all(render(c) == render(built[0]) for c in built):
+        return Expr(f"nn.Sequential(*[{render(built[0])} for _ in range({len(built)})])")
+    return Construct("nn.Sequential", tuple(built))
 
 
 def _state(doc: GraphDocument, cls: BlockClass, uses: list[_Use], node_id: str,
            classes: dict[int, BlockClass]):
     """What ``self.<node> = …`` makes, written in terms of ``cls``'s constructor arguments."""
-    node = doc.nodes[node_id]
-    spec = doc.spec_for(node.type)
-    if not spec.has_state:
+    if not doc.spec_for(doc.nodes[node_id].type).has_state:
         return None
-    per_use = [_calls(doc, use, node_id, classes) for use in uses]
-    if not isinstance(spec, BlockSpec):
-        if spec.creates is not None:  # equal in every use (see _variant)
-            return spec.state(per_use[0][0].kwargs)
-        return spec.state(abstract(cls, [(u.key, u.args, node.params, calls[0]) for u, calls in zip(uses, per_use)]))
-    block = uses[0].infos[node_id].block
-    copies = [
-        Construct(classes[id(block.copies[k])].name,
-                  kwargs=abstract(cls, [(u.key, u.args, node.params, calls[k]) for u, calls in zip(uses, per_use)]))
-        for k in range(len(block.copies))
-    ]
-    if not block.repeated:
-        return copies[0]
-    if all(render(c) == render(copies[0]) for c in copies):
-        return Expr(f"nn.Sequential(*[{render(copies[0])} for _ in range({len(copies)})])")
-    return Construct("nn.Sequential", tuple(copies))
+    return _build(cls, uses, [_made(doc, use, node_id, classes) for use in uses])
 
 
 def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: list[Line],
@@ -333,6 +369,8 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
     classes: dict[int, BlockClass] = {}
     for name in _innermost_first(doc, uses_by_block):
         definition = library.blocks[name]
+        if sequence_of(definition) is not None:  # an nn.Sequential where it is used, no class of its own
+            continue
         uses = [_use_of(definition, id(e), e.infos, e.order, e.inputs, e.outputs, e.args)
                 for e in uses_by_block.get(name, [])]
         if not uses:
@@ -348,7 +386,7 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
             cls = new_class(class_name, name, {p: spec.default for p, spec in definition.parameters.items()})
             for use in group:
                 classes[use.key] = cls
-            docstring = safe_text(definition.doc or f"The block {name}", 100)
+            docstring = safe_text(definition.doc or f"The block {name}.", 100)
             source, _ = _write_class(definition, group, cls, docstring, statements, names, classes)
             sources.append(source)
     return sources, classes

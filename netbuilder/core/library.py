@@ -21,9 +21,9 @@ from typing import Any
 
 from .blockparams import repeat_spec, validate_in_scope
 from .errors import EditError
-from .layers import Emit, LayerSpec, Role, TokenIds, get_spec, has_spec
+from .layers import Emit, LayerSpec, Role, TokenIds, call_module, get_spec, has_spec
 from .params import ParamSpec
-from .records import Change, ChangeKind
+from .records import Change, ChangeKind, Edge
 
 BLOCK_CATEGORY = "Blocks"
 
@@ -68,6 +68,31 @@ def block_spec(definition) -> BlockSpec:
         emit=_call_block, role=Role.LAYER, token_ids=TokenIds.PASSED,
         block=definition.name, input_ids=inputs, output_ids=outputs,
     )
+
+
+def sequence_of(definition) -> list[str] | None:
+    """The inner node ids of a *sequence* block, else None.
+
+    A sequence block is one chain ``Input → "0" → "1" → … → Output`` of modules
+    that each take and return one tensor: the code makes it an ``nn.Sequential``
+    where it is used, so its ``state_dict`` keys are ``layer2.0.conv1.weight``,
+    as a hand-written ``_make_layer`` gives (and torch.fx imports).
+    """
+    nodes = definition.nodes
+    roles = {n: definition.spec_for(node.type) for n, node in nodes.items()}
+    inputs = [n for n, spec in roles.items() if spec.is_input]
+    outputs = [n for n, spec in roles.items() if spec.is_output]
+    chain = [str(i) for i in range(len(nodes) - 2)]
+    if len(inputs) != 1 or len(outputs) != 1 or not chain or set(chain) != nodes.keys() - {*inputs, *outputs}:
+        return None
+    for node_id in chain:
+        spec = roles[node_id]
+        plain = spec.torch_class is not None and spec.creates is None and spec.emit is call_module
+        if not (plain or (isinstance(spec, BlockSpec) and spec.repeatable)):
+            return None
+    path = [inputs[0], *chain, outputs[0]]
+    wanted = {Edge(a, b) for a, b in zip(path, path[1:])}
+    return chain if set(definition.edges) == wanted and len(definition.edges) == len(wanted) else None
 
 
 _CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*")
