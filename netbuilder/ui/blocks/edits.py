@@ -64,6 +64,14 @@ class BlockEdits:
         self.undo_stack.endMacro()
         return node
 
+    def check_group(self, node_ids: list[str]) -> str | None:
+        """Why ``node_ids`` cannot be grouped (an Input among them, no wire in), or None."""
+        try:
+            blocks.group(self.doc, node_ids, self.fresh_block_name(), self.report if self.core_loaded else None)
+        except EditError as err:
+            return str(err)
+        return None
+
     def group(self, node_ids: list[str], name: str) -> str:
         """Turn ``node_ids`` into one instance of a new block ``name``; its id."""
         plan = blocks.group(self.doc, node_ids, name, self.report if self.core_loaded else None)

@@ -50,13 +50,16 @@ class BlockTools(QObject):
         self.bar.leave_button.clicked.connect(self.leave)
         self.actions: dict[str, QAction] = {}
         self._build_actions()
+        self._shown: tuple = ()  # the path on show
+        self._cameras: dict[tuple, tuple] = {}  # path -> (transform, centre) of a graph left
         scoped.scopeChanged.connect(self._scope_changed)
         scoped.selectRequested.connect(self.view.select_nodes)
         scoped.documentChanged.connect(self._refresh_bar)
         self._viewport = self.view.viewport()
         self._viewport.installEventFilter(self)
         self.view.installEventFilter(self)
-        self._scope_changed()
+        scoped.top.documentChanged.connect(self._forget_cameras)
+        self._refresh_bar()
 
     # -- actions ----------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -100,10 +103,24 @@ class BlockTools(QObject):
 
     # -- the scope on show ------------------------------------------------------
     def _scope_changed(self) -> None:
+        """Another graph on the canvas: the view of one seen before comes back as it was
+        left (going back up), a new one is framed as opening a file frames it."""
         self.prompt.close_prompt()
         self.actions["leave_block"].setEnabled(bool(self.scoped.path))
         self._refresh_bar()
-        self.view.fit_view()
+        view = self.view  # the scene changed, the view not yet: it still looks at the graph left
+        self._cameras[self._shown] = (view.transform(), view.mapToScene(view.viewport().rect().center()))
+        self._shown = tuple(self.scoped.path)
+        camera = self._cameras.pop(self._shown, None)
+        if camera is None:
+            self.window._frame_graph()
+        else:
+            self.view.setTransform(camera[0])
+            self.view.centerOn(camera[1])
+
+    def _forget_cameras(self, change) -> None:
+        if change.kind == "reset":  # another document
+            self._cameras.clear()
 
     def _refresh_bar(self, *_) -> None:
         scoped = self.scoped
@@ -150,6 +167,10 @@ class BlockTools(QObject):
             return
         if self.view.locked:
             self._tell("The graph is locked while training; stop training to change it.")
+            return
+        problem = self.scoped.check_group(ids)
+        if problem:
+            self._tell(problem)
             return
         self._grouping = ids
         where = self.view.mapFromScene(self.view.scene().nodes[ids[0]].sceneBoundingRect().topLeft())
