@@ -7,7 +7,8 @@ its canvas and inspector a :class:`~.scope.ScopeEditor`:
   Ungroup Block (Ctrl+Shift+G), Open Block (Ctrl+Tab, or a double-click on
   an instance), Leave Block (Ctrl+Shift+Tab, Esc with nothing selected, or
   the breadcrumb), Make Block Unique; File → Save Block to Library….
-- A right-click on an instance offers the same.
+- A right-click on an instance offers the same; a double-click on a problem
+  inside a block in the Problems list opens the blocks down to its node.
 - The breadcrumb bar over the canvas's top-left corner says where the canvas
   is and how many instances an edit there changes.
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QMenu
 
 from ...core.errors import NetbuilderError
 from ..canvas.node_item import NodeItem
+from ..problems import NODE_ROLE
 from .breadcrumb import BreadcrumbBar
 from .name_prompt import NamePrompt
 from .palette_section import BlocksSection
@@ -59,6 +61,7 @@ class BlockTools(QObject):
         self._viewport.installEventFilter(self)
         self.view.installEventFilter(self)
         scoped.top.documentChanged.connect(self._forget_cameras)
+        window.problems.itemActivated.connect(self._open_problem)
         self._refresh_bar()
 
     # -- actions ----------------------------------------------------------------
@@ -153,6 +156,20 @@ class BlockTools(QObject):
         step = self.scoped.path[-1] if self.scoped.path else None
         if self.scoped.leave() and step.instance in self.scoped.doc.nodes:
             self.view.select_nodes([step.instance])
+
+    def _open_problem(self, item) -> None:
+        """A problem inside a block double-clicked (or Enter) in the Problems list: open the
+        blocks down to the node it is about, and select that node."""
+        node_id = item.data(NODE_ROLE)
+        report = self.scoped.top.report
+        problem = next((p for p in report.problems_of(node_id) if p.message == item.text()), None) if node_id else None
+        if problem is None or not problem.inner:
+            return
+        self.scoped.go_to(0)
+        for instance in (node_id, *problem.inner[:-1]):
+            if not self.enter(instance):
+                return
+        self.view.center_on_node(problem.inner[-1])
 
     def open_selection(self) -> None:
         ids = self.view.selected_node_ids()
