@@ -14,7 +14,7 @@ from ...core.blockparams import declared_spec, reference
 from ...core.document import Node
 from ...core.errors import EditError, NetbuilderError
 from ...core.library import check_block_name
-from .commands import PlanCommand, SetBlockCommand
+from .commands import PlanCommand, RenameBlockCommand, SetBlockCommand
 
 
 class BlockEdits:
@@ -97,6 +97,17 @@ class BlockEdits:
         return name
 
     # -- the block on show ------------------------------------------------------
+    def rename_block(self, new: str) -> None:
+        """Rename the block on show (and every instance's type)."""
+        old = self.doc.name
+        new = new.strip()
+        if new == old:
+            return
+        problem = self.check_block_name(new)
+        if problem:
+            raise EditError(problem)
+        self.push(RenameBlockCommand(self.doc, old, new))
+
     def declare_parameters(self, declared: list[tuple[str | None, str, dict]], description: str) -> None:
         """Set the shown block's parameters: (name it had or None, name, declaration) each.
 

@@ -56,6 +56,7 @@ class BlockTools(QObject):
         self._cameras: dict[tuple, tuple] = {}  # path -> (transform, centre) of a graph left
         scoped.scopeChanged.connect(self._scope_changed)
         scoped.selectRequested.connect(self.view.select_nodes)
+        scoped.pathRenamed.connect(self._path_renamed)
         scoped.documentChanged.connect(self._refresh_bar)
         self._viewport = self.view.viewport()
         self._viewport.installEventFilter(self)
@@ -120,6 +121,10 @@ class BlockTools(QObject):
         else:
             self.view.setTransform(camera[0])
             self.view.centerOn(camera[1])
+
+    def _path_renamed(self) -> None:
+        self._shown = tuple(self.scoped.path)
+        self._refresh_bar()
 
     def _forget_cameras(self, change) -> None:
         if change.kind == "reset":  # another document
