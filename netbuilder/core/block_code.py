@@ -8,9 +8,11 @@ argument of each inner call this module decides, over all uses:
 
 - a value set by ``"$name"`` in the definition is the declared parameter
   (``out_channels=channels``);
+- a value inferred from the input (``in_channels``, ``num_features``) that
+  equals a declared parameter in every use is that parameter
+  (``num_features=channels``);
 - a value equal in every use is a constant (``kernel_size=3``);
-- a value that varies as a declared parameter does, in every use, is that
-  parameter (``num_features=channels``);
+- a value that varies as a declared parameter does, in every use, is that parameter;
 - anything else (``in_channels``, inferred from what feeds the block) becomes
   an extra constructor argument, shared by every call that needs the same
   values in every use.
@@ -85,8 +87,11 @@ def abstract(cls: BlockClass, uses: list[tuple[int, dict[str, Any], dict[str, An
         values = [call.kwargs.get(key, call.defaults.get(key)) for _, _, _, call in uses]
         source = first.source_param.get(key, key)
         name = reference(uses[0][2].get(source))
+        inferred = key not in first.defaults and key not in first.source_param  # in_channels, embed_dim…
         if name is not None and all(_same(v, args.get(name)) for v, (_, args, _, _) in zip(values, uses)):
             out[key] = Expr(cls.arg_of[name])
+        elif inferred and (found := _declared_equal(cls, values, uses)) is not None:
+            out[key] = Expr(cls.arg_of[found])
         elif all(_same(v, values[0]) for v in values):
             if any(key in call.kwargs for _, _, _, call in uses):
                 out[key] = values[0]

@@ -20,6 +20,7 @@ network written by hand (``stage2.0.conv1.weight``).
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,9 +283,11 @@ def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: 
     result = ", ".join(outputs)
     if len(outputs) > 1 and len(result) > LIMIT - 20:
         result = f"({result})"
+    lines = textwrap.wrap(docstring, LIMIT - 10, break_long_words=False, break_on_hyphens=False) or [""]
     text = [
         f"class {class_name}(nn.Module):",
-        f'    """{docstring}"""',
+        *([f'    """{lines[0]}"""'] if len(lines) == 1 else
+          [f'    """{lines[0]}', *(f"    {line}" for line in lines[1:]), '    """']),
         "",
         *fit(f"def __init__({cls.signature(render)}):", "    "),
         "        super().__init__()",
@@ -386,7 +389,7 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
             cls = new_class(class_name, name, {p: spec.default for p, spec in definition.parameters.items()})
             for use in group:
                 classes[use.key] = cls
-            docstring = safe_text(definition.doc or f"The block {name}.", 100)
+            docstring = safe_text(definition.doc or f"The block {name}.", 400)
             source, _ = _write_class(definition, group, cls, docstring, statements, names, classes)
             sources.append(source)
     return sources, classes

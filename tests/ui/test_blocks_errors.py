@@ -38,6 +38,12 @@ def test_an_error_inside_names_the_path_and_opening_the_block_shows_the_node(mak
     assert inside.node_item("x").shape_text == "(N, 8)"  # what this instance gets, not the example
     window.view.scene().clearSelection()
     QTest.keyClick(window.view, Qt.Key.Key_Escape)
+    (item,) = window.problems.problem_items()  # from the Problems list, straight to the node inside
+    window.problems.setFocus()
+    window.problems.setCurrentItem(item)
+    QTest.keyClick(window.problems, Qt.Key.Key_Return)
+    assert window.scoped.block == "ResBlock" and window.view.selected_node_ids() == ["add"]
+    window.scoped.go_to(0)
     click_cards(window.view, ["input"])
     type_into(window.inspector.fields["shape"].widget, "16")
     assert window.view.node_item("res_block").status == "ok"

@@ -82,3 +82,11 @@ def test_grouping_nothing_says_what_to_do(make_window, qtbot):
     QTest.keyClick(window.view, Qt.Key.Key_G, CTRL)
     assert not window.blocks.prompt.isVisible()
     assert "Select the nodes" in window.statusBar().currentMessage()
+
+
+def test_an_input_cannot_go_into_a_block_and_the_prompt_does_not_open(make_window, qtbot):
+    window = open_window(make_window, qtbot, residual_mlp())
+    click_cards(window.view, ["input", "lin1"])
+    QTest.keyClick(window.view, Qt.Key.Key_G, CTRL)
+    assert not window.blocks.prompt.isVisible()
+    assert "cannot go into a block" in window.statusBar().currentMessage()

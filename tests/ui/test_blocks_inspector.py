@@ -108,3 +108,21 @@ def test_a_bad_parameter_name_is_refused_under_the_table(make_window, qtbot):
     assert not page.error.isHidden() and "cannot name a parameter" in page.error.text()
     assert list(window.editor.doc.blocks["ResBlock"].parameters) == ["param"]
     assert isinstance(page.rows[0][1], QLineEdit)
+
+
+def test_renaming_the_block_renames_every_instance_and_the_path(make_window, qtbot):
+    window = grouped(make_window, qtbot)
+    doc = window.editor.doc
+    double_click_card(window.view, "res_block")
+    window.view.scene().clearSelection()
+    type_into(window.inspector.widget().name_edit, "Residual")
+    assert list(doc.blocks) == ["Residual"] and doc.nodes["res_block"].type == "Residual"
+    assert window.scoped.block == "Residual" and window.blocks.bar.here == "Residual"
+    assert window.inspector.widget().name_edit.text() == "Residual"
+    assert window.blocks.palette.names("graph") == ["Residual"]
+    type_into(window.inspector.widget().name_edit, "Linear")
+    assert "layer type" in window.inspector.widget().error.text() and list(doc.blocks) == ["Residual"]
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)
+    assert list(doc.blocks) == ["ResBlock"] and window.scoped.block == "ResBlock"
+    assert window.blocks.bar.here == "ResBlock" and window.view.node_item("lin1") is not None

@@ -4,8 +4,17 @@ the path), edits inside that change every instance, and Make unique."""
 from __future__ import annotations
 
 import pytest
-from blocks_helpers import CTRL, SHIFT, click_cards, double_click_card, group_selection, open_window, residual_mlp
-from PySide6.QtCore import Qt
+from blocks_helpers import (
+    CTRL,
+    SHIFT,
+    click_cards,
+    double_click_card,
+    group_selection,
+    header,
+    open_window,
+    residual_mlp,
+)
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from test_canvas import drag, port
 
@@ -103,3 +112,21 @@ def test_undoing_the_group_from_inside_goes_back_to_the_top(make_window, qtbot):
     QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)
     assert window.scoped.block is None and not window.editor.doc.blocks
     assert "lin1" in window.view.scene().nodes
+
+
+def test_leaving_a_block_shows_the_graph_as_it_was_left(make_window, qtbot):
+    window = grouped(make_window, qtbot)
+    view = window.view
+    view.zoom_in()
+    view.center_on_node("res_block")
+    view.centerOn(view.mapToScene(view.viewport().rect().center()) + QPointF(40, 20))
+    before = (view.zoom(), view.mapToScene(view.viewport().rect().center()))
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                      header(view, "res_block"))
+    assert window.scoped.block == "ResBlock"
+    view.scene().clearSelection()
+    view.zoom_out()
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    after = (view.zoom(), view.mapToScene(view.viewport().rect().center()))
+    assert after[0] == pytest.approx(before[0])
+    assert abs(after[1].x() - before[1].x()) < 2 and abs(after[1].y() - before[1].y()) < 2

@@ -40,3 +40,17 @@ class SetBlockCommand(DocumentCommand):
     def undo(self):
         if self.old is not None:  # None: its redo was refused (see BlockEdits.declare_parameters)
             self.new = self.doc.set_block(self.name, self.old)
+
+
+class RenameBlockCommand(DocumentCommand):
+    """Rename a block and the type of every instance of it."""
+
+    def __init__(self, doc: GraphDocument, old: str, new: str):
+        super().__init__(doc.library, f"Rename block {old} → {new}")
+        self.old, self.new = old, new
+
+    def redo(self):
+        self.doc.rename_block(self.old, self.new)
+
+    def undo(self):
+        self.doc.rename_block(self.new, self.old)

@@ -14,7 +14,7 @@ from ...core.blockparams import declared_spec, reference
 from ...core.document import Node
 from ...core.errors import EditError, NetbuilderError
 from ...core.library import check_block_name
-from .commands import PlanCommand, SetBlockCommand
+from .commands import PlanCommand, RenameBlockCommand, SetBlockCommand
 
 
 class BlockEdits:
@@ -64,6 +64,14 @@ class BlockEdits:
         self.undo_stack.endMacro()
         return node
 
+    def check_group(self, node_ids: list[str]) -> str | None:
+        """Why ``node_ids`` cannot be grouped (an Input among them, no wire in), or None."""
+        try:
+            blocks.group(self.doc, node_ids, self.fresh_block_name(), self.report if self.core_loaded else None)
+        except EditError as err:
+            return str(err)
+        return None
+
     def group(self, node_ids: list[str], name: str) -> str:
         """Turn ``node_ids`` into one instance of a new block ``name``; its id."""
         plan = blocks.group(self.doc, node_ids, name, self.report if self.core_loaded else None)
@@ -89,6 +97,17 @@ class BlockEdits:
         return name
 
     # -- the block on show ------------------------------------------------------
+    def rename_block(self, new: str) -> None:
+        """Rename the block on show (and every instance's type)."""
+        old = self.doc.name
+        new = new.strip()
+        if new == old:
+            return
+        problem = self.check_block_name(new)
+        if problem:
+            raise EditError(problem)
+        self.push(RenameBlockCommand(self.doc, old, new))
+
     def declare_parameters(self, declared: list[tuple[str | None, str, dict]], description: str) -> None:
         """Set the shown block's parameters: (name it had or None, name, declaration) each.
 

@@ -101,6 +101,11 @@ class DefinitionPage(QWidget):
         head.addStretch(1)
         layout.addLayout(head)
         layout.addWidget(_label(instances_text(editor, doc.name) + ": edits here change every one.", "muted"))
+        layout.addWidget(_label("NAME", "heading"))
+        self.name_edit = QLineEdit(doc.name, objectName="blockName")
+        self.name_edit.setToolTip("The block's type name: a Python class name, the class of the exported code")
+        self.name_edit.editingFinished.connect(self._rename)
+        layout.addWidget(self.name_edit)
         layout.addWidget(_label("DESCRIPTION", "heading"))
         self.description = QLineEdit(doc.doc, objectName="blockDoc", placeholderText="What the block does")
         self.description.editingFinished.connect(self._commit)
@@ -127,6 +132,14 @@ class DefinitionPage(QWidget):
         ports = f"in: {', '.join(spec.input_ids) or '—'}    out: {', '.join(spec.output_ids) or '—'}"
         layout.addWidget(_label(ports, "mono"))
         layout.addStretch(1)
+
+    def _rename(self) -> None:
+        try:
+            self.editor.rename_block(self.name_edit.text())
+        except NetbuilderError as err:
+            if isValid(self.error):
+                self.error.setText(str(err))
+                self.error.show()
 
     def _add_row(self, name: str | None, form: dict) -> None:
         row = len(self.rows) + 1

@@ -41,6 +41,7 @@ class ScopeEditor(BlockEdits, Editor):
 
     scopeChanged = Signal()  # the canvas now shows another graph (the path changed)
     selectRequested = Signal(list)  # node ids to select after a block edit that made them
+    pathRenamed = Signal()  # the same graph on show, its block renamed
 
     def __init__(self, top: Editor):
         QObject.__init__(self, top)  # not Editor.__init__: the document and undo stack are the top's
@@ -160,8 +161,13 @@ class ScopeEditor(BlockEdits, Editor):
     def _follow_top(self, _report) -> None:
         """After an undo step (or a load): the block on show may be gone or replaced; then shapes."""
         if self.path:
+            blocks = self.top.doc.blocks
+            renamed = next((name for name, d in blocks.items() if d is self._shown), self.block)
+            if renamed != self.block:  # the block on show was renamed (or the rename undone)
+                self.path[-1] = Step(self.path[-1].instance, renamed)
+                self.pathRenamed.emit()
             kept = self._existing(self.path)
-            if kept != self.path or self.top.doc.blocks.get(self.block) is not self._shown:
+            if kept != self.path or blocks.get(self.block) is not self._shown:
                 self._show(kept)
                 return
         self.shapesChanged.emit(self.report)

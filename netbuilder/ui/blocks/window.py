@@ -7,7 +7,8 @@ its canvas and inspector a :class:`~.scope.ScopeEditor`:
   Ungroup Block (Ctrl+Shift+G), Open Block (Ctrl+Tab, or a double-click on
   an instance), Leave Block (Ctrl+Shift+Tab, Esc with nothing selected, or
   the breadcrumb), Make Block Unique; File → Save Block to Library….
-- A right-click on an instance offers the same.
+- A right-click on an instance offers the same; a double-click on a problem
+  inside a block in the Problems list opens the blocks down to its node.
 - The breadcrumb bar over the canvas's top-left corner says where the canvas
   is and how many instances an edit there changes.
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QMenu
 
 from ...core.errors import NetbuilderError
 from ..canvas.node_item import NodeItem
+from ..problems import NODE_ROLE
 from .breadcrumb import BreadcrumbBar
 from .name_prompt import NamePrompt
 from .palette_section import BlocksSection
@@ -50,13 +52,18 @@ class BlockTools(QObject):
         self.bar.leave_button.clicked.connect(self.leave)
         self.actions: dict[str, QAction] = {}
         self._build_actions()
+        self._shown: tuple = ()  # the path on show
+        self._cameras: dict[tuple, tuple] = {}  # path -> (transform, centre) of a graph left
         scoped.scopeChanged.connect(self._scope_changed)
         scoped.selectRequested.connect(self.view.select_nodes)
+        scoped.pathRenamed.connect(self._path_renamed)
         scoped.documentChanged.connect(self._refresh_bar)
         self._viewport = self.view.viewport()
         self._viewport.installEventFilter(self)
         self.view.installEventFilter(self)
-        self._scope_changed()
+        scoped.top.documentChanged.connect(self._forget_cameras)
+        window.problems.itemActivated.connect(self._open_problem)
+        self._refresh_bar()
 
     # -- actions ----------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -100,10 +107,28 @@ class BlockTools(QObject):
 
     # -- the scope on show ------------------------------------------------------
     def _scope_changed(self) -> None:
+        """Another graph on the canvas: the view of one seen before comes back as it was
+        left (going back up), a new one is framed as opening a file frames it."""
         self.prompt.close_prompt()
         self.actions["leave_block"].setEnabled(bool(self.scoped.path))
         self._refresh_bar()
-        self.view.fit_view()
+        view = self.view  # the scene changed, the view not yet: it still looks at the graph left
+        self._cameras[self._shown] = (view.transform(), view.mapToScene(view.viewport().rect().center()))
+        self._shown = tuple(self.scoped.path)
+        camera = self._cameras.pop(self._shown, None)
+        if camera is None:
+            self.window._frame_graph()
+        else:
+            self.view.setTransform(camera[0])
+            self.view.centerOn(camera[1])
+
+    def _path_renamed(self) -> None:
+        self._shown = tuple(self.scoped.path)
+        self._refresh_bar()
+
+    def _forget_cameras(self, change) -> None:
+        if change.kind == "reset":  # another document
+            self._cameras.clear()
 
     def _refresh_bar(self, *_) -> None:
         scoped = self.scoped
@@ -137,6 +162,20 @@ class BlockTools(QObject):
         if self.scoped.leave() and step.instance in self.scoped.doc.nodes:
             self.view.select_nodes([step.instance])
 
+    def _open_problem(self, item) -> None:
+        """A problem inside a block double-clicked (or Enter) in the Problems list: open the
+        blocks down to the node it is about, and select that node."""
+        node_id = item.data(NODE_ROLE)
+        report = self.scoped.top.report
+        problem = next((p for p in report.problems_of(node_id) if p.message == item.text()), None) if node_id else None
+        if problem is None or not problem.inner:
+            return
+        self.scoped.go_to(0)
+        for instance in (node_id, *problem.inner[:-1]):
+            if not self.enter(instance):
+                return
+        self.view.center_on_node(problem.inner[-1])
+
     def open_selection(self) -> None:
         ids = self.view.selected_node_ids()
         if len(ids) != 1 or not self.enter(ids[0]):
@@ -150,6 +189,10 @@ class BlockTools(QObject):
             return
         if self.view.locked:
             self._tell("The graph is locked while training; stop training to change it.")
+            return
+        problem = self.scoped.check_group(ids)
+        if problem:
+            self._tell(problem)
             return
         self._grouping = ids
         where = self.view.mapFromScene(self.view.scene().nodes[ids[0]].sceneBoundingRect().topLeft())

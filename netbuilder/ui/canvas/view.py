@@ -211,8 +211,10 @@ class GraphView(QGraphicsView):
             self.quick_add.close_popup()
 
     def set_node_activity(self, node_id: str, stats: dict | None) -> None:
-        """Live training statistics of one node (mean, std, zeros, grad_norm); None clears."""
-        self._scene.set_activity(node_id, stats)
+        """Live training statistics of one node (mean, std, zeros, grad_norm); None clears.
+        Training reports the document's nodes: inside a block, an id may name another node."""
+        if not self.editor.doc.is_definition:
+            self._scene.set_activity(node_id, stats)
 
     def set_theme(self, dark: bool) -> None:
         theme = DARK if dark else LIGHT
