@@ -42,7 +42,8 @@ def import_blocks(module: nn.Module, inputs: tuple[torch.Tensor, ...], advice: s
     if moved:
         first, mine = next(iter(moved.items()))
         notes.append(f"{len(moved)} weights are named differently from {name}'s state_dict ({first} is {mine}): "
-                     "a module used other than as a chain of calls keeps one node per call")
+                     "a submodule that is no block here (a ModuleList not called as a chain, one traced "
+                     "through) has a node per call, named after its path")
     _verify(module, doc, weights, inputs)
     return ImportedModel(doc, weights, notes)
 
@@ -98,4 +99,4 @@ def _weights(root: Level, state: dict[str, torch.Tensor]) -> tuple[dict[str, tor
                 walk(node.child, mine)
 
     walk(root, "")
-    return weights, moved
+    return weights, {key: mine for key, mine in moved.items() if key not in weights}  # not kept as they were

@@ -171,6 +171,10 @@ class _LevelMapper(GraphMapper):
         if node.kwargs or not all(isinstance(a, fx.Node) and self.meta(a) is not None for a in node.args):
             raise _Inline(module)  # a block's inputs are tensors; its other arguments would be lost
         inputs = [self.port(a) for a in node.args]
+        self.calls[node.target] += 1
+        if self.calls[node.target] == 2 and next(module.parameters(), None) is not None:
+            self.notes.append(f"'{node.target}' is called more than once: each call becomes its own instance with "
+                              "a copy of the weights (the same now, trained separately)")
         child = self.importer.level(module, _join(self.path, node.target))
         if child is None:
             raise _Cascade()  # its own problems are reported

@@ -145,8 +145,8 @@ def test_a_module_list_called_in_a_chain_keeps_its_keys_else_each_call_is_a_node
     interleaved = import_module(_Walked(between=True), torch.randn(2, 8), blocks=True)
     assert [n.id for n in interleaved.document.nodes.values()][:3] == ["x", "layers_0", "relu"]
     assert interleaved.notes == ["6 weights are named differently from _Walked's state_dict (layers.0.weight is "
-                                 "layers_0.weight): a module used other than as a chain of calls keeps one node "
-                                 "per call"]
+                                 "layers_0.weight): a submodule that is no block here (a ModuleList not called as "
+                                 "a chain, one traced through) has a node per call, named after its path"]
 
 
 class _Up(nn.Module):
@@ -218,3 +218,23 @@ def test_a_block_torch_fx_cannot_trace_is_named_by_its_path():
         import_levels(nn.Sequential(nn.Linear(4, 4), nn.Sequential(_Gate())), (torch.randn(2, 4),))
     assert str(err.value).startswith("1.0: torch.fx cannot trace _Gate at ")
     assert "if x.sum() > 0:" in str(err.value)
+
+
+class _Shared(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = _Residual()
+
+    def forward(self, x):
+        return self.block(self.block(x))
+
+
+def test_a_block_called_twice_is_two_instances_with_a_copy_of_its_weights_each():
+    from netbuilder.interop.fx_import import import_module
+
+    imported = import_module(_Shared(), torch.randn(2, 12), blocks=True)
+    assert [(n.id, n.type) for n in imported.document.nodes.values()] == [
+        ("x", "Input"), ("block", "Residual"), ("block_2", "Residual")]
+    assert imported.notes == ["'block' is called more than once: each call becomes its own instance with a copy "
+                              "of the weights (the same now, trained separately)"]
+    assert torch.equal(imported.state_dict["block.fc.weight"], imported.state_dict["block_2.fc.weight"])
