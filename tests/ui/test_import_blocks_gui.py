@@ -76,3 +76,25 @@ def test_resnet18_comes_in_as_stages_with_its_weights(make_window, qtbot, monkey
     assert window.blocks.bar.here == "BasicBlock_2" and _cards_apart(window.view)
     assert window.view.node_item("conv1").shape_text == "(N, 128, 8, 8)"
     _shot(window, folder, "import-resnet18-block.png")
+
+
+def test_the_imported_file_opens_laid_out(make_window, qtbot, tmp_path, capsys):
+    from netbuilder.cli import main
+
+    graph = tmp_path / "resnet18.json"
+    assert main(["import", f"{RESNET18}:ResNet18", "--input-shape", "3,64,64", "-o", str(graph)]) == 0
+    capsys.readouterr()
+    window = make_window()
+    window.resize(1400, 800)
+    assert window.open_path(str(graph)) and window.weights is not None
+    activate(qtbot, window)
+    qtbot.waitUntil(lambda: window.editor.core_loaded)
+    assert window.editor.report.ok and _cards_apart(window.view)
+    for stage, block in (("layer2", "0"), ("layer1", None)):
+        double_click_card(window.view, stage)
+        assert _cards_apart(window.view)
+        if block:
+            double_click_card(window.view, block)
+            assert _cards_apart(window.view) and len(window.view.editor.doc.nodes) == 10  # BasicBlock_2
+            window.blocks.leave()
+        window.blocks.leave()
