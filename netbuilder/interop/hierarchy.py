@@ -30,7 +30,7 @@ from .errors import TraceError, UnsupportedOp
 from .mapper import GraphMapper, Planned, _Cascade
 from .module_table import spec_for
 from .tracing import _SourceTracer, returned_names, trace
-from .values import evaluating, record_values
+from .values import TensorMeta, evaluating, record_values
 
 
 class _LeafTracer(_SourceTracer):
@@ -170,6 +170,8 @@ class _LevelMapper(GraphMapper):
             return
         if node.kwargs or not all(isinstance(a, fx.Node) and self.meta(a) is not None for a in node.args):
             raise _Inline(module)  # a block's inputs are tensors; its other arguments would be lost
+        if not _tensors(self.values.get(node)):
+            raise _Inline(module)  # a block's results are tensors: `out, (h, c) = …` is followed through it
         inputs = [self.port(a) for a in node.args]
         self.calls[node.target] += 1
         if self.calls[node.target] == 2 and next(module.parameters(), None) is not None:
@@ -190,6 +192,13 @@ class _LevelMapper(GraphMapper):
                 self.done.add(user)
             else:
                 self.refusals[user] = f"uses the {child.n_outputs} results of {node.target} as one value"
+
+
+def _tensors(value: Any) -> bool:
+    """A tensor, or a tuple of tensors: what a block's output ports can carry."""
+    if isinstance(value, tuple):
+        return bool(value) and all(isinstance(v, TensorMeta) for v in value)
+    return isinstance(value, TensorMeta)
 
 
 def _join(path: str, name: str) -> str:
@@ -228,7 +237,7 @@ class _Importer:
                 del self.levels[done[0]:], self.unsupported[done[1]:], self.notes[done[2]:]
                 self._seen_problems = done[3]
                 self.notes.append(f"{_join(path, _path_in(module, inline.module))}: traced through, not a block "
-                                  "(it is called with more than tensors)")
+                                  "(it takes or returns more than tensors)")
 
     def _level(self, module: nn.Module, path: str) -> Level | None:
         from .fx_import import _choose_ids, _drop_unused, _needs_output_nodes  # the flat importer's steps, shared

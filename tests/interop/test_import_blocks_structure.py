@@ -121,7 +121,7 @@ def test_a_submodule_called_with_more_than_tensors_is_traced_through():
     plan = file_form(hierarchy, "UsesScaled")
     assert [(n["id"], n["type"]) for n in plan["nodes"]] == [("x", "Input"), ("inner_fc", "Linear"),
                                                            ("relu", "ReLU"), ("head", "Sequential")]
-    assert any("inner: traced through" in note for note in hierarchy.notes)
+    assert "inner: traced through, not a block (it takes or returns more than tensors)" in hierarchy.notes
 
 
 class _Walked(nn.Module):
@@ -238,3 +238,31 @@ def test_a_block_called_twice_is_two_instances_with_a_copy_of_its_weights_each()
     assert imported.notes == ["'block' is called more than once: each call becomes its own instance with a copy "
                               "of the weights (the same now, trained separately)"]
     assert torch.equal(imported.state_dict["block.fc.weight"], imported.state_dict["block_2.fc.weight"])
+
+
+class _Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, batch_first=True)
+
+    def forward(self, x):
+        return self.lstm(x)  # (out, (h, c)): no block's ports
+
+
+class _Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = _Recurrent()
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        out, (h, c) = self.encoder(x)
+        return self.head(out[:, -1])
+
+
+def test_a_submodule_returning_nested_tuples_is_traced_through():
+    from netbuilder.interop.fx_import import import_module
+
+    imported = import_module(_Tagger(), torch.randn(2, 4, 5), blocks=True)
+    assert [n.type for n in imported.document.nodes.values()] == ["Input", "LSTM", "Linear"]
+    assert "encoder: traced through, not a block (it takes or returns more than tensors)" in imported.notes
