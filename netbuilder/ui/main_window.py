@@ -352,8 +352,10 @@ class MainWindow(QMainWindow):
         self._update_title()
         report = self.editor.report
         notes = f"; {len(imported.notes)} note(s): " + " · ".join(imported.notes) if imported.notes else ""
+        blocks = f" and {len(doc.blocks)} block{'s' if len(doc.blocks) != 1 else ''} (double-click one to open it)" \
+            if doc.blocks else ""
         self.statusBar().showMessage(
-            f"Imported {doc.meta.get('imported_from', doc.name)}: {len(doc.nodes)} nodes, "
+            f"Imported {doc.meta.get('imported_from', doc.name)}: {len(doc.nodes)} nodes{blocks}, "
             f"{report.total_params:,} parameters, weights kept (Save writes them beside the graph){notes}", 15000)
 
     def open_example(self, path: Path) -> bool:

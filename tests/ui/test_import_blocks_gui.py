@@ -53,6 +53,8 @@ def test_resnet18_comes_in_as_stages_with_its_weights(make_window, qtbot, monkey
 
     doc = window.editor.doc
     assert len(doc.nodes) == 12 and window.editor.report.ok
+    assert window.statusBar().currentMessage().startswith(
+        "Imported resnet18.py:ResNet18: 12 nodes and 4 blocks (double-click one to open it), 11,689,512 parameters")
     assert [doc.nodes[f"layer{i}"].type for i in range(1, 5)] == ["BasicBlock", "Sequential_2", "Sequential_2",
                                                                    "Sequential_2"]
     torch.manual_seed(0)
