@@ -17,7 +17,6 @@ from .core.document import GraphDocument
 from .core.errors import GraphError, NetbuilderError
 from .core.export import export_python
 from .core.fileformat import load_graph
-from .core.layers import get_spec
 from .core.shapes import ShapeReport, infer_shapes
 
 OK, FAILED, UNUSABLE = 0, 1, 2
@@ -68,7 +67,7 @@ def _shapes_text(doc: GraphDocument, report: ShapeReport, node_id: str) -> str:
         return "?" if info.used else "(left out)"
     if len(info.outputs) == 1:
         return info.outputs[0].text()
-    names = get_spec(doc.nodes[node_id].type).outputs
+    names = doc.spec_for(doc.nodes[node_id].type).outputs
     return ", ".join(f"{name} {t.text()}" for name, t in zip(names, info.outputs))
 
 
@@ -90,7 +89,7 @@ def summary(args: argparse.Namespace) -> int:
     rows = [("node", "type", "output shape", "params", "MACs")]
     for node_id in [*report.order, *(n for n in doc.nodes if n not in set(report.order))]:
         info = report.nodes[node_id]
-        rows.append((node_id, doc.nodes[node_id].type, _shapes_text(doc, report, node_id), f"{info.params:,}",
+        rows.append((node_id, _type_text(doc, node_id), _shapes_text(doc, report, node_id), f"{info.params:,}",
                      f"{info.macs:,}"))
     rows.append(("total", "", "", f"{report.total_params:,}", f"{report.total_macs:,}"))
     lines = _table(rows, right={3, 4})
@@ -100,10 +99,33 @@ def summary(args: argparse.Namespace) -> int:
     types = {n: report.value_type(n) for n in report.inputs + report.outputs}
     print("inputs:  " + ", ".join(f"{n} {types[n].text()}" for n in report.inputs if types[n]))
     print("outputs: " + ", ".join(f"{n} {types[n].text() if types[n] else '?'}" for n in report.outputs))
+    if doc.blocks:
+        print("\n".join(["blocks:", *_blocks_text(doc)]))
     if report.problems:
         print()
         _print_problems(report)
     return FAILED if report.errors else OK
+
+
+def _type_text(doc: GraphDocument, node_id: str) -> str:
+    """A node's type; a repeated block instance's with its count (``BasicBlock ×2``)."""
+    node = doc.nodes[node_id]
+    repeat = node.params.get("repeat", 1) if doc.is_block(node.type) else 1
+    return f"{node.type} ×{repeat}" if repeat != 1 else node.type
+
+
+def _blocks_text(doc: GraphDocument) -> list[str]:
+    """One line per block: its signature, where it is used, what it is."""
+    lines = []
+    for name, definition in doc.blocks.items():
+        params = ", ".join(f"{p}={spec.default!r}" for p, spec in definition.parameters.items())
+        users = doc.instances_of(name)
+        used = f"{len(users)} instance{'s' if len(users) != 1 else ''}" + (f" ({', '.join(users)})" if users else "")
+        layers = sum(1 for n in definition.nodes.values() if not doc.spec_for(n.type).is_input
+                     and not doc.spec_for(n.type).is_output)
+        text = f" — {definition.doc}" if definition.doc else ""
+        lines.append(f"  {name}({params}): {layers} nodes, {used}{text}")
+    return lines
 
 
 def export(args: argparse.Namespace) -> int:

@@ -10,18 +10,30 @@ Every id can be read back from the code (the importer does): a layer's from
 its submodule or variable name, or a ``# node: <id>`` tag where the value is
 called ``x``; an Output node's from the alias it writes before ``return``
 (``scores = x``, then ``return scores``).
+
+Each block definition becomes its own class, written before the model's
+(innermost first), with its parameters as constructor arguments (see
+:mod:`.block_code`); an instance is a submodule attribute and a repeated one
+an ``nn.Sequential`` of copies, so ``state_dict`` keys are those of the same
+network written by hand (``stage2.0.conv1.weight``).
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
+from typing import Any
 
+from .block_code import BlockClass, Call, abstract, new_class
+from .blockparams import has_references, resolve
 from .document import GraphDocument
 from .errors import GraphError
-from .layers import Emit, get_spec
+from .layers import Construct, Emit
+from .library import BlockSpec, sequence_of
 from .pysource import (
     LIMIT,
     MODULE_ATTRS,
+    Expr,
     Namespace,
     check_class_name,
     class_name_for,
@@ -30,6 +42,7 @@ from .pysource import (
     render,
     safe_text,
 )
+from .report import NodeInfo
 from .shapes import ShapeReport, infer_shapes
 from .tokens import smallest_vocabulary
 
@@ -46,6 +59,37 @@ class GeneratedModel:
     output_names: list[str]
     attr_of: dict[str, str] = field(default_factory=dict)  # node id → attribute of its state (module, parameter)
     line_of: dict[int, str] = field(default_factory=dict)  # 1-based line of class_source → node id
+    block_classes: list[str] = field(default_factory=list)  # the classes written for blocks, before the model's
+
+
+@dataclass
+class _Use:
+    """One use of a class's graph: what inference found for its nodes there.
+
+    The model's own class has one use; a block's class one per instance (or
+    copy of a repeated instance) that has its own arguments or input types.
+    """
+
+    key: int  # id() of the block evaluation; 0 for the model itself
+    infos: dict[str, NodeInfo]
+    order: list[str]
+    inputs: list[str]  # the Input ids forward() takes, in order
+    outputs: list[str]  # the ids whose values it returns
+    args: dict[str, Any]  # the declared parameters' values
+    params: dict[str, dict]  # node id → its params, "$name" references replaced by ``args``
+
+
+def _use_of(doc: GraphDocument, key: int, infos, order, inputs, outputs, args) -> _Use:
+    params = {}
+    for node_id in order:
+        node = doc.nodes[node_id]
+        params[node_id] = (doc.spec_for(node.type).validate_params(resolve(node.params, args))
+                           if has_references(node.params) else node.params)
+    return _Use(key, infos, list(order), list(inputs), list(outputs), dict(args), params)
+
+
+def _is_output(doc: GraphDocument, node_id: str) -> bool:
+    return doc.spec_for(doc.nodes[node_id].type).is_output
 
 
 def _streamed(doc: GraphDocument, statements: list[str], returned: list[str]) -> set[str]:
@@ -59,14 +103,17 @@ def _streamed(doc: GraphDocument, statements: list[str], returned: list[str]) ->
     ``x``: its own name is what carries its id.
     """
     readers: dict[tuple[str, int], list[str]] = {}
-    for e in doc.edges:
-        readers.setdefault((e.source, e.source_port), []).append(e.target)
+    written = set(statements)
+    for e in doc.edges:  # an Output that writes no alias (in a block's class) is read by return
+        target = e.target if e.target in written or not _is_output(doc, e.target) else "return"
+        readers.setdefault((e.source, e.source_port), []).append(target)
     for node_id in returned:
-        readers.setdefault((node_id, 0), []).append("return")
+        if node_id in written:
+            readers.setdefault((node_id, 0), []).append("return")
     last = "return" if len(returned) == 1 else None  # `return hidden, head` reads better than `return hidden, x`
     return {
         node_id for node_id, following in zip(statements, [*statements[1:], last])
-        if not doc.nodes[node_id].spec.is_output and readers.get((node_id, 0)) == [following]
+        if not _is_output(doc, node_id) and readers.get((node_id, 0)) == [following]
     }
 
 
@@ -87,15 +134,19 @@ class _Names:
     streamed: set[str]  # nodes whose main output is called ``x``
 
 
-def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, statements: list[str]) -> _Names:
+def _claim_names(doc: GraphDocument, use: _Use, class_name: str, statements: list[str]) -> _Names:
+    """Names for the model's class, or for a block's: there the Output nodes write no
+    alias (their ids are only port labels) and the streamed value is ``out`` when an
+    input is called ``x``, as in a hand-written block."""
     names = Namespace({class_name})
-    used_ports = {(e.source, e.source_port) for e in doc.edges} | {(n, 0) for n in report.outputs}
-    var = {(node_id, 0): names.claim(node_id) for node_id in report.inputs}
+    used_ports = {(e.source, e.source_port) for e in doc.edges} | {_value_of(doc, n, statements) for n in use.outputs}
+    var = {(node_id, 0): names.claim(node_id) for node_id in use.inputs}
     attr_of: dict[str, str] = {}
-    streamed = _streamed(doc, statements, report.outputs)
-    stream = names.claim("x") if streamed else None
+    streamed = _streamed(doc, statements, use.outputs)
+    in_block = doc.is_definition and "x" in var.values()
+    stream = names.claim("out" if in_block else "x") if streamed else None
     for node_id in statements:
-        spec = get_spec(doc.nodes[node_id].type)
+        spec = doc.spec_for(doc.nodes[node_id].type)
         base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_state else None
         if base is not None:
             attr_of[node_id] = base
@@ -109,40 +160,136 @@ def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, state
     return _Names(var, attr_of, streamed)
 
 
-def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
-                names: _Names) -> tuple[list[Line], list[Line]]:
-    """The ``__init__`` lines making each node's state and the ``forward`` lines using it."""
-    batch = f"{names.var[(report.inputs[0], 0)]}.shape[0]"  # an input's name is never rebound
+def _statement_order(doc: GraphDocument, use: _Use, aliases: bool = True) -> list[str]:
+    """The nodes that write a statement: used ones but the Inputs, Output aliases just
+    before return (``aliases``; a block's class returns its Outputs' feeders directly)."""
+    used = [n for n in use.order if use.infos[n].used and not doc.spec_for(doc.nodes[n].type).is_input]
+    if not aliases:
+        return [n for n in used if not _is_output(doc, n)]
+    return sorted(used, key=lambda n: _is_output(doc, n))
+
+
+
+def _forward_lines(doc: GraphDocument, use: _Use, statements: list[str], names: _Names) -> list[Line]:
+    """The ``forward`` lines of each node."""
+    batch = f"{names.var[(use.inputs[0], 0)]}.shape[0]"  # an input's name is never rebound
     in_edges: dict[str, list] = {}
     for e in sorted(doc.edges, key=lambda e: e.target_port):
         in_edges.setdefault(e.target, []).append(e)
-    init_lines: list[Line] = []
     forward_lines: list[Line] = []
     for node_id in statements:
-        node, spec = doc.nodes[node_id], get_spec(doc.nodes[node_id].type)
+        spec = doc.spec_for(doc.nodes[node_id].type)
         ins = tuple(names.var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
         outs = tuple(names.var.get((node_id, port), "_") for port in range(len(spec.outputs)))
         base = names.attr_of.get(node_id)
-        state = spec.state(report.nodes[node_id].kwargs)
-        if state is not None:
-            init_lines.append((node_id, f"self.{base} = {render(state)}", ""))
-        tag = node_tag(node_id) if node_id in names.streamed and state is None else ""
-        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params, batch))):
+        tag = node_tag(node_id) if node_id in names.streamed and not spec.has_state else ""
+        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", use.params[node_id], batch))):
             forward_lines.append((node_id, line, "" if i else tag))
-    return init_lines, forward_lines
+    return forward_lines
 
 
-def _render_class(class_name: str, title: str, init_lines: list[Line], forward_lines: list[Line],
-                  inputs: list[str], outputs: list[str]) -> tuple[str, dict[int, str]]:
+# -- what each node makes, over every use of its class ------------------------------
+def _made(doc: GraphDocument, use: _Use, node_id: str, classes: dict[int, BlockClass],
+          through: dict | None = None) -> tuple:
+    """What ``node_id`` makes in ``use``, as a tree of plain tuples:
+
+    - ``("layer", spec, Call, params)``: a layer's state;
+    - ``("copies", repeated, [copy…])``: a block instance, each copy either
+      ``("block", class name, Call, params)`` or, for a sequence block (see
+      :func:`~netbuilder.core.library.sequence_of`), ``("seq", [tree…])``.
+
+    ``params`` are the node's own, whose ``"$name"`` references become the class's
+    arguments; inside a sequence block, which has no class of its own, they are seen
+    ``through`` the sequence instance's params (so ``"$stride"`` there is the
+    enclosing class's ``stride`` when the instance passes ``"$stride"`` on).
+    """
+    node = doc.nodes[node_id]
+    spec = doc.spec_for(node.type)
+    info = use.infos[node_id]
+    params = node.params if through is None else resolve(node.params, through)
+    if not isinstance(spec, BlockSpec):
+        torch_defaults = {p.name: p.default for p in spec.params if p.torch}
+        return "layer", spec, Call(dict(info.kwargs), {}, torch_defaults), params
+    definition = doc.library.blocks[spec.block]
+    chain = sequence_of(definition)
+    seen = {p: params.get(p, declared.default) for p, declared in definition.parameters.items()}
+    copies = []
+    for copy in info.block.copies:
+        if chain is not None:
+            inner = _use_of(definition, id(copy), copy.infos, copy.order, copy.inputs, copy.outputs, copy.args)
+            copies.append(("seq", [_made(definition, inner, n, classes, seen) for n in chain]))
+        else:
+            cls = classes[id(copy)]
+            call = Call(cls.call_kwargs(id(copy), copy.args), {arg: p for p, arg in cls.arg_of.items()})
+            copies.append(("block", cls.name, call, params))
+    return "copies", info.block.repeated, copies
+
+
+def _structure(tree: tuple):
+    """The part of a :func:`_made` tree that constructor arguments cannot vary."""
+    kind = tree[0]
+    if kind == "layer":
+        spec, call = tree[1], tree[2]
+        return kind, spec.type, render(spec.state(call.kwargs)) if spec.creates is not None else None
+    if kind == "block":
+        return kind, tree[1]
+    if kind == "seq":
+        return kind, tuple(map(_structure, tree[1]))
+    return kind, tree[1], tuple(map(_structure, tree[2]))
+
+
+def _variant(doc: GraphDocument, use: _Use, statements: list[str], names: _Names,
+             classes: dict[int, BlockClass]) -> tuple:
+    """What must be equal for two uses to share one class: the forward code, and what
+    cannot be made an argument (the classes of inner instances, the state of a ``creates`` node)."""
+    made = tuple(_structure(_made(doc, use, n, classes)) for n in statements
+                 if doc.spec_for(doc.nodes[n].type).has_state)
+    return tuple(line for _, line, _ in _forward_lines(doc, use, statements, names)), made
+
+
+def _build(cls: BlockClass, uses: list[_Use], trees: list[tuple]):
+    """The state one :func:`_made` tree stands for, over every use (one tree each), in
+    terms of ``cls``'s constructor arguments."""
+    first = trees[0]
+    kind = first[0]
+    if kind in ("layer", "block"):
+        if kind == "layer" and first[1].creates is not None:  # equal in every use (see _variant)
+            return first[1].state(first[2].kwargs)
+        kwargs = abstract(cls, [(u.key, u.args, t[3], t[2]) for u, t in zip(uses, trees)])
+        return first[1].state(kwargs) if kind == "layer" else Construct(first[1], kwargs=kwargs)
+    if kind == "seq":
+        return Construct("nn.Sequential", tuple(_build(cls, uses, [t[1][i] for t in trees])
+                                                for i in range(len(first[1]))))
+    repeated, copies = first[1], first[2]
+    built = [_build(cls, uses, [t[2][k] for t in trees]) for k in range(len(copies))]
+    if not repeated:
+        return built[0]
+    if all(render(c) == render(built[0]) for c in built):
+        return Expr(f"nn.Sequential(*[{render(built[0])} for _ in range({len(built)})])")
+    return Construct("nn.Sequential", tuple(built))
+
+
+def _state(doc: GraphDocument, cls: BlockClass, uses: list[_Use], node_id: str,
+           classes: dict[int, BlockClass]):
+    """What ``self.<node> = …`` makes, written in terms of ``cls``'s constructor arguments."""
+    if not doc.spec_for(doc.nodes[node_id].type).has_state:
+        return None
+    return _build(cls, uses, [_made(doc, use, node_id, classes) for use in uses])
+
+
+def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: list[Line],
+                  forward_lines: list[Line], inputs: list[str], outputs: list[str]) -> tuple[str, dict[int, str]]:
     """The class text, lines wrapped to fit, and the node id behind each line."""
     result = ", ".join(outputs)
     if len(outputs) > 1 and len(result) > LIMIT - 20:
         result = f"({result})"
+    lines = textwrap.wrap(docstring, LIMIT - 10, break_long_words=False, break_on_hyphens=False) or [""]
     text = [
         f"class {class_name}(nn.Module):",
-        f'    """{safe_text(title, 60)}: generated by netbuilder."""',
+        *([f'    """{lines[0]}"""'] if len(lines) == 1 else
+          [f'    """{lines[0]}', *(f"    {line}" for line in lines[1:]), '    """']),
         "",
-        "    def __init__(self):",
+        *fit(f"def __init__({cls.signature(render)}):", "    "),
         "        super().__init__()",
     ]
     line_of: dict[int, str] = {}
@@ -162,32 +309,138 @@ def _render_class(class_name: str, title: str, init_lines: list[Line], forward_l
     return "\n".join(text) + "\n", line_of
 
 
+def _write_class(doc: GraphDocument, uses: list[_Use], cls: BlockClass, docstring: str, statements: list[str],
+                 names: _Names, classes: dict[int, BlockClass]) -> tuple[str, dict[int, str]]:
+    init_lines: list[Line] = []
+    for node_id in statements:
+        state = _state(doc, cls, uses, node_id, classes)
+        if state is not None:
+            init_lines.append((node_id, f"self.{names.attr_of[node_id]} = {render(state)}", ""))
+    forward_lines = _forward_lines(doc, uses[0], statements, names)
+    inputs = [names.var[(n, 0)] for n in uses[0].inputs]
+    outputs = [names.var[_value_of(doc, n, statements)] for n in uses[0].outputs]
+    return _render_class(cls.name, docstring, cls, init_lines, forward_lines, inputs, outputs)
+
+
+def _value_of(doc: GraphDocument, node_id: str, statements: list[str]) -> tuple[str, int]:
+    """The (node, port) whose variable holds what ``node_id`` returns."""
+    if node_id not in statements and _is_output(doc, node_id):
+        feeder = doc.feeder(node_id, 0)
+        return feeder.source, feeder.source_port
+    return node_id, 0
+
+
+# -- blocks --------------------------------------------------------------------------
+def _uses_by_block(report: ShapeReport) -> dict[str, list]:
+    """Every evaluation of every block the model uses (each once), by block."""
+    found: dict[str, list] = {}
+
+    def collect(infos: dict[str, NodeInfo]) -> None:
+        for info in infos.values():
+            if info.used and info.block is not None:
+                for copy in info.block.copies:
+                    same = found.setdefault(copy.block, [])
+                    if all(c is not copy for c in same):
+                        same.append(copy)
+                        collect(copy.infos)
+
+    collect(report.nodes)
+    return found
+
+
+def _innermost_first(doc: GraphDocument, names) -> list[str]:
+    library, order = doc.library, []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for node in library.blocks[name].nodes.values():
+            if node.type in library.blocks:
+                visit(node.type)
+        order.append(name)
+
+    for name in names:
+        visit(name)
+    return order
+
+
+def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> tuple[list[str], dict]:
+    """The source of every block class the model needs, and the class of each evaluation."""
+    library = doc.library
+    uses_by_block = _uses_by_block(report)
+    sources: list[str] = []
+    classes: dict[int, BlockClass] = {}
+    for name in _innermost_first(doc, uses_by_block):
+        definition = library.blocks[name]
+        if sequence_of(definition) is not None:  # an nn.Sequential where it is used, no class of its own
+            continue
+        uses = [_use_of(definition, id(e), e.infos, e.order, e.inputs, e.outputs, e.args)
+                for e in uses_by_block.get(name, [])]
+        if not uses:
+            continue
+        statements = _statement_order(definition, uses[0], aliases=False)
+        names = _claim_names(definition, uses[0], name, statements)
+        variants: dict[tuple, list[_Use]] = {}
+        for use in uses:
+            variants.setdefault(_variant(definition, use, statements, names, classes), []).append(use)
+        for k, group in enumerate(variants.values()):
+            class_name = name if k == 0 else _fresh_class_name(f"{name}{k + 1}", taken)
+            taken.add(class_name)
+            cls = new_class(class_name, name, {p: spec.default for p, spec in definition.parameters.items()})
+            for use in group:
+                classes[use.key] = cls
+            docstring = safe_text(definition.doc or f"The block {name}.", 400)
+            source, _ = _write_class(definition, group, cls, docstring, statements, names, classes)
+            sources.append(source)
+    return sources, classes
+
+
+def _fresh_class_name(name: str, taken: set[str]) -> str:
+    stem, n = name, 2
+    while name in taken:
+        name = f"{stem}_{n}"
+        n += 1
+    return name
+
+
 def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeReport | None = None) -> GeneratedModel:
-    """Generate the model class for ``doc``; refuses graphs with errors.
+    """Generate the model class for ``doc`` (after a class per block it uses); refuses graphs with errors.
 
     Nodes connected to nothing are left out (inference warns about them).
-    Three steps: claim every name, write one statement per node, render the class.
+    Three steps per class: claim every name, write one statement per node, render the class.
     """
     report = report or infer_shapes(doc)
     if report.errors:
         raise GraphError([p.message for p in report.errors], doc.name)
-    class_name = check_class_name(class_name) if class_name is not None else class_name_for(doc.name)
-    used = [n for n in report.order if report.nodes[n].used and not doc.nodes[n].spec.is_input]
-    statements = sorted(used, key=lambda n: doc.nodes[n].spec.is_output)  # Output aliases just before return
-    names = _claim_names(doc, report, class_name, statements)
-    init_lines, forward_lines = _statements(doc, report, statements, names)
-    inputs = [names.var[(n, 0)] for n in report.inputs]
-    outputs = [names.var[(n, 0)] for n in report.outputs]
-    source, line_of = _render_class(class_name, doc.name, init_lines, forward_lines, inputs, outputs)
+    blocks = set(doc.library.blocks)
+    if class_name is not None:
+        class_name = check_class_name(class_name)
+        if class_name in blocks:
+            raise GraphError([f"class_name: {class_name!r} is the name of a block of the graph"], doc.name)
+    else:
+        class_name = class_name_for(doc.name)
+        while class_name in blocks:
+            class_name += "Model"
+    block_sources, classes = _block_classes(doc, report, blocks | {class_name})
+    args = {p: spec.default for p, spec in doc.parameters.items()}
+    use = _use_of(doc, 0, report.nodes, report.order, report.inputs, report.outputs, args)
+    statements = _statement_order(doc, use)
+    names = _claim_names(doc, use, class_name, statements)
+    cls = new_class(class_name, "", {})
+    docstring = f"{safe_text(doc.name, 60)}: generated by netbuilder."
+    source, line_of = _write_class(doc, [use], cls, docstring, statements, names, classes)
+    prefix = "".join(text + "\n\n" for text in block_sources)
+    offset = prefix.count("\n")
     return GeneratedModel(
         class_name,
-        source,
+        prefix + source,
         list(report.inputs),
-        inputs,
+        [names.var[(n, 0)] for n in report.inputs],
         [report.value_type(n) for n in report.inputs],
-        outputs,
+        [names.var[(n, 0)] for n in report.outputs],
         names.attr_of,
-        line_of,
+        {line + offset: node for line, node in line_of.items()},
+        list(dict.fromkeys(c.name for c in classes.values())),
     )
 
 

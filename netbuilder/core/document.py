@@ -12,8 +12,9 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .blockparams import REPEAT, declaration, reference
 from .errors import EditError, ParamError
-from .layers import get_spec
+from .library import BlockScope, snake_case
 from .records import STRUCTURAL, Change, ChangeKind, Edge, Node, check_node_id, fresh_id, sanitize_id
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ __all__ = ["FORMAT", "VERSION", "Change", "ChangeKind", "Edge", "GraphDocument",
            "sanitize_id"]
 
 FORMAT = "netbuilder.graph"
-VERSION = 1
+VERSION = 2
 WEIGHTS_IDS = "weights_ids"  # in meta: {current id: id when the weights were made}
 
 
@@ -36,8 +37,11 @@ def _key(edge: Edge) -> tuple[int, int]:
 DEFAULT_NAME = "untitled"  # a graph nobody named; it takes its file's name when first saved
 
 
-class GraphDocument:
-    """Nodes, edges and the optional ``training`` and ``meta`` objects.
+class GraphDocument(BlockScope):
+    """Nodes, edges, block definitions and the optional ``training`` and ``meta`` objects.
+
+    Node types resolve through :meth:`spec_for` (a layer type or a block of
+    :attr:`blocks`); see :mod:`netbuilder.core.library` for the block side.
 
     ``edges`` keeps the file's order (stable diffs); a networkx graph of the
     same wiring (:attr:`graph`) answers lookups by node, ordering and cycle
@@ -53,6 +57,7 @@ class GraphDocument:
         self._graph: nx.MultiDiGraph | None = None  # the connectivity graph, once built
         self._indexed = (0, 0)  # len(nodes), len(edges) the graph was kept in step with
         self._listeners: list[Callable[[Change], None]] = []
+        self._init_blocks()
 
     # -- observation --------------------------------------------------------
     def subscribe(self, listener: Callable[[Change], None]) -> None:
@@ -64,6 +69,11 @@ class GraphDocument:
 
     def _emit(self, kind: ChangeKind, ids: Iterable[str] = (), edge: Edge | None = None) -> None:
         change = Change(kind, tuple(ids), edge)
+        self._notify(change)
+        if self.library is not self:  # an edit inside a block definition: every instance changes
+            self.library._definition_changed(self.name, change)
+
+    def _notify(self, change: Change) -> None:
         for listener in list(self._listeners):
             listener(change)
 
@@ -161,8 +171,8 @@ class GraphDocument:
 
     def default_id(self, layer_type: str) -> str:
         """A fresh id for a new node of ``layer_type`` (``conv2d_1``, ``relu_2``)."""
-        stem = sanitize_id(layer_type)
-        if get_spec(layer_type).is_input:
+        stem = snake_case(layer_type) if self.is_block(layer_type) else sanitize_id(layer_type)
+        if self.spec_for(layer_type).is_input:
             return self.unique_id("input")
         n = 1
         while f"{stem}_{n}" in self.nodes:
@@ -185,9 +195,8 @@ class GraphDocument:
         node_id: str | None = None,
     ) -> str:
         """Add a node; params not given take their defaults. Returns its id."""
-        spec = get_spec(layer_type)
         node_id = self.default_id(layer_type) if node_id is None else self.check_new_id(node_id)
-        clean = spec.validate_params(params or {})
+        clean = self.validate_node_params(layer_type, params or {}, node_id=node_id)
         self.restore_node(Node(node_id, layer_type, clean, (float(pos[0]), float(pos[1]))))
         return node_id
 
@@ -226,10 +235,14 @@ class GraphDocument:
     def set_param(self, node_id: str, name: str, value: Any) -> Any:
         """Set one parameter; returns the previous value (``None`` if unset)."""
         node = self.node(node_id)
-        spec = get_spec(node.type).param(name)
+        spec = self.spec_for(node.type).param(name)
         if spec is None:
             raise ParamError(name, f"{node.type} has no parameter {name!r}")
-        clean = spec.validate(value)
+        if reference(value) is None:
+            clean = spec.validate(value)
+        else:  # "$name" in a block definition: checked against its declared parameters
+            clean = self.validate_node_params(node.type, {**node.params, name: value}, "params",
+                                              node_id=node_id)[name]
         old = node.params.get(name)
         node.params[name] = clean
         self._emit(ChangeKind.PARAMS_CHANGED, [node_id])
@@ -298,10 +311,10 @@ class GraphDocument:
         src, dst = self.node(edge.source), self.node(edge.target)
         if edge.source == edge.target:
             raise EditError("a node cannot be connected to itself")
-        n_out = len(get_spec(src.type).outputs)
+        n_out = len(self.spec_for(src.type).outputs)
         if not 0 <= edge.source_port < n_out:
             raise EditError(f"{src.type} '{src.id}' has no output port {edge.source_port}")
-        max_in = get_spec(dst.type).max_inputs
+        max_in = self.spec_for(dst.type).max_inputs
         if edge.target_port < 0 or (max_in is not None and edge.target_port >= max_in):
             raise EditError(f"{dst.type} '{dst.id}' has no input port {edge.target_port}")
 
@@ -351,14 +364,37 @@ class GraphDocument:
             "format": FORMAT,
             "version": VERSION,
             "name": self.name,
-            "nodes": [n.to_dict() for n in self.nodes.values()],
+            "nodes": self._node_dicts(self.nodes.values()),
             "edges": [e.to_dict() for e in self.edges],
         }
+        if self.blocks:
+            out["blocks"] = {name: definition.definition_dict() for name, definition in self.blocks.items()}
         if self.training:
             out["training"] = copy.deepcopy(self.training)
         meta = {k: v for k, v in self.meta.items() if k != WEIGHTS_IDS or "weights" in self.meta}
         if meta:
             out["meta"] = copy.deepcopy(meta)
+        return out
+
+    def _node_dicts(self, nodes: Iterable[Node]) -> list[dict]:
+        out = []
+        for node in nodes:
+            spec = self.spec_for(node.type)
+            form = node.to_dict(spec)
+            if self.is_block(node.type) and spec.param(REPEAT) is None and form["params"].get(REPEAT) == 1:
+                del form["params"][REPEAT]  # the block stopped being a chain (one input, one output)
+            out.append(form)
+        return out
+
+    def definition_dict(self) -> dict:
+        """The file form of this document as a block definition (an entry of ``blocks``)."""
+        out: dict[str, Any] = {}
+        if self.doc:
+            out["doc"] = self.doc
+        if self.parameters:
+            out["parameters"] = {name: declaration(p) for name, p in self.parameters.items()}
+        out["nodes"] = self._node_dicts(self.nodes.values())
+        out["edges"] = [e.to_dict() for e in self.edges]
         return out
 
     def replace_with(self, other: GraphDocument) -> None:
@@ -377,6 +413,15 @@ class GraphDocument:
         twin.edges = list(self.edges)
         twin.training = copy.deepcopy(self.training)
         twin.meta = copy.deepcopy(self.meta)
+        twin.parameters = dict(self.parameters)
+        twin.doc = self.doc
+        twin.blocks = {}
+        for name, definition in self.blocks.items():
+            inner = definition.copy()
+            inner.library = twin
+            twin.blocks[name] = inner
+        twin._block_specs.clear()
+        twin.block_cache.clear()
         twin._forget_wiring()
 
     def idle_params(self, node_id: str) -> set[str]:
@@ -387,7 +432,7 @@ class GraphDocument:
         The model and its code are the same whatever their values, so code
         cannot carry them back; documents that differ only there are equal.
         """
-        ported = [p for p in get_spec(self.nodes[node_id].type).params if p.port is not None]
+        ported = [p for p in self.spec_for(self.nodes[node_id].type).params if p.port is not None]
         fed = {e.source_port for e in self.out_edges(node_id)} if ported else set()
         return {p.name for p in ported if fed and p.port not in fed}
 
@@ -397,9 +442,10 @@ class GraphDocument:
 
     def _compared(self) -> dict:
         data = self.to_dict()
-        for node in data["nodes"]:
-            for name in self.idle_params(node["id"]):
-                node["params"].pop(name, None)
+        for document, form in [(self, data), *((d, data["blocks"][n]) for n, d in self.blocks.items())]:
+            for node in form["nodes"]:
+                for name in document.idle_params(node["id"]):
+                    node["params"].pop(name, None)
         return data
 
     __hash__ = None  # type: ignore[assignment]
@@ -409,12 +455,18 @@ class GraphDocument:
         """Plain data for the given nodes and the edges among them (clipboard)."""
         ids = [i for i in self.nodes if i in set(node_ids)]
         chosen = set(ids)
-        return {
+        out = {
             "format": FORMAT + ".fragment",
             "version": VERSION,
-            "nodes": [self.nodes[i].to_dict() for i in ids],
+            "nodes": self._node_dicts(self.nodes[i] for i in ids),
             "edges": [e.to_dict() for e in self.edges if e.source in chosen and e.target in chosen],
         }
+        used = {self.nodes[i].type for i in ids if self.is_block(self.nodes[i].type)}
+        for name in list(used):
+            used |= self.blocks_used_by(name)
+        if used:  # a paste into another document brings them (netbuilder.core.blocks.plan_fragment_blocks)
+            out["blocks"] = {n: d.definition_dict() for n, d in self.library.blocks.items() if n in used}
+        return out
 
     def plan_paste(self, fragment: dict, offset: tuple[float, float] = (40, 40)) -> tuple[list[Node], list[Edge]]:
         """Nodes and edges a paste of ``fragment`` would add: fresh ids, offset.
@@ -426,7 +478,7 @@ class GraphDocument:
         renames: dict[str, str] = {}
         nodes: list[Node] = []
         for i, raw in enumerate(fragment.get("nodes", [])):
-            node = Node.from_dict(raw, f"nodes[{i}]")
+            node = Node.from_dict(raw, f"nodes[{i}]", self)
             new_id = fresh_id(node.id, taken)
             taken.add(new_id)
             renames[node.id] = new_id

@@ -22,8 +22,9 @@ CHOICE = "choice"
 INTS = "ints"  # an int or a tuple of ints (kernel_size=3 or (3, 5))
 SHAPE = "shape"  # a list of positive ints (Input.shape, Reshape.shape)
 DIMS = "dims"  # a list of ints that may be negative (Permute.dims)
+STR = "str"  # free text (a block parameter of kind str)
 
-KINDS = (INT, FLOAT, BOOL, CHOICE, INTS, SHAPE, DIMS)
+KINDS = (INT, FLOAT, BOOL, CHOICE, INTS, SHAPE, DIMS, STR)
 
 
 def _describe(value: Any) -> str:
@@ -95,6 +96,8 @@ class ParamSpec:
             return f"a {sign}int or {what}"
         if self.kind == SHAPE:
             return "a list of positive integers"
+        if self.kind == STR:
+            return "a string"
         return "a list of integers"
 
     def _range_text(self) -> str:
@@ -167,6 +170,11 @@ class ParamSpec:
                                             f"got {_describe(whole)}")
             self._fail(whole)
         return item
+
+    def _check_str(self, value):
+        if not isinstance(value, str):
+            self._fail(value)
+        return value
 
     def _check_shape(self, value):
         if not isinstance(value, (list, tuple)) or not value:

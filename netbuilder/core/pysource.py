@@ -120,8 +120,15 @@ def fit(line: str, indent: str, reserve: int = 0) -> list[str]:
     return [indent + line]  # cannot happen with capped names; correct if long
 
 
+class Expr(str):
+    """Source text :func:`render` writes as it is: a name the generated code defines
+    (a block's constructor argument), never text from a file."""
+
+
 def render(value) -> str:
     """A Python literal for a validated parameter value, or the source of a :class:`Construct`."""
+    if isinstance(value, Expr):
+        return str(value)
     if isinstance(value, Construct):
         args = [render(v) for v in value.args] + [f"{k}={render(v)}" for k, v in value.kwargs.items()]
         return f"{value.func}({', '.join(args)})"

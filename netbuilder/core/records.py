@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .blockparams import has_references
 from .errors import EditError, GraphError, ParamError
 from .layers import LayerSpec, get_spec, has_spec
 
@@ -36,16 +37,20 @@ class Node:
 
     @property
     def spec(self) -> LayerSpec:
-        """The node's layer type: ask it for the node's role (``node.spec.is_input``), never the type name."""
+        """The node's layer type from the registry: ask it for the node's role
+        (``node.spec.is_input``), never the type name. A block instance's type is
+        known only to its document: code that has one asks ``doc.spec_for(node.type)``."""
         return get_spec(self.type)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, spec: LayerSpec | None = None) -> dict:
         """File form: only parameters that differ from the default (small diffs),
         in the layer's normal form (a value set alone by :meth:`GraphDocument.set_param`
-        may not be in it yet)."""
-        spec = get_spec(self.type)
+        may not be in it yet). ``spec``: the node's type as its document resolves it
+        (needed for a block instance); a node with ``"$name"`` references stays as given."""
+        spec = spec or get_spec(self.type)
+        normal = self.params if has_references(self.params) else spec.normalize(self.params)
         params = {
-            k: v for k, v in spec.normalize(self.params).items()
+            k: v for k, v in normal.items()
             if spec.param(k) is None or spec.param(k).required or spec.param(k).key
             or v != spec.param(k).default
         }
@@ -57,8 +62,13 @@ class Node:
         }
 
     @classmethod
-    def from_dict(cls, raw: Any, path: str) -> Node:
-        """One node from its file form, validated; raises :class:`GraphError` naming ``path``."""
+    def from_dict(cls, raw: Any, path: str, scope=None) -> Node:
+        """One node from its file form, validated; raises :class:`GraphError` naming ``path``.
+
+        ``scope`` is the document the node goes into (a ``GraphDocument``): it
+        resolves block types and checks ``"$name"`` references; without one only
+        the registry's layer types are known.
+        """
         if not isinstance(raw, dict):
             raise GraphError([f"{path}: expected an object, got {type(raw).__name__}"])
         node_id, layer_type = raw.get("id"), raw.get("type")
@@ -68,10 +78,17 @@ class Node:
             check_node_id(node_id)
         except EditError as err:
             raise GraphError([f"{path}.id: {err}"]) from None
-        if not isinstance(layer_type, str) or not has_spec(layer_type):
-            raise GraphError([f"{path}.type: unknown layer type {layer_type!r}"])
+        if not isinstance(layer_type, str) or not (has_spec(layer_type) if scope is None
+                                                   else scope.has_type(layer_type)):
+            blocks = sorted(scope.library.blocks) if scope is not None else []
+            known = f" or block {layer_type!r} (blocks: {', '.join(blocks)})" if blocks else f" {layer_type!r}"
+            raise GraphError([f"{path}.type: unknown layer type{known}"])
         try:
-            params = get_spec(layer_type).validate_params(raw.get("params", {}), f"{path}.params", strict=True)
+            if scope is None:
+                params = get_spec(layer_type).validate_params(raw.get("params", {}), f"{path}.params", strict=True)
+            else:
+                params = scope.validate_node_params(layer_type, raw.get("params", {}), f"{path}.params",
+                                                    strict=True, node_id=node_id)
         except ParamError as err:
             raise GraphError([str(err)]) from None
         pos = raw.get("pos", [0, 0])
@@ -133,6 +150,7 @@ class ChangeKind(StrEnum):
     RENAMED = "renamed"  # ids is (old, new)
     META_CHANGED = "meta_changed"  # name, training or meta
     RESET = "reset"  # everything changed
+    BLOCKS_CHANGED = "blocks_changed"  # ids: blocks defined, removed, renamed, or edited inside (see ``inner``)
 
 
 #: Changes after which the wiring (order, edges by node) must be looked at again.
@@ -147,6 +165,7 @@ class Change:
     kind: ChangeKind
     ids: tuple[str, ...] = ()
     edge: Edge | None = None
+    inner: Change | None = None  # for BLOCKS_CHANGED from an edit inside a definition: that edit
 
 
 def _plain_copy(value: Any) -> Any:

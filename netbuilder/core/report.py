@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from .document import Edge
 from .layers import TensorType
@@ -34,6 +35,7 @@ class Problem:
     node_id: str | None
     severity: Severity
     message: str
+    inner: tuple[str, ...] = ()  # on a block instance: the ids down to the inner node it is about
 
 
 @dataclass
@@ -53,6 +55,7 @@ class NodeInfo:
     kwargs: dict = field(default_factory=dict)  # torch constructor arguments
     inputs: tuple[TensorType, ...] = ()
     used: bool = True
+    block: Any = None  # a block instance's evaluation (netbuilder.core.block_shapes.BlockEvaluation)
 
 
 @dataclass

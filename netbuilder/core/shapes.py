@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import math
 
+from .block_shapes import Binding, instance_info
+from .blockparams import has_references, resolve
 from .document import STRUCTURAL, Change, ChangeKind, GraphDocument
-from .layers import LayerSpec, TensorType, TokenIds, get_spec
+from .errors import ParamError
+from .layers import LayerSpec, TensorType, TokenIds
+from .library import BlockSpec
 from .oracle import ShapeError, evaluate_node
 from .report import NodeInfo, Problem, Severity, ShapeReport, Status
 
@@ -42,11 +46,17 @@ def _check_inputs(spec: LayerSpec, inputs: list[TensorType]) -> str | None:
     return None
 
 
-def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> NodeInfo:
+def defaults_of(doc: GraphDocument) -> Binding:
+    """A document on its own: a definition's parameters at their defaults, its Inputs' example shapes."""
+    return Binding({name: p.default for name, p in doc.parameters.items()})
+
+
+def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo], binding: Binding) -> NodeInfo:
     """Everything about one node, given what its upstream nodes produce."""
     node = doc.nodes[node_id]
-    spec = get_spec(node.type)
+    spec = doc.spec_for(node.type)
     label = f"{node.type} '{node_id}'"
+    params = node.params
     edges = doc.in_edges(node_id)
     feeds = doc.out_degree(node_id) > 0
 
@@ -54,15 +64,23 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
         problem = Problem(node_id, Severity.ERROR, f"{label}: {message}")
         return NodeInfo(Status.ERROR, problems=[problem], inputs=tuple(inputs))
 
+    if has_references(params):
+        try:
+            params = spec.validate_params(resolve(params, binding.args))
+        except ParamError as err:
+            field = err.field.removeprefix("params.")
+            return error(f"{field}: {err.detail} (set by {node.params.get(field)})")
+    if spec.is_input and binding.inputs is not None and node_id in binding.inputs:
+        return NodeInfo(Status.OK, (binding.inputs[node_id],), used=bool(feeds))
     if not edges and not feeds:
         warning = Problem(node_id, Severity.WARNING,
                           f"{label}: is not connected to anything, so the model leaves it out")
         if spec.min_inputs == 0:  # a source (Input, Parameter) still shows its shape
-            outputs = evaluate_node(node.type, node.params, [])[0]
+            outputs = evaluate_node(node.type, params, [])[0]
             return NodeInfo(Status.WARNING, outputs, [warning], used=False)
         return NodeInfo(Status.WARNING, problems=[warning], used=False)
     if spec.is_output:
-        fed = [e.target for e in doc.out_edges(node_id) if not doc.nodes[e.target].spec.is_output]
+        fed = [e.target for e in doc.out_edges(node_id) if not doc.spec_for(doc.nodes[e.target].type).is_output]
         if fed:
             reader = doc.nodes[fed[0]]
             return error(f"an Output ends the model and feeds only other Outputs, not {reader.type} '{reader.id}': "
@@ -79,11 +97,19 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
         if upstream is None or edge.source_port >= len(upstream.outputs):
             return NodeInfo(Status.UNKNOWN)
         inputs.append(upstream.outputs[edge.source_port])
+    if len(edges) > len(spec.input_names) and isinstance(spec, BlockSpec):
+        return error(f"has {len(edges)} inputs wired, but block {spec.type} has {len(spec.input_names)} input(s) "
+                     f"({', '.join(spec.input_names)})")
     problem = _check_inputs(spec, inputs) if inputs else None
     if problem:
         return error(problem, inputs)
+    if isinstance(spec, BlockSpec):
+        if params.get("repeat", 1) != 1 and not spec.repeatable:
+            return error(f"repeats {params['repeat']} times, but block {spec.type} no longer has one input and one "
+                         "output to chain: set repeat to 1", inputs)
+        return instance_info(doc, node, spec, params, inputs, label, _node_info)
     try:
-        outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, node.params, inputs)
+        outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, params, inputs)
     except ShapeError as err:
         return error(str(err), inputs)
     for out in outputs:
@@ -95,6 +121,14 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo]) -> 
     return NodeInfo(status, outputs, problems, n_params, macs, kwargs, tuple(inputs))
 
 
+def is_output(doc: GraphDocument, node_id: str) -> bool:
+    return doc.spec_for(doc.nodes[node_id].type).is_output
+
+
+def is_input(doc: GraphDocument, node_id: str) -> bool:
+    return doc.spec_for(doc.nodes[node_id].type).is_input
+
+
 # -- whole graph --------------------------------------------------------------
 def output_nodes(doc: GraphDocument) -> list[str]:
     """What the model returns: its Output nodes, or else every dangling node.
@@ -102,10 +136,10 @@ def output_nodes(doc: GraphDocument) -> list[str]:
     Nodes left out of the model (connected to nothing) are never outputs.
     """
     used = [n for n in doc.nodes if doc.in_degree(n) or doc.out_degree(n)]
-    marked = [n for n in used if doc.nodes[n].spec.is_output]
+    marked = [n for n in used if is_output(doc, n)]
     if marked:
         return marked
-    return [n for n in used if not doc.out_degree(n) and not doc.nodes[n].spec.is_input]
+    return [n for n in used if not doc.out_degree(n) and not is_input(doc, n)]
 
 
 def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], inputs: list[str],
@@ -115,7 +149,7 @@ def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], in
     def error(text: str) -> None:
         problems.append(Problem(None, Severity.ERROR, text))
 
-    if not any(node.spec.is_input for node in doc.nodes.values()):
+    if not any(is_input(doc, n) for n in doc.nodes):
         error("the graph has no Input node: add one and set its shape")
     elif not outputs:
         error("the model computes nothing yet: connect a layer to an Input")
@@ -125,9 +159,9 @@ def _graph_problems(doc: GraphDocument, order: list[str], outputs: list[str], in
         ordered = set(order)
         cycle = [n for n in doc.nodes if n not in ordered]
         error(f"the graph has a cycle through {', '.join(map(repr, cycle[:5]))}")
-    if any(doc.nodes[n].spec.is_output for n in outputs):  # then a dangling layer's work is thrown away
+    if any(is_output(doc, n) for n in outputs):  # then a dangling layer's work is thrown away
         for node_id, node in doc.nodes.items():
-            if not node.spec.is_output and not doc.out_degree(node_id) and doc.in_degree(node_id):
+            if not is_output(doc, node_id) and not doc.out_degree(node_id) and doc.in_degree(node_id):
                 problems.append(Problem(node_id, Severity.WARNING, f"{node.type} '{node_id}': its result is not "
                                         "used: connect it to an Output"))
     if total_params > LARGE_MODEL_PARAMS:
@@ -149,6 +183,7 @@ class ShapeInference:
 
     def __init__(self, doc: GraphDocument):
         self.doc = doc
+        self._binding = defaults_of(doc)
         self._infos: dict[str, NodeInfo] = {}
         self._dirty: set[str] = set(doc.nodes)
         self._order: list[str] | None = None
@@ -162,6 +197,14 @@ class ShapeInference:
     def _on_change(self, change: Change) -> None:
         kind = change.kind
         if kind in (ChangeKind.MOVED, ChangeKind.META_CHANGED):
+            return
+        if kind == ChangeKind.BLOCKS_CHANGED:
+            if change.inner is not None and change.inner.kind in (ChangeKind.MOVED, ChangeKind.META_CHANGED):
+                return
+            if change.inner is None:  # a definition added, replaced or renamed: its parameters may differ
+                self._binding = defaults_of(self.doc)
+            self._report = None
+            self._dirty.update(n for n, node in self.doc.nodes.items() if self.doc.is_block(node.type))
             return
         self._report = None
         if kind in STRUCTURAL:
@@ -195,7 +238,7 @@ class ShapeInference:
         for node_id in order:
             if node_id in self._dirty or any(source in changed for source in doc.predecessors(node_id)):
                 old = infos.get(node_id)
-                infos[node_id] = new = _node_info(doc, node_id, infos)
+                infos[node_id] = new = _node_info(doc, node_id, infos, self._binding)
                 if old is None or old.outputs != new.outputs:
                     changed.add(node_id)
         self._cyclic = doc.nodes.keys() - set(order)  # only a hand-edited document can have one
@@ -204,7 +247,7 @@ class ShapeInference:
                 Problem(node_id, Severity.ERROR, f"{doc.nodes[node_id].type} '{node_id}': is part of a cycle")])
         self._dirty.clear()
         outputs = output_nodes(doc)
-        inputs = [n for n, node in doc.nodes.items() if node.spec.is_input and infos[n].used]
+        inputs = [n for n in doc.nodes if is_input(doc, n) and infos[n].used]
         total = sum(info.params for info in infos.values() if info.used)
         problems = _graph_problems(doc, order, outputs, inputs, total)
         returned = _returning(doc, outputs) if doc.training else set()  # a graph to train: a loss gets it
@@ -223,7 +266,7 @@ def _returning(doc: GraphDocument, outputs: list[str]) -> set[str]:
     """The nodes whose value the model returns (an Output node's is its feeder's)."""
     found = set()
     for node_id in outputs:
-        feeder = doc.feeder(node_id, 0) if doc.nodes[node_id].spec.is_output else None
+        feeder = doc.feeder(node_id, 0) if is_output(doc, node_id) else None
         found.add(feeder.source if feeder is not None else node_id)
     return found
 
@@ -233,8 +276,8 @@ def _errors_at_output(doc: GraphDocument, node_id: str, info: NodeInfo, problems
     output of a graph that has training settings: the extra dimensions would reach the loss,
     which is always a mistake there. A graph without them (a sketch, a test) keeps the warning."""
     node = doc.nodes[node_id]
-    spec = get_spec(node.type)
-    if spec.warn is None or not info.inputs:
+    spec = doc.spec_for(node.type)
+    if spec.warn is None or not info.inputs or has_references(node.params):
         return problems
     label = f"{node.type} '{node_id}'"
     own = {f"{label}: {note}" for note in spec.warn(node.params, list(info.inputs))}

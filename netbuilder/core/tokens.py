@@ -15,6 +15,7 @@ from torch import nn
 
 from .document import GraphDocument
 from .layers import TokenIds, all_specs
+from .library import BlockSpec
 
 #: Ids below this are used where no lookup bounds them (0 and 1 are valid for any vocabulary).
 UNBOUNDED = 2
@@ -26,17 +27,47 @@ def _smallest(sizes: Iterable[int]) -> int:
 
 def smallest_vocabulary(doc: GraphDocument, input_id: str) -> int:
     """The smallest vocabulary the ids of ``input_id`` reach, through the layers
-    that pass ids on (Flatten, Concat, Output), so random ids are valid everywhere."""
-    sizes, seen, stack = [], {input_id}, [input_id]
-    while stack:
-        for edge in doc.out_edges(stack.pop()):
-            node = doc.nodes[edge.target]
-            if node.spec.vocabulary is not None:
-                sizes.append(node.params[node.spec.vocabulary])
-            elif node.spec.token_ids is TokenIds.PASSED and edge.target not in seen:
-                seen.add(edge.target)
-                stack.append(edge.target)
+    that pass ids on (Flatten, Concat, Output) and into the blocks they feed, so
+    random ids are valid everywhere."""
+    sizes: list[int] = []
+    _follow(doc, input_id, None, sizes, {})
     return _smallest(sizes)
+
+
+def _follow(doc: GraphDocument, start: str, port: int | None, sizes: list[int], inside: dict) -> set[str]:
+    """Follow ids from output ``port`` of ``start`` (every port: ``None``), adding the
+    vocabulary of each lookup reached to ``sizes``; returns the Output nodes reached
+    (where ids leave a block definition). ``inside`` remembers each block port entered."""
+    reached, seen, stack = set(), {(start, port)}, [(start, port)]
+    while stack:
+        node_id, from_port = stack.pop()
+        for edge in doc.out_edges(node_id):
+            if from_port is not None and edge.source_port != from_port:
+                continue
+            node = doc.nodes[edge.target]
+            spec = doc.spec_for(node.type)
+            if spec.vocabulary is not None:
+                size = node.params[spec.vocabulary]
+                sizes.append(size if isinstance(size, int) else doc.parameters[size[1:]].default)
+                continue
+            if isinstance(spec, BlockSpec):
+                key = (spec.block, edge.target_port)
+                if key not in inside:
+                    inside[key] = set()  # a block reached again through itself adds nothing
+                    inside[key] = _follow(doc.library.blocks[spec.block], spec.input_ids[edge.target_port], None,
+                                          sizes, inside)
+                nexts = [(edge.target, spec.output_ids.index(o)) for o in inside[key]]
+            elif spec.token_ids is TokenIds.PASSED:
+                if spec.is_output:
+                    reached.add(edge.target)
+                nexts = [(edge.target, None)]
+            else:
+                nexts = []
+            for item in nexts:
+                if item not in seen:
+                    seen.add(item)
+                    stack.append(item)
+    return reached
 
 
 def module_vocabulary(model: nn.Module) -> int:

@@ -81,7 +81,7 @@ def _shape(shape) -> str:
 def _producer(doc: GraphDocument, output_id: str) -> str:
     """The node whose value an output returns (an Output node passes its input on)."""
     node = doc.nodes[output_id]
-    if node.spec.is_output and doc.in_edges(output_id):
+    if doc.spec_for(node.type).is_output and doc.in_edges(output_id):
         return doc.in_edges(output_id)[0].source
     return output_id
 
@@ -91,7 +91,7 @@ def check_graph(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: Tr
     if report.errors:
         first = report.errors[0]
         raise TrainingError(f"the graph has errors; fix them first: {first.message}", first.node_id)
-    inputs = [n for n, node in doc.nodes.items() if node.spec.is_input]
+    inputs = [n for n, node in doc.nodes.items() if doc.spec_for(node.type).is_input]
     if len(inputs) != 1:
         raise TrainingError(f"training needs exactly one Input node; this graph has {len(inputs)}")
     input_id, params = inputs[0], doc.nodes[inputs[0]].params

@@ -252,14 +252,29 @@ def _same_shapes(params, inputs):
     return [first]
 
 
+def _broadcast_shapes(params, inputs):
+    """Same rank; in each dimension equal sizes, or 1 (broadcast): a (C, 1, 1) gate scales every position."""
+    shape = list(inputs[0].shape)
+    for other in inputs[1:]:
+        if len(other.shape) != len(shape):
+            raise ValueError(f"inputs {inputs[0].text()} and {other.text()} differ in rank")
+        for i, (a, b) in enumerate(zip(shape, other.shape)):
+            if a != b and 1 not in (a, b):
+                raise ValueError(f"inputs {inputs[0].text()} and {other.text()} differ in dimension {i + 1} "
+                                 "(sizes must be equal, or 1 to broadcast)")
+            shape[i] = max(a, b)
+    return [TensorType(tuple(shape), inputs[0].dtype)]
+
+
 def _join(symbol):
     return lambda e: [f"{e.outs[0]} = {f' {symbol} '.join(e.ins)}"]
 
 
 register(LayerSpec("Add", "Merge", "Adds its inputs elementwise (residual connections).",
                    min_inputs=2, max_inputs=None, emit=_join("+"), rule=_same_shapes))
-register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gating).",
-                   min_inputs=2, max_inputs=None, emit=_join("*"), rule=_same_shapes))
+register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gating); a size-1 dimension "
+                   "broadcasts (a (C, 1, 1) gate scales every position, as in Squeeze-and-Excitation).",
+                   min_inputs=2, max_inputs=None, emit=_join("*"), rule=_broadcast_shapes))
 
 
 def _concat_rule(params, inputs):
