@@ -51,8 +51,7 @@ class BlockEdits:
         entry = None if self.doc.has_type(layer_type) else self.library.find(layer_type)
         if entry is None:
             return super().add_node(layer_type, pos, params, node_id)
-        plan = blocks.Plan(add_blocks=[(name, entry.source.blocks[name], None)
-                                       for name in entry.needed() if name not in self.top.doc.blocks])
+        plan = self.library.plan(self.top.doc, layer_type)
         self.undo_stack.beginMacro(f"Add {layer_type}")
         try:
             self.push(PlanCommand(self.top.doc, plan, f"Bring {layer_type} from the library"))
