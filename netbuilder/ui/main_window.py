@@ -242,7 +242,11 @@ class MainWindow(QMainWindow):
         x, y = round(center.x() - NODE_WIDTH / 2), round(center.y() - NODE_HEADER / 2)
         while (x, y) in taken:  # repeated adds fan out instead of stacking
             x, y = x + 30, y + 30
-        node_id = self.scoped.add_node(layer_type, (x, y))
+        try:
+            node_id = self.scoped.add_node(layer_type, (x, y))
+        except NetbuilderError as err:  # a block that cannot go here (it would contain itself)
+            self.statusBar().showMessage(str(err), 6000)
+            return
         self.view.select_nodes([node_id])
 
     def copy(self) -> None:

@@ -85,3 +85,18 @@ def test_the_inspector_opens_a_block_and_makes_an_instance_unique(make_window, q
     qtbot.mouseClick(section.open_button, Qt.MouseButton.LeftButton)
     assert window.scoped.block == "Step2" and window.scoped.path[-1].instance == second
     assert window.blocks.bar.banner.text() == "1 instance uses this block"
+
+
+def test_a_block_never_gets_an_instance_of_itself(make_window, qtbot):
+    window = open_window(make_window, qtbot, residual_mlp())
+    click_cards(window.view, ["lin1", "relu", "lin2"])
+    group_selection(qtbot, window, "ResBlock")
+    click_cards(window.view, ["res_block"])
+    QTest.keyClick(window.view, Qt.Key.Key_C, CTRL)
+    double_click_card(window.view, "res_block")
+    QTest.keyClick(window.view, Qt.Key.Key_V, CTRL)  # pasting the instance into its own block
+    assert "cannot contain an instance of itself" in window.statusBar().currentMessage()
+    item = window.blocks.palette.items[("graph", "ResBlock")]
+    window.layer_palette.tree.itemActivated.emit(item, 0)  # a double-click on it in the palette
+    assert set(window.editor.doc.blocks["ResBlock"].nodes) == {"x", "lin1", "relu", "lin2", "out"}
+    assert window.editor.report.ok

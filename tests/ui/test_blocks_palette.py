@@ -81,3 +81,20 @@ def test_save_block_to_library_then_use_it_in_a_new_graph(make_window, qtbot, tm
     assert not doc.blocks and not doc.nodes
     window.blocks.actions["save_block"].trigger()  # nothing selected, nothing on show: says so
     assert "Select a block" in window.statusBar().currentMessage() and asked == [1]
+
+
+def test_the_built_in_library_is_listed_and_a_drop_brings_a_block_in(make_window, qtbot):
+    window = open_window(make_window, qtbot, residual_mlp())
+    section = window.blocks.palette
+    assert {"BasicBlock", "Bottleneck", "InvertedResidual", "SqueezeExcite", "TransformerEncoderBlock",
+            "UNetDown", "UNetUp"} <= set(section.names("built-in"))
+    assert "ResNet" in section.items[("built-in", "BasicBlock")].toolTip(0)
+    item = section.items[("built-in", "SqueezeExcite")]
+    new = drop_item(window.view, window.layer_palette.tree, item, QPoint(400, 500))
+    doc = window.editor.doc
+    assert doc.nodes[new].type == "SqueezeExcite" and "SqueezeExcite" in doc.blocks
+    assert section.names("graph") == ["SqueezeExcite"] and "SqueezeExcite" not in section.names("built-in")
+    assert window.view.node_item(new).is_block
+    QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # the block and its instance: one step
+    assert "SqueezeExcite" not in doc.blocks and new not in doc.nodes
+    assert "SqueezeExcite" in section.names("built-in")

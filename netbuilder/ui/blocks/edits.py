@@ -44,15 +44,29 @@ class BlockEdits:
         return f"{stem}{n}"
 
     # -- structure ------------------------------------------------------------
+    def check_holds(self, types) -> None:
+        """Refuse an instance of a block that would make the block on show contain itself."""
+        shown = self.block
+        for layer_type in types if shown is not None else ():
+            if layer_type == shown:
+                raise EditError(f"block {shown} cannot contain an instance of itself")
+            if layer_type in self.top.doc.blocks and shown in self.top.doc.blocks_used_by(layer_type):
+                raise EditError(f"block {shown} cannot hold a {layer_type}: {layer_type} contains {shown}, "
+                                f"so {shown} would contain itself")
+
+    def paste(self, fragment: dict, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
+        self.check_holds({raw.get("type") for raw in fragment.get("nodes", []) if isinstance(raw, dict)})
+        return super().paste(fragment, offset)
+
     def add_node(self, layer_type: str, pos: tuple[float, float], params: dict | None = None,
                  node_id: str | None = None) -> str:
         """Add a layer or an instance; a library block the document lacks comes in
         with it (and the blocks it uses), in the same undo step."""
+        self.check_holds([layer_type])
         entry = None if self.doc.has_type(layer_type) else self.library.find(layer_type)
         if entry is None:
             return super().add_node(layer_type, pos, params, node_id)
-        plan = blocks.Plan(add_blocks=[(name, entry.source.blocks[name], None)
-                                       for name in entry.needed() if name not in self.top.doc.blocks])
+        plan = self.library.plan(self.top.doc, layer_type)
         self.undo_stack.beginMacro(f"Add {layer_type}")
         try:
             self.push(PlanCommand(self.top.doc, plan, f"Bring {layer_type} from the library"))

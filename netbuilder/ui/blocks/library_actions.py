@@ -10,7 +10,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from .library import save_block, set_user_folder, user_folder
+from ...core.block_library import save_to_library
+from .library import set_user_folder, user_folder
 
 
 def ask_folder(parent: QWidget) -> str | None:
@@ -40,7 +41,7 @@ def save_block_to_library(window, scoped, selected: list[str]) -> Path | None:
         folder = Path(chosen)
         set_user_folder(folder)
     try:
-        path = save_block(scoped.top.doc, name, folder)
+        path = save_to_library(scoped.top.doc, name, folder)
     except OSError as err:
         tell(f"Cannot save {name} to {folder}: {err.strerror or err}", 8000)
         return None
