@@ -1,7 +1,7 @@
 """``import_module(..., blocks=True)``: the model as a graph of blocks, with its own ``state_dict`` keys.
 
 :mod:`.hierarchy` imports every module instance level by level and
-:mod:`.block_library` groups the levels into definitions; here the result is
+:mod:`.block_definitions` groups the levels into definitions; here the result is
 read as a graph file is (so it is checked the same way), every graph is laid
 out, the original tensors are keyed for the graph's model, and the graph's
 model must reproduce the module's outputs, as for a flat import.
@@ -21,7 +21,7 @@ from ..core.document import GraphDocument
 from ..core.fileformat import document_from_dict
 from ..core.layout import layered_positions
 from ..core.shapes import infer_shapes
-from .block_library import file_form
+from .block_definitions import file_form
 from .errors import UnsupportedModelError, UnsupportedOp
 from .hierarchy import Level, import_levels
 

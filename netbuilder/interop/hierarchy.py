@@ -6,7 +6,7 @@ and each module that is not a netbuilder layer is imported by itself, on the
 very tensors it received when the whole model ran once (:func:`_first_calls`):
 one :class:`Level` per module instance, from the leaves up. A user class, or an
 ``nn.Sequential``, then becomes an instance node in its parent's level, and
-:mod:`.block_library` turns levels of the same structure into one block
+:mod:`.block_definitions` turns levels of the same structure into one block
 definition. Ids inside a level are its own submodule names, so the paths of the
 blocks are the module paths and the ``state_dict`` keys stay those of the
 original (``layer2.0.conv1.weight``).
@@ -87,7 +87,7 @@ class Level:
     n_outputs: int
     sequential: bool  # a chain of children called 0, 1, …: a Sequential, or a ModuleList walked in order
     parent_node: LevelNode | None = None  # the instance node that stands for it one level up
-    group: Any = None  # the block_library.Group it belongs to
+    group: Any = None  # the block_definitions.Group it belongs to
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from netbuilder.interop.block_library import file_form
+from netbuilder.interop.block_definitions import file_form
 from netbuilder.interop.hierarchy import import_levels
 from netbuilder.interop.userfile import example_input, instantiate, run_file
 
