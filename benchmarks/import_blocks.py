@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from netbuilder.interop.fx_import import import_module
+from netbuilder.interop.model_import import import_module
 from netbuilder.interop.userfile import example_input, instantiate, run_file
 
 MODEL = Path(__file__).resolve().parent.parent / "tests" / "interop" / "models" / "resnet18.py"

@@ -28,7 +28,7 @@ _HOMES = {
     "infer_shapes": "core.shapes",
     "load_graph": "core.fileformat",
     "save_graph": "core.fileformat",
-    "import_module": "interop.fx_import",  # a PyTorch module as a graph: nb.import_module(module, example)
+    "import_module": "interop.model_import",  # a PyTorch module as a graph: nb.import_module(module, example)
 }
 
 __all__ = sorted(_HOMES)

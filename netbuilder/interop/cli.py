@@ -12,7 +12,7 @@ from collections import Counter
 from ..core.errors import NetbuilderError
 from ..core.fileformat import load_graph
 from ..core.shapes import infer_shapes
-from .fx_import import import_module
+from .model_import import import_module
 from .onnx_export import compare_with_onnxruntime
 from .onnx_export import export_onnx as write_onnx
 from .userfile import example_input, instantiate, parse_shape, run_file, split_source

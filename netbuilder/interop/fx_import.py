@@ -64,14 +64,10 @@ class ImportedModel:
         return model
 
 
-def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = False,
-                  blocks: bool = False) -> ImportedModel:
+def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = False) -> ImportedModel:
     """Trace ``module`` on ``example_inputs`` (a tensor or a tuple, batch first)
     and return it as a netbuilder graph with its weights.
 
-    With ``blocks``, each user submodule class (and each ``nn.Sequential``)
-    becomes a block and the weights keep the module's own ``state_dict`` keys
-    (:mod:`.block_import`); without, every layer is a node of one flat graph.
     Raises :class:`~.errors.UnsupportedModelError` listing every operation
     netbuilder cannot represent (with its source line), or
     :class:`~.errors.TraceError` when torch.fx cannot trace the code.
@@ -79,10 +75,6 @@ def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = Fa
     inputs = _examples(example_inputs)
     name = type(module).__name__
     _check_float32(module)
-    if blocks:
-        from .block_import import import_blocks
-
-        return import_blocks(module, inputs, _KEEP_UNSUPPORTED if keep_unsupported else _REWRITE)
     graph_module = trace(module, len(inputs))
     notes, lost_mutations = _drop_unused(graph_module)
     mapped = GraphMapper(graph_module, record_values(graph_module, inputs)).run()

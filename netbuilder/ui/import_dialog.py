@@ -141,7 +141,7 @@ class ImportModelDialog(QDialog):
     # -- importing --------------------------------------------------------------------
     def import_model(self):
         """The ImportedModel for the current choices; raises NetbuilderError saying what is wrong."""
-        from ..interop.fx_import import import_module
+        from ..interop.model_import import import_module
         from ..interop.userfile import example_input, instantiate, parse_shape
 
         self.set_path(self.path_edit.text())

@@ -13,7 +13,7 @@ import torch
 
 from netbuilder.core.compiler import build_model
 from netbuilder.core.export import export_python
-from netbuilder.interop.fx_import import import_module
+from netbuilder.interop.model_import import import_module
 from netbuilder.interop.userfile import example_input, instantiate, run_file
 
 MODELS = Path(__file__).parent / "models"

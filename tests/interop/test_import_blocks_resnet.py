@@ -13,7 +13,7 @@ from netbuilder.cli import main
 from netbuilder.core.compiler import build_model
 from netbuilder.core.export import export_python
 from netbuilder.core.fileformat import dumps, load_graph, loads
-from netbuilder.interop.fx_import import import_module
+from netbuilder.interop.model_import import import_module
 from netbuilder.interop.userfile import example_input, instantiate, run_file
 from netbuilder.interop.weights import load_weights
 

@@ -137,7 +137,7 @@ class _Walked(nn.Module):
 
 
 def test_a_module_list_called_in_a_chain_keeps_its_keys_else_each_call_is_a_node():
-    from netbuilder.interop.fx_import import import_module
+    from netbuilder.interop.model_import import import_module
 
     chained = import_module(_Walked(between=False), torch.randn(2, 8), blocks=True)
     assert [n.type for n in chained.document.nodes.values()] == ["Input", "Sequential"]
@@ -189,7 +189,7 @@ class _Encoder(nn.Module):
 
 
 def test_blocks_with_two_ports_each_way_and_a_module_list_of_equal_blocks_repeated():
-    from netbuilder.interop.fx_import import import_module
+    from netbuilder.interop.model_import import import_module
 
     imported = import_module(_Encoder(), torch.randn(2, 3, 8, 8), blocks=True)
     doc = imported.document
@@ -230,7 +230,7 @@ class _Shared(nn.Module):
 
 
 def test_a_block_called_twice_is_two_instances_with_a_copy_of_its_weights_each():
-    from netbuilder.interop.fx_import import import_module
+    from netbuilder.interop.model_import import import_module
 
     imported = import_module(_Shared(), torch.randn(2, 12), blocks=True)
     assert [(n.id, n.type) for n in imported.document.nodes.values()] == [
@@ -261,7 +261,7 @@ class _Tagger(nn.Module):
 
 
 def test_a_submodule_returning_nested_tuples_is_traced_through():
-    from netbuilder.interop.fx_import import import_module
+    from netbuilder.interop.model_import import import_module
 
     imported = import_module(_Tagger(), torch.randn(2, 4, 5), blocks=True)
     assert [n.type for n in imported.document.nodes.values()] == ["Input", "LSTM", "Linear"]
