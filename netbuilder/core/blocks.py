@@ -244,6 +244,46 @@ def make_unique(doc: GraphDocument, instance_id: str, new_name: str) -> Plan:
     return plan
 
 
+def plan_fragment_blocks(doc: GraphDocument, fragment: dict) -> Plan:
+    """The plan defining, in ``doc``'s library, the blocks a pasted ``fragment`` uses and
+    ``doc`` lacks (run it before adding the pasted nodes). A block of the same name that
+    differs is refused: the paste would silently change what it means."""
+    from .fileformat import read_blocks  # the file's own reader, with its checks
+
+    problems: list[str] = []
+    source = GraphDocument("fragment")
+    read_blocks(source, fragment.get("blocks", {}), problems)
+    if problems:
+        raise EditError("the pasted blocks are invalid: " + "; ".join(problems))
+    plan = Plan()
+    for name, theirs in source.blocks.items():  # read innermost first, kept in the fragment's order
+        mine = doc.library.blocks.get(name)
+        if mine is None:
+            plan.add_blocks.append((name, theirs, None))
+        elif mine.definition_dict() != theirs.definition_dict():
+            raise EditError(f"the graph already has a different block named {name!r}: rename it to paste these "
+                            "nodes")
+    order = {name: i for i, name in enumerate(_innermost_first(source))}
+    plan.add_blocks.sort(key=lambda item: order[item[0]])
+    return plan
+
+
+def _innermost_first(library: GraphDocument) -> list[str]:
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for node in library.blocks[name].nodes.values():
+            if node.type in library.blocks:
+                visit(node.type)
+        order.append(name)
+
+    for name in library.blocks:
+        visit(name)
+    return order
+
+
 def instances_of(doc: GraphDocument, block_name: str) -> list[str]:
     """Every instance of ``block_name`` in ``doc``'s library: ``stage1``, ``Outer/inner``."""
     return doc.instances_of(block_name)

@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .blockparams import declaration, reference
+from .blockparams import REPEAT, declaration, reference
 from .errors import EditError, ParamError
 from .library import BlockScope, snake_case
 from .records import STRUCTURAL, Change, ChangeKind, Edge, Node, check_node_id, fresh_id, sanitize_id
@@ -375,7 +375,14 @@ class GraphDocument(BlockScope):
         return out
 
     def _node_dicts(self, nodes: Iterable[Node]) -> list[dict]:
-        return [n.to_dict(self.spec_for(n.type)) for n in nodes]
+        out = []
+        for node in nodes:
+            spec = self.spec_for(node.type)
+            form = node.to_dict(spec)
+            if self.is_block(node.type) and spec.param(REPEAT) is None and form["params"].get(REPEAT) == 1:
+                del form["params"][REPEAT]  # the block stopped being a chain (one input, one output)
+            out.append(form)
+        return out
 
     def definition_dict(self) -> dict:
         """The file form of this document as a block definition (an entry of ``blocks``)."""
@@ -446,12 +453,18 @@ class GraphDocument(BlockScope):
         """Plain data for the given nodes and the edges among them (clipboard)."""
         ids = [i for i in self.nodes if i in set(node_ids)]
         chosen = set(ids)
-        return {
+        out = {
             "format": FORMAT + ".fragment",
             "version": VERSION,
             "nodes": self._node_dicts(self.nodes[i] for i in ids),
             "edges": [e.to_dict() for e in self.edges if e.source in chosen and e.target in chosen],
         }
+        used = {self.nodes[i].type for i in ids if self.is_block(self.nodes[i].type)}
+        for name in list(used):
+            used |= self.blocks_used_by(name)
+        if used:  # a paste into another document brings them (netbuilder.core.blocks.plan_fragment_blocks)
+            out["blocks"] = {n: d.definition_dict() for n, d in self.library.blocks.items() if n in used}
+        return out
 
     def plan_paste(self, fragment: dict, offset: tuple[float, float] = (40, 40)) -> tuple[list[Node], list[Edge]]:
         """Nodes and edges a paste of ``fragment`` would add: fresh ids, offset.

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .blockparams import repeat_spec, validate_in_scope
-from .errors import EditError
+from .errors import EditError, ParamError
 from .layers import Emit, LayerSpec, Role, TokenIds, call_module, get_spec, has_spec
 from .params import ParamSpec
 from .records import Change, ChangeKind, Edge
@@ -277,6 +277,40 @@ class BlockScope:
         old.library = old
         library._blocks_changed(name)
         return old
+
+    def set_block_parameters(self, name: str, parameters: dict[str, ParamSpec],
+                             instance_params: dict[str, dict] | None = None) -> tuple[dict, dict[str, dict]]:
+        """Declare ``parameters`` for block ``name`` (added, removed, new defaults or bounds).
+
+        Instances drop the parameters that are gone and take the default of new
+        ones; refused, naming the node, if an inner node refers to a parameter
+        no longer declared or whose default its field would not accept. Returns
+        ``(old parameters, {instance address: old params})``: undo calls this again
+        with them (``instance_params`` puts each instance's params back as they were).
+        """
+        library = self.library
+        definition = self.block(name)
+        for node in definition.nodes.values():
+            try:
+                validate_in_scope(definition.spec_for(node.type), node.params, parameters, f"block {name}",
+                                  f"{name}/{node.id}", node_id=node.id)
+            except ParamError as err:
+                raise EditError(str(err)) from None
+        old = dict(definition.parameters)
+        saved: dict[str, dict] = {}
+        definition.parameters = dict(parameters)
+        library._block_specs.pop(name, None)
+        spec = self.spec_for(name)
+        for address in library.instances_of(name):
+            _, node = self._locate(address)
+            saved[address] = dict(node.params)
+            if instance_params is not None and address in instance_params:
+                node.params = dict(instance_params[address])
+            else:
+                kept = {k: v for k, v in node.params.items() if spec.param(k) is not None}
+                node.params = {p.name: kept.get(p.name, p.default) for p in spec.params}
+        library._blocks_changed(name)
+        return old, saved
 
     def rename_block(self, old: str, new: str) -> None:
         """Rename block ``old`` and every instance's type, in one step (undo: rename back)."""

@@ -104,6 +104,9 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo], bin
     if problem:
         return error(problem, inputs)
     if isinstance(spec, BlockSpec):
+        if params.get("repeat", 1) != 1 and not spec.repeatable:
+            return error(f"repeats {params['repeat']} times, but block {spec.type} no longer has one input and one "
+                         "output to chain: set repeat to 1", inputs)
         return instance_info(doc, node, spec, params, inputs, label, _node_info)
     try:
         outputs, n_params, macs, kwargs, notes = evaluate_node(node.type, params, inputs)

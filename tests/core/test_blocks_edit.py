@@ -103,3 +103,46 @@ def test_make_unique_copies_the_definition_for_one_instance():
     blocks.apply(doc, blocks.Plan(add_blocks=[], remove_blocks=[]))  # an empty plan changes nothing
     blocks.apply(doc, undo)
     assert dumps(doc) == saved
+
+
+def test_declared_parameters_change_with_their_instances_and_back():
+    from netbuilder.core.blockparams import declared_spec
+
+    doc = load_graph(RESNET)
+    saved = dumps(doc)
+    definition = doc.blocks["BasicBlock"]
+    wider = {**definition.parameters, "width": declared_spec("width", {"kind": "int", "default": 2}, "width")}
+    old, instances = doc.set_block_parameters("BasicBlock", wider)
+    assert doc.nodes["stage2"].params["width"] == 2 and instances["stage2"]["channels"] == 16
+    with pytest.raises(EditError, match="node 'conv1' refers to \\$channels, which block BasicBlock does not"):
+        doc.set_block_parameters("BasicBlock", {"width": wider["width"]})
+    doc.set_block_parameters("BasicBlock", old, instances)
+    assert dumps(doc) == saved
+
+
+def test_a_fragment_carries_the_blocks_it_uses_into_another_document():
+    doc = load_graph(RESNET)
+    fragment = doc.fragment(["stage1", "stage2"])
+    assert list(fragment["blocks"]) == ["BasicBlock"]
+    other = load_graph(RESIDUAL)
+    blocks.apply(other, blocks.plan_fragment_blocks(other, fragment))
+    nodes, edges = other.plan_paste(fragment)
+    for node in nodes:
+        other.restore_node(node)
+    for edge in edges:
+        other.connect(edge)
+    assert [n.type for n in nodes] == ["BasicBlock", "BasicBlock"] and len(edges) == 1
+    assert blocks.plan_fragment_blocks(other, fragment).add_blocks == []  # already there, the same
+
+
+def test_an_instance_whose_block_stops_being_a_chain_says_so():
+    from netbuilder.core.document import Edge
+
+    doc = load_graph(RESNET)
+    definition = doc.blocks["BasicBlock"]
+    definition.add_node("Output", node_id="early")
+    definition.connect(Edge("relu1", "early"))
+    report = infer_shapes(doc)
+    (error,) = [p for p in report.errors if p.node_id == "stage1"]
+    assert "repeats 2 times, but block BasicBlock no longer has one input and one output" in error.message
+    assert '"repeat"' not in dumps(doc).split('"blocks"')[0].replace('"repeat": 2', "")  # repeat 1 left out
