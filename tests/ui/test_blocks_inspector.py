@@ -126,3 +126,27 @@ def test_renaming_the_block_renames_every_instance_and_the_path(make_window, qtb
     QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)
     assert list(doc.blocks) == ["ResBlock"] and window.scoped.block == "ResBlock"
     assert window.blocks.bar.here == "ResBlock" and window.view.node_item("lin1") is not None
+
+
+def test_a_field_set_to_a_parameter_goes_back_to_a_value(make_window, qtbot):
+    window = grouped(make_window, qtbot)
+    doc = window.editor.doc
+    double_click_card(window.view, "res_block")
+    window.view.scene().clearSelection()
+    qtbot.mouseClick(window.inspector.widget().add_button, Qt.MouseButton.LeftButton)
+    type_into(window.inspector.widget().rows[0][3], "24")
+    click_cards(window.view, ["lin1"])
+    menu = window.inspector.fields["out_features"].button.menu()
+    menu.aboutToShow.emit()
+    assert [a.text() for a in menu.actions() if a.text()] == ["$param", "A value"]
+    next(a for a in menu.actions() if a.text() == "$param").trigger()
+    assert doc.blocks["ResBlock"].nodes["lin1"].params["out_features"] == "$param"
+    menu = window.inspector.fields["out_features"].button.menu()
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "A value").trigger()  # the parameter's default, as a number
+    assert doc.blocks["ResBlock"].nodes["lin1"].params["out_features"] == 24
+    field = window.inspector.fields["out_features"]
+    assert not field.inner.widget.isHidden() and field.inner.widget.value() == 24
+    menu = window.inspector.fields["bias"].button.menu()  # a bool field: no int parameter fits it
+    menu.aboutToShow.emit()
+    assert "No parameter of the block fits bias" in [a.text() for a in menu.actions()]

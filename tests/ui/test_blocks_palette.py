@@ -5,7 +5,7 @@ File → Save Block to Library… (the folder asked once, then remembered)."""
 from __future__ import annotations
 
 import pytest
-from blocks_helpers import CTRL, click_cards, drop_item, group_selection, open_window, residual_mlp
+from blocks_helpers import CTRL, activate, click_cards, drop_item, group_selection, open_window, residual_mlp
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
@@ -98,3 +98,18 @@ def test_the_built_in_library_is_listed_and_a_drop_brings_a_block_in(make_window
     QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # the block and its instance: one step
     assert "SqueezeExcite" not in doc.blocks and new not in doc.nodes
     assert "SqueezeExcite" in section.names("built-in")
+
+
+def test_a_block_instance_pasted_into_another_window_brings_its_block(make_window, qtbot):
+    first = grouped(make_window, qtbot)
+    click_cards(first.view, ["res_block"])
+    QTest.keyClick(first.view, Qt.Key.Key_C, CTRL)
+    second = make_window()
+    activate(qtbot, second)
+    second.view.setFocus()
+    QTest.keyClick(second.view, Qt.Key.Key_V, CTRL)
+    doc = second.editor.doc
+    assert list(doc.blocks) == ["ResBlock"] and [n.type for n in doc.nodes.values()] == ["ResBlock"]
+    assert second.blocks.palette.names("graph") == ["ResBlock"]
+    QTest.keyClick(second.view, Qt.Key.Key_Z, CTRL)  # the block and the node: one step
+    assert not doc.blocks and not doc.nodes

@@ -55,8 +55,24 @@ class BlockEdits:
                                 f"so {shown} would contain itself")
 
     def paste(self, fragment: dict, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
-        self.check_holds({raw.get("type") for raw in fragment.get("nodes", []) if isinstance(raw, dict)})
-        return super().paste(fragment, offset)
+        """Paste, bringing the blocks the nodes use that the document lacks (copied from
+        another window), in the same undo step."""
+        types = {raw.get("type") for raw in fragment.get("nodes", []) if isinstance(raw, dict)}
+        plan = blocks.plan_fragment_blocks(self.top.doc, fragment)
+        if not plan.add_blocks:
+            self.check_holds(types)
+            return super().paste(fragment, offset)
+        self.undo_stack.beginMacro(f"Paste {len(types)} node types")
+        try:
+            self.push(PlanCommand(self.top.doc, plan, "Bring the pasted blocks"))
+            self.check_holds(types)
+            made = super().paste(fragment, offset)
+        except NetbuilderError:
+            self.undo_stack.endMacro()
+            self.undo_stack.undo()  # the blocks brought for it
+            raise
+        self.undo_stack.endMacro()
+        return made
 
     def add_node(self, layer_type: str, pos: tuple[float, float], params: dict | None = None,
                  node_id: str | None = None) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF
 
-from ...core.document import Edge, Node
+from ...core.document import Edge
 from ...core.errors import EditError, GraphError, ParamError
 from ..editor import Editor
 from .node_item import HEADER, PORT_Y, WIDTH, PortRef
@@ -123,13 +123,13 @@ class CanvasEdits:
         to the nearest free space: a paste never lands on a card."""
         if self.refused():
             return []
-        try:
-            doc = self.editor.doc  # knows the block types a fragment's nodes may have
-            nodes = [Node.from_dict(raw, f"nodes[{i}]", doc) for i, raw in enumerate(fragment.get("nodes", []))]
-        except GraphError as err:
-            self._tell(f"Cannot paste: {err}")
+        try:  # where the nodes are; the editor checks the rest (their types may be blocks the paste brings)
+            spots = [(raw.get("id"), (float(raw.get("pos", (0, 0))[0]), float(raw.get("pos", (0, 0))[1])))
+                     for raw in fragment.get("nodes", [])]
+        except (AttributeError, IndexError, TypeError, ValueError):
+            self._tell("Cannot paste: the clipboard's nodes are not netbuilder nodes")
             return []
-        rects = [card_at(node.pos, self._height_of(node.id)) for node in nodes]
+        rects = [card_at(pos, self._height_of(node_id)) for node_id, pos in spots]
         shift = QPointF()
         if at is not None and rects:
             span = rects[0]
@@ -139,7 +139,7 @@ class CanvasEdits:
         shift += free_offset([r.translated(shift) for r in rects], self.taken())
         try:
             return self.editor.paste(fragment, (round(shift.x()), round(shift.y())))
-        except (EditError, ParamError) as err:
+        except (EditError, ParamError, GraphError) as err:
             self._tell(f"Cannot paste: {err}")
             return []
 
