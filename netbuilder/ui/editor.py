@@ -17,7 +17,6 @@ from PySide6.QtGui import QUndoStack
 from ..core import collector
 from ..core.document import Change, Edge, GraphDocument, Node
 from ..core.errors import ParamError
-from ..core.layers import get_spec
 from ..core.layout import layered_positions
 from ..core.report import ShapeReport
 from . import commands
@@ -76,7 +75,7 @@ class Editor(QObject):
     # -- edits ----------------------------------------------------------------
     def add_node(self, layer_type: str, pos: tuple[float, float], params: dict | None = None,
                  node_id: str | None = None) -> str:
-        spec = get_spec(layer_type)
+        spec = self.doc.spec_for(layer_type)
         node_id = self.doc.check_new_id(node_id) if node_id else self.doc.default_id(layer_type)
         clean = spec.validate_params(params or {})
         self.push(commands.AddNodesCommand(self.doc, [Node(node_id, layer_type, clean, tuple(pos))],
@@ -112,7 +111,7 @@ class Editor(QObject):
         port = 0
         while port in taken:
             port += 1
-        limit = get_spec(self.doc.node(target).type).max_inputs
+        limit = self.doc.spec_for(self.doc.node(target).type).max_inputs
         return min(port, limit - 1) if limit else port
 
     def disconnect(self, edge: Edge) -> None:
@@ -120,7 +119,7 @@ class Editor(QObject):
             self.push(commands.DisconnectCommand(self.doc, edge))
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
-        spec = get_spec(self.doc.node(node_id).type).param(name)
+        spec = self.doc.spec_for(self.doc.node(node_id).type).param(name)
         if spec is None:
             raise ParamError(name, "unknown parameter")
         clean = spec.validate(value)

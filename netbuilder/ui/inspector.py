@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from ..core.document import Change
 from ..core.errors import EditError, NetbuilderError
-from ..core.layers import get_spec
 from ..core.report import ShapeReport
 from . import theme
 from .editor import Editor
@@ -86,7 +85,7 @@ class Inspector(FittedScrollArea):
         self._discard_page()
         self.node_id = node_id
         node = self.editor.doc.node(node_id)
-        spec = get_spec(node.type)
+        spec = self.editor.doc.spec_for(node.type)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(12, 10, 12, 12)

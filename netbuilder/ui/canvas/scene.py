@@ -20,7 +20,6 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QToolTip
 
 from ...core.document import Change, Edge
-from ...core.layers import get_spec
 from ...core.report import Problem, ShapeReport
 from ..editor import Editor
 from . import labels
@@ -240,7 +239,7 @@ class GraphScene(QGraphicsScene):
     # -- what each item shows -------------------------------------------------
     def _show_content(self, node_id: str) -> None:
         node = self.doc.nodes[node_id]
-        spec = get_spec(node.type)
+        spec = self.doc.spec_for(node.type)
         self.nodes[node_id].set_content(node_id, node.type, spec.category, labels.param_summary(spec, node.params))
 
     def _show_info(self, node_id: str) -> bool:
@@ -258,7 +257,7 @@ class GraphScene(QGraphicsScene):
 
     def _ports(self, node_id: str) -> tuple[list[str], list[str], set[tuple[bool, int]]]:
         """Input and output port labels of a card, and its wired ports as (is_output, index)."""
-        spec = get_spec(self.doc.nodes[node_id].type)
+        spec = self.doc.spec_for(self.doc.nodes[node_id].type)
         touching = self._touching.get(node_id, ())
         used = {e.target_port for e in touching if e.target == node_id}
         wired = {(False, p) for p in used} | {(True, e.source_port) for e in touching if e.source == node_id}
@@ -267,7 +266,7 @@ class GraphScene(QGraphicsScene):
 
     def _port_counts(self, node_id: str) -> tuple[int, int]:
         """How many input and output ports the card of ``node_id`` has (see :meth:`_ports`)."""
-        spec = get_spec(self.doc.nodes[node_id].type)
+        spec = self.doc.spec_for(self.doc.nodes[node_id].type)
         used = (e.target_port for e in self._touching.get(node_id, ()) if e.target == node_id)  # read if variadic
         return labels.input_port_count(spec, used), len(spec.outputs)
 
@@ -303,7 +302,7 @@ class GraphScene(QGraphicsScene):
         """The tooltip of a card, written when asked for (see :meth:`helpEvent`)."""
         node = self.doc.nodes[node_id]
         shown = self._shown.get(node_id)
-        return labels.node_tooltip(node_id, get_spec(node.type), shown[0] if shown else None,
+        return labels.node_tooltip(node_id, self.doc.spec_for(node.type), shown[0] if shown else None,
                                    self._problems.get(node_id, ()), self._activity.get(node_id), self.theme)
 
     def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtGui import QCursor, QPainter
 from PySide6.QtWidgets import QApplication, QFrame, QGraphicsView
 
 from ...core.document import Edge
-from ...core.layers import get_spec
 from ..editor import Editor
 from . import navigation as nav
 from .edge_item import EdgeItem
@@ -168,7 +167,7 @@ class GraphView(QGraphicsView):
         self._quick_target = None
         if scene_pos is None and from_port is None:
             nodes, edges = self.selected_node_ids(), self.selected_edges()
-            if len(nodes) == 1 and get_spec(self.editor.doc.nodes[nodes[0]].type).outputs:
+            if len(nodes) == 1 and self.editor.doc.spec_for(self.editor.doc.nodes[nodes[0]].type).outputs:
                 self._quick_target = nodes[0]
                 from_port = PortRef(nodes[0], 0, True)
                 scene_pos = self._scene.nodes[nodes[0]].port_scene_pos(True, 0)
@@ -187,7 +186,7 @@ class GraphView(QGraphicsView):
     def open_connect(self) -> None:
         """Connect Output To… (C): wire the selected node's output to a node picked by name."""
         nodes = self.selected_node_ids()
-        if len(nodes) != 1 or not get_spec(self.editor.doc.nodes[nodes[0]].type).outputs:
+        if len(nodes) != 1 or not self.editor.doc.spec_for(self.editor.doc.nodes[nodes[0]].type).outputs:
             self.message.emit("Select one node to wire its output (C), then type the node to feed")
             return
         if self._edits.refused():

@@ -12,7 +12,6 @@ from shiboken6 import isValid
 
 from ...core.document import Edge
 from ...core.errors import EditError
-from ...core.layers import get_spec
 from .edge_item import RubberWire
 from .node_item import NodeItem, PortRef
 from .quick_add import Choice
@@ -79,7 +78,7 @@ class WireDrag:
             return None, f"cannot connect an {side} to another {side}: drag from an output to an input"
         source, sink = (self.origin, target) if self.origin.is_output else (target, self.origin)
         doc = self.scene.doc
-        if get_spec(doc.nodes[sink.node_id].type).max_inputs == 0:
+        if doc.spec_for(doc.nodes[sink.node_id].type).max_inputs == 0:
             return None, f"{doc.nodes[sink.node_id].type} '{sink.node_id}' takes no input"
         edge = Edge(source.node_id, sink.node_id, source.index, sink.index)
         try:
@@ -109,7 +108,7 @@ def wiring_choices(editor, source: str) -> list[Choice]:
     fed = {edge.target for edge in doc.edges if edge.source == source}
     choices = []
     for node_id, node in doc.nodes.items():
-        spec = get_spec(node.type)
+        spec = doc.spec_for(node.type)
         wired = len(doc.in_edges(node_id))
         full = spec.max_inputs is not None and wired >= spec.max_inputs
         if node_id == source or node_id in upstream or node_id in fed or full:
