@@ -236,6 +236,15 @@ class BlockScope:
             found += [f"{block}/{n.id}" for n in definition.nodes.values() if n.type == name]
         return found
 
+    def new_definition(self, name: str, parameters: dict[str, ParamSpec] | None = None, doc: str = ""):
+        """An empty definition for a block ``name`` of this library, to fill (its instances of
+        other blocks resolve already) and then define with :meth:`add_block`."""
+        definition = type(self)(name)
+        definition.library = self.library
+        definition.parameters = dict(parameters or {})
+        definition.doc = doc
+        return definition
+
     # -- block edits (on the library; each returns what its undo needs) -----
     def add_block(self, name: str, definition, index: int | None = None) -> None:
         """Define block ``name`` as ``definition`` (taken over, not copied), at
