@@ -23,8 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .blockparams import reference
-from .pysource import Expr, Namespace
+from .blockparams import has_references, reference, resolve
+from .document import GraphDocument
+from .layers import Construct
+from .library import BlockSpec, sequence_of
+from .pysource import Expr, Namespace, render
+from .report import NodeInfo, ShapeReport
 
 
 @dataclass
@@ -121,3 +125,150 @@ def _extra(cls: BlockClass, key: str, values: list[tuple[int, Any]]) -> str:
     for use, value in values:
         cls.extra_values.setdefault(use, {})[arg] = tuple(value) if isinstance(value, list) else value
     return arg
+
+
+# -- what each node makes, over every use of its class ------------------------------
+@dataclass
+class Use:
+    """One use of a class's graph: what inference found for its nodes there.
+
+    The model's own class has one use; a block's class one per instance (or
+    copy of a repeated instance) that has its own arguments or input types.
+    """
+
+    key: int  # id() of the block evaluation; 0 for the model itself
+    infos: dict[str, NodeInfo]
+    order: list[str]
+    inputs: list[str]  # the Input ids forward() takes, in order
+    outputs: list[str]  # the ids whose values it returns
+    args: dict[str, Any]  # the declared parameters' values
+    params: dict[str, dict]  # node id → its params, "$name" references replaced by ``args``
+
+
+def use_of(doc: GraphDocument, key: int, infos, order, inputs, outputs, args) -> Use:
+    params = {}
+    for node_id in order:
+        node = doc.nodes[node_id]
+        params[node_id] = (doc.spec_for(node.type).validate_params(resolve(node.params, args))
+                           if has_references(node.params) else node.params)
+    return Use(key, infos, list(order), list(inputs), list(outputs), dict(args), params)
+
+
+def made(doc: GraphDocument, use: Use, node_id: str, classes: dict[int, BlockClass],
+          through: dict | None = None) -> tuple:
+    """What ``node_id`` makes in ``use``, as a tree of plain tuples:
+
+    - ``("layer", spec, Call, params)``: a layer's state;
+    - ``("copies", repeated, [copy…])``: a block instance, each copy either
+      ``("block", class name, Call, params)`` or, for a sequence block (see
+      :func:`~netbuilder.core.library.sequence_of`), ``("seq", [tree…])``.
+
+    ``params`` are the node's own, whose ``"$name"`` references become the class's
+    arguments; inside a sequence block, which has no class of its own, they are seen
+    ``through`` the sequence instance's params (so ``"$stride"`` there is the
+    enclosing class's ``stride`` when the instance passes ``"$stride"`` on).
+    """
+    node = doc.nodes[node_id]
+    spec = doc.spec_for(node.type)
+    info = use.infos[node_id]
+    params = node.params if through is None else resolve(node.params, through)
+    if not isinstance(spec, BlockSpec):
+        torch_defaults = {p.name: p.default for p in spec.params if p.torch}
+        return "layer", spec, Call(dict(info.kwargs), {}, torch_defaults), params
+    definition = doc.library.blocks[spec.block]
+    chain = sequence_of(definition)
+    seen = {p: params.get(p, declared.default) for p, declared in definition.parameters.items()}
+    copies = []
+    for copy in info.block.copies:
+        if chain is not None:
+            inner = use_of(definition, id(copy), copy.infos, copy.order, copy.inputs, copy.outputs, copy.args)
+            copies.append(("seq", [made(definition, inner, n, classes, seen) for n in chain]))
+        else:
+            cls = classes[id(copy)]
+            call = Call(cls.call_kwargs(id(copy), copy.args), {arg: p for p, arg in cls.arg_of.items()})
+            copies.append(("block", cls.name, call, params))
+    return "copies", info.block.repeated, copies
+
+
+def structure(tree: tuple):
+    """The part of a :func:`made` tree that constructor arguments cannot vary."""
+    kind = tree[0]
+    if kind == "layer":
+        spec, call = tree[1], tree[2]
+        return kind, spec.type, render(spec.state(call.kwargs)) if spec.creates is not None else None
+    if kind == "block":
+        return kind, tree[1]
+    if kind == "seq":
+        return kind, tuple(map(structure, tree[1]))
+    return kind, tree[1], tuple(map(structure, tree[2]))
+
+
+def build(cls: BlockClass, uses: list[Use], trees: list[tuple]):
+    """The state one :func:`made` tree stands for, over every use (one tree each), in
+    terms of ``cls``'s constructor arguments."""
+    first = trees[0]
+    kind = first[0]
+    if kind in ("layer", "block"):
+        if kind == "layer" and first[1].creates is not None:  # equal in every use (see _variant)
+            return first[1].state(first[2].kwargs)
+        kwargs = abstract(cls, [(u.key, u.args, t[3], t[2]) for u, t in zip(uses, trees)])
+        return first[1].state(kwargs) if kind == "layer" else Construct(first[1], kwargs=kwargs)
+    if kind == "seq":
+        return Construct("nn.Sequential", tuple(build(cls, uses, [t[1][i] for t in trees])
+                                                for i in range(len(first[1]))))
+    repeated, copies = first[1], first[2]
+    built = [build(cls, uses, [t[2][k] for t in trees]) for k in range(len(copies))]
+    if not repeated:
+        return built[0]
+    if all(render(c) == render(built[0]) for c in built):
+        return Expr(f"nn.Sequential(*[{render(built[0])} for _ in range({len(built)})])")
+    return Construct("nn.Sequential", tuple(built))
+
+
+def state_of(doc: GraphDocument, cls: BlockClass, uses: list[Use], node_id: str,
+           classes: dict[int, BlockClass]):
+    """What ``self.<node> = …`` makes, written in terms of ``cls``'s constructor arguments."""
+    if not doc.spec_for(doc.nodes[node_id].type).has_state:
+        return None
+    return build(cls, uses, [made(doc, use, node_id, classes) for use in uses])
+
+
+def uses_by_block(report: ShapeReport) -> dict[str, list]:
+    """Every evaluation of every block the model uses (each once), by block."""
+    found: dict[str, list] = {}
+
+    def collect(infos: dict[str, NodeInfo]) -> None:
+        for info in infos.values():
+            if info.used and info.block is not None:
+                for copy in info.block.copies:
+                    same = found.setdefault(copy.block, [])
+                    if all(c is not copy for c in same):
+                        same.append(copy)
+                        collect(copy.infos)
+
+    collect(report.nodes)
+    return found
+
+
+def innermost_first(doc: GraphDocument, names) -> list[str]:
+    library, order = doc.library, []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for node in library.blocks[name].nodes.values():
+            if node.type in library.blocks:
+                visit(node.type)
+        order.append(name)
+
+    for name in names:
+        visit(name)
+    return order
+
+
+def fresh_class_name(name: str, taken: set[str]) -> str:
+    stem, n = name, 2
+    while name in taken:
+        name = f"{stem}_{n}"
+        n += 1
+    return name

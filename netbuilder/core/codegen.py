@@ -22,18 +22,26 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any
 
-from .block_code import BlockClass, Call, abstract, new_class
-from .blockparams import has_references, resolve
+from .block_code import (
+    BlockClass,
+    Use,
+    fresh_class_name,
+    innermost_first,
+    made,
+    new_class,
+    state_of,
+    structure,
+    use_of,
+    uses_by_block,
+)
 from .document import GraphDocument
 from .errors import GraphError
-from .layers import Construct, Emit
-from .library import BlockSpec, sequence_of
+from .layers import Emit
+from .library import sequence_of
 from .pysource import (
     LIMIT,
     MODULE_ATTRS,
-    Expr,
     Namespace,
     check_class_name,
     class_name_for,
@@ -42,7 +50,6 @@ from .pysource import (
     render,
     safe_text,
 )
-from .report import NodeInfo
 from .shapes import ShapeReport, infer_shapes
 from .tokens import smallest_vocabulary
 
@@ -60,32 +67,6 @@ class GeneratedModel:
     attr_of: dict[str, str] = field(default_factory=dict)  # node id → attribute of its state (module, parameter)
     line_of: dict[int, str] = field(default_factory=dict)  # 1-based line of class_source → node id
     block_classes: list[str] = field(default_factory=list)  # the classes written for blocks, before the model's
-
-
-@dataclass
-class _Use:
-    """One use of a class's graph: what inference found for its nodes there.
-
-    The model's own class has one use; a block's class one per instance (or
-    copy of a repeated instance) that has its own arguments or input types.
-    """
-
-    key: int  # id() of the block evaluation; 0 for the model itself
-    infos: dict[str, NodeInfo]
-    order: list[str]
-    inputs: list[str]  # the Input ids forward() takes, in order
-    outputs: list[str]  # the ids whose values it returns
-    args: dict[str, Any]  # the declared parameters' values
-    params: dict[str, dict]  # node id → its params, "$name" references replaced by ``args``
-
-
-def _use_of(doc: GraphDocument, key: int, infos, order, inputs, outputs, args) -> _Use:
-    params = {}
-    for node_id in order:
-        node = doc.nodes[node_id]
-        params[node_id] = (doc.spec_for(node.type).validate_params(resolve(node.params, args))
-                           if has_references(node.params) else node.params)
-    return _Use(key, infos, list(order), list(inputs), list(outputs), dict(args), params)
 
 
 def _is_output(doc: GraphDocument, node_id: str) -> bool:
@@ -134,7 +115,7 @@ class _Names:
     streamed: set[str]  # nodes whose main output is called ``x``
 
 
-def _claim_names(doc: GraphDocument, use: _Use, class_name: str, statements: list[str]) -> _Names:
+def _claim_names(doc: GraphDocument, use: Use, class_name: str, statements: list[str]) -> _Names:
     """Names for the model's class, or for a block's: there the Output nodes write no
     alias (their ids are only port labels) and the streamed value is ``out`` when an
     input is called ``x``, as in a hand-written block."""
@@ -160,7 +141,7 @@ def _claim_names(doc: GraphDocument, use: _Use, class_name: str, statements: lis
     return _Names(var, attr_of, streamed)
 
 
-def _statement_order(doc: GraphDocument, use: _Use, aliases: bool = True) -> list[str]:
+def _statement_order(doc: GraphDocument, use: Use, aliases: bool = True) -> list[str]:
     """The nodes that write a statement: used ones but the Inputs, Output aliases just
     before return (``aliases``; a block's class returns its Outputs' feeders directly)."""
     used = [n for n in use.order if use.infos[n].used and not doc.spec_for(doc.nodes[n].type).is_input]
@@ -170,7 +151,7 @@ def _statement_order(doc: GraphDocument, use: _Use, aliases: bool = True) -> lis
 
 
 
-def _forward_lines(doc: GraphDocument, use: _Use, statements: list[str], names: _Names) -> list[Line]:
+def _forward_lines(doc: GraphDocument, use: Use, statements: list[str], names: _Names) -> list[Line]:
     """The ``forward`` lines of each node."""
     batch = f"{names.var[(use.inputs[0], 0)]}.shape[0]"  # an input's name is never rebound
     in_edges: dict[str, list] = {}
@@ -188,93 +169,13 @@ def _forward_lines(doc: GraphDocument, use: _Use, statements: list[str], names: 
     return forward_lines
 
 
-# -- what each node makes, over every use of its class ------------------------------
-def _made(doc: GraphDocument, use: _Use, node_id: str, classes: dict[int, BlockClass],
-          through: dict | None = None) -> tuple:
-    """What ``node_id`` makes in ``use``, as a tree of plain tuples:
-
-    - ``("layer", spec, Call, params)``: a layer's state;
-    - ``("copies", repeated, [copy…])``: a block instance, each copy either
-      ``("block", class name, Call, params)`` or, for a sequence block (see
-      :func:`~netbuilder.core.library.sequence_of`), ``("seq", [tree…])``.
-
-    ``params`` are the node's own, whose ``"$name"`` references become the class's
-    arguments; inside a sequence block, which has no class of its own, they are seen
-    ``through`` the sequence instance's params (so ``"$stride"`` there is the
-    enclosing class's ``stride`` when the instance passes ``"$stride"`` on).
-    """
-    node = doc.nodes[node_id]
-    spec = doc.spec_for(node.type)
-    info = use.infos[node_id]
-    params = node.params if through is None else resolve(node.params, through)
-    if not isinstance(spec, BlockSpec):
-        torch_defaults = {p.name: p.default for p in spec.params if p.torch}
-        return "layer", spec, Call(dict(info.kwargs), {}, torch_defaults), params
-    definition = doc.library.blocks[spec.block]
-    chain = sequence_of(definition)
-    seen = {p: params.get(p, declared.default) for p, declared in definition.parameters.items()}
-    copies = []
-    for copy in info.block.copies:
-        if chain is not None:
-            inner = _use_of(definition, id(copy), copy.infos, copy.order, copy.inputs, copy.outputs, copy.args)
-            copies.append(("seq", [_made(definition, inner, n, classes, seen) for n in chain]))
-        else:
-            cls = classes[id(copy)]
-            call = Call(cls.call_kwargs(id(copy), copy.args), {arg: p for p, arg in cls.arg_of.items()})
-            copies.append(("block", cls.name, call, params))
-    return "copies", info.block.repeated, copies
-
-
-def _structure(tree: tuple):
-    """The part of a :func:`_made` tree that constructor arguments cannot vary."""
-    kind = tree[0]
-    if kind == "layer":
-        spec, call = tree[1], tree[2]
-        return kind, spec.type, render(spec.state(call.kwargs)) if spec.creates is not None else None
-    if kind == "block":
-        return kind, tree[1]
-    if kind == "seq":
-        return kind, tuple(map(_structure, tree[1]))
-    return kind, tree[1], tuple(map(_structure, tree[2]))
-
-
-def _variant(doc: GraphDocument, use: _Use, statements: list[str], names: _Names,
+def _variant(doc: GraphDocument, use: Use, statements: list[str], names: _Names,
              classes: dict[int, BlockClass]) -> tuple:
     """What must be equal for two uses to share one class: the forward code, and what
     cannot be made an argument (the classes of inner instances, the state of a ``creates`` node)."""
-    made = tuple(_structure(_made(doc, use, n, classes)) for n in statements
-                 if doc.spec_for(doc.nodes[n].type).has_state)
-    return tuple(line for _, line, _ in _forward_lines(doc, use, statements, names)), made
-
-
-def _build(cls: BlockClass, uses: list[_Use], trees: list[tuple]):
-    """The state one :func:`_made` tree stands for, over every use (one tree each), in
-    terms of ``cls``'s constructor arguments."""
-    first = trees[0]
-    kind = first[0]
-    if kind in ("layer", "block"):
-        if kind == "layer" and first[1].creates is not None:  # equal in every use (see _variant)
-            return first[1].state(first[2].kwargs)
-        kwargs = abstract(cls, [(u.key, u.args, t[3], t[2]) for u, t in zip(uses, trees)])
-        return first[1].state(kwargs) if kind == "layer" else Construct(first[1], kwargs=kwargs)
-    if kind == "seq":
-        return Construct("nn.Sequential", tuple(_build(cls, uses, [t[1][i] for t in trees])
-                                                for i in range(len(first[1]))))
-    repeated, copies = first[1], first[2]
-    built = [_build(cls, uses, [t[2][k] for t in trees]) for k in range(len(copies))]
-    if not repeated:
-        return built[0]
-    if all(render(c) == render(built[0]) for c in built):
-        return Expr(f"nn.Sequential(*[{render(built[0])} for _ in range({len(built)})])")
-    return Construct("nn.Sequential", tuple(built))
-
-
-def _state(doc: GraphDocument, cls: BlockClass, uses: list[_Use], node_id: str,
-           classes: dict[int, BlockClass]):
-    """What ``self.<node> = …`` makes, written in terms of ``cls``'s constructor arguments."""
-    if not doc.spec_for(doc.nodes[node_id].type).has_state:
-        return None
-    return _build(cls, uses, [_made(doc, use, node_id, classes) for use in uses])
+    fixed = tuple(structure(made(doc, use, n, classes)) for n in statements
+                  if doc.spec_for(doc.nodes[n].type).has_state)
+    return tuple(line for _, line, _ in _forward_lines(doc, use, statements, names)), fixed
 
 
 def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: list[Line],
@@ -309,11 +210,11 @@ def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: 
     return "\n".join(text) + "\n", line_of
 
 
-def _write_class(doc: GraphDocument, uses: list[_Use], cls: BlockClass, docstring: str, statements: list[str],
+def _write_class(doc: GraphDocument, uses: list[Use], cls: BlockClass, docstring: str, statements: list[str],
                  names: _Names, classes: dict[int, BlockClass]) -> tuple[str, dict[int, str]]:
     init_lines: list[Line] = []
     for node_id in statements:
-        state = _state(doc, cls, uses, node_id, classes)
+        state = state_of(doc, cls, uses, node_id, classes)
         if state is not None:
             init_lines.append((node_id, f"self.{names.attr_of[node_id]} = {render(state)}", ""))
     forward_lines = _forward_lines(doc, uses[0], statements, names)
@@ -331,60 +232,27 @@ def _value_of(doc: GraphDocument, node_id: str, statements: list[str]) -> tuple[
 
 
 # -- blocks --------------------------------------------------------------------------
-def _uses_by_block(report: ShapeReport) -> dict[str, list]:
-    """Every evaluation of every block the model uses (each once), by block."""
-    found: dict[str, list] = {}
-
-    def collect(infos: dict[str, NodeInfo]) -> None:
-        for info in infos.values():
-            if info.used and info.block is not None:
-                for copy in info.block.copies:
-                    same = found.setdefault(copy.block, [])
-                    if all(c is not copy for c in same):
-                        same.append(copy)
-                        collect(copy.infos)
-
-    collect(report.nodes)
-    return found
-
-
-def _innermost_first(doc: GraphDocument, names) -> list[str]:
-    library, order = doc.library, []
-
-    def visit(name: str) -> None:
-        if name in order:
-            return
-        for node in library.blocks[name].nodes.values():
-            if node.type in library.blocks:
-                visit(node.type)
-        order.append(name)
-
-    for name in names:
-        visit(name)
-    return order
-
-
 def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> tuple[list[str], dict]:
     """The source of every block class the model needs, and the class of each evaluation."""
     library = doc.library
-    uses_by_block = _uses_by_block(report)
+    evaluations = uses_by_block(report)
     sources: list[str] = []
     classes: dict[int, BlockClass] = {}
-    for name in _innermost_first(doc, uses_by_block):
+    for name in innermost_first(doc, evaluations):
         definition = library.blocks[name]
         if sequence_of(definition) is not None:  # an nn.Sequential where it is used, no class of its own
             continue
-        uses = [_use_of(definition, id(e), e.infos, e.order, e.inputs, e.outputs, e.args)
-                for e in uses_by_block.get(name, [])]
+        uses = [use_of(definition, id(e), e.infos, e.order, e.inputs, e.outputs, e.args)
+                for e in evaluations.get(name, [])]
         if not uses:
             continue
         statements = _statement_order(definition, uses[0], aliases=False)
         names = _claim_names(definition, uses[0], name, statements)
-        variants: dict[tuple, list[_Use]] = {}
+        variants: dict[tuple, list[Use]] = {}
         for use in uses:
             variants.setdefault(_variant(definition, use, statements, names, classes), []).append(use)
         for k, group in enumerate(variants.values()):
-            class_name = name if k == 0 else _fresh_class_name(f"{name}{k + 1}", taken)
+            class_name = name if k == 0 else fresh_class_name(f"{name}{k + 1}", taken)
             taken.add(class_name)
             cls = new_class(class_name, name, {p: spec.default for p, spec in definition.parameters.items()})
             for use in group:
@@ -393,14 +261,6 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
             source, _ = _write_class(definition, group, cls, docstring, statements, names, classes)
             sources.append(source)
     return sources, classes
-
-
-def _fresh_class_name(name: str, taken: set[str]) -> str:
-    stem, n = name, 2
-    while name in taken:
-        name = f"{stem}_{n}"
-        n += 1
-    return name
 
 
 def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeReport | None = None) -> GeneratedModel:
@@ -423,7 +283,7 @@ def generate(doc: GraphDocument, class_name: str | None = None, report: ShapeRep
             class_name += "Model"
     block_sources, classes = _block_classes(doc, report, blocks | {class_name})
     args = {p: spec.default for p, spec in doc.parameters.items()}
-    use = _use_of(doc, 0, report.nodes, report.order, report.inputs, report.outputs, args)
+    use = use_of(doc, 0, report.nodes, report.order, report.inputs, report.outputs, args)
     statements = _statement_order(doc, use)
     names = _claim_names(doc, use, class_name, statements)
     cls = new_class(class_name, "", {})

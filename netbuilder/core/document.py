@@ -420,7 +420,7 @@ class GraphDocument(BlockScope):
             inner = definition.copy()
             inner.library = twin
             twin.blocks[name] = inner
-        twin._block_specs.clear()
+        twin._specs.clear()
         twin.block_cache.clear()
         twin._forget_wiring()
 

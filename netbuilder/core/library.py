@@ -132,20 +132,24 @@ class BlockScope:
         self.parameters = {}
         self.doc = ""
         self.library = self
-        self._block_specs: dict[str, BlockSpec] = {}
+        self._specs: dict[str, LayerSpec] = {}  # type name → spec, see spec_for
         self.block_cache: dict = {}  # shape evaluations of instances, see netbuilder.core.block_shapes
 
     # -- resolving types ----------------------------------------------------
     def spec_for(self, type_name: str) -> LayerSpec:
-        """The spec of ``type_name``: a block of the library, else a registered layer type."""
-        library = self.library
-        definition = library.blocks.get(type_name)
-        if definition is None:
-            return get_spec(type_name)
-        spec = library._block_specs.get(type_name)
-        if spec is None:
-            spec = library._block_specs[type_name] = block_spec(definition)
-        return spec
+        """The spec of ``type_name``: a block of the library, else a registered layer type.
+
+        Answered from the library's cache (one dict lookup: inference asks it for every
+        node several times per refresh); a block's entry is dropped when it changes.
+        """
+        try:
+            return self.library._specs[type_name]
+        except KeyError:
+            library = self.library
+            definition = library.blocks.get(type_name)
+            spec = get_spec(type_name) if definition is None else block_spec(definition)
+            library._specs[type_name] = spec
+            return spec
 
     def has_type(self, type_name: str) -> bool:
         return type_name in self.library.blocks or has_spec(type_name)
@@ -177,7 +181,7 @@ class BlockScope:
         """Called on the library when definition ``name`` announced ``change``."""
         if change.kind != ChangeKind.MOVED:
             self.block_cache.clear()
-            self._block_specs.pop(name, None)
+            self._specs.pop(name, None)
         self._announce(Change(ChangeKind.BLOCKS_CHANGED, (name,), inner=change))
 
     def _announce(self, change: Change) -> None:
@@ -187,7 +191,7 @@ class BlockScope:
 
     def _blocks_changed(self, *names: str) -> None:
         self.block_cache.clear()
-        self._block_specs.clear()
+        self._specs.clear()
         self._announce(Change(ChangeKind.BLOCKS_CHANGED, tuple(names)))
 
     # -- queries ------------------------------------------------------------
@@ -231,6 +235,15 @@ class BlockScope:
         for block, definition in library.blocks.items():
             found += [f"{block}/{n.id}" for n in definition.nodes.values() if n.type == name]
         return found
+
+    def new_definition(self, name: str, parameters: dict[str, ParamSpec] | None = None, doc: str = ""):
+        """An empty definition for a block ``name`` of this library, to fill (its instances of
+        other blocks resolve already) and then define with :meth:`add_block`."""
+        definition = type(self)(name)
+        definition.library = self.library
+        definition.parameters = dict(parameters or {})
+        definition.doc = doc
+        return definition
 
     # -- block edits (on the library; each returns what its undo needs) -----
     def add_block(self, name: str, definition, index: int | None = None) -> None:
@@ -299,7 +312,7 @@ class BlockScope:
         old = dict(definition.parameters)
         saved: dict[str, dict] = {}
         definition.parameters = dict(parameters)
-        library._block_specs.pop(name, None)
+        library._specs.pop(name, None)
         spec = self.spec_for(name)
         for address in library.instances_of(name):
             _, node = self._locate(address)

@@ -201,10 +201,12 @@ class ShapeInference:
         if kind == ChangeKind.BLOCKS_CHANGED:
             if change.inner is not None and change.inner.kind in (ChangeKind.MOVED, ChangeKind.META_CHANGED):
                 return
-            if change.inner is None:  # a definition added, replaced or renamed: its parameters may differ
-                self._binding = defaults_of(self.doc)
             self._report = None
-            self._dirty.update(n for n, node in self.doc.nodes.items() if self.doc.is_block(node.type))
+            if change.inner is None:  # a definition added, replaced, renamed or given new parameters
+                self._binding = defaults_of(self.doc)
+                self._dirty = set(self.doc.nodes)
+            else:
+                self._dirty.update(n for n, node in self.doc.nodes.items() if self.doc.is_block(node.type))
             return
         self._report = None
         if kind in STRUCTURAL:

@@ -83,3 +83,35 @@ def test_a_bad_argument_value_is_an_error_on_the_inner_node():
     (error, *_) = [p for p in report.errors if p.node_id == "stage2"]
     assert "stage2 › conv1: out_channels: expected an integer ≥ 1, got 0 (set by $channels)" in error.message
     assert error.severity == Severity.ERROR
+
+
+def test_a_definition_on_screen_follows_new_parameter_defaults():
+    from netbuilder.core.blockparams import declared_spec
+
+    doc = load_graph(RESNET)
+    definition = doc.blocks["BasicBlock"]
+    inference = ShapeInference(definition)
+    assert inference.refresh().nodes["out"].outputs[0].shape[0] == 64
+    parameters = {**definition.parameters,
+                  "channels": declared_spec("channels", {"kind": "int", "default": 24}, "channels")}
+    doc.set_block_parameters("BasicBlock", parameters)
+    assert inference.refresh().nodes["out"].outputs[0].shape[0] == 24
+    inference.close()
+
+
+def test_a_new_definition_resolves_other_blocks_while_it_is_filled():
+    from netbuilder.core.document import Edge
+
+    doc = load_graph(RESNET)
+    pair = doc.new_definition("Pair", doc="Two basic blocks.")
+    pair.add_node("Input", {"shape": [8, 8, 8]}, node_id="x")
+    pair.add_node("BasicBlock", {"channels": 8}, node_id="first")
+    pair.add_node("BasicBlock", {"channels": 8}, node_id="second")
+    pair.add_node("Output", node_id="out")
+    for edge in (Edge("x", "first"), Edge("first", "second"), Edge("second", "out")):
+        pair.connect(edge)
+    doc.add_block("Pair", pair)
+    doc.nodes["stage1"].type = "Pair"
+    doc.nodes["stage1"].params = {"repeat": 1}
+    report = infer_shapes(doc)
+    assert report.problems == [] and report.nodes["stage1"].params == 2 * 1248

@@ -70,9 +70,8 @@ def assert_same_model(doc: GraphDocument, tmp_path, class_name: str = "Exported"
 def test_examples_export_to_clean_standalone_modules(path, tmp_path, capsys):
     doc = load_graph(path)
     source = export_python(doc)
-    kinds = top_level_shape(source)
-    classes = 1 + len(doc.blocks)  # one class per block definition, before the model's
-    assert kinds[:4] + kinds[4 + classes - 1:] == EXPECTED_TOP_LEVEL and kinds[4:4 + classes] == ["class"] * classes
+    classes = ["class"] * (1 + len(generate(doc).block_classes))  # a class per block before the model's
+    assert top_level_shape(source) == EXPECTED_TOP_LEVEL[:-2] + classes + ["main"]
     assert "netbuilder" not in "".join(ast.unparse(s) for s in ast.parse(source).body[1:3])
     script = tmp_path / "model.py"
     script.write_text(source, encoding="utf-8")

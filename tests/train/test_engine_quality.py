@@ -26,7 +26,7 @@ def one_thread():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("example, accuracy", [("digits_cnn", 0.97), ("iris_mlp", 0.95)])
+@pytest.mark.parametrize("example, accuracy", [("digits_cnn", 0.97), ("iris_mlp", 0.95), ("resnet_digits", 0.97)])
 def test_example_reaches_its_accuracy_quickly(example, accuracy, tmp_path, one_thread):
     doc = load_graph(EXAMPLES / f"{example}.json")
     started = time.monotonic()
