@@ -99,7 +99,7 @@ def _claim_names(doc: GraphDocument, report: ShapeReport, class_name: str, state
         base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_state else None
         if base is not None:
             attr_of[node_id] = base
-        for port, port_name in enumerate(spec.outputs):
+        for port, port_name in enumerate(spec.output_names(doc.nodes[node_id].params)):
             if (node_id, port) not in used_ports:
                 continue
             if port == 0:
@@ -121,7 +121,7 @@ def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
     for node_id in statements:
         node, spec = doc.nodes[node_id], get_spec(doc.nodes[node_id].type)
         ins = tuple(names.var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
-        outs = tuple(names.var.get((node_id, port), "_") for port in range(len(spec.outputs)))
+        outs = tuple(names.var.get((node_id, port), "_") for port in range(len(spec.output_names(node.params))))
         base = names.attr_of.get(node_id)
         state = spec.state(report.nodes[node_id].kwargs)
         if state is not None:

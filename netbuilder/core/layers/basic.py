@@ -241,25 +241,38 @@ register(LayerSpec(
 ))
 
 # -- Merge --------------------------------------------------------------------
-def _same_shapes(params, inputs):
+def broadcast(params, inputs):
+    """Shape rule of elementwise operations on several inputs: torch's broadcasting
+    between tensors of one rank (each has its batch first, so sizes line up by
+    position): in each dimension the sizes are equal or 1, and the result takes
+    the larger. A squeeze-excitation gate (N, C, 1, 1) times (N, C, H, W) is (N, C, H, W)."""
     first = inputs[0]
+    shape = list(first.shape)
     for other in inputs[1:]:
-        if other.shape != first.shape:
-            if len(other.shape) != len(first.shape):
-                raise ValueError(f"inputs {first.text()} and {other.text()} differ in rank")
-            dim = next(i for i, (a, b) in enumerate(zip(first.shape, other.shape)) if a != b) + 1
-            raise ValueError(f"inputs {first.text()} and {other.text()} differ in dimension {dim}")
-    return [first]
+        if len(other.shape) != len(shape):
+            raise ValueError(f"inputs {first.text()} and {other.text()} differ in rank: insert a dimension of size 1 "
+                             "(Unsqueeze) where one is missing")
+        for i, size in enumerate(other.shape):
+            if size != shape[i] and 1 not in (size, shape[i]):
+                raise ValueError(f"inputs {first.text()} and {other.text()} differ in dimension {i + 1} "
+                                 f"({shape[i]} and {size}); sizes must be equal or 1 to broadcast")
+            shape[i] = max(size, shape[i])
+    return [TensorType(tuple(shape), first.dtype)]
 
 
 def _join(symbol):
     return lambda e: [f"{e.outs[0]} = {f' {symbol} '.join(e.ins)}"]
 
 
-register(LayerSpec("Add", "Merge", "Adds its inputs elementwise (residual connections).",
-                   min_inputs=2, max_inputs=None, emit=_join("+"), rule=_same_shapes))
-register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gating).",
-                   min_inputs=2, max_inputs=None, emit=_join("*"), rule=_same_shapes))
+_BROADCASTS = " Sizes of 1 broadcast: (N, C, 1, 1) and (N, C, H, W) give (N, C, H, W)."
+register(LayerSpec("Add", "Merge", "Adds its inputs elementwise (residual connections)." + _BROADCASTS,
+                   min_inputs=2, max_inputs=None, emit=_join("+"), rule=broadcast))
+register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gating, squeeze-excitation)."
+                   + _BROADCASTS, min_inputs=2, max_inputs=None, emit=_join("*"), rule=broadcast))
+register(LayerSpec("Subtract", "Merge", "The first input minus the second, elementwise." + _BROADCASTS,
+                   min_inputs=2, max_inputs=2, emit=_join("-"), rule=broadcast))
+register(LayerSpec("Divide", "Merge", "The first input divided by the second, elementwise." + _BROADCASTS,
+                   min_inputs=2, max_inputs=2, emit=_join("/"), rule=broadcast))
 
 
 def _concat_rule(params, inputs):
@@ -281,9 +294,10 @@ def _concat_rule(params, inputs):
 
 
 register(LayerSpec(
-    "Concat", "Merge", "Concatenates its inputs along a dimension (1: channels or features).",
+    "Concat", "Merge", "Concatenates its inputs along a dimension (1: channels or features); one input passes "
+    "as it is (a dense block's first step).",
     params=(Int("dim", 1, "Dimension to join along (0 is the batch).", key=True),),
-    min_inputs=2, max_inputs=None,
+    min_inputs=1, max_inputs=None,
     emit=lambda e: [f"{e.outs[0]} = torch.cat([{', '.join(e.ins)}], dim={e.params['dim']})"],
     rule=_concat_rule, token_ids=TokenIds.PASSED,
 ))
