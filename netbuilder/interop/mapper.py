@@ -23,7 +23,7 @@ from torch import nn
 
 from ..core.errors import ParamError
 from ..core.layers import LayerSpec, get_spec
-from .calls import ALIAS, BATCH, BatchDependent, Mapped, Unsupported
+from .calls import ALIAS, BATCH, PIECES, BatchDependent, Condition, Mapped, Unsupported
 from .errors import UnsupportedOp
 from .function_table import map_call
 from .module_table import differences, read_params, spec_for
@@ -100,6 +100,20 @@ def _init_like(parameter: nn.Parameter) -> str:
         return "ones" if bool((parameter == 1).all()) else "randn"
 
 
+def _validated(layer: str, params: dict) -> dict:
+    """``params`` checked by the layer's spec; a refusal says, in the call's terms, which value
+    netbuilder's node cannot take and what it takes instead."""
+    spec = get_spec(layer)
+    try:
+        return spec.validate_params(params)
+    except ParamError as err:
+        name = err.field.rsplit(".", 1)[-1]
+        param = spec.param(name)
+        wanted = param.expected() if param is not None else "something else"
+        raise Unsupported(f"netbuilder's {layer} needs {name} to be {wanted}, got {params.get(name)!r}: write the "
+                          f"call with such a {name}") from None
+
+
 class GraphMapper:
     """Plans the document for one traced module (see the module docstring)."""
 
@@ -116,6 +130,7 @@ class GraphMapper:
         self.unsupported: list[UnsupportedOp] = []
         self.notes: list[str] = []
         self.calls: Counter[str] = Counter()
+        self.tuples: dict[fx.Node, tuple[Planned | None, Mapped]] = {}  # calls returning tensors, by item
 
     # -- values -------------------------------------------------------------------
     def meta(self, arg: Any) -> TensorMeta | None:
@@ -143,6 +158,11 @@ class GraphMapper:
             return self.ports[node]
         if node in self.failed:
             raise _Cascade()
+        if isinstance(self.consts.get(node), Condition):
+            raise Unsupported(f"uses the comparison '{node.name}' (a boolean tensor), which netbuilder keeps only "
+                              "inside torch.where(...) or masked_fill(...)")
+        if node in self.tuples:
+            raise Unsupported(f"uses the pieces of '{node.name}' as a whole; take them one by one (a, b = ...)")
         raise Unsupported(f"uses '{node.name}', which netbuilder has no value for")
 
     # -- the walk -----------------------------------------------------------------
@@ -177,12 +197,11 @@ class GraphMapper:
         return result
 
     def plan(self, layer: str, params: dict, inputs: list[fx.Node], node: fx.Node,
-             state: str | None = None) -> Planned:
-        try:
-            clean = get_spec(layer).validate_params(params)
-        except ParamError as err:
-            raise Unsupported(str(err)) from None
-        planned = Planned(layer, clean, [self.port(n) for n in inputs], [node], state)
+             state: str | None = None, after: Planned | None = None) -> Planned:
+        """A node for ``node`` fed by ``inputs`` (or by ``after``, the node before it in a chain)."""
+        clean = _validated(layer, params)
+        feeds = [(after, 0)] if after is not None else [self.port(n) for n in inputs]
+        planned = Planned(layer, clean, feeds, [node], state)
         self.planned.append(planned)
         self.ports[node] = (planned, 0)
         return planned
@@ -233,10 +252,7 @@ class GraphMapper:
         try:
             if getattr(module, "inplace", False):
                 self._check_inplace(pattern.inputs[0])
-            try:
-                params = spec.validate_params(pattern.params)
-            except ParamError as err:
-                raise Unsupported(str(err)) from None
+            params = _validated(spec.type, pattern.params)
             problems = differences(spec, params, module, [self.meta(n).sample_type() for n in pattern.inputs])
             if problems:
                 raise Unsupported("; ".join(problems))
@@ -267,18 +283,54 @@ class GraphMapper:
         if node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.parameters:
             self._expanded(node)
             return
-        if self.meta(node) is None:
+        if node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.tuples:
+            self._take_part(node)
+            return
+        value = self.values.get(node)
+        tensors = isinstance(value, tuple) and value and all(isinstance(v, TensorMeta) for v in value)
+        if self.meta(node) is None and not tensors:
             self.consts[node] = self._constant(node)
             return
-        mapped = map_call(node, self.resolve, self.meta)
+        mapped = map_call(node, self.resolve, self.meta, self.values.get)
+        if isinstance(mapped, Condition) or (isinstance(value, TensorMeta) and value.dtype == "bool"):
+            if not isinstance(mapped, Condition):
+                raise Unsupported("makes a boolean tensor, which has no node")
+            self.consts[node] = mapped  # read by torch.where / masked_fill
+            return
         if mapped.inplace:
             self._check_inplace(mapped.inputs[0])
         if mapped.layer == ALIAS:
             self.ports[node] = self.port(mapped.inputs[0])
+        elif mapped.layer == PIECES:
+            self.port(mapped.inputs[0])  # its input must have a value
+            self.tuples[node] = (None, mapped)
         elif not self._extend_chain(node, mapped):
-            self.plan(mapped.layer, mapped.params, mapped.inputs, node)
+            planned = self.plan(mapped.layer, mapped.params, mapped.inputs, node)
+            for layer, params in mapped.chain:
+                planned = self.plan(layer, params, [], node, after=planned)
+            if mapped.parts is not None:
+                del self.ports[node]
+                self.tuples[node] = (planned, mapped)
 
     _call_method = _call_function
+
+    def _take_part(self, node: fx.Node) -> None:
+        """``a, b = x.chunk(2, 1)``, ``x.max(1)[0]``, ``x.max(1).values``: one item of a call's tuple."""
+        source = node.args[0]
+        planned, mapped = self.tuples[source]
+        if node.op == "call_function" and node.target is getattr and node.args[1] in ("values", "indices"):
+            index = ("values", "indices").index(node.args[1])
+        elif node.op == "call_function" and node.target is operator.getitem:
+            index = self.resolve(node.args[1])
+        else:
+            raise Unsupported(f"uses the pieces of '{source.name}' as a whole; take them one by one (a, b = ...)")
+        if not isinstance(index, int):
+            raise Unsupported(f"takes {index!r} of the pieces of '{source.name}'; take them one by one")
+        part = mapped.parts(index % len(self.values[source]))
+        if isinstance(part, int):
+            self.ports[node] = (planned, part)
+        else:
+            self.plan(*part, mapped.inputs[:1], node)
 
     def _extend_chain(self, node: fx.Node, mapped: Mapped) -> bool:
         """``a + b + c`` on one line is one Add with three inputs (netbuilder writes it that way)."""

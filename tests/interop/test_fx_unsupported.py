@@ -28,20 +28,36 @@ class Mixed(nn.Module):
         x = self.conv(x)
         x = x * self.scale  # attribute
         x = self.sync(x)  # module
-        x = x.mean(dim=1)  # method
-        return torch.sigmoid(x) + 1  # constant
+        x = x.cumsum(dim=1)  # method
+        return torch.sigmoid(x) + torch.rand_like(x)  # random
 
 
 def test_every_unsupported_op_is_listed_with_its_line():
     with pytest.raises(UnsupportedModelError) as caught:
         import_module(Mixed(), torch.randn(2, 3, 8, 8))
     ops = caught.value.ops
-    assert [op.what for op in ops] == ["attribute 'scale'", "nn.SyncBatchNorm 'sync'", "Tensor.mean()", "+"]
-    assert [op.source.lineno for op in ops] == [_line(Mixed, m) for m in ("attribute", "module", "method", "constant")]
+    assert [op.what for op in ops] == ["attribute 'scale'", "nn.SyncBatchNorm 'sync'", "Tensor.cumsum()",
+                                       "torch.rand_like"]
+    assert [op.source.lineno for op in ops] == [_line(Mixed, m) for m in ("attribute", "module", "method", "random")]
     assert all(op.source.filename == __file__ for op in ops)
     text = str(caught.value)
     assert "4 unsupported operations" in text and "SyncBatchNorm has no netbuilder layer" in text
-    assert "x = x.mean(dim=1)" in text
+    assert "x = x.cumsum(dim=1)" in text
+
+
+class Repeated(nn.Module):
+    def forward(self, x):
+        for _ in range(50):
+            x = x.cumsum(1)  # the loop
+        return x
+
+
+def test_a_refusal_repeated_in_a_loop_is_one_line_with_its_count():
+    with pytest.raises(UnsupportedModelError) as caught:
+        import_module(Repeated(), torch.randn(2, 3))
+    text = str(caught.value)
+    assert "50 unsupported operations" in text
+    assert text.count("Tensor.cumsum()") == 1 and "x = x.cumsum(1)  # the loop) (50 times)" in text
 
 
 def test_keep_unsupported_says_what_the_core_lacks():
@@ -84,8 +100,17 @@ REFUSALS = {
     "flatten of the batch": (lambda m, x: torch.flatten(x), None, (2, 3, 4), "flattens the batch dimension"),
     "cat along the batch": (lambda m, x: torch.cat([x, x]), None, (2, 3), "joins along the batch dimension"),
     "transpose of the batch": (lambda m, x: x.transpose(0, 1), None, (2, 3), "moves the batch dimension"),
-    "softmax without dim": (lambda m, x: F.softmax(x, None), None, (2, 3), "dim: expected an integer"),
-    "constant operand": (lambda m, x: x + 1, None, (2, 3), "constant operand"),
+    "softmax without dim": (lambda m, x: F.softmax(x, None), None, (2, 3),
+                            "Softmax needs dim to be an integer, got None: write the call with such a dim"),
+    "tensor operand that is no value": (lambda m, x: x + torch.ones(3), None, (2, 3), "torch.ones"),
+    "rank that differs": (lambda m, x: x.unsqueeze(1) * x, None, (2, 3), "differ in rank"),
+    "reduction of everything": (lambda m, x: x.mean(), None, (2, 3), "the batch included: give dim"),
+    "indexing the batch": (lambda m, x: x[0], None, (2, 3), "indexes the batch dimension"),
+    "advanced indexing": (lambda m, x: x[:, [0, 2]], None, (2, 3), "advanced indexing"),
+    "max indices": (lambda m, x: x.max(1)[1], None, (2, 3), "indices of max"),
+    "boolean mask used as a tensor": (lambda m, x: x * (x > 0), None, (2, 3), "keeps only inside torch.where"),
+    "where between two tensors": (lambda m, x: torch.where(x > 0, x, -x), None, (2, 3), "between two tensors"),
+    "fill with -inf": (lambda m, x: x.masked_fill(x > 0, float("-inf")), None, (2, 3), "use -1e9 for -inf"),
     "count_include_pad": (lambda m, x: F.avg_pool2d(x, 2, count_include_pad=False), None, (2, 1, 4, 4),
                           "count_include_pad=False"),
     "in place on a shared value": (lambda m, x: x + F.relu(x, inplace=True), None, (2, 3), "works in place"),
