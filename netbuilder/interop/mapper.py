@@ -218,12 +218,29 @@ class GraphMapper:
         except AttributeError:
             raise Unsupported("forward reads this buffer or constant directly; netbuilder only carries "
                               "learned weights") from None
-        if not node.users or any(user.op != "call_method" or user.target != "expand" or user.args[0] is not node
-                                 for user in node.users):
-            sizes = ", ".join(map(str, parameter.shape))
-            raise Unsupported(f"forward uses the parameter as it is; netbuilder's Parameter gives every sample "
-                              f"the same copy: self.{node.target}.expand(x.shape[0], {sizes})")
-        self.parameters[node] = parameter
+        if node.users and all(user.op == "call_method" and user.target == "expand" and user.args[0] is node
+                              for user in node.users):
+            self.parameters[node] = parameter
+            return
+        self._used_as_it_is(node, parameter)
+
+    def _used_as_it_is(self, node: fx.Node, parameter: nn.Parameter) -> None:
+        """``x + self.pos_embed``, ``x * self.gamma``: the parameter broadcasts against
+        the values it meets, so each sample gets it lined up from the right, in the
+        rank of those values: a Parameter node whose ``sample_shape`` says so."""
+        ranks = [self.meta(user).rank for user in node.users if self.meta(user) is not None]
+        stored = tuple(parameter.shape)
+        rank = max(ranks, default=0)
+        if not ranks or len(stored) > rank or (len(stored) == rank and stored[0] != 1):
+            sizes = ", ".join(map(str, stored))
+            raise Unsupported(f"forward uses the parameter as a whole tensor, not once per sample; netbuilder's "
+                              f"Parameter gives every sample the same copy: self.{node.target}.expand(x.shape[0], "
+                              f"{sizes}), or a leading size of 1 that broadcasts")
+        sample = stored[1:] if len(stored) == rank else (1,) * (rank - 1 - len(stored)) + stored
+        params = {"shape": list(stored), "init": _init_like(parameter),
+                  "sample_shape": list(sample) if sample != stored else None}
+        self.values[node] = TensorMeta((1, *sample), self.values[node].dtype)  # each sample's view of it
+        self.plan("Parameter", params, [], node, state=node.target)
 
     def _expanded(self, node: fx.Node) -> None:
         """``parameter.expand(batch, *its shape)``, sizes of -1 meaning "as it is"."""
@@ -231,10 +248,11 @@ class GraphMapper:
         sizes = self.resolve(tuple(node.args[1:]))
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
-        kept = all(size in (-1, wanted) for size, wanted in zip(sizes[1:], parameter.shape))
-        if node.kwargs or len(sizes) != parameter.dim() + 1 or sizes[0] is not BATCH or not kept:
+        sample = [want for want in self.meta(node).shape[1:]]
+        if node.kwargs or sizes[0] is not BATCH or len(sizes) < parameter.dim():
             raise Unsupported("expands the parameter to something other than one copy of it per sample")
-        params = {"shape": list(parameter.shape), "init": _init_like(parameter)}
+        stored = list(parameter.shape)
+        params = {"shape": stored, "init": _init_like(parameter), "sample_shape": sample if sample != stored else None}
         self.plan("Parameter", params, [], node, state=node.args[0].target)
 
     def _call_module(self, node: fx.Node) -> None:

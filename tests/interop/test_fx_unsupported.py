@@ -21,7 +21,7 @@ class Mixed(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
-        self.scale = nn.Parameter(torch.ones(1))
+        self.register_buffer("scale", torch.ones(1))
         self.sync = nn.SyncBatchNorm(4)  # excluded from the layers: one process trains
 
     def forward(self, x):
@@ -122,8 +122,8 @@ REFUSALS = {
                            "initial hidden state"),
     "attention weights": (lambda m, x: m.layer(x, x, x)[1], nn.MultiheadAttention(4, 2, batch_first=True),
                           (2, 5, 4), "attention weights"),
-    "parameter used as it is": (lambda m, x: x + m.layer, nn.Parameter(torch.zeros(3)), (2, 3),
-                                "gives every sample the same copy: self.layer.expand\\(x.shape\\[0\\], 3\\)"),
+    "parameter used as a whole": (lambda m, x: x + m.layer.sum(), nn.Parameter(torch.zeros(3)), (2, 3),
+                                  "gives every sample the same copy: self.layer.expand\\(x.shape\\[0\\], 3\\)"),
     "parameter expanded to a fixed batch": (lambda m, x: x + m.layer.expand(2, 3), nn.Parameter(torch.zeros(3)),
                                             (2, 3), "one copy of it per sample"),
     "attention mask": (lambda m, x: m.layer(x, x, x, attn_mask=torch.zeros(5, 5))[0],

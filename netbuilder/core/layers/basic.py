@@ -82,7 +82,20 @@ def _parameter(kwargs) -> Construct:
 def _parameter_emit(e: Emit) -> list[str]:
     """The same tensor for every sample: a view with the batch dimension in front
     (no copy), so it adds, multiplies or concatenates with any value of the model."""
-    return [f"{e.outs[0]} = {e.mod}.expand({e.batch}, {', '.join(map(str, e.params['shape']))})"]
+    sizes = e.params["sample_shape"] or e.params["shape"]
+    return [f"{e.outs[0]} = {e.mod}.expand({e.batch}, {', '.join(map(str, sizes))})"]
+
+
+def _parameter_rule(params, inputs):
+    """The value is ``sample_shape`` per sample (``shape`` when empty); the tensor as
+    stored (``shape``) must expand to it, lined up from the right as torch does:
+    a (1, 197, 768) position embedding gives (197, 768), a (768,) layer scale (1, 768)."""
+    stored, sample = tuple(params["shape"]), tuple(params["sample_shape"] or params["shape"])
+    target = (1, *sample)  # the batch: a stored size there must be 1
+    if len(stored) > len(target) or any(have not in (1, want) for have, want in zip(stored[::-1], target[::-1])):
+        raise ValueError(f"a tensor of shape {stored} cannot give every sample a copy of shape {sample}: sizes "
+                         "line up from the right and must be equal, or 1 in the tensor")
+    return [TensorType(sample)]
 
 
 register(LayerSpec(
@@ -90,9 +103,11 @@ register(LayerSpec(
     params=(
         Shape("shape", [8], "Shape of the tensor, without the batch dimension.", key=True),
         Choice("init", ["zeros", "ones", "randn"], doc="Initial values; randn draws from N(0, 1).", key=True),
+        Shape("sample_shape", None, "What each sample gets, when the tensor is kept in another shape: (197, 768) "
+              "from a (1, 197, 768) tensor; empty: its shape.", optional=True, torch=False),
     ),
     min_inputs=0, max_inputs=0, creates=_parameter, emit=_parameter_emit, macs=lambda *_: 0,
-    rule=lambda p, _: [TensorType(tuple(p["shape"]))],
+    rule=_parameter_rule,
 ))
 
 # -- Normalization ------------------------------------------------------------
