@@ -68,7 +68,9 @@ def export_onnx(args) -> int:
     if difference is None:
         print("  onnxruntime is not installed: the file was not run (pip install onnxruntime to check it).")
     elif difference > _TOLERANCE:
-        return _fail("export", NetbuilderError(f"onnxruntime differs from PyTorch by {difference:.2g}"))
+        return _fail("export", NetbuilderError(f"onnxruntime differs from PyTorch by {difference:.2g} of the "
+                                               f"output's scale (more than {_TOLERANCE:g})"))
     else:
-        print(f"  onnxruntime gives PyTorch's outputs for batches of 1 and 5 (largest difference {difference:.1g}).")
+        print(f"  onnxruntime gives PyTorch's outputs for batches of 1 and 5 (largest difference {difference:.1g} "
+              "of the output's scale).")
     return 0
