@@ -43,10 +43,25 @@ def _encoder_layer(module: nn.TransformerEncoderLayer) -> dict[str, Any]:
     }
 
 
+def _transformer_layer(layer: nn.Module) -> dict[str, Any]:
+    """What a Transformer encoder or decoder layer was built with, read off its parts."""
+    return {
+        "nhead": layer.self_attn.num_heads,
+        "dim_feedforward": layer.linear1.out_features,
+        "dropout": layer.dropout.p,
+        "layer_norm_eps": layer.norm1.eps,
+        "norm_first": layer.norm_first,
+        "bias": layer.linear1.bias is not None,
+    }
+
+
 _SPECIAL: dict[str, Callable[[nn.Module], dict[str, Any]]] = {
     "LayerNorm": lambda m: {"normalized_dims": len(m.normalized_shape)},
     "MultiheadAttention": lambda m: {"bias": m.in_proj_bias is not None},
     "TransformerEncoderLayer": _encoder_layer,
+    "TransformerDecoderLayer": _transformer_layer,
+    "TransformerEncoder": lambda m: _transformer_layer(m.layers[0]),  # the layer it stacks, then its own
+    "TransformerDecoder": lambda m: _transformer_layer(m.layers[0]),
 }
 
 

@@ -26,7 +26,14 @@ CASES = {  # class in idioms.py: example input shape (batch first)
     "TinyViT": (2, 3, 8, 8),
     "Discriminator": (2, 1, 16, 16),
     "SplitHeads": (2, 5, 12),
+    "TransformerClassifier": (2, 7),  # token ids
 }
+TOKENS = {"TransformerClassifier": 50}  # vocabulary of the models whose input is token ids
+
+
+def _example(name: str, batch: int) -> torch.Tensor:
+    shape = (batch, *CASES[name][1:])
+    return torch.randint(0, TOKENS[name], shape) if name in TOKENS else torch.randn(shape) * 2 + 0.5
 
 
 def relative_difference(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -37,12 +44,11 @@ def _trained(name: str):
     """The model after a few training batches, so BatchNorm's running statistics are not 0 and 1."""
     torch.manual_seed(0)
     module = instantiate(run_file(MODELS / "idioms.py"), name)
-    shape = CASES[name]
     with torch.no_grad():
         module.train()
         for _ in range(3):
-            module(torch.randn(8, *shape[1:]) * 2 + 0.5)
-    return module.eval(), torch.randn(*shape)
+            module(_example(name, 8))
+    return module.eval(), _example(name, CASES[name][0])
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -94,3 +100,10 @@ def test_a_vit_keeps_its_class_token_position_embedding_and_layer_scale_with_the
     assert params["cls_token"]["shape"] == [1, 1, 16] and params["pos_embed"]["sample_shape"] == [5, 16]
     assert params["blocks_0_gamma"]["sample_shape"] == [1, 16]
     assert torch.equal(imported.state_dict["pos_embed"], module.pos_embed.detach())
+
+
+def test_a_transformer_encoder_keeps_enable_nested_tensor_as_written():
+    module, x = _trained("TransformerClassifier")
+    node = import_module(module, x).document.nodes["encoder"]
+    assert node.type == "TransformerEncoder" and node.params["num_layers"] == 2
+    assert node.params["enable_nested_tensor"] is False

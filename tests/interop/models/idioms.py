@@ -196,3 +196,20 @@ class SplitHeads(nn.Module):
         y = torch.cat([large[..., :4], small], dim=-1).repeat(1, 1, 2)
         last = y[..., -1, :]
         return self.out(last[:, :6].expand(-1, 6).clamp(min=-3.0))
+
+
+class TransformerClassifier(nn.Module):
+    """Token ids → embedding + learned positions → nn.TransformerEncoder → mean over tokens → classes."""
+
+    def __init__(self, vocab=50, dim=16, classes=3, nested=False):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.pos = nn.Parameter(torch.randn(1, 7, dim) * 0.1)
+        layer = nn.TransformerEncoderLayer(dim, 2, dim_feedforward=32, dropout=0.1, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=nested)
+        self.fc = nn.Linear(dim, classes)
+
+    def forward(self, ids):
+        x = self.embed(ids) + self.pos
+        x = self.encoder(x)
+        return self.fc(x.mean(dim=1))
