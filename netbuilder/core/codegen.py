@@ -127,7 +127,8 @@ def _statements(doc: GraphDocument, report: ShapeReport, statements: list[str],
         if state is not None:
             init_lines.append((node_id, f"self.{base} = {render(state)}", ""))
         tag = node_tag(node_id) if node_id in names.streamed and state is None else ""
-        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params, batch))):
+        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", node.params, batch,
+                                                  report.nodes[node_id].inputs))):
             forward_lines.append((node_id, line, "" if i else tag))
     return init_lines, forward_lines
 

@@ -160,7 +160,7 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
 def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
     names = tuple(f"x{i}" for i in range(len(inputs)))
     outs = tuple(f"o{i}" for i in range(len(spec.output_names(params))))
-    code = "\n".join(spec.emit(Emit(names, outs, "m", params, str(_BATCH))))
+    code = "\n".join(spec.emit(Emit(names, outs, "m", params, str(_BATCH), tuple(inputs))))
     forward = _compiled_forward(code, len(inputs), len(outs))
     tensors = [
         torch.empty((_BATCH, *t.shape), dtype=getattr(torch, t.dtype), device="meta") for t in inputs

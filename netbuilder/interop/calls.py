@@ -56,6 +56,7 @@ class Mapped:
     inplace: bool = False  # overwrites its input, so nothing else may read that input
     chain: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     parts: Callable[[int], int | tuple[str, dict[str, Any]]] | None = None
+    tensors: dict[str, str] = field(default_factory=dict)  # the node's weights: attribute → the user's parameter
 
 
 @dataclass(frozen=True)

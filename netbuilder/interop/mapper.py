@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 import torch.fx as fx
+import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import ParamError
@@ -26,8 +27,9 @@ from ..core.layers import LayerSpec, get_spec
 from .calls import ALIAS, BATCH, PIECES, BatchDependent, Condition, Mapped, Unsupported
 from .errors import UnsupportedOp
 from .function_table import map_call
-from .module_table import differences, read_params, spec_for
+from .module_table import differences, drop_path_rate, read_params, spec_for
 from .recurrent import Pattern, attention_pattern, recurrent_pattern
+from .tensor_calls import takes_weights
 from .tracing import source_of, statement_of
 from .values import TensorMeta
 
@@ -53,6 +55,7 @@ class Planned:
     inputs: list[tuple[Planned, int]]
     fx_nodes: list[fx.Node]  # what it stands for; the last one produces its value
     state: str | None = None  # path of the submodule or parameter it holds, whose weights it takes
+    tensors: dict[str, str] = field(default_factory=dict)  # or, for F.layer_norm(x, s, self.w, self.b): its weights
     id: str = ""
 
     @property
@@ -222,6 +225,8 @@ class GraphMapper:
                               for user in node.users):
             self.parameters[node] = parameter
             return
+        if node.users and all(takes_weights(user, node) for user in node.users):
+            return  # F.layer_norm(x, shape, self.weight, self.bias): the call's node holds it
         self._used_as_it_is(node, parameter)
 
     def _used_as_it_is(self, node: fx.Node, parameter: nn.Parameter) -> None:
@@ -258,6 +263,10 @@ class GraphMapper:
     def _call_module(self, node: fx.Node) -> None:
         module = self.root.get_submodule(node.target)
         spec = spec_for(module)
+        if spec is None and drop_path_rate(module) is not None and len(node.args) == 1 and not node.kwargs:
+            rate = drop_path_rate(module)
+            self.plan("DropPath" if rate else "Identity", {"p": rate} if rate else {}, [node.args[0]], node)
+            return
         if spec is None:
             raise Unsupported(f"{type(module).__name__} has no netbuilder layer")
         self.calls[node.target] += 1
@@ -301,6 +310,9 @@ class GraphMapper:
         if node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.parameters:
             self._expanded(node)
             return
+        if node.op == "call_method" and node.target == "new_ones":
+            self._drop_path(node)
+            return
         if node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.tuples:
             self._take_part(node)
             return
@@ -324,6 +336,7 @@ class GraphMapper:
             self.tuples[node] = (None, mapped)
         elif not self._extend_chain(node, mapped):
             planned = self.plan(mapped.layer, mapped.params, mapped.inputs, node)
+            planned.tensors = mapped.tensors
             for layer, params in mapped.chain:
                 planned = self.plan(layer, params, [], node, after=planned)
             if mapped.parts is not None:
@@ -331,6 +344,25 @@ class GraphMapper:
                 self.tuples[node] = (planned, mapped)
 
     _call_method = _call_function
+
+    def _drop_path(self, node: fx.Node) -> None:
+        """``x * F.dropout(x.new_ones(x.shape[0], 1, …, 1), p, self.training)``: stochastic depth,
+        as netbuilder's DropPath writes it; the three calls are one node."""
+        source, meta = node.args[0], self.meta(node.args[0])
+        sizes = self.resolve(tuple(node.args[1:]))
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        dropout = next(iter(node.users)) if len(node.users) == 1 else None
+        product = next(iter(dropout.users)) if dropout is not None and len(dropout.users) == 1 else None
+        if (meta is None or node.kwargs or sizes != (BATCH, *[1] * (meta.rank - 1)) or product is None
+                or dropout.target is not F.dropout or product.target is not operator.mul
+                or set(product.args) != {source, dropout}):
+            raise Unsupported("makes a new tensor, which has no node (a drop path is written x * F.dropout("
+                              "x.new_ones(x.shape[0], 1, …), p, self.training))")
+        bound = dict(zip(("input", "p", "training", "inplace"), dropout.args), **dropout.kwargs)
+        rate, training = self.resolve(bound.get("p", 0.5)), self.resolve(bound.get("training", True))
+        self.done |= {dropout, product}
+        self.plan("DropPath" if rate and training else "Identity", {"p": rate} if rate and training else {},
+                  [source], product)
 
     def _take_part(self, node: fx.Node) -> None:
         """``a, b = x.chunk(2, 1)``, ``x.max(1)[0]``, ``x.max(1).values``: one item of a call's tuple."""

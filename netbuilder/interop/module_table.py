@@ -29,6 +29,18 @@ _NOT_COMPARED = {"training", "inplace"}  # inplace only changes memory use; the 
 _TEL_ACTIVATIONS = {1: "relu", 2: "gelu"}  # TransformerEncoderLayer.activation_relu_or_gelu
 
 
+_DROP_PATHS = ("DropPath", "StochasticDepth")  # timm's and torchvision's names for stochastic depth
+
+
+def drop_path_rate(module: nn.Module) -> float | None:
+    """A user's stochastic-depth module (timm's DropPath, torchvision's StochasticDepth in
+    "row" mode): its drop rate, read without tracing its random numbers; else None."""
+    if type(module).__name__ not in _DROP_PATHS or getattr(module, "mode", "row") != "row":
+        return None
+    rate = getattr(module, "drop_prob", getattr(module, "p", None))
+    return float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
+
+
 def spec_for(module: nn.Module) -> LayerSpec | None:
     """The layer of exactly this class (a user subclass may change forward)."""
     return _BY_CLASS.get(type(module))

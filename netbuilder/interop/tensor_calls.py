@@ -338,6 +338,45 @@ def _pad(call: Call) -> Mapped:
                   [call.tensor("input")])
 
 
+# -- functional layers with the model's own weights --------------------------------------
+_WEIGHTED = {F.layer_norm: ("weight", "bias"), F.group_norm: ("weight", "bias")}
+
+
+def takes_weights(user: fx.Node, tensor: fx.Node) -> bool:
+    """Whether ``user`` is a functional layer given ``tensor`` as its weight or bias."""
+    if user.op != "call_function" or user.target not in _WEIGHTED or (user.args and user.args[0] is tensor):
+        return False
+    return True
+
+
+def _own_weights(call: Call, layer: str) -> dict[str, str]:
+    """``{"weight": "ln.w", "bias": "ln.b"}``: the parameters the call passes, which its node takes over."""
+    given = {name: call.bound.get(name) for name in ("weight", "bias")}
+    if all(v is None for v in given.values()):
+        return {}
+    if not all(isinstance(v, fx.Node) and v.op == "get_attr" for v in given.values()):
+        raise Unsupported(f"netbuilder's {layer} has a weight and a bias of its own, or neither: pass both as "
+                          "parameters of the module (self.weight, self.bias)")
+    return {name: node.target for name, node in given.items()}
+
+
+def _layer_norm(call: Call) -> Mapped:
+    source = call.tensor("input")
+    shape = list(call.value("normalized_shape"))
+    if list(call.meta(source).shape[-len(shape):]) != shape or len(shape) >= call.meta(source).rank:
+        raise Unsupported(f"normalises over {tuple(shape)}, which are not the last sizes of one sample "
+                          f"{call.meta(source).shape[1:]}")
+    tensors = _own_weights(call, "LayerNorm")
+    params = {"normalized_dims": len(shape), "eps": call.value("eps", 1e-5), "elementwise_affine": bool(tensors)}
+    return Mapped("LayerNorm", params, [source], tensors=tensors)
+
+
+def _group_norm(call: Call) -> Mapped:
+    tensors = _own_weights(call, "GroupNorm")
+    params = {"num_groups": call.value("num_groups"), "eps": call.value("eps", 1e-5), "affine": bool(tensors)}
+    return Mapped("GroupNorm", params, [call.tensor("input")], tensors=tensors)
+
+
 def _unary(layer: str) -> Callable[[Call], Mapped]:
     return lambda call: Mapped(layer, {}, [call.tensor("input")])
 
@@ -381,6 +420,9 @@ def register_all() -> None:
     _add(("expand",), Rule("Expand", ("input", "*size"), handler=_expand))
     _add(("repeat",), Rule("Repeat", ("input", "*repeats"), handler=_repeat))
     _add((F.pad,), Rule("Pad", ("input", "pad", "mode", "value"), handler=_pad))
+    _add((F.layer_norm,), Rule("LayerNorm", ("input", "normalized_shape", "weight", "bias", "eps"),
+                               handler=_layer_norm))
+    _add((F.group_norm,), Rule("GroupNorm", ("input", "num_groups", "weight", "bias", "eps"), handler=_group_norm))
     for layer in ("Exp", "Log", "Sqrt", "Rsqrt", "Abs", "Reciprocal"):
         name = layer.lower()
         _add((getattr(torch, name), name), Rule(layer, ("input",), handler=_unary(layer)))

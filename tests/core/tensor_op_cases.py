@@ -68,6 +68,8 @@ TENSOR_OP_CASES = [
     ("Multiply", {}, [[4, 1, 1], [4, 5, 5]]),
     ("Add", {}, [[1, 6], [5, 6], [5, 1]]),
     ("Concat", {"dim": 1}, [[3, 4]]),
+    ("DropPath", {}, [[3, 4, 4]]),
+    ("DropPath", {"p": 0.5}, [[5]]),
 ]
 
 TENSOR_OP_REFUSED = [

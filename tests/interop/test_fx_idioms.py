@@ -27,6 +27,7 @@ CASES = {  # class in idioms.py: example input shape (batch first)
     "Discriminator": (2, 1, 16, 16),
     "SplitHeads": (2, 5, 12),
     "TransformerClassifier": (2, 7),  # token ids
+    "OwnNorms": (2, 5, 8),
 }
 TOKENS = {"TransformerClassifier": 50}  # vocabulary of the models whose input is token ids
 
@@ -107,3 +108,13 @@ def test_a_transformer_encoder_keeps_enable_nested_tensor_as_written():
     node = import_module(module, x).document.nodes["encoder"]
     assert node.type == "TransformerEncoder" and node.params["num_layers"] == 2
     assert node.params["enable_nested_tensor"] is False
+
+
+def test_functional_norms_keep_their_weights_and_a_drop_path_is_one_node():
+    module, x = _trained("OwnNorms")
+    imported = import_module(module, x)
+    nodes = {i: n.type for i, n in imported.document.nodes.items()}
+    assert nodes["drop_path"] == "DropPath" and imported.document.nodes["drop_path"].params == {"p": 0.2}
+    assert nodes["no_drop"] == "Identity"
+    assert torch.equal(imported.state_dict["y.weight"], module.weight.detach())
+    assert torch.equal(imported.state_dict["group_norm.bias"], module.gn_bias.detach())

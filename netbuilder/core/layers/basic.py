@@ -182,6 +182,20 @@ register(LayerSpec("Dropout2d", "Regularization", "Randomly zeroes whole channel
 register(LayerSpec("AlphaDropout", "Regularization", "Dropout that keeps SELU's self-normalisation.",
                    params=(_p,), torch_class="AlphaDropout", rule=same, count_params=no_parameters))
 
+def _drop_path_emit(e: Emit) -> list[str]:
+    """One keep-or-drop per sample, scaled as dropout scales: F.dropout of a ones tensor of
+    shape (N, 1, …, 1), so that the line needs nothing but PyTorch and reads back on import."""
+    ones = ", ".join([f"{e.ins[0]}.shape[0]"] + ["1"] * len(e.types[0].shape))
+    return [f"{e.outs[0]} = {e.ins[0]} * nn.functional.dropout({e.ins[0]}.new_ones({ones}), {e.params['p']!r}, "
+            "self.training)"]
+
+
+register(LayerSpec("DropPath", "Regularization", "Stochastic depth: while training, drops a residual branch for "
+                   "whole samples at random (x times 0 or 1/(1-p) per sample).",
+                   params=(Float("p", 0.1, "Probability of dropping a sample's branch.", minimum=0, maximum=1,
+                                 key=True),),
+                   rule=same, emit=_drop_path_emit, count_params=no_parameters))
+
 # -- Reshape ------------------------------------------------------------------
 def dim_index(dim: int, t: TensorType, name: str = "dim") -> int:
     """``dim`` as an index into (N, *shape), refusing what torch refuses."""

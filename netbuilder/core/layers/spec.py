@@ -70,7 +70,8 @@ class Emit:
     (``_`` for an output nobody reads), ``mod`` the expression of what the node
     created (``self.conv1``), ``params`` the node's full parameter dict and
     ``batch`` an expression for the batch size, which a node without inputs
-    needs to give every sample its value (``image.shape[0]``).
+    needs to give every sample its value (``image.shape[0]``). ``types`` are
+    the inputs' types, for a statement that spells out their rank.
     """
 
     ins: tuple[str, ...]
@@ -78,6 +79,7 @@ class Emit:
     mod: str
     params: dict[str, Any]
     batch: str
+    types: tuple[TensorType, ...] = ()
 
 
 def call_module(e: Emit) -> list[str]:

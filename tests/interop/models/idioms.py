@@ -213,3 +213,39 @@ class TransformerClassifier(nn.Module):
         x = self.embed(ids) + self.pos
         x = self.encoder(x)
         return self.fc(x.mean(dim=1))
+
+
+class DropPath(nn.Module):
+    """Stochastic depth, as timm writes it."""
+
+    def __init__(self, drop_prob=0.0):
+        super().__init__()
+        self.drop_prob = drop_prob
+
+    def forward(self, x):
+        if self.drop_prob == 0.0 or not self.training:
+            return x
+        keep = 1 - self.drop_prob
+        shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+        random_tensor = x.new_empty(shape).bernoulli_(keep)
+        return x * random_tensor.div_(keep)
+
+
+class OwnNorms(nn.Module):
+    """F.layer_norm and F.group_norm with the module's own weights, and a drop path on the residual branch."""
+
+    def __init__(self, dim=8):
+        super().__init__()
+        self.weight = nn.Parameter(torch.linspace(0.5, 1.5, dim))
+        self.bias = nn.Parameter(torch.linspace(-0.1, 0.1, dim))
+        self.gn_weight = nn.Parameter(torch.full((dim,), 2.0))
+        self.gn_bias = nn.Parameter(torch.full((dim,), 0.5))
+        self.fc = nn.Linear(dim, dim)
+        self.drop_path = DropPath(0.2)
+        self.no_drop = DropPath(0.0)
+
+    def forward(self, x):
+        y = F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, 1e-6)
+        x = x + self.drop_path(self.fc(y))
+        z = F.group_norm(x.transpose(1, 2), 2, self.gn_weight, self.gn_bias).transpose(1, 2)
+        return self.no_drop(x + z)
