@@ -290,6 +290,9 @@ class GraphMapper:
         if spec.type in _TUPLE_VALUED:  # only its indexed parts have values
             del self.ports[node]
             self.ports.update({user: (planned, port) for user, port in pattern.ports.items()})
+        elif isinstance(self.values.get(node), tuple):  # (out, indices), (h, c): its items are the node's ports
+            del self.ports[node]
+            self.tuples[node] = (planned, Mapped(spec.type, {}, pattern.inputs, parts=int))
 
     def _module_pattern(self, node: fx.Node, layer: str, params: dict) -> Pattern:
         if layer in _RECURRENT:
@@ -297,9 +300,12 @@ class GraphMapper:
         if layer == "MultiheadAttention":
             return attention_pattern(node, params, lambda value: self.meta(value) is not None)
         extra = {k: v for k, v in node.kwargs.items() if v not in _OPTIONAL_KWARGS}
-        if len(node.args) != 1 or extra or self.meta(node.args[0]) is None:
-            raise Unsupported("netbuilder's layer takes exactly one tensor and no other arguments")
-        return Pattern([node.args[0]], params, {}, set())
+        spec, count = get_spec(layer), len(node.args)
+        fits = spec.min_inputs <= count <= (spec.max_inputs if spec.max_inputs is not None else count)
+        if not fits or extra or any(self.meta(arg) is None for arg in node.args):
+            wanted = "one tensor" if spec.max_inputs == 1 else f"{spec.min_inputs} to {spec.max_inputs} tensors"
+            raise Unsupported(f"netbuilder's layer takes {wanted} and no other arguments")
+        return Pattern(list(node.args), params, {}, set())
 
     def _check_inplace(self, source: fx.Node) -> None:
         """netbuilder's layers never work in place: fine unless something else reads the overwritten value."""

@@ -70,6 +70,12 @@ TENSOR_OP_CASES = [
     ("Concat", {"dim": 1}, [[3, 4]]),
     ("DropPath", {}, [[3, 4, 4]]),
     ("DropPath", {"p": 0.5}, [[5]]),
+    ("MaxUnpool2d", {"kernel_size": 2}, [[3, 4, 4], ([3, 4, 4], I64)]),
+    ("MaxUnpool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [[2, 3, 3], ([2, 3, 3], I64)]),
+    ("MaxUnpool1d", {"kernel_size": 2}, [[3, 5], ([3, 5], I64)]),
+    ("MaxUnpool1d", {"kernel_size": 2, "stride": 1}, [[2, 4], ([2, 4], I64)]),
+    ("MaxPool2d", {"kernel_size": 2, "return_indices": True}, [[3, 8, 8]]),
+    ("MaxPool1d", {"kernel_size": 3, "stride": 2, "return_indices": True}, [[2, 9]]),
 ]
 
 TENSOR_OP_REFUSED = [
@@ -86,4 +92,6 @@ TENSOR_OP_REFUSED = [
     ("Pad", {"padding": [3, 3], "mode": "reflect"}, [[2, 3]], lambda: F.pad(torch.randn(2, 2, 3), (3, 3), "reflect")),
     ("Multiply", {}, [[4, 2, 2], [4, 3, 3]], lambda: torch.randn(2, 4, 2, 2) * torch.randn(2, 4, 3, 3)),
     ("Subtract", {}, [[3, 4], [3]], lambda: torch.randn(2, 3, 4) - torch.randn(2, 3)),
+    ("MaxUnpool2d", {"kernel_size": 2}, [[3, 4, 4], ([3, 2, 2], I64)],
+     lambda: torch.nn.MaxUnpool2d(2)(torch.randn(2, 3, 4, 4), torch.zeros(2, 3, 2, 2, dtype=torch.int64))),
 ]

@@ -28,6 +28,7 @@ CASES = {  # class in idioms.py: example input shape (batch first)
     "SplitHeads": (2, 5, 12),
     "TransformerClassifier": (2, 7),  # token ids
     "OwnNorms": (2, 5, 8),
+    "SegNetStage": (2, 3, 8, 8),
 }
 TOKENS = {"TransformerClassifier": 50}  # vocabulary of the models whose input is token ids
 

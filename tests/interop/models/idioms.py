@@ -249,3 +249,20 @@ class OwnNorms(nn.Module):
         x = x + self.drop_path(self.fc(y))
         z = F.group_norm(x.transpose(1, 2), 2, self.gn_weight, self.gn_bias).transpose(1, 2)
         return self.no_drop(x + z)
+
+
+class SegNetStage(nn.Module):
+    """SegNet's decoder: MaxUnpool2d puts each value back where the encoder's pool found its maximum."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.pool = nn.MaxPool2d(2, 2, return_indices=True)
+        self.mid = nn.Conv2d(8, 8, 3, padding=1)
+        self.unpool = nn.MaxUnpool2d(2, 2)
+        self.dec = nn.Conv2d(8, 2, 3, padding=1)
+
+    def forward(self, x):
+        x, indices = self.pool(self.enc(x))
+        x = self.unpool(self.mid(x), indices)
+        return self.dec(x)
