@@ -54,6 +54,20 @@ def _reduction(layer: str) -> Callable[[Call], Mapped]:
     return handler
 
 
+def _spread(layer: str) -> Callable[[Call], Mapped]:
+    """std / var: a reduction with a correction (``unbiased=False`` is correction 0)."""
+    reduce = _reduction(layer)
+
+    def handler(call: Call) -> Mapped:
+        unbiased, correction = call.value("unbiased", None), call.value("correction", None)
+        mapped = reduce(call)
+        mapped.params["correction"] = int(correction if correction is not None else
+                                          (1 if unbiased is None or unbiased else 0))
+        return mapped
+
+    return handler
+
+
 def _values_only(index: int) -> int:
     if index == 0:
         return 0
@@ -385,6 +399,9 @@ def register_all() -> None:
     """Add the rules of this module to :mod:`.function_table`'s tables."""
     for layer, name in (("Mean", "mean"), ("Sum", "sum"), ("Amax", "amax"), ("Amin", "amin")):
         _add((getattr(torch, name), name), Rule(layer, ("input", "dim", "keepdim", "dtype"), handler=_reduction(layer)))
+    for layer, name in (("Std", "std"), ("Var", "var")):
+        _add((getattr(torch, name), name), Rule(layer, ("input", "dim", "unbiased", "keepdim", "correction"),
+                                                handler=_spread(layer)))
     for layer, name in (("Amax", "max"), ("Amin", "min")):
         _add((getattr(torch, name), name), Rule(layer, ("input", "dim", "keepdim"), handler=_max_or_min(layer)))
     _add((torch.squeeze, "squeeze"), Rule("Squeeze", ("input", "dim"), handler=_squeeze("Squeeze")))

@@ -57,6 +57,8 @@ ALIASES = {
     "Unsqueeze": ("new axis", "expand_dims", "insert dimension"),
     "Mean": ("average", "reduce", "global average pooling"),
     "Sum": ("reduce", "total"),
+    "Std": ("standard deviation", "reduce"),
+    "Var": ("variance", "reduce"),
     "Amax": ("max", "maximum", "reduce"),
     "Amin": ("min", "minimum", "reduce"),
     "Select": ("index", "class token", "getitem"),

@@ -127,20 +127,27 @@ def _reduced(p, ins):
     return [TensorType(tuple(s for i, s in enumerate(t.shape) if i not in dims), t.dtype)]
 
 
-def _reduction(type_: str, method: str, doc: str, tokens=TokenIds.REFUSED) -> None:
+def _reduction(type_: str, method: str, doc: str, *extra, tokens=TokenIds.REFUSED) -> None:
     def emit(e: Emit) -> list[str]:
         keep = ", keepdim=True" if e.params["keepdim"] else ""
+        keep += "".join(f", {p.name}={e.params[p.name]!r}" for p in extra if e.params[p.name] != p.default)
         return [f"{e.outs[0]} = {e.ins[0]}.{method}(dim={_dims_text(e.params['dim'])}{keep})"]
 
     _op(type_, doc, Dims("dim", [-1], "Dimensions to reduce (0 is the batch).", required=True, key=True),
-        Bool("keepdim", False, "Keep them with size 1 (for broadcasting back).", key=True),
+        Bool("keepdim", False, "Keep them with size 1 (for broadcasting back).", key=True), *extra,
         rule=_reduced, emit=emit, tokens=tokens)
 
 
 _reduction("Mean", "mean", "Averages over dimensions: x.mean(dim=(2, 3)) is global average pooling.")
 _reduction("Sum", "sum", "Adds up over dimensions.")
-_reduction("Amax", "amax", "The largest value over dimensions (x.max(dim) without the indices).", TokenIds.PASSED)
-_reduction("Amin", "amin", "The smallest value over dimensions (x.min(dim) without the indices).", TokenIds.PASSED)
+_reduction("Amax", "amax", "The largest value over dimensions (x.max(dim) without the indices).",
+           tokens=TokenIds.PASSED)
+_reduction("Amin", "amin", "The smallest value over dimensions (x.min(dim) without the indices).",
+           tokens=TokenIds.PASSED)
+_CORRECTION = Int("correction", 1, "Subtracted from the count: 1 is the unbiased estimate, 0 the plain mean.",
+                  minimum=0)
+_reduction("Std", "std", "Standard deviation over dimensions.", _CORRECTION)
+_reduction("Var", "var", "Variance over dimensions.", _CORRECTION)
 
 
 # -- picking parts --------------------------------------------------------------
