@@ -219,8 +219,7 @@ class GraphMapper:
         try:
             parameter = self.root.get_parameter(node.target)
         except AttributeError:
-            raise Unsupported("forward reads this buffer or constant directly; netbuilder only carries "
-                              "learned weights") from None
+            parameter = self._buffer(node)
         if node.users and all(user.op == "call_method" and user.target == "expand" and user.args[0] is node
                               for user in node.users):
             self.parameters[node] = parameter
@@ -228,6 +227,24 @@ class GraphMapper:
         if node.users and all(takes_weights(user, node) for user in node.users):
             return  # F.layer_norm(x, shape, self.weight, self.bias): the call's node holds it
         self._used_as_it_is(node, parameter)
+
+    def _buffer(self, node: fx.Node) -> torch.Tensor:
+        """A float buffer read in forward (a sinusoidal position table) becomes a Parameter node
+        with its values: the same outputs, but training would now change it, which a note says."""
+        try:
+            buffer = self.root.get_buffer(node.target)
+        except AttributeError:
+            raise Unsupported("forward reads a constant tensor that is neither a parameter nor a buffer; "
+                              "register it (register_buffer) or make it an nn.Parameter") from None
+        made_in_forward = node.target.startswith("_tensor_constant")  # torch.ones(3) in forward: fx keeps its value
+        what = "a tensor made in forward" if made_in_forward else f"buffer '{node.target}'"
+        if buffer.dtype != torch.float32:
+            raise Unsupported(f"forward reads {what} of {str(buffer.dtype).removeprefix('torch.')}; a Parameter "
+                              "node holds float32 values (a mask can be written as a comparison inside "
+                              "torch.where or masked_fill)")
+        self.notes.append(f"{what} is read in forward: it became a Parameter node with its values, so training "
+                          "would change it; keep it out of the optimiser to keep it constant")
+        return buffer
 
     def _used_as_it_is(self, node: fx.Node, parameter: nn.Parameter) -> None:
         """``x + self.pos_embed``, ``x * self.gamma``: the parameter broadcasts against

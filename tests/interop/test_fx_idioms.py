@@ -29,6 +29,7 @@ CASES = {  # class in idioms.py: example input shape (batch first)
     "TransformerClassifier": (2, 7),  # token ids
     "OwnNorms": (2, 5, 8),
     "SegNetStage": (2, 3, 8, 8),
+    "SinusoidalEncoder": (2, 4, 8),
 }
 TOKENS = {"TransformerClassifier": 50}  # vocabulary of the models whose input is token ids
 
@@ -119,3 +120,11 @@ def test_functional_norms_keep_their_weights_and_a_drop_path_is_one_node():
     assert nodes["no_drop"] == "Identity"
     assert torch.equal(imported.state_dict["y.weight"], module.weight.detach())
     assert torch.equal(imported.state_dict["group_norm.bias"], module.gn_bias.detach())
+
+
+def test_a_buffer_read_in_forward_becomes_a_parameter_node_with_a_note():
+    module, x = _trained("SinusoidalEncoder")
+    imported = import_module(module, x)
+    assert imported.document.nodes["pe"].type == "Parameter"
+    assert torch.equal(imported.state_dict["pe"], module.pe)
+    assert any("buffer 'pe'" in note and "training would change it" in note for note in imported.notes)

@@ -21,7 +21,7 @@ class Mixed(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
-        self.register_buffer("scale", torch.ones(1))
+        self.register_buffer("scale", torch.ones(1, dtype=torch.int64))
         self.sync = nn.SyncBatchNorm(4)  # excluded from the layers: one process trains
 
     def forward(self, x):
@@ -102,7 +102,8 @@ REFUSALS = {
     "transpose of the batch": (lambda m, x: x.transpose(0, 1), None, (2, 3), "moves the batch dimension"),
     "softmax without dim": (lambda m, x: F.softmax(x, None), None, (2, 3),
                             "Softmax needs dim to be an integer, got None: write the call with such a dim"),
-    "tensor operand that is no value": (lambda m, x: x + torch.ones(3), None, (2, 3), "torch.ones"),
+    "int tensor made in forward": (lambda m, x: x + torch.ones(3, dtype=torch.int64), None, (2, 3),
+                                   "a tensor made in forward of int64; a Parameter node holds float32"),
     "rank that differs": (lambda m, x: x.unsqueeze(1) * x, None, (2, 3), "differ in rank"),
     "reduction of everything": (lambda m, x: x.mean(), None, (2, 3), "the batch included: give dim"),
     "indexing the batch": (lambda m, x: x[0], None, (2, 3), "indexes the batch dimension"),

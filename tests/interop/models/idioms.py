@@ -266,3 +266,21 @@ class SegNetStage(nn.Module):
         x, indices = self.pool(self.enc(x))
         x = self.unpool(self.mid(x), indices)
         return self.dec(x)
+
+
+class SinusoidalEncoder(nn.Module):
+    """A fixed sinusoidal position table kept as a buffer (as in "Attention is all you need"), added to the input."""
+
+    def __init__(self, length=4, dim=8):
+        super().__init__()
+        position = torch.arange(length).unsqueeze(1)
+        div = torch.exp(torch.arange(0, dim, 2) * (-torch.log(torch.tensor(10000.0)) / dim))
+        pe = torch.zeros(1, length, dim)
+        pe[0, :, 0::2] = torch.sin(position * div)
+        pe[0, :, 1::2] = torch.cos(position * div)
+        self.register_buffer("pe", pe)
+        self.fc = nn.Linear(dim, 3)
+
+    def forward(self, x):
+        x = x + self.pe  # (torch.fx cannot slice a buffer by x.size(1): a tensor, not a proxy, is indexed)
+        return self.fc(x)
