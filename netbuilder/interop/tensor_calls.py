@@ -353,7 +353,7 @@ def _pad(call: Call) -> Mapped:
 
 
 # -- functional layers with the model's own weights --------------------------------------
-_WEIGHTED = {F.layer_norm: ("weight", "bias"), F.group_norm: ("weight", "bias")}
+_WEIGHTED = {F.layer_norm: ("weight", "bias"), F.group_norm: ("weight", "bias"), F.linear: ("weight", "bias")}
 
 
 def takes_weights(user: fx.Node, tensor: fx.Node) -> bool:
@@ -389,6 +389,19 @@ def _group_norm(call: Call) -> Mapped:
     tensors = _own_weights(call, "GroupNorm")
     params = {"num_groups": call.value("num_groups"), "eps": call.value("eps", 1e-5), "affine": bool(tensors)}
     return Mapped("GroupNorm", params, [call.tensor("input")], tensors=tensors)
+
+
+def _linear(call: Call) -> Mapped:
+    """``F.linear(x, self.weight, self.bias)``: a Linear node that holds them."""
+    weight, bias = call.bound.get("weight"), call.bound.get("bias")
+    if not all(isinstance(t, fx.Node) and t.op == "get_attr" for t in (weight, bias) if t is not None) \
+            or weight is None:
+        raise Unsupported("netbuilder's Linear holds its weight (and bias): pass parameters of the module "
+                          "(self.weight, self.bias)")
+    tensors = {"weight": weight.target, **({"bias": bias.target} if bias is not None else {})}
+    out_features = call.meta(weight).shape[0]
+    return Mapped("Linear", {"out_features": out_features, "bias": bias is not None}, [call.tensor("input")],
+                  tensors=tensors)
 
 
 def _unary(layer: str) -> Callable[[Call], Mapped]:
@@ -437,6 +450,7 @@ def register_all() -> None:
     _add(("expand",), Rule("Expand", ("input", "*size"), handler=_expand))
     _add(("repeat",), Rule("Repeat", ("input", "*repeats"), handler=_repeat))
     _add((F.pad,), Rule("Pad", ("input", "pad", "mode", "value"), handler=_pad))
+    _add((F.linear,), Rule("Linear", ("input", "weight", "bias"), handler=_linear))
     _add((F.layer_norm,), Rule("LayerNorm", ("input", "normalized_shape", "weight", "bias", "eps"),
                                handler=_layer_norm))
     _add((F.group_norm,), Rule("GroupNorm", ("input", "num_groups", "weight", "bias", "eps"), handler=_group_norm))

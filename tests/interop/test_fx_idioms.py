@@ -120,6 +120,9 @@ def test_functional_norms_keep_their_weights_and_a_drop_path_is_one_node():
     assert nodes["no_drop"] == "Identity"
     assert torch.equal(imported.state_dict["y.weight"], module.weight.detach())
     assert torch.equal(imported.state_dict["group_norm.bias"], module.gn_bias.detach())
+    head = next(i for i, n in imported.document.nodes.items() if n.type == "Linear" and i != "fc")
+    assert imported.document.nodes[head].params == {"out_features": 3, "bias": False}
+    assert torch.equal(imported.state_dict[f"{head}.weight"], module.head_weight.detach())
 
 
 def test_a_buffer_read_in_forward_becomes_a_parameter_node_with_a_note():

@@ -232,7 +232,7 @@ class DropPath(nn.Module):
 
 
 class OwnNorms(nn.Module):
-    """F.layer_norm and F.group_norm with the module's own weights, and a drop path on the residual branch."""
+    """F.layer_norm, F.group_norm and F.linear with the module's own weights, and a drop path on the residual branch."""
 
     def __init__(self, dim=8):
         super().__init__()
@@ -243,12 +243,13 @@ class OwnNorms(nn.Module):
         self.fc = nn.Linear(dim, dim)
         self.drop_path = DropPath(0.2)
         self.no_drop = DropPath(0.0)
+        self.head_weight = nn.Parameter(torch.randn(3, dim) * 0.3)
 
     def forward(self, x):
         y = F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, 1e-6)
         x = x + self.drop_path(self.fc(y))
         z = F.group_norm(x.transpose(1, 2), 2, self.gn_weight, self.gn_bias).transpose(1, 2)
-        return self.no_drop(x + z)
+        return F.linear(self.no_drop(x + z), self.head_weight)
 
 
 class SegNetStage(nn.Module):
