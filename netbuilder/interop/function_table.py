@@ -142,7 +142,7 @@ _add((torch.reshape,), Rule("Reshape", ("input", "shape"), handler=_reshape))
 _add(("permute",), Rule("Permute", ("input", "*dims"), handler=_permute))
 _add((torch.permute,), Rule("Permute", ("input", "dims"), handler=_permute))
 _add(("contiguous",), Rule(ALIAS, ("input", "memory_format"), handler=_contiguous))
-register_all()
+register_all(_add)
 
 
 def rule_for(node: fx.Node) -> Rule | None:

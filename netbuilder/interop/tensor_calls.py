@@ -19,13 +19,6 @@ import torch.nn.functional as F
 from .calls import ALIAS, BATCH, PIECES, Call, Condition, Mapped, Rule, Unsupported, mentions_batch
 
 
-def _add(targets, rule: Rule) -> None:
-    from .function_table import FUNCTIONS, METHODS
-
-    for target in targets:
-        (METHODS if isinstance(target, str) else FUNCTIONS)[target] = rule
-
-
 def _rank(call: Call, name: str = "input") -> int:
     return call.meta(call.tensor(name)).rank
 
@@ -408,52 +401,53 @@ def _unary(layer: str) -> Callable[[Call], Mapped]:
     return lambda call: Mapped(layer, {}, [call.tensor("input")])
 
 
-def register_all() -> None:
-    """Add the rules of this module to :mod:`.function_table`'s tables."""
+def register_all(add: Callable[[tuple, Rule], None]) -> None:
+    """Add the rules of this module with ``add(targets, rule)``, :mod:`.function_table`'s own (this
+    module does not import it: the table imports the rules)."""
     for layer, name in (("Mean", "mean"), ("Sum", "sum"), ("Amax", "amax"), ("Amin", "amin")):
-        _add((getattr(torch, name), name), Rule(layer, ("input", "dim", "keepdim", "dtype"), handler=_reduction(layer)))
+        add((getattr(torch, name), name), Rule(layer, ("input", "dim", "keepdim", "dtype"), handler=_reduction(layer)))
     for layer, name in (("Std", "std"), ("Var", "var")):
-        _add((getattr(torch, name), name), Rule(layer, ("input", "dim", "unbiased", "keepdim", "correction"),
+        add((getattr(torch, name), name), Rule(layer, ("input", "dim", "unbiased", "keepdim", "correction"),
                                                 handler=_spread(layer)))
     for layer, name in (("Amax", "max"), ("Amin", "min")):
-        _add((getattr(torch, name), name), Rule(layer, ("input", "dim", "keepdim"), handler=_max_or_min(layer)))
-    _add((torch.squeeze, "squeeze"), Rule("Squeeze", ("input", "dim"), handler=_squeeze("Squeeze")))
-    _add((torch.unsqueeze, "unsqueeze"), Rule("Unsqueeze", ("input", "dim"), handler=_squeeze("Unsqueeze")))
-    _add((torch.transpose, "transpose", torch.swapaxes, "swapaxes", torch.swapdims, "swapdims"),
+        add((getattr(torch, name), name), Rule(layer, ("input", "dim", "keepdim"), handler=_max_or_min(layer)))
+    add((torch.squeeze, "squeeze"), Rule("Squeeze", ("input", "dim"), handler=_squeeze("Squeeze")))
+    add((torch.unsqueeze, "unsqueeze"), Rule("Unsqueeze", ("input", "dim"), handler=_squeeze("Unsqueeze")))
+    add((torch.transpose, "transpose", torch.swapaxes, "swapaxes", torch.swapdims, "swapdims"),
          Rule("Transpose", ("input", "dim0", "dim1"), handler=_transpose))
-    _add((torch.chunk, "chunk"), Rule("Chunk", ("input", "chunks", "dim"), handler=_chunk))
-    _add((torch.split, "split"), Rule("Split", ("input", "split_size_or_sections", "dim"), handler=_split))
-    _add(("split",), Rule("Split", ("input", "split_size", "dim"), handler=_split))
-    _add((torch.tensor_split,), Rule("Split", ("input", "indices_or_sections", "dim"), handler=_split))
-    _add((torch.unbind, "unbind"), Rule("Select", ("input", "dim"), handler=_unbind))
-    _add((operator.getitem,), Rule("Select", ("input", "index"), handler=_indexing))
-    _add((torch.cat, torch.concat, torch.concatenate), Rule("Concat", ("tensors", "dim"), handler=_cat_or_stack(
+    add((torch.chunk, "chunk"), Rule("Chunk", ("input", "chunks", "dim"), handler=_chunk))
+    add((torch.split, "split"), Rule("Split", ("input", "split_size_or_sections", "dim"), handler=_split))
+    add(("split",), Rule("Split", ("input", "split_size", "dim"), handler=_split))
+    add((torch.tensor_split,), Rule("Split", ("input", "indices_or_sections", "dim"), handler=_split))
+    add((torch.unbind, "unbind"), Rule("Select", ("input", "dim"), handler=_unbind))
+    add((operator.getitem,), Rule("Select", ("input", "index"), handler=_indexing))
+    add((torch.cat, torch.concat, torch.concatenate), Rule("Concat", ("tensors", "dim"), handler=_cat_or_stack(
         "Concat")))
-    _add((torch.stack,), Rule("Stack", ("tensors", "dim"), handler=_cat_or_stack("Stack")))
-    _add((torch.matmul, "matmul", torch.bmm, "bmm", operator.matmul),
+    add((torch.stack,), Rule("Stack", ("tensors", "dim"), handler=_cat_or_stack("Stack")))
+    add((torch.matmul, "matmul", torch.bmm, "bmm", operator.matmul),
          Rule("MatMul", ("input", "other"), handler=_matmul))
-    _add((F.scaled_dot_product_attention,), Rule("ScaledDotProductAttention", (
+    add((F.scaled_dot_product_attention,), Rule("ScaledDotProductAttention", (
         "query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa"), handler=_attention))
     for target in _OPS:
         args = ("input", "other", "alpha") if target in (torch.add, torch.sub, "add", "sub", torch.subtract,
                                                          "subtract") else ("input", "other")
         if target in (torch.div, "div", torch.divide, "divide"):
             args = ("input", "other", "rounding_mode")
-        _add((target,), Rule("Scalar", args, handler=arithmetic))
-    _add((operator.neg, torch.neg, "neg", torch.negative, "negative"), Rule("Neg", ("input",), handler=_negate))
-    _add((torch.clamp, "clamp", torch.clip, "clip"), Rule("Clamp", ("input", "min", "max"), handler=_clamp))
-    _add((torch.clamp_min, "clamp_min"), Rule("Clamp", ("input", "min"), handler=_clamp))
+        add((target,), Rule("Scalar", args, handler=arithmetic))
+    add((operator.neg, torch.neg, "neg", torch.negative, "negative"), Rule("Neg", ("input",), handler=_negate))
+    add((torch.clamp, "clamp", torch.clip, "clip"), Rule("Clamp", ("input", "min", "max"), handler=_clamp))
+    add((torch.clamp_min, "clamp_min"), Rule("Clamp", ("input", "min"), handler=_clamp))
     for target in _COMPARE:
-        _add((target,), Rule("Where", ("input", "other"), handler=comparison))
-    _add((torch.where,), Rule("Where", ("condition", "input", "other"), handler=_where))
-    _add(("masked_fill",), Rule("Where", ("input", "mask", "value"), handler=_masked_fill))
-    _add(("expand",), Rule("Expand", ("input", "*size"), handler=_expand))
-    _add(("repeat",), Rule("Repeat", ("input", "*repeats"), handler=_repeat))
-    _add((F.pad,), Rule("Pad", ("input", "pad", "mode", "value"), handler=_pad))
-    _add((F.linear,), Rule("Linear", ("input", "weight", "bias"), handler=_linear))
-    _add((F.layer_norm,), Rule("LayerNorm", ("input", "normalized_shape", "weight", "bias", "eps"),
+        add((target,), Rule("Where", ("input", "other"), handler=comparison))
+    add((torch.where,), Rule("Where", ("condition", "input", "other"), handler=_where))
+    add(("masked_fill",), Rule("Where", ("input", "mask", "value"), handler=_masked_fill))
+    add(("expand",), Rule("Expand", ("input", "*size"), handler=_expand))
+    add(("repeat",), Rule("Repeat", ("input", "*repeats"), handler=_repeat))
+    add((F.pad,), Rule("Pad", ("input", "pad", "mode", "value"), handler=_pad))
+    add((F.linear,), Rule("Linear", ("input", "weight", "bias"), handler=_linear))
+    add((F.layer_norm,), Rule("LayerNorm", ("input", "normalized_shape", "weight", "bias", "eps"),
                                handler=_layer_norm))
-    _add((F.group_norm,), Rule("GroupNorm", ("input", "num_groups", "weight", "bias", "eps"), handler=_group_norm))
+    add((F.group_norm,), Rule("GroupNorm", ("input", "num_groups", "weight", "bias", "eps"), handler=_group_norm))
     for layer in ("Exp", "Log", "Sqrt", "Rsqrt", "Abs", "Reciprocal"):
         name = layer.lower()
-        _add((getattr(torch, name), name), Rule(layer, ("input",), handler=_unary(layer)))
+        add((getattr(torch, name), name), Rule(layer, ("input",), handler=_unary(layer)))
