@@ -67,7 +67,7 @@ def _shapes_text(doc: GraphDocument, report: ShapeReport, node_id: str) -> str:
         return "?" if info.used else "(left out)"
     if len(info.outputs) == 1:
         return info.outputs[0].text()
-    names = doc.spec_for(doc.nodes[node_id].type).outputs
+    names = doc.spec_for(doc.nodes[node_id].type).output_names(doc.nodes[node_id].params)
     return ", ".join(f"{name} {t.text()}" for name, t in zip(names, info.outputs))
 
 

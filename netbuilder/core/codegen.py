@@ -131,7 +131,7 @@ def _claim_names(doc: GraphDocument, use: Use, class_name: str, statements: list
         base = names.claim(node_id, avoid=MODULE_ATTRS) if spec.has_state else None
         if base is not None:
             attr_of[node_id] = base
-        for port, port_name in enumerate(spec.outputs):
+        for port, port_name in enumerate(spec.output_names(doc.nodes[node_id].params)):
             if (node_id, port) not in used_ports:
                 continue
             if port == 0:
@@ -161,10 +161,12 @@ def _forward_lines(doc: GraphDocument, use: Use, statements: list[str], names: _
     for node_id in statements:
         spec = doc.spec_for(doc.nodes[node_id].type)
         ins = tuple(names.var[(e.source, e.source_port)] for e in in_edges.get(node_id, ()))
-        outs = tuple(names.var.get((node_id, port), "_") for port in range(len(spec.outputs)))
+        outs = tuple(names.var.get((node_id, port), "_")
+                     for port in range(len(spec.output_names(use.params[node_id]))))
         base = names.attr_of.get(node_id)
         tag = node_tag(node_id) if node_id in names.streamed and not spec.has_state else ""
-        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", use.params[node_id], batch))):
+        for i, line in enumerate(spec.emit(Emit(ins, outs, f"self.{base}", use.params[node_id], batch,
+                                                  use.infos[node_id].inputs))):
             forward_lines.append((node_id, line, "" if i else tag))
     return forward_lines
 

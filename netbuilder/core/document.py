@@ -311,7 +311,7 @@ class GraphDocument(BlockScope):
         src, dst = self.node(edge.source), self.node(edge.target)
         if edge.source == edge.target:
             raise EditError("a node cannot be connected to itself")
-        n_out = len(self.spec_for(src.type).outputs)
+        n_out = len(self.spec_for(src.type).output_names(src.params))
         if not 0 <= edge.source_port < n_out:
             raise EditError(f"{src.type} '{src.id}' has no output port {edge.source_port}")
         max_in = self.spec_for(dst.type).max_inputs

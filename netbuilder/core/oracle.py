@@ -165,7 +165,7 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
                 n_params = spec.count_params(kwargs)
             else:
                 n_params = _parameter_count(state) if state is not None else 0
-            macs = _macs(spec, params, inputs, outputs, state) if spec.has_state else 0
+            macs = _macs(spec, params, inputs, outputs, state) if spec.has_state or spec.macs else 0
         except ShapeError:
             raise
         except Exception as err:  # torch validates its own arguments; rules raise ValueError
@@ -178,8 +178,8 @@ def _evaluate(spec: LayerSpec, params: dict, inputs: list[TensorType]):
 
 def _run_on_meta(spec, params, module, inputs) -> list[TensorType]:
     names = tuple(f"x{i}" for i in range(len(inputs)))
-    outs = tuple(f"o{i}" for i in range(len(spec.outputs)))
-    code = "\n".join(spec.emit(Emit(names, outs, "m", params, str(_BATCH))))
+    outs = tuple(f"o{i}" for i in range(len(spec.output_names(params))))
+    code = "\n".join(spec.emit(Emit(names, outs, "m", params, str(_BATCH), tuple(inputs))))
     forward = _compiled_forward(code, len(inputs), len(outs))
     torch = _torch()
     tensors = [

@@ -94,8 +94,11 @@ def _node_info(doc: GraphDocument, node_id: str, infos: dict[str, NodeInfo], bin
     inputs = []
     for edge in edges:
         upstream = infos.get(edge.source)
-        if upstream is None or edge.source_port >= len(upstream.outputs):
+        if upstream is None or not upstream.outputs:
             return NodeInfo(Status.UNKNOWN)
+        if edge.source_port >= len(upstream.outputs):  # a chunk made into fewer pieces than it was
+            return error(f"input {edge.target_port + 1} reads output {edge.source_port + 1} of "
+                         f"'{edge.source}', which has {len(upstream.outputs)}: connect another output")
         inputs.append(upstream.outputs[edge.source_port])
     if len(edges) > len(spec.input_names) and isinstance(spec, BlockSpec):
         return error(f"has {len(edges)} inputs wired, but block {spec.type} has {len(spec.input_names)} input(s) "

@@ -35,14 +35,38 @@ BATCH = BatchDependent("the batch size")  # dimension 0 of every tensor
 ALIAS = "alias"  # the layer name of calls that pass their input through (``.contiguous()``)
 
 
+PIECES = "pieces"  # the layer name of a call whose tuple's items become nodes of their own (``unbind``)
+
+
 @dataclass
 class Mapped:
-    """The layer a call becomes: type, parameters, tensor inputs in port order."""
+    """The layer a call becomes: type, parameters, tensor inputs in port order.
+
+    ``chain`` are layers applied after it, each to the one before, all for the
+    same call (``x[:, 0, :4]`` is a Select, then a Slice). A call returning a
+    tuple of tensors has ``parts``: for the item taken at an index, the output
+    port of this node that gives it, or a ``(layer, params)`` node of its own
+    fed by the call's input; it raises :class:`Unsupported` for an item
+    netbuilder does not give (the indices of ``x.max(dim)``).
+    """
 
     layer: str
     params: dict[str, Any]
     inputs: list[fx.Node]
     inplace: bool = False  # overwrites its input, so nothing else may read that input
+    chain: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    parts: Callable[[int], int | tuple[str, dict[str, Any]]] | None = None
+    tensors: dict[str, str] = field(default_factory=dict)  # the node's weights: attribute → the user's parameter
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``x > 0.5``: a comparison with a constant, kept as a value until ``torch.where``
+    or ``masked_fill`` reads it (netbuilder has no boolean tensors)."""
+
+    tensor: fx.Node
+    compare: str
+    threshold: float
 
 
 @dataclass
@@ -58,6 +82,7 @@ class Call:
     bound: dict[str, Any]
     resolve: Callable[[Any], Any]
     meta: Callable[[Any], TensorMeta | None]
+    recorded: Callable[[Any], Any] | None = None
 
     def value(self, name: str, default: Any = None, allow_batch: bool = False) -> Any:
         value = self.resolve(self.bound.get(name, default))
@@ -74,6 +99,14 @@ class Call:
     @property
     def out(self) -> TensorMeta:
         return self.meta(self.node)
+
+    @property
+    def out_parts(self) -> tuple[TensorMeta, ...]:
+        """The recorded items of a call that returns a tuple of tensors (chunk, split)."""
+        value = self.recorded(self.node) if self.recorded else None
+        if not isinstance(value, tuple) or not all(isinstance(v, TensorMeta) for v in value):
+            raise Unsupported("returns something other than tensors")
+        return value
 
 
 def mentions_batch(value: Any) -> bool:

@@ -15,7 +15,7 @@ from ..core.shapes import infer_shapes
 from .model_import import import_module
 from .onnx_export import compare_with_onnxruntime
 from .onnx_export import export_onnx as write_onnx
-from .userfile import example_input, instantiate, parse_shape, run_file, split_source
+from .userfile import example_input, instantiate, parse_input, run_file, split_source
 from .weights import load_weights, save_with_weights
 
 _TOLERANCE = 1e-5
@@ -31,7 +31,8 @@ def import_model(args) -> int:
     try:
         path, class_name = split_source(args.source)
         model = instantiate(run_file(path), class_name)
-        example = example_input(model, parse_shape(args.input_shape), args.input_dtype)
+        shapes = args.input_shape if isinstance(args.input_shape, list) else [args.input_shape]
+        example = tuple(example_input(model, *parse_input(text, args.input_dtype)) for text in shapes)
         result = import_module(model, example, keep_unsupported=args.keep_unsupported, blocks=not args.flat)
         result.document.set_meta("imported_from", f"{path.name}:{class_name}")
         weights = save_with_weights(result.document, result.state_dict, args.output)
@@ -70,7 +71,9 @@ def export_onnx(args) -> int:
     if difference is None:
         print("  onnxruntime is not installed: the file was not run (pip install onnxruntime to check it).")
     elif difference > _TOLERANCE:
-        return _fail("export", NetbuilderError(f"onnxruntime differs from PyTorch by {difference:.2g}"))
+        return _fail("export", NetbuilderError(f"onnxruntime differs from PyTorch by {difference:.2g} of the "
+                                               f"output's scale (more than {_TOLERANCE:g})"))
     else:
-        print(f"  onnxruntime gives PyTorch's outputs for batches of 1 and 5 (largest difference {difference:.1g}).")
+        print(f"  onnxruntime gives PyTorch's outputs for batches of 1 and 5 (largest difference {difference:.1g} "
+              "of the output's scale).")
     return 0

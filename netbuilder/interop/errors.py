@@ -38,6 +38,15 @@ class UnsupportedOp:
         return f"{self.what}: {self.reason}{where}"
 
 
+def grouped(ops: list[UnsupportedOp]) -> list[tuple[UnsupportedOp, int]]:
+    """One entry per operation and source line, in first-seen order, with how often it came:
+    a block run 50 times in a loop is one line, not 50."""
+    counts: dict[UnsupportedOp, int] = {}
+    for op in ops:
+        counts[op] = counts.get(op, 0) + 1
+    return list(counts.items())
+
+
 class UnsupportedModelError(NetbuilderError):
     """The model uses operations netbuilder cannot represent; lists every one."""
 
@@ -45,7 +54,7 @@ class UnsupportedModelError(NetbuilderError):
         self.ops = list(ops)
         lines = [f"cannot import {model_name}: {len(self.ops)} unsupported operation"
                  f"{'s' if len(self.ops) != 1 else ''}:"]
-        lines += [f"  - {op}" for op in self.ops]
+        lines += [f"  - {op}" + (f" ({count} times)" if count > 1 else "") for op, count in grouped(self.ops)]
         if extra:
             lines.append(extra)
         super().__init__("\n".join(lines))

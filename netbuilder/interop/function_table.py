@@ -5,13 +5,13 @@ of them become layer parameters; everything else a call passes must keep the
 value the layer implies (``dtype=None``, ``return_indices=False``…) or the
 call is reported as unsupported with the offending argument. Calls whose
 meaning depends on shapes (``view``, ``transpose``, ``+``, ``torch.cat``) have
-small handlers that read the recorded shapes through :class:`~.calls.Call`.
+small handlers that read the recorded shapes through :class:`~.calls.Call`;
+those of the Tensor ops nodes are in :mod:`.tensor_calls`.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +19,8 @@ import torch
 import torch.fx as fx
 import torch.nn.functional as F
 
-from .calls import ALIAS, BATCH, Call, Mapped, Rule, Unsupported, bind, generic, mentions_batch
+from .calls import ALIAS, BATCH, Call, Condition, Mapped, Rule, Unsupported, bind, generic, mentions_batch
+from .tensor_calls import register_all
 
 _IGNORED = {"inplace", "_stacklevel"}  # inplace is checked by the mapper, which sees the users
 
@@ -46,17 +47,6 @@ def _reshape(call: Call) -> Mapped:
     return Mapped("Reshape", {"shape": list(after.shape[1:])}, [source])
 
 
-def _squeeze(call: Call) -> Mapped:
-    source = call.tensor("input")
-    adds_dim = call.node.target in ("unsqueeze", torch.unsqueeze)
-    rank = call.meta(source).rank + adds_dim
-    if "dim" not in call.bound:
-        raise Unsupported("squeezes every size-1 dimension, the batch included when it is 1: give dim")
-    if _dim(call, "dim", rank) == 0:
-        raise Unsupported("changes the batch dimension")
-    return Mapped("Reshape", {"shape": list(call.out.shape[1:])}, [source])
-
-
 def _flatten(call: Call) -> Mapped:
     source = call.tensor("input")
     rank = call.meta(source).rank
@@ -71,44 +61,6 @@ def _permute(call: Call) -> Mapped:
     if not dims or dims[0] % len(dims) != 0:
         raise Unsupported(f"moves the batch dimension (dims {tuple(dims)}); netbuilder keeps it first")
     return Mapped("Permute", {"dims": dims}, [source])
-
-
-def _transpose(call: Call) -> Mapped:
-    source = call.tensor("input")
-    rank = call.meta(source).rank
-    first, second = _dim(call, "dim0", rank), _dim(call, "dim1", rank)
-    if 0 in (first, second):
-        raise Unsupported("moves the batch dimension; netbuilder keeps it first")
-    dims = list(range(rank))
-    dims[first], dims[second] = second, first
-    return Mapped("Permute", {"dims": dims}, [source])
-
-
-def _merge(layer: str) -> Callable[[Call], Mapped]:
-    def handler(call: Call) -> Mapped:
-        if call.value("alpha", 1) != 1:
-            raise Unsupported("alpha other than 1 is not supported")
-        left, right = call.bound.get("input"), call.bound.get("other")
-        if not all(isinstance(a, fx.Node) for a in (left, right)) or None in (call.meta(left), call.meta(right)):
-            raise Unsupported(f"netbuilder's {layer} joins tensors; a constant operand has no layer")
-        if call.meta(left) != call.meta(right):
-            raise Unsupported(f"operands {call.meta(left).shape} and {call.meta(right).shape} differ "
-                              f"(netbuilder's {layer} does not broadcast)")
-        return Mapped(layer, {}, [left, right])
-
-    return handler
-
-
-def _cat(call: Call) -> Mapped:
-    tensors = call.bound.get("tensors")
-    if not isinstance(tensors, (list, tuple)) or len(tensors) < 2:
-        raise Unsupported("needs a list of at least two tensors")
-    if not all(isinstance(t, fx.Node) and call.meta(t) is not None for t in tensors):
-        raise Unsupported("every item must be a tensor")
-    rank = call.meta(tensors[0]).rank
-    if "dim" not in call.bound or _dim(call, "dim", rank) == 0:
-        raise Unsupported("joins along the batch dimension (dim 0)")
-    return Mapped("Concat", {"dim": call.value("dim")}, list(tensors))
 
 
 def _dropout(layer: str) -> Callable[[Call], Mapped]:
@@ -187,16 +139,10 @@ for _layer, _f in (("Dropout", F.dropout), ("Dropout2d", F.dropout2d), ("AlphaDr
 _add((torch.flatten, "flatten"), Rule("Flatten", ("input", "start_dim", "end_dim"), handler=_flatten))
 _add(("view", "reshape"), Rule("Reshape", ("input", "*shape"), handler=_reshape))
 _add((torch.reshape,), Rule("Reshape", ("input", "shape"), handler=_reshape))
-_add((torch.squeeze, "squeeze", torch.unsqueeze, "unsqueeze"), Rule("Reshape", ("input", "dim"), handler=_squeeze))
 _add(("permute",), Rule("Permute", ("input", "*dims"), handler=_permute))
 _add((torch.permute,), Rule("Permute", ("input", "dims"), handler=_permute))
-_add((torch.transpose, "transpose", torch.swapaxes, "swapaxes", torch.swapdims, "swapdims"),
-     Rule("Permute", ("input", "dim0", "dim1"), handler=_transpose))
-_add((operator.add,), Rule("Add", ("input", "other"), handler=_merge("Add")))
-_add((torch.add, "add"), Rule("Add", ("input", "other", "alpha"), handler=_merge("Add")))
-_add((operator.mul, torch.mul, "mul"), Rule("Multiply", ("input", "other"), handler=_merge("Multiply")))
-_add((torch.cat, torch.concat, torch.concatenate), Rule("Concat", ("tensors", "dim"), handler=_cat))
 _add(("contiguous",), Rule(ALIAS, ("input", "memory_format"), handler=_contiguous))
+register_all(_add)
 
 
 def rule_for(node: fx.Node) -> Rule | None:
@@ -210,12 +156,16 @@ def rule_for(node: fx.Node) -> Rule | None:
     return None
 
 
-def map_call(node: fx.Node, resolve, meta) -> Mapped:
-    """The layer ``node`` becomes, or :class:`Unsupported` saying why not."""
+def map_call(node: fx.Node, resolve, meta, recorded=None) -> Mapped | Condition:
+    """The layer ``node`` becomes (a :class:`Condition` for a comparison), or
+    :class:`Unsupported` saying why not. ``recorded`` gives a node's recorded value
+    (a call returning a tuple of tensors reads its items' shapes)."""
     rule = rule_for(node)
     if rule is None:
         raise Unsupported("has no netbuilder layer")
-    call = Call(node, bind(rule, node), resolve, meta)
+    call = Call(node, bind(rule, node), resolve, meta, recorded)
     mapped = rule.handler(call) if rule.handler else generic(rule, call)
+    if isinstance(mapped, Condition):
+        return mapped
     mapped.inplace = bool(call.value("inplace", False))
     return mapped

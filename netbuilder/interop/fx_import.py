@@ -241,6 +241,8 @@ def _weights(doc: GraphDocument, mapped: MappedGraph, graph_module: fx.GraphModu
     state = graph_module.state_dict()
     weights = {}
     for p in mapped.planned:
+        for name, path in p.tensors.items():  # F.layer_norm(x, shape, self.w, self.b): LayerNorm's weight, bias
+            weights[f"{attr_of[p.id]}.{name}"] = state[path].detach().clone()
         if p.state:
             for key, tensor in state.items():
                 if key == p.state or key.startswith(p.state + "."):

@@ -19,15 +19,17 @@ from typing import Any
 
 import torch
 import torch.fx as fx
+import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import ParamError
 from ..core.layers import LayerSpec, get_spec
-from .calls import ALIAS, BATCH, BatchDependent, Mapped, Unsupported
+from .calls import ALIAS, BATCH, PIECES, BatchDependent, Condition, Mapped, Unsupported
 from .errors import UnsupportedOp
 from .function_table import map_call
-from .module_table import differences, read_params, spec_for
+from .module_table import differences, drop_path_rate, read_params, spec_for
 from .recurrent import Pattern, attention_pattern, recurrent_pattern
+from .tensor_calls import takes_weights
 from .tracing import source_of, statement_of
 from .values import TensorMeta
 
@@ -53,6 +55,7 @@ class Planned:
     inputs: list[tuple[Planned, int]]
     fx_nodes: list[fx.Node]  # what it stands for; the last one produces its value
     state: str | None = None  # path of the submodule or parameter it holds, whose weights it takes
+    tensors: dict[str, str] = field(default_factory=dict)  # or, for F.layer_norm(x, s, self.w, self.b): its weights
     id: str = ""
 
     @property
@@ -100,6 +103,20 @@ def _init_like(parameter: nn.Parameter) -> str:
         return "ones" if bool((parameter == 1).all()) else "randn"
 
 
+def _validated(layer: str, params: dict) -> dict:
+    """``params`` checked by the layer's spec; a refusal says, in the call's terms, which value
+    netbuilder's node cannot take and what it takes instead."""
+    spec = get_spec(layer)
+    try:
+        return spec.validate_params(params)
+    except ParamError as err:
+        name = err.field.rsplit(".", 1)[-1]
+        param = spec.param(name)
+        wanted = param.expected() if param is not None else "something else"
+        raise Unsupported(f"netbuilder's {layer} needs {name} to be {wanted}, got {params.get(name)!r}: write the "
+                          f"call with such a {name}") from None
+
+
 class GraphMapper:
     """Plans the document for one traced module (see the module docstring)."""
 
@@ -116,6 +133,7 @@ class GraphMapper:
         self.unsupported: list[UnsupportedOp] = []
         self.notes: list[str] = []
         self.calls: Counter[str] = Counter()
+        self.tuples: dict[fx.Node, tuple[Planned | None, Mapped]] = {}  # calls returning tensors, by item
 
     # -- values -------------------------------------------------------------------
     def meta(self, arg: Any) -> TensorMeta | None:
@@ -143,6 +161,11 @@ class GraphMapper:
             return self.ports[node]
         if node in self.failed:
             raise _Cascade()
+        if isinstance(self.consts.get(node), Condition):
+            raise Unsupported(f"uses the comparison '{node.name}' (a boolean tensor), which netbuilder keeps only "
+                              "inside torch.where(...) or masked_fill(...)")
+        if node in self.tuples:
+            raise Unsupported(f"uses the pieces of '{node.name}' as a whole; take them one by one (a, b = ...)")
         raise Unsupported(f"uses '{node.name}', which netbuilder has no value for")
 
     # -- the walk -----------------------------------------------------------------
@@ -177,12 +200,11 @@ class GraphMapper:
         return result
 
     def plan(self, layer: str, params: dict, inputs: list[fx.Node], node: fx.Node,
-             state: str | None = None) -> Planned:
-        try:
-            clean = get_spec(layer).validate_params(params)
-        except ParamError as err:
-            raise Unsupported(str(err)) from None
-        planned = Planned(layer, clean, [self.port(n) for n in inputs], [node], state)
+             state: str | None = None, after: Planned | None = None) -> Planned:
+        """A node for ``node`` fed by ``inputs`` (or by ``after``, the node before it in a chain)."""
+        clean = _validated(layer, params)
+        feeds = [(after, 0)] if after is not None else [self.port(n) for n in inputs]
+        planned = Planned(layer, clean, feeds, [node], state)
         self.planned.append(planned)
         self.ports[node] = (planned, 0)
         return planned
@@ -197,14 +219,50 @@ class GraphMapper:
         try:
             parameter = self.root.get_parameter(node.target)
         except AttributeError:
-            raise Unsupported("forward reads this buffer or constant directly; netbuilder only carries "
-                              "learned weights") from None
-        if not node.users or any(user.op != "call_method" or user.target != "expand" or user.args[0] is not node
-                                 for user in node.users):
-            sizes = ", ".join(map(str, parameter.shape))
-            raise Unsupported(f"forward uses the parameter as it is; netbuilder's Parameter gives every sample "
-                              f"the same copy: self.{node.target}.expand(x.shape[0], {sizes})")
-        self.parameters[node] = parameter
+            parameter = self._buffer(node)
+        if node.users and all(user.op == "call_method" and user.target == "expand" and user.args[0] is node
+                              for user in node.users):
+            self.parameters[node] = parameter
+            return
+        if node.users and all(takes_weights(user, node) for user in node.users):
+            return  # F.layer_norm(x, shape, self.weight, self.bias): the call's node holds it
+        self._used_as_it_is(node, parameter)
+
+    def _buffer(self, node: fx.Node) -> torch.Tensor:
+        """A float buffer read in forward (a sinusoidal position table) becomes a Parameter node
+        with its values: the same outputs, but training would now change it, which a note says."""
+        try:
+            buffer = self.root.get_buffer(node.target)
+        except AttributeError:
+            raise Unsupported("forward reads a constant tensor that is neither a parameter nor a buffer; "
+                              "register it (register_buffer) or make it an nn.Parameter") from None
+        made_in_forward = node.target.startswith("_tensor_constant")  # torch.ones(3) in forward: fx keeps its value
+        what = "a tensor made in forward" if made_in_forward else f"buffer '{node.target}'"
+        if buffer.dtype != torch.float32:
+            raise Unsupported(f"forward reads {what} of {str(buffer.dtype).removeprefix('torch.')}; a Parameter "
+                              "node holds float32 values (a mask can be written as a comparison inside "
+                              "torch.where or masked_fill)")
+        self.notes.append(f"{what} is read in forward: it became a Parameter node with its values, so training "
+                          "would change it; keep it out of the optimiser to keep it constant")
+        return buffer
+
+    def _used_as_it_is(self, node: fx.Node, parameter: nn.Parameter) -> None:
+        """``x + self.pos_embed``, ``x * self.gamma``: the parameter broadcasts against
+        the values it meets, so each sample gets it lined up from the right, in the
+        rank of those values: a Parameter node whose ``sample_shape`` says so."""
+        ranks = [self.meta(user).rank for user in node.users if self.meta(user) is not None]
+        stored = tuple(parameter.shape)
+        rank = max(ranks, default=0)
+        if not ranks or len(stored) > rank or (len(stored) == rank and stored[0] != 1):
+            sizes = ", ".join(map(str, stored))
+            raise Unsupported(f"forward uses the parameter as a whole tensor, not once per sample; netbuilder's "
+                              f"Parameter gives every sample the same copy: self.{node.target}.expand(x.shape[0], "
+                              f"{sizes}), or a leading size of 1 that broadcasts")
+        sample = stored[1:] if len(stored) == rank else (1,) * (rank - 1 - len(stored)) + stored
+        params = {"shape": list(stored), "init": _init_like(parameter),
+                  "sample_shape": list(sample) if sample != stored else None}
+        self.values[node] = TensorMeta((1, *sample), self.values[node].dtype)  # each sample's view of it
+        self.plan("Parameter", params, [], node, state=node.target)
 
     def _expanded(self, node: fx.Node) -> None:
         """``parameter.expand(batch, *its shape)``, sizes of -1 meaning "as it is"."""
@@ -212,15 +270,20 @@ class GraphMapper:
         sizes = self.resolve(tuple(node.args[1:]))
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
-        kept = all(size in (-1, wanted) for size, wanted in zip(sizes[1:], parameter.shape))
-        if node.kwargs or len(sizes) != parameter.dim() + 1 or sizes[0] is not BATCH or not kept:
+        sample = [want for want in self.meta(node).shape[1:]]
+        if node.kwargs or sizes[0] is not BATCH or len(sizes) < parameter.dim():
             raise Unsupported("expands the parameter to something other than one copy of it per sample")
-        params = {"shape": list(parameter.shape), "init": _init_like(parameter)}
+        stored = list(parameter.shape)
+        params = {"shape": stored, "init": _init_like(parameter), "sample_shape": sample if sample != stored else None}
         self.plan("Parameter", params, [], node, state=node.args[0].target)
 
     def _call_module(self, node: fx.Node) -> None:
         module = self.root.get_submodule(node.target)
         spec = spec_for(module)
+        if spec is None and drop_path_rate(module) is not None and len(node.args) == 1 and not node.kwargs:
+            rate = drop_path_rate(module)
+            self.plan("DropPath" if rate else "Identity", {"p": rate} if rate else {}, [node.args[0]], node)
+            return
         if spec is None:
             raise Unsupported(f"{type(module).__name__} has no netbuilder layer")
         self.calls[node.target] += 1
@@ -233,10 +296,7 @@ class GraphMapper:
         try:
             if getattr(module, "inplace", False):
                 self._check_inplace(pattern.inputs[0])
-            try:
-                params = spec.validate_params(pattern.params)
-            except ParamError as err:
-                raise Unsupported(str(err)) from None
+            params = _validated(spec.type, pattern.params)
             problems = differences(spec, params, module, [self.meta(n).sample_type() for n in pattern.inputs])
             if problems:
                 raise Unsupported("; ".join(problems))
@@ -247,6 +307,9 @@ class GraphMapper:
         if spec.type in _TUPLE_VALUED:  # only its indexed parts have values
             del self.ports[node]
             self.ports.update({user: (planned, port) for user, port in pattern.ports.items()})
+        elif isinstance(self.values.get(node), tuple):  # (out, indices), (h, c): its items are the node's ports
+            del self.ports[node]
+            self.tuples[node] = (planned, Mapped(spec.type, {}, pattern.inputs, parts=int))
 
     def _module_pattern(self, node: fx.Node, layer: str, params: dict) -> Pattern:
         if layer in _RECURRENT:
@@ -254,9 +317,12 @@ class GraphMapper:
         if layer == "MultiheadAttention":
             return attention_pattern(node, params, lambda value: self.meta(value) is not None)
         extra = {k: v for k, v in node.kwargs.items() if v not in _OPTIONAL_KWARGS}
-        if len(node.args) != 1 or extra or self.meta(node.args[0]) is None:
-            raise Unsupported("netbuilder's layer takes exactly one tensor and no other arguments")
-        return Pattern([node.args[0]], params, {}, set())
+        spec, count = get_spec(layer), len(node.args)
+        fits = spec.min_inputs <= count <= (spec.max_inputs if spec.max_inputs is not None else count)
+        if not fits or extra or any(self.meta(arg) is None for arg in node.args):
+            wanted = "one tensor" if spec.max_inputs == 1 else f"{spec.min_inputs} to {spec.max_inputs} tensors"
+            raise Unsupported(f"netbuilder's layer takes {wanted} and no other arguments")
+        return Pattern(list(node.args), params, {}, set())
 
     def _check_inplace(self, source: fx.Node) -> None:
         """netbuilder's layers never work in place: fine unless something else reads the overwritten value."""
@@ -267,18 +333,77 @@ class GraphMapper:
         if node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.parameters:
             self._expanded(node)
             return
-        if self.meta(node) is None:
+        if node.op == "call_method" and node.target == "new_ones":
+            self._drop_path(node)
+            return
+        if node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.tuples:
+            self._take_part(node)
+            return
+        value = self.values.get(node)
+        tensors = isinstance(value, tuple) and value and all(isinstance(v, TensorMeta) for v in value)
+        if self.meta(node) is None and not tensors:
             self.consts[node] = self._constant(node)
             return
-        mapped = map_call(node, self.resolve, self.meta)
+        mapped = map_call(node, self.resolve, self.meta, self.values.get)
+        if isinstance(mapped, Condition) or (isinstance(value, TensorMeta) and value.dtype == "bool"):
+            if not isinstance(mapped, Condition):
+                raise Unsupported("makes a boolean tensor, which has no node")
+            self.consts[node] = mapped  # read by torch.where / masked_fill
+            return
         if mapped.inplace:
             self._check_inplace(mapped.inputs[0])
         if mapped.layer == ALIAS:
             self.ports[node] = self.port(mapped.inputs[0])
+        elif mapped.layer == PIECES:
+            self.port(mapped.inputs[0])  # its input must have a value
+            self.tuples[node] = (None, mapped)
         elif not self._extend_chain(node, mapped):
-            self.plan(mapped.layer, mapped.params, mapped.inputs, node)
+            planned = self.plan(mapped.layer, mapped.params, mapped.inputs, node)
+            planned.tensors = mapped.tensors
+            for layer, params in mapped.chain:
+                planned = self.plan(layer, params, [], node, after=planned)
+            if mapped.parts is not None:
+                del self.ports[node]
+                self.tuples[node] = (planned, mapped)
 
     _call_method = _call_function
+
+    def _drop_path(self, node: fx.Node) -> None:
+        """``x * F.dropout(x.new_ones(x.shape[0], 1, …, 1), p, self.training)``: stochastic depth,
+        as netbuilder's DropPath writes it; the three calls are one node."""
+        source, meta = node.args[0], self.meta(node.args[0])
+        sizes = self.resolve(tuple(node.args[1:]))
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        dropout = next(iter(node.users)) if len(node.users) == 1 else None
+        product = next(iter(dropout.users)) if dropout is not None and len(dropout.users) == 1 else None
+        if (meta is None or node.kwargs or sizes != (BATCH, *[1] * (meta.rank - 1)) or product is None
+                or dropout.target is not F.dropout or product.target is not operator.mul
+                or set(product.args) != {source, dropout}):
+            raise Unsupported("makes a new tensor, which has no node (a drop path is written x * F.dropout("
+                              "x.new_ones(x.shape[0], 1, …), p, self.training))")
+        bound = dict(zip(("input", "p", "training", "inplace"), dropout.args), **dropout.kwargs)
+        rate, training = self.resolve(bound.get("p", 0.5)), self.resolve(bound.get("training", True))
+        self.done |= {dropout, product}
+        self.plan("DropPath" if rate and training else "Identity", {"p": rate} if rate and training else {},
+                  [source], product)
+
+    def _take_part(self, node: fx.Node) -> None:
+        """``a, b = x.chunk(2, 1)``, ``x.max(1)[0]``, ``x.max(1).values``: one item of a call's tuple."""
+        source = node.args[0]
+        planned, mapped = self.tuples[source]
+        if node.op == "call_function" and node.target is getattr and node.args[1] in ("values", "indices"):
+            index = ("values", "indices").index(node.args[1])
+        elif node.op == "call_function" and node.target is operator.getitem:
+            index = self.resolve(node.args[1])
+        else:
+            raise Unsupported(f"uses the pieces of '{source.name}' as a whole; take them one by one (a, b = ...)")
+        if not isinstance(index, int):
+            raise Unsupported(f"takes {index!r} of the pieces of '{source.name}'; take them one by one")
+        part = mapped.parts(index % len(self.values[source]))
+        if isinstance(part, int):
+            self.ports[node] = (planned, part)
+        else:
+            self.plan(*part, mapped.inputs[:1], node)
 
     def _extend_chain(self, node: fx.Node, mapped: Mapped) -> bool:
         """``a + b + c`` on one line is one Add with three inputs (netbuilder writes it that way)."""

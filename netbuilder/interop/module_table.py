@@ -29,6 +29,18 @@ _NOT_COMPARED = {"training", "inplace"}  # inplace only changes memory use; the 
 _TEL_ACTIVATIONS = {1: "relu", 2: "gelu"}  # TransformerEncoderLayer.activation_relu_or_gelu
 
 
+_DROP_PATHS = ("DropPath", "StochasticDepth")  # timm's and torchvision's names for stochastic depth
+
+
+def drop_path_rate(module: nn.Module) -> float | None:
+    """A user's stochastic-depth module (timm's DropPath, torchvision's StochasticDepth in
+    "row" mode): its drop rate, read without tracing its random numbers; else None."""
+    if type(module).__name__ not in _DROP_PATHS or getattr(module, "mode", "row") != "row":
+        return None
+    rate = getattr(module, "drop_prob", getattr(module, "p", None))
+    return float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
+
+
 def spec_for(module: nn.Module) -> LayerSpec | None:
     """The layer of exactly this class (a user subclass may change forward)."""
     return _BY_CLASS.get(type(module))
@@ -43,10 +55,25 @@ def _encoder_layer(module: nn.TransformerEncoderLayer) -> dict[str, Any]:
     }
 
 
+def _transformer_layer(layer: nn.Module) -> dict[str, Any]:
+    """What a Transformer encoder or decoder layer was built with, read off its parts."""
+    return {
+        "nhead": layer.self_attn.num_heads,
+        "dim_feedforward": layer.linear1.out_features,
+        "dropout": layer.dropout.p,
+        "layer_norm_eps": layer.norm1.eps,
+        "norm_first": layer.norm_first,
+        "bias": layer.linear1.bias is not None,
+    }
+
+
 _SPECIAL: dict[str, Callable[[nn.Module], dict[str, Any]]] = {
     "LayerNorm": lambda m: {"normalized_dims": len(m.normalized_shape)},
     "MultiheadAttention": lambda m: {"bias": m.in_proj_bias is not None},
     "TransformerEncoderLayer": _encoder_layer,
+    "TransformerDecoderLayer": _transformer_layer,
+    "TransformerEncoder": lambda m: _transformer_layer(m.layers[0]),  # the layer it stacks, then its own
+    "TransformerDecoder": lambda m: _transformer_layer(m.layers[0]),
 }
 
 

@@ -33,6 +33,7 @@ from torch import nn
 
 from ..core.compiler import node_for_line
 from .errors import SourceRef, TraceError
+from .module_table import drop_path_rate
 from .values import training_mode
 
 _OWN_DIRS = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
@@ -150,6 +151,10 @@ class _SourceTracer(fx.Tracer):
     def __init__(self):
         super().__init__()
         self.frames: list[FrameType] = []  # held while tracing, so frame ids stay unique
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        """torch.nn's modules, and a user's drop path, whose random numbers are its own business."""
+        return super().is_leaf_module(m, module_qualified_name) or drop_path_rate(m) is not None
 
     def create_node(self, *args, **kwargs) -> fx.Node:
         node = super().create_node(*args, **kwargs)

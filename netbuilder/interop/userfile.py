@@ -87,6 +87,15 @@ def parse_shape(text: str) -> list[int]:
     return shape
 
 
+def parse_input(text: str, default_dtype: str) -> tuple[list[int], str]:
+    """``7:int64`` → ([7], "int64"); ``1,28,28`` → ([1, 28, 28], default_dtype)."""
+    shape, _, dtype = text.partition(":")
+    dtype = dtype.strip() or default_dtype
+    if dtype not in _DTYPES:
+        raise NetbuilderError(f"--input-shape {text!r}: the dtype after ':' must be one of {', '.join(_DTYPES)}")
+    return parse_shape(shape), dtype
+
+
 def example_input(model: nn.Module, shape: list[int], dtype: str, batch: int = 2) -> torch.Tensor:
     """A random batch; int64 token ids stay below every lookup's vocabulary."""
     generator = torch.Generator().manual_seed(0)

@@ -63,7 +63,7 @@ def assert_same_model(doc: GraphDocument, tmp_path, class_name: str = "Exported"
     inputs = random_inputs(doc, compiled.netbuilder_inputs)
     with torch.no_grad():
         for a, b in zip(as_tuple(compiled(*inputs)), as_tuple(exported(*inputs)), strict=True):
-            assert torch.equal(a, b)
+            assert torch.equal(a, b) or torch.allclose(a, b, rtol=0, atol=0, equal_nan=True)  # log(-1) is nan
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -32,7 +32,8 @@ def test_add_names_the_differing_dimension():
     doc.add_node("Input", {"shape": [8, 8, 8]}, node_id="b")
     doc.add_node("Add", node_id="add")
     wire(doc, ("a", "add", 0, 0), ("b", "add", 0, 1))
-    assert problem_texts(doc) == ["Add 'add': inputs (N, 16, 8, 8) and (N, 8, 8, 8) differ in dimension 1"]
+    assert problem_texts(doc) == ["Add 'add': inputs (N, 16, 8, 8) and (N, 8, 8, 8) differ in dimension 1 "
+                                 "(16 and 8); sizes must be equal or 1 to broadcast"]
 
 
 def test_linear_on_images_is_a_warning_about_flatten():

@@ -12,6 +12,7 @@ from core_helpers import as_tuple, random_inputs
 from derived_cases import DERIVED_CASES
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tensor_op_cases import TENSOR_OP_CASES, TENSOR_OP_REFUSED
 from torch import nn
 
 from netbuilder.core.compiler import build_model
@@ -158,6 +159,7 @@ CASES = [
     ("Concat", {"dim": 2}, [[2, 3, 4], [2, 5, 4]]),
     ("Concat", {"dim": -1}, [[2, 3], [2, 3], [2, 1]]),
     *DERIVED_CASES,
+    *TENSOR_OP_CASES,
 ]
 
 
@@ -184,7 +186,8 @@ def one_layer_graph(layer_type: str, params: dict, inputs: list) -> GraphDocumen
     doc.add_node(layer_type, params, node_id="layer")
     for port in range(len(inputs)):
         doc.connect(Edge(f"in{port}", "layer", 0, port))
-    for port in range(len(get_spec(layer_type).outputs)):
+    layer = get_spec(layer_type)
+    for port in range(len(layer.output_names(layer.validate_params(params)))):
         doc.add_node("Output", node_id=f"out{port}")
         doc.connect(Edge("layer", f"out{port}", port, 0))
     return doc
@@ -250,6 +253,7 @@ REFUSED = [
     ("Linear", {"out_features": 2}, [([4], I64)], lambda: nn.Linear(4, 2)(torch.randint(0, 3, (3, 4)))),
     ("LSTM", {"hidden_size": 4}, [[2, 6, 8]], lambda: nn.LSTM(8, 4, batch_first=True)(torch.randn(3, 2, 6, 8))),
     ("Hardtanh", {"min_val": 1.0, "max_val": 0.0}, [[4]], lambda: nn.Hardtanh(1.0, 0.0)),
+    *TENSOR_OP_REFUSED,
 ]
 
 

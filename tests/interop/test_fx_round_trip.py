@@ -130,7 +130,7 @@ def test_a_users_expanded_parameter_becomes_a_parameter_node_with_its_weights():
     model = ClassToken()
     imported = import_module(model, torch.randn(2, 5, 8))
     node = imported.document.nodes["cls_token"]
-    assert (node.type, node.params) == ("Parameter", {"shape": [1, 8], "init": "randn"})
+    assert (node.type, node.params) == ("Parameter", {"shape": [1, 8], "init": "randn", "sample_shape": None})
     assert torch.equal(imported.state_dict["cls_token"], model.cls_token.detach())
     x = torch.randn(3, 5, 8)
     with torch.no_grad():

@@ -21,27 +21,43 @@ class Mixed(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
-        self.scale = nn.Parameter(torch.ones(1))
+        self.register_buffer("scale", torch.ones(1, dtype=torch.int64))
         self.sync = nn.SyncBatchNorm(4)  # excluded from the layers: one process trains
 
     def forward(self, x):
         x = self.conv(x)
         x = x * self.scale  # attribute
         x = self.sync(x)  # module
-        x = x.mean(dim=1)  # method
-        return torch.sigmoid(x) + 1  # constant
+        x = x.cumsum(dim=1)  # method
+        return torch.sigmoid(x) + torch.rand_like(x)  # random
 
 
 def test_every_unsupported_op_is_listed_with_its_line():
     with pytest.raises(UnsupportedModelError) as caught:
         import_module(Mixed(), torch.randn(2, 3, 8, 8))
     ops = caught.value.ops
-    assert [op.what for op in ops] == ["attribute 'scale'", "nn.SyncBatchNorm 'sync'", "Tensor.mean()", "+"]
-    assert [op.source.lineno for op in ops] == [_line(Mixed, m) for m in ("attribute", "module", "method", "constant")]
+    assert [op.what for op in ops] == ["attribute 'scale'", "nn.SyncBatchNorm 'sync'", "Tensor.cumsum()",
+                                       "torch.rand_like"]
+    assert [op.source.lineno for op in ops] == [_line(Mixed, m) for m in ("attribute", "module", "method", "random")]
     assert all(op.source.filename == __file__ for op in ops)
     text = str(caught.value)
     assert "4 unsupported operations" in text and "SyncBatchNorm has no netbuilder layer" in text
-    assert "x = x.mean(dim=1)" in text
+    assert "x = x.cumsum(dim=1)" in text
+
+
+class Repeated(nn.Module):
+    def forward(self, x):
+        for _ in range(50):
+            x = x.cumsum(1)  # the loop
+        return x
+
+
+def test_a_refusal_repeated_in_a_loop_is_one_line_with_its_count():
+    with pytest.raises(UnsupportedModelError) as caught:
+        import_module(Repeated(), torch.randn(2, 3))
+    text = str(caught.value)
+    assert "50 unsupported operations" in text
+    assert text.count("Tensor.cumsum()") == 1 and "x = x.cumsum(1)  # the loop) (50 times)" in text
 
 
 def test_keep_unsupported_says_what_the_core_lacks():
@@ -84,8 +100,18 @@ REFUSALS = {
     "flatten of the batch": (lambda m, x: torch.flatten(x), None, (2, 3, 4), "flattens the batch dimension"),
     "cat along the batch": (lambda m, x: torch.cat([x, x]), None, (2, 3), "joins along the batch dimension"),
     "transpose of the batch": (lambda m, x: x.transpose(0, 1), None, (2, 3), "moves the batch dimension"),
-    "softmax without dim": (lambda m, x: F.softmax(x, None), None, (2, 3), "dim: expected an integer"),
-    "constant operand": (lambda m, x: x + 1, None, (2, 3), "constant operand"),
+    "softmax without dim": (lambda m, x: F.softmax(x, None), None, (2, 3),
+                            "Softmax needs dim to be an integer, got None: write the call with such a dim"),
+    "int tensor made in forward": (lambda m, x: x + torch.ones(3, dtype=torch.int64), None, (2, 3),
+                                   "a tensor made in forward of int64; a Parameter node holds float32"),
+    "rank that differs": (lambda m, x: x.unsqueeze(1) * x, None, (2, 3), "differ in rank"),
+    "reduction of everything": (lambda m, x: x.mean(), None, (2, 3), "the batch included: give dim"),
+    "indexing the batch": (lambda m, x: x[0], None, (2, 3), "indexes the batch dimension"),
+    "advanced indexing": (lambda m, x: x[:, [0, 2]], None, (2, 3), "advanced indexing"),
+    "max indices": (lambda m, x: x.max(1)[1], None, (2, 3), "indices of max"),
+    "boolean mask used as a tensor": (lambda m, x: x * (x > 0), None, (2, 3), "keeps only inside torch.where"),
+    "where between two tensors": (lambda m, x: torch.where(x > 0, x, -x), None, (2, 3), "between two tensors"),
+    "fill with -inf": (lambda m, x: x.masked_fill(x > 0, float("-inf")), None, (2, 3), "use -1e9 for -inf"),
     "count_include_pad": (lambda m, x: F.avg_pool2d(x, 2, count_include_pad=False), None, (2, 1, 4, 4),
                           "count_include_pad=False"),
     "in place on a shared value": (lambda m, x: x + F.relu(x, inplace=True), None, (2, 3), "works in place"),
@@ -97,8 +123,8 @@ REFUSALS = {
                            "initial hidden state"),
     "attention weights": (lambda m, x: m.layer(x, x, x)[1], nn.MultiheadAttention(4, 2, batch_first=True),
                           (2, 5, 4), "attention weights"),
-    "parameter used as it is": (lambda m, x: x + m.layer, nn.Parameter(torch.zeros(3)), (2, 3),
-                                "gives every sample the same copy: self.layer.expand\\(x.shape\\[0\\], 3\\)"),
+    "parameter used as a whole": (lambda m, x: x + m.layer.sum(), nn.Parameter(torch.zeros(3)), (2, 3),
+                                  "gives every sample the same copy: self.layer.expand\\(x.shape\\[0\\], 3\\)"),
     "parameter expanded to a fixed batch": (lambda m, x: x + m.layer.expand(2, 3), nn.Parameter(torch.zeros(3)),
                                             (2, 3), "one copy of it per sample"),
     "attention mask": (lambda m, x: m.layer(x, x, x, attn_mask=torch.zeros(5, 5))[0],

@@ -70,7 +70,7 @@ def test_mnist_maps_functional_calls_to_layers(imported):
         "Dropout", "Linear", "LogSoftmax"]
     assert doc.nodes["conv1"].params["kernel_size"] == 3
     assert doc.nodes["max_pool2d"].params == {"kernel_size": 2, "stride": None, "padding": 0, "dilation": 1,
-                                              "ceil_mode": False}
+                                              "ceil_mode": False, "return_indices": False}
     assert doc.nodes["output"].type == "LogSoftmax"  # `output = F.log_softmax(...)` names the node
 
 

@@ -27,6 +27,7 @@ CASES = {
     "class needs arguments": ("{models}/resnet.py:BasicBlock", "4", "needs arguments (in_planes, planes)"),
     "bad shape": ("{models}/resnet.py:SmallResNet", "3,x", "--input-shape: expected positive integers"),
     "wrong shape for the model": ("{models}/resnet.py:SmallResNet", "5,16,16", "fails on example input (2, 5, 16, 16)"),
+    "unknown dtype": ("{models}/resnet.py:SmallResNet", "3,16,16:float16", "the dtype after ':' must be one of"),
 }
 
 
@@ -50,16 +51,36 @@ def test_unsupported_ops_are_listed_with_lines(tmp_path, capsys):
         "import torch\nfrom torch import nn\n\n\n"
         "class Net(nn.Module):\n"
         "    def forward(self, x):\n"
-        "        y = x.exp()\n"
+        "        y = x.flip(1)\n"
         "        return y.cumsum(1)\n"))
     code, err = _import(capsys, tmp_path, f"{path}:Net")
     assert code == 1
-    assert f"{path}:7: y = x.exp()" in err and f"{path}:8: return y.cumsum(1)" in err
+    assert f"{path}:7: y = x.flip(1)" in err and f"{path}:8: return y.cumsum(1)" in err
     assert "2 unsupported operations" in err
 
 
 def test_keep_unsupported_is_refused_with_the_reason(tmp_path, capsys):
     path = _write(tmp_path, "from torch import nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n"
-                            "        return x.exp()\n")
+                            "        return x.cumsum(1)\n")
     code, err = _import(capsys, tmp_path, f"{path}:Net", "4", "--keep-unsupported")
     assert code == 1 and "no opaque node type" in err
+
+
+def test_several_inputs_each_with_its_shape_and_dtype(tmp_path, capsys):
+    path = _write(tmp_path, (
+        "import torch\nfrom torch import nn\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.embed = nn.Embedding(10, 4)\n"
+        "        self.fc = nn.Linear(4, 4)\n\n"
+        "    def forward(self, ids, features):\n"
+        "        return self.embed(ids).mean(dim=1) + self.fc(features)\n"))
+    code = main(["import", f"{path}:Net", "--input-shape", "7:int64", "--input-shape", "4", "-o",
+                 str(tmp_path / "g.json")])
+    assert code == 0, capsys.readouterr().err
+    from netbuilder import load_graph
+
+    doc = load_graph(tmp_path / "g.json")
+    assert [(n.params["shape"], n.params["dtype"]) for n in doc.nodes.values() if n.type == "Input"] == [
+        ([7], "int64"), ([4], "float32")]

@@ -88,3 +88,20 @@ def test_parameter_nodes_export_with_a_dynamic_batch(tmp_path):
     exported = export_onnx(doc, tmp_path / "model.onnx")
     assert set(_batch_dims(tmp_path / "model.onnx")) == {"batch"}
     assert compare_with_onnxruntime(exported, tmp_path / "model.onnx", batches=(1, 5)) < 1e-6
+
+
+def test_onnxruntime_is_compared_relative_to_the_outputs_scale(tmp_path):
+    pytest.importorskip("onnxruntime", reason="onnxruntime not installed (optional): ONNX files are not run")
+    from netbuilder.core.compiler import build_model
+    from netbuilder.core.document import Edge, GraphDocument
+    from netbuilder.interop.onnx_export import compare_with_onnxruntime
+
+    doc = GraphDocument("large logits")
+    doc.add_node("Input", {"shape": [64]}, node_id="x")
+    doc.add_node("Linear", {"out_features": 10}, node_id="head")
+    doc.connect(Edge("x", "head"))
+    state = {k: v * 1e4 for k, v in build_model(doc).state_dict().items()}  # logits in the tens of thousands
+    exported = export_onnx(doc, tmp_path / "model.onnx", state)
+    inputs = torch.randn(5, 64, generator=torch.Generator().manual_seed(5))
+    assert exported.model(inputs).abs().max() > 1e4
+    assert compare_with_onnxruntime(exported, tmp_path / "model.onnx") < 1e-5

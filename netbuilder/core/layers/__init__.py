@@ -25,6 +25,7 @@ CATEGORIES = (
     "Recurrent",
     "Attention",
     "Merge",
+    "Tensor ops",
 )
 
 _REGISTRY: dict[str, LayerSpec] = {}
@@ -56,7 +57,7 @@ def all_specs() -> list[LayerSpec]:
     return sorted(_REGISTRY.values(), key=lambda s: order[s.category])
 
 
-from . import activation, basic, convolution, sequence  # noqa: E402,F401  (they register)
+from . import activation, basic, convolution, sequence, tensor_math, tensor_ops  # noqa: E402,F401  (they register)
 from .derived import derived_specs, saved_descriptions  # noqa: E402
 
 _described = saved_descriptions()

@@ -82,7 +82,20 @@ def _parameter(kwargs) -> Construct:
 def _parameter_emit(e: Emit) -> list[str]:
     """The same tensor for every sample: a view with the batch dimension in front
     (no copy), so it adds, multiplies or concatenates with any value of the model."""
-    return [f"{e.outs[0]} = {e.mod}.expand({e.batch}, {', '.join(map(str, e.params['shape']))})"]
+    sizes = e.params["sample_shape"] or e.params["shape"]
+    return [f"{e.outs[0]} = {e.mod}.expand({e.batch}, {', '.join(map(str, sizes))})"]
+
+
+def _parameter_rule(params, inputs):
+    """The value is ``sample_shape`` per sample (``shape`` when empty); the tensor as
+    stored (``shape``) must expand to it, lined up from the right as torch does:
+    a (1, 197, 768) position embedding gives (197, 768), a (768,) layer scale (1, 768)."""
+    stored, sample = tuple(params["shape"]), tuple(params["sample_shape"] or params["shape"])
+    target = (1, *sample)  # the batch: a stored size there must be 1
+    if len(stored) > len(target) or any(have not in (1, want) for have, want in zip(stored[::-1], target[::-1])):
+        raise ValueError(f"a tensor of shape {stored} cannot give every sample a copy of shape {sample}: sizes "
+                         "line up from the right and must be equal, or 1 in the tensor")
+    return [TensorType(sample)]
 
 
 register(LayerSpec(
@@ -90,9 +103,11 @@ register(LayerSpec(
     params=(
         Shape("shape", [8], "Shape of the tensor, without the batch dimension.", key=True),
         Choice("init", ["zeros", "ones", "randn"], doc="Initial values; randn draws from N(0, 1).", key=True),
+        Shape("sample_shape", None, "What each sample gets, when the tensor is kept in another shape: (197, 768) "
+              "from a (1, 197, 768) tensor; empty: its shape.", optional=True, torch=False),
     ),
     min_inputs=0, max_inputs=0, creates=_parameter, emit=_parameter_emit, macs=lambda *_: 0,
-    rule=lambda p, _: [TensorType(tuple(p["shape"]))],
+    rule=_parameter_rule,
 ))
 
 # -- Normalization ------------------------------------------------------------
@@ -166,6 +181,20 @@ register(LayerSpec("Dropout2d", "Regularization", "Randomly zeroes whole channel
                    count_params=no_parameters))
 register(LayerSpec("AlphaDropout", "Regularization", "Dropout that keeps SELU's self-normalisation.",
                    params=(_p,), torch_class="AlphaDropout", rule=same, count_params=no_parameters))
+
+def _drop_path_emit(e: Emit) -> list[str]:
+    """One keep-or-drop per sample, scaled as dropout scales: F.dropout of a ones tensor of
+    shape (N, 1, …, 1), so that the line needs nothing but PyTorch and reads back on import."""
+    ones = ", ".join([f"{e.ins[0]}.shape[0]"] + ["1"] * len(e.types[0].shape))
+    return [f"{e.outs[0]} = {e.ins[0]} * nn.functional.dropout({e.ins[0]}.new_ones({ones}), {e.params['p']!r}, "
+            "self.training)"]
+
+
+register(LayerSpec("DropPath", "Regularization", "Stochastic depth: while training, drops a residual branch for "
+                   "whole samples at random (x times 0 or 1/(1-p) per sample).",
+                   params=(Float("p", 0.1, "Probability of dropping a sample's branch.", minimum=0, maximum=1,
+                                 key=True),),
+                   rule=same, emit=_drop_path_emit, count_params=no_parameters))
 
 # -- Reshape ------------------------------------------------------------------
 def dim_index(dim: int, t: TensorType, name: str = "dim") -> int:
@@ -241,40 +270,38 @@ register(LayerSpec(
 ))
 
 # -- Merge --------------------------------------------------------------------
-def _same_shapes(params, inputs):
+def broadcast(params, inputs):
+    """Shape rule of elementwise operations on several inputs: torch's broadcasting
+    between tensors of one rank (each has its batch first, so sizes line up by
+    position): in each dimension the sizes are equal or 1, and the result takes
+    the larger. A squeeze-excitation gate (N, C, 1, 1) times (N, C, H, W) is (N, C, H, W)."""
     first = inputs[0]
-    for other in inputs[1:]:
-        if other.shape != first.shape:
-            if len(other.shape) != len(first.shape):
-                raise ValueError(f"inputs {first.text()} and {other.text()} differ in rank")
-            dim = next(i for i, (a, b) in enumerate(zip(first.shape, other.shape)) if a != b) + 1
-            raise ValueError(f"inputs {first.text()} and {other.text()} differ in dimension {dim}")
-    return [first]
-
-
-def _broadcast_shapes(params, inputs):
-    """Same rank; in each dimension equal sizes, or 1 (broadcast): a (C, 1, 1) gate scales every position."""
-    shape = list(inputs[0].shape)
+    shape = list(first.shape)
     for other in inputs[1:]:
         if len(other.shape) != len(shape):
-            raise ValueError(f"inputs {inputs[0].text()} and {other.text()} differ in rank")
-        for i, (a, b) in enumerate(zip(shape, other.shape)):
-            if a != b and 1 not in (a, b):
-                raise ValueError(f"inputs {inputs[0].text()} and {other.text()} differ in dimension {i + 1} "
-                                 "(sizes must be equal, or 1 to broadcast)")
-            shape[i] = max(a, b)
-    return [TensorType(tuple(shape), inputs[0].dtype)]
+            raise ValueError(f"inputs {first.text()} and {other.text()} differ in rank: insert a dimension of size 1 "
+                             "(Unsqueeze) where one is missing")
+        for i, size in enumerate(other.shape):
+            if size != shape[i] and 1 not in (size, shape[i]):
+                raise ValueError(f"inputs {first.text()} and {other.text()} differ in dimension {i + 1} "
+                                 f"({shape[i]} and {size}); sizes must be equal or 1 to broadcast")
+            shape[i] = max(size, shape[i])
+    return [TensorType(tuple(shape), first.dtype)]
 
 
 def _join(symbol):
     return lambda e: [f"{e.outs[0]} = {f' {symbol} '.join(e.ins)}"]
 
 
-register(LayerSpec("Add", "Merge", "Adds its inputs elementwise (residual connections).",
-                   min_inputs=2, max_inputs=None, emit=_join("+"), rule=_same_shapes))
-register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gating); a size-1 dimension "
-                   "broadcasts (a (C, 1, 1) gate scales every position, as in Squeeze-and-Excitation).",
-                   min_inputs=2, max_inputs=None, emit=_join("*"), rule=_broadcast_shapes))
+_BROADCASTS = " Sizes of 1 broadcast: (N, C, 1, 1) and (N, C, H, W) give (N, C, H, W)."
+register(LayerSpec("Add", "Merge", "Adds its inputs elementwise (residual connections)." + _BROADCASTS,
+                   min_inputs=2, max_inputs=None, emit=_join("+"), rule=broadcast))
+register(LayerSpec("Multiply", "Merge", "Multiplies its inputs elementwise (gating, squeeze-excitation)."
+                   + _BROADCASTS, min_inputs=2, max_inputs=None, emit=_join("*"), rule=broadcast))
+register(LayerSpec("Subtract", "Merge", "The first input minus the second, elementwise." + _BROADCASTS,
+                   min_inputs=2, max_inputs=2, emit=_join("-"), rule=broadcast))
+register(LayerSpec("Divide", "Merge", "The first input divided by the second, elementwise." + _BROADCASTS,
+                   min_inputs=2, max_inputs=2, emit=_join("/"), rule=broadcast))
 
 
 def _concat_rule(params, inputs):
@@ -296,9 +323,10 @@ def _concat_rule(params, inputs):
 
 
 register(LayerSpec(
-    "Concat", "Merge", "Concatenates its inputs along a dimension (1: channels or features).",
+    "Concat", "Merge", "Concatenates its inputs along a dimension (1: channels or features); one input passes "
+    "as it is (a dense block's first step).",
     params=(Int("dim", 1, "Dimension to join along (0 is the batch).", key=True),),
-    min_inputs=2, max_inputs=None,
+    min_inputs=1, max_inputs=None,
     emit=lambda e: [f"{e.outs[0]} = torch.cat([{', '.join(e.ins)}], dim={e.params['dim']})"],
     rule=_concat_rule, token_ids=TokenIds.PASSED,
 ))

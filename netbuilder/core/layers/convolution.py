@@ -13,7 +13,7 @@ import math
 
 from ..params import Bool, Choice, Float, Int, Ints
 from . import register
-from .spec import LayerSpec, TensorType, no_parameters
+from .spec import Emit, LayerSpec, TensorType, TokenIds, no_parameters
 
 
 def in_channels(params, inputs):
@@ -148,7 +148,22 @@ def _pool_params(dims: int, kind: str):
     if kind == "Max":
         out.append(Ints("dilation", 1, "Spacing between window taps.", length=dims))
     out.append(Bool("ceil_mode", False, "Round the output size up instead of down."))
+    if kind == "Max":
+        out.append(Bool("return_indices", False, "Also output where each maximum was (port indices), for a "
+                                                 "MaxUnpool."))
     return tuple(out)
+
+
+def _with_indices(rule):
+    """The pool's rule, plus the int64 indices of the maxima when they are asked for."""
+    def with_indices(params, inputs):
+        out = rule(params, inputs)
+        return [*out, TensorType(out[0].shape, "int64")] if params.get("return_indices") else out
+    return with_indices
+
+
+def _pool_emit(e: Emit) -> list[str]:
+    return [f"{', '.join(e.outs)} = {e.mod}({e.ins[0]})"]  # `x, indices = self.pool(x)` with return_indices
 
 
 def _stride_defaults_to_kernel(params):
@@ -181,6 +196,24 @@ def _pool_rule(dims: int):
     return rule
 
 
+def _unpool_rule(dims: int):
+    """torch's default output size: (size - 1) * stride - 2 * padding + kernel_size."""
+    def rule(params, inputs):
+        values, indices = inputs
+        if indices.dtype != "int64" or indices.shape != values.shape:
+            raise ValueError(f"indices {indices.text()} must be the int64 indices of the MaxPool that made "
+                             f"{values.text()} (its return_indices port)")
+        if values.dtype != "float32":
+            raise ValueError("its first input is the pooled values, its second the indices")
+        k, p = expand(params["kernel_size"], dims), expand(params["padding"], dims)
+        s = expand(params["stride"] if params["stride"] is not None else params["kernel_size"], dims)
+        out = [(n - 1) * s_ - 2 * p_ + k_ for n, k_, s_, p_ in zip(values.shape[1:], k, s, p)]
+        if min(out) < 1:
+            raise _too_small(inputs, out)
+        return [TensorType((values.shape[0], *out))]
+    return rule
+
+
 def _adaptive_rule(dims: int):
     return lambda params, inputs: [TensorType((inputs[0].shape[0], *expand(params["output_size"], dims)))]
 
@@ -188,13 +221,27 @@ def _adaptive_rule(dims: int):
 for _dims in (1, 2):
     _layout = _LAYOUT[_dims]
     for _kind in ("Max", "Avg"):
+        _max = _kind == "Max"
         register(LayerSpec(
             f"{_kind}Pool{_dims}d", "Pooling",
-            f"{'Maximum' if _kind == 'Max' else 'Average'} over sliding windows of {_layout} input.",
+            f"{'Maximum' if _max else 'Average'} over sliding windows of {_layout} input.",
             params=_pool_params(_dims, _kind), torch_class=f"{_kind}Pool{_dims}d",
-            ranks=(_dims + 2,), expects=_layout, rule=_pool_rule(_dims), normalize=_stride_defaults_to_kernel,
-            count_params=no_parameters,
+            ranks=(_dims + 2,), expects=_layout, rule=_with_indices(_pool_rule(_dims)) if _max else _pool_rule(_dims),
+            normalize=_stride_defaults_to_kernel, count_params=no_parameters,
+            **({"outputs": ("out", "indices"), "ports": lambda p: 2 if p["return_indices"] else 1,
+                "emit": _pool_emit} if _max else {}),
         ))
+    register(LayerSpec(
+        f"MaxUnpool{_dims}d", "Pooling", f"Undoes a MaxPool{_dims}d: each maximum goes back where it was (from the "
+        "pool's indices), zeros elsewhere.",
+        params=(Ints("kernel_size", 2, "The pool's window size.", length=_dims, required=True, key=True),
+                Ints("stride", None, "The pool's step (empty: the kernel size).", length=_dims, optional=True),
+                Ints("padding", 0, "The pool's padding.", length=_dims, minimum=0)),
+        torch_class=f"MaxUnpool{_dims}d", min_inputs=2, max_inputs=2, input_names=("input", "indices"),
+        ranks=(_dims + 2,), expects=_layout, rule=_unpool_rule(_dims), normalize=_stride_defaults_to_kernel,
+        emit=lambda e: [f"{e.outs[0]} = {e.mod}({e.ins[0]}, {e.ins[1]})"], count_params=no_parameters,
+        token_ids=TokenIds.PASSED,
+    ))
     for _kind in ("Avg", "Max"):
         register(LayerSpec(
             f"Adaptive{_kind}Pool{_dims}d", "Pooling",

@@ -70,7 +70,8 @@ class Emit:
     (``_`` for an output nobody reads), ``mod`` the expression of what the node
     created (``self.conv1``), ``params`` the node's full parameter dict and
     ``batch`` an expression for the batch size, which a node without inputs
-    needs to give every sample its value (``image.shape[0]``).
+    needs to give every sample its value (``image.shape[0]``). ``types`` are
+    the inputs' types, for a statement that spells out their rank.
     """
 
     ins: tuple[str, ...]
@@ -78,6 +79,7 @@ class Emit:
     mod: str
     params: dict[str, Any]
     batch: str
+    types: tuple[TensorType, ...] = ()
 
 
 def call_module(e: Emit) -> list[str]:
@@ -127,6 +129,9 @@ class LayerSpec:
       without it every weight matrix of the module is assumed to be applied
       once per position of the output, and a layer counted without a module
       has none.
+    - ``ports(params)``: for a layer whose number of outputs follows from its
+      parameters (a ``chunk`` into 3 pieces has 3 ports), how many of
+      ``outputs`` it has; see :meth:`output_names`.
     - ``role``: :class:`Role`; ``token_ids``: :class:`TokenIds`. Code that
       needs to know whether a node is an Input asks these, never the type name.
     - ``vocabulary``: for a layer that looks ids up, the parameter saying how
@@ -161,6 +166,7 @@ class LayerSpec:
     role: Role = Role.LAYER
     token_ids: TokenIds = TokenIds.REFUSED
     vocabulary: str | None = None
+    ports: Callable[[dict[str, Any]], int] | None = None
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -202,6 +208,17 @@ class LayerSpec:
             else:
                 clean[spec.name] = spec.default
         return self.normalize(clean)
+
+    def output_names(self, params: dict[str, Any]) -> tuple[str, ...]:
+        """The output ports of a node with these parameters (all of ``outputs``
+        unless :attr:`ports` says how many of them it has)."""
+        if self.ports is None:
+            return self.outputs
+        try:
+            count = self.ports(params)
+        except (KeyError, TypeError, ValueError):  # a half-edited parameter: show every port
+            return self.outputs
+        return self.outputs[:max(1, min(count, len(self.outputs)))]
 
     def input_label(self, port: int) -> str:
         if port < len(self.input_names):

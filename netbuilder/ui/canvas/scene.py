@@ -90,6 +90,7 @@ class GraphScene(QGraphicsScene):
         elif kind == "params_changed":
             for node_id in change.ids:
                 self._show_content(node_id)
+                self._show_ports(node_id)  # a chunk's pieces are its ports
         elif kind == "moved":
             self._follow_moves(change.ids)
         elif kind == "renamed":
@@ -264,18 +265,20 @@ class GraphScene(QGraphicsScene):
 
     def _ports(self, node_id: str) -> tuple[list[str], list[str], set[tuple[bool, int]]]:
         """Input and output port labels of a card, and its wired ports as (is_output, index)."""
-        spec = self.doc.spec_for(self.doc.nodes[node_id].type)
+        node = self.doc.nodes[node_id]
+        spec = self.doc.spec_for(node.type)
         touching = self._touching.get(node_id, ())
         used = {e.target_port for e in touching if e.target == node_id}
         wired = {(False, p) for p in used} | {(True, e.source_port) for e in touching if e.source == node_id}
         ins = [spec.input_label(i) for i in range(labels.input_port_count(spec, used))]
-        return ins, list(spec.outputs), wired
+        return ins, list(spec.output_names(node.params)), wired
 
     def _port_counts(self, node_id: str) -> tuple[int, int]:
         """How many input and output ports the card of ``node_id`` has (see :meth:`_ports`)."""
-        spec = self.doc.spec_for(self.doc.nodes[node_id].type)
+        node = self.doc.nodes[node_id]
+        spec = self.doc.spec_for(node.type)
         used = (e.target_port for e in self._touching.get(node_id, ()) if e.target == node_id)  # read if variadic
-        return labels.input_port_count(spec, used), len(spec.outputs)
+        return labels.input_port_count(spec, used), len(spec.output_names(node.params))
 
     def _show_ports(self, node_id: str) -> None:
         if self.nodes[node_id].set_ports(*self._ports(node_id)):
