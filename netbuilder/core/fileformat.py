@@ -17,6 +17,7 @@ from .atomic import write_atomic
 from .document import FORMAT, VERSION, GraphDocument
 from .errors import EditError, GraphError
 from .records import CONTROLS, Edge, Node, bad_character
+from .search_space import space_problems
 
 __all__ = ["document_from_dict", "dumps", "load_graph", "loads", "save_graph"]
 
@@ -79,6 +80,11 @@ def document_from_dict(data: Any, source: str | None = None, *, strings_checked:
             problems.append(f"{key}: expected an object")
         else:
             setattr(doc, key, value)
+    if "search" in data:
+        found = space_problems(data["search"], doc)
+        problems.extend(found)
+        if not found:
+            doc.search = data["search"]
     if problems:
         raise GraphError(problems, source)
     return doc
