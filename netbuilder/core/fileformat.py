@@ -159,11 +159,25 @@ def dumps(doc: GraphDocument) -> str:
         if key in ("nodes", "edges") and value:
             items = [f"    {json.dumps(item, ensure_ascii=False)}" for item in value]
             lines.append(f'  "{key}": [\n' + ",\n".join(items) + f"\n  ]{comma}")
+        elif key == "search":  # one line per variable, like nodes
+            lines.append(f'  "{key}": {_search_text(value)}{comma}')
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
             lines.append(f'  "{key}": {text}{comma}')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _search_text(search: dict) -> str:
+    parts = []
+    for name, value in search.items():
+        if name == "space" and isinstance(value, dict) and value:
+            items = [f"      {json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+                     for k, v in value.items()]
+            parts.append('    "space": {\n' + ",\n".join(items) + "\n    }")
+        else:
+            parts.append(f"    {json.dumps(name)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n  }"
 
 
 def loads(text: str, source: str | None = None) -> GraphDocument:
