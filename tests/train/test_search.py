@@ -193,3 +193,18 @@ def test_workers_flag_runs_processes_on_one_study(tmp_path, capsys):
     assert code == 0, out.err
     trials = optuna.load_study(study_name="tiny", storage=f"sqlite:///{tmp_path / 'tiny.study.db'}").get_trials()
     assert sorted(t.number for t in trials) == [0, 1, 2] and all(t.state.name == "COMPLETE" for t in trials)
+
+
+@pytest.mark.slow
+def test_a_20_trial_tpe_search_on_the_digits_cnn_is_at_least_as_good_as_the_default(tmp_path):
+    """The issue's acceptance: learning rate, width and dropout over the digits CNN, TPE, 20 trials."""
+    from netbuilder.train.engine import Trainer
+    from netbuilder.train.events import Finished
+
+    doc = load_graph(ROOT / "examples" / "digits_search.json")
+    default = next(e for e in Trainer(doc, runs_dir=tmp_path / "default").run() if isinstance(e, Finished))
+    runner, events = run(doc, tmp_path, trials=20, sampler="tpe", seed=0)
+    finished = events[-1]
+    assert isinstance(finished, StudyFinished) and len(finished.trials) == 20
+    assert {t["state"] for t in finished.trials} <= {"complete", "pruned"}
+    assert finished.best_value <= default.best["value"] + 1e-9
