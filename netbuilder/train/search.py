@@ -52,6 +52,7 @@ from .search_events import (
     COMPLETE,
     FAILED,
     PRUNED,
+    Importances,
     StudyFailed,
     StudyFinished,
     StudyStarted,
@@ -263,6 +264,7 @@ class Search:
         self._stop = threading.Event()
         self._trainer = None
         self.timings: list[tuple[float, float]] = []
+        self.report_importances = False  # after each trial, yield Importances (the GUI's panel shows them)
 
     def stop(self) -> None:
         """End the study after stopping the current trial (it is tried again when the study continues)."""
@@ -359,6 +361,8 @@ class Search:
                 break  # other processes on the study spent the budget (or the grid is done)
             yield from self._trial(study, space.variables, fixed, config, metric)
             ran += 1
+            if self.report_importances:
+                yield from _importances(study)
         best = _best(study)
         yield StudyFinished([trial_row(t) for t in study.get_trials(deepcopy=False)], best[0], best[1],
                             best[2], self._stop.is_set())
@@ -501,6 +505,17 @@ def _metric_of(event: EpochEnd, metric: str) -> float | None:
         return event.train_loss
     value = event.metrics.get(metric)
     return None if value is None else float(value)
+
+
+def _importances(study):
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if len(complete) < 3 or not complete[0].params:
+        return
+    try:
+        values = require_optuna().importance.get_param_importances(study)
+    except Exception:  # noqa: BLE001 - too few distinct values to tell yet
+        return
+    yield Importances({k: float(v) for k, v in values.items()})
 
 
 def _best(study) -> tuple[int | None, float | None, dict]:

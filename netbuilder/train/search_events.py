@@ -66,6 +66,13 @@ class TrialEnded:
 
 
 @dataclass(frozen=True)
+class Importances:
+    """How much each variable explains the objective so far (Optuna's evaluator; sums to 1)."""
+
+    values: dict
+
+
+@dataclass(frozen=True)
 class StudyFinished:
     """This run's part of the study is over (budget spent, time up, or stopped)."""
 
@@ -84,4 +91,4 @@ class StudyFailed:
     field: str = ""
 
 
-SearchEvent = StudyStarted | TrialStarted | TrialEpoch | TrialEnded | StudyFinished | StudyFailed
+SearchEvent = StudyStarted | TrialStarted | TrialEpoch | TrialEnded | Importances | StudyFinished | StudyFailed
