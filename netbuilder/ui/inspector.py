@@ -28,6 +28,7 @@ from . import theme
 from .editor import Editor
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
 from .scroll import FittedScrollArea
+from .search.vary import vary_node_field
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
@@ -109,7 +110,8 @@ class Inspector(FittedScrollArea):
             field.show_value(node.params.get(param.name, param.default))
             field.committed.connect(lambda value, name=param.name: self._apply(name, value))
             field.refused.connect(lambda message, name=param.name: self._refuse(name, message))
-            row = _FieldRow(field.widget)
+            row = _FieldRow(vary_node_field(self.editor, node_id, param, field.widget,
+                                            lambda f=field, n=param.name: self._value(n)))
             name_label = QLabel(param.name)
             name_label.setToolTip(f"{param.doc}\nExpects {param.expected()}.".strip())
             field.widget.setToolTip(name_label.toolTip())
@@ -167,6 +169,10 @@ class Inspector(FittedScrollArea):
         self.fields, self.rows = {}, {}
 
     # -- edits -------------------------------------------------------------------
+    def _value(self, name: str):
+        node = self.editor.doc.nodes[self.node_id]
+        return node.params.get(name, get_spec(node.type).param(name).default)
+
     def _apply(self, name: str, value) -> None:
         node_id = self.node_id
         try:
