@@ -9,6 +9,8 @@ under its field and the document stays as it was.
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -110,8 +112,8 @@ class Inspector(FittedScrollArea):
             field.show_value(node.params.get(param.name, param.default))
             field.committed.connect(lambda value, name=param.name: self._apply(name, value))
             field.refused.connect(lambda message, name=param.name: self._refuse(name, message))
-            row = _FieldRow(vary_node_field(self.editor, node_id, param, field.widget,
-                                            lambda f=field, n=param.name: self._value(n)))
+            value_of = partial(self._value, param.name)
+            row = _FieldRow(vary_node_field(self.editor, node_id, param, field.widget, value_of))
             name_label = QLabel(param.name)
             name_label.setToolTip(f"{param.doc}\nExpects {param.expected()}.".strip())
             field.widget.setToolTip(name_label.toolTip())

@@ -115,3 +115,24 @@ def test_search_start_watch_stop_resume_apply_and_undo(window, qtbot, tmp_path):
     window.editor.undo_stack.undo()  # one step
     assert window.editor.doc.nodes["dropout_1"].params["p"] == before
     assert load_graph(tmp_path / "tiny_search.json").search["space"]["dropout_1.p"]["high"] == 0.4
+
+
+def test_a_training_setting_varies_from_the_training_panel(window, qtbot):
+    from netbuilder.ui.search.vary import VaryRow
+
+    window.training.show_panel()
+    rows = {r.target: r for r in window.findChildren(VaryRow)}
+    lr = rows["training.optimizer.lr"]
+    qtbot.mouseClick(lr.toggle, Qt.LeftButton)
+    assert window.editor.doc.search["space"]["lr"] == {"kind": "float", "low": pytest.approx(1e-4),
+                                                       "high": pytest.approx(1e-2), "log": True,
+                                                       "targets": ["training.optimizer.lr"]}
+    assert lr.log.isChecked() and not lr.step.isVisibleTo(lr)
+    optimizer = rows["training.optimizer.name"]
+    qtbot.mouseClick(optimizer.toggle, Qt.LeftButton)
+    type_into(qtbot, optimizer.choices, "adam, sgd")
+    assert window.editor.doc.search["space"]["optimizer"]["choices"] == ["adam", "sgd"]
+    type_into(qtbot, optimizer.choices, "")
+    assert "choices" in optimizer.error.text() and optimizer.error.isVisibleTo(optimizer)
+    qtbot.mouseClick(lr.toggle, Qt.LeftButton)
+    assert list(window.editor.doc.search["space"]) == ["optimizer"]

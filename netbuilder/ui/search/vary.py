@@ -112,13 +112,20 @@ class VaryRow(QWidget):
         self.toggle.toggled.connect(self._toggled)
         top.addWidget(self.toggle)
         outer.addLayout(top)
+        self._outer = outer
+        self.box = self.note = self.error = None  # the range editor, built when the field first varies
+        editor.documentChanged.connect(self._on_change)
+        self.refresh()
+
+    def _build_editor(self) -> None:
+        """The range editor's widgets (most fields never vary: an inspector page stays light)."""
         self.box = QWidget(objectName="vary_editor")
         grid = QHBoxLayout(self.box)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
         self.mode = QComboBox(objectName="vary_mode")
-        self.mode.addItems(["range", "choices"] if spec.kind in ("int", "float") else ["choices"])
-        self.mode.activated.connect(lambda _i: self._mode_changed())
+        self.mode.addItems(["range", "choices"] if self.spec.kind in ("int", "float") else ["choices"])
+        self.mode.activated.connect(self._mode_changed)
         grid.addWidget(self.mode)
         self.low, self.high, self.step = (QLineEdit(objectName=f"vary_{n}") for n in ("low", "high", "step"))
         for edit, hint in ((self.low, "low"), (self.high, "high"), (self.step, "step")):
@@ -128,24 +135,22 @@ class VaryRow(QWidget):
             edit.editingFinished.connect(self._commit)
             grid.addWidget(edit, 1)
         self.log = QCheckBox("log", objectName="vary_log")
-        self.log.toggled.connect(lambda _on: self._commit())
+        self.log.toggled.connect(self._commit)
         grid.addWidget(self.log)
         self.choices = QLineEdit(objectName="vary_choices")
         self.choices.setPlaceholderText("a, b, c")
         self.choices.editingFinished.connect(self._commit)
         grid.addWidget(self.choices, 3)
-        outer.addWidget(self.box)
+        self._outer.addWidget(self.box)
         self.note = QLabel(objectName="vary_note")
         self.note.setProperty("role", "muted")
         self.note.setWordWrap(True)
-        outer.addWidget(self.note)
+        self._outer.addWidget(self.note)
         self.error = QLabel(objectName="vary_error")
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         self.error.hide()
-        outer.addWidget(self.error)
-        editor.documentChanged.connect(self._on_change)
-        self.refresh()
+        self._outer.addWidget(self.error)
 
     # -- document -> view -------------------------------------------------------------------
     def _on_change(self, change) -> None:
@@ -167,8 +172,12 @@ class VaryRow(QWidget):
         self.toggle.blockSignals(True)
         self.toggle.setChecked(varying)
         self.toggle.blockSignals(False)
-        self.box.setVisible(varying)
         self.field.setEnabled(not varying)
+        if self.box is None:
+            if not varying:
+                return
+            self._build_editor()
+        self.box.setVisible(varying)
         self.note.setVisible(varying)
         if not varying:
             self.error.hide()
@@ -206,7 +215,7 @@ class VaryRow(QWidget):
                 search = {}
             self._push(search, f"Stop varying {self.target}")
 
-    def _mode_changed(self) -> None:
+    def _mode_changed(self, _index: int = 0) -> None:
         name, raw = self.variable()
         if raw is None:
             return
@@ -219,7 +228,7 @@ class VaryRow(QWidget):
             search["space"][name] = {**fresh, "targets": raw["targets"]}
         self._push(search, f"Vary {self.target}")
 
-    def _commit(self) -> None:
+    def _commit(self, *_) -> None:
         name, raw = self.variable()
         if raw is None:
             return
@@ -265,10 +274,13 @@ class VaryRow(QWidget):
         except GraphError as err:
             self._show_error("; ".join(p.split("search.space.", 1)[-1] for p in err.problems))
             return
-        self.error.hide()
+        if self.error is not None:
+            self.error.hide()
         self.refresh()
 
     def _show_error(self, message: str) -> None:
+        if self.error is None:
+            self._build_editor()
         self.error.setText(message)
         self.error.show()
 
