@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import GraphError, NetbuilderError, ParamError
+from ..core.errors import GraphError, ParamError
 from ..core.search_space import (
     CHOICE,
     INT,
@@ -52,7 +52,6 @@ from .search_events import (
     COMPLETE,
     FAILED,
     PRUNED,
-    Importances,
     StudyFailed,
     StudyFinished,
     StudyStarted,
@@ -60,51 +59,21 @@ from .search_events import (
     TrialEpoch,
     TrialStarted,
 )
-
-INSTALL_HINT = "the search needs Optuna: pip install 'netbuilder[search]' (or: pip install optuna)"
-STATES = {"COMPLETE": COMPLETE, "PRUNED": PRUNED, "FAIL": FAILED, "RUNNING": "running", "WAITING": "waiting"}
-OPEN_ATTEMPTS = 5
-SQLITE_WAIT_S = 60  # how long a process waits for another's write to an SQLite study
-
-
-class SearchError(NetbuilderError):
-    """A study cannot start; ``field`` names what to fix (``storage``, ``search.space.lr``…)."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
-
-
-def require_optuna():
-    """The ``optuna`` module, or :class:`SearchError` saying how to install it."""
-    try:
-        import optuna
-    except ImportError:
-        raise SearchError(INSTALL_HINT, "optuna") from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
-
-
-def default_storage(graph_path: str | os.PathLike) -> str:
-    """The SQLite file beside a graph that holds its studies (``graph.study.db``)."""
-    path = Path(graph_path).resolve()
-    return f"sqlite:///{path.with_name(path.stem + '.study.db')}"
-
-
-def open_storage(url: str):
-    """An Optuna storage for ``url``, or :class:`SearchError` naming it and why it failed."""
-    optuna = require_optuna()
-    kwargs = {"connect_args": {"timeout": SQLITE_WAIT_S}} if url.startswith("sqlite") else {}
-    for attempt in range(OPEN_ATTEMPTS):
-        try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        except Exception as err:  # noqa: BLE001 - sqlalchemy, alembic and the drivers each raise their own
-            failure = err
-            if "already exists" not in str(err) and "UNIQUE constraint" not in str(err):
-                break
-            time.sleep(0.2 * (attempt + 1))  # processes starting at once race to create the tables: the loser retries
-    reason = str(failure).strip().splitlines()[0] if str(failure).strip() else type(failure).__name__
-    raise SearchError(f"storage {url}: the study database cannot be opened ({reason})", "storage")
+from .search_optuna import (  # noqa: F401 - SearchError, default_storage, open_storage, trial_row: this module's API
+    STATES,
+    SearchError,
+    best_of,
+    default_storage,
+    distributions,
+    grid_size,
+    importance_events,
+    make_pruner,
+    make_sampler,
+    open_storage,
+    require_optuna,
+    spent_trials,
+    trial_row,
+)
 
 
 @dataclass
@@ -129,71 +98,6 @@ def objective(config: TrainingConfig) -> tuple[str, str]:
     stopping = config.early_stopping
     mode = better_mode(stopping.metric) if stopping.mode == "auto" else stopping.mode
     return stopping.metric, "minimize" if mode == "min" else "maximize"
-
-
-def distributions(space: SearchSpace) -> dict:
-    optuna = require_optuna()
-    d = optuna.distributions
-    out = {}
-    for name, v in space.variables.items():
-        if v.kind == CHOICE:
-            out[name] = d.CategoricalDistribution(list(v.choices))
-        elif v.kind == INT:
-            out[name] = d.IntDistribution(v.low, v.high, log=v.log, step=v.step or 1)
-        else:
-            out[name] = d.FloatDistribution(v.low, v.high, log=v.log, step=v.step)
-    return out
-
-
-def make_sampler(name: str, space: SearchSpace, seed: int | None):
-    optuna = require_optuna()
-    if name == "grid":
-        points = int(space.study.get("grid_points", 5))
-        return _Grid({n: v.grid(points) for n, v in space.variables.items()}, seed=seed)
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, int(space.study["trials"]) // 3)))
-
-
-_GRID_CLASS = None
-
-
-def _Grid(grid: dict, seed: int | None):
-    """Optuna's grid sampler, minus its ``study.stop()`` when the grid is done: that only works
-    inside ``study.optimize``, and :meth:`Search.run` stops at the grid's size by itself."""
-    global _GRID_CLASS
-    if _GRID_CLASS is None:
-        class Grid(require_optuna().samplers.GridSampler):
-            def after_trial(self, study, trial, state, values) -> None:
-                pass
-
-        _GRID_CLASS = Grid
-    return _GRID_CLASS(grid, seed=seed)
-
-
-def make_pruner(name: str, epochs: int):
-    optuna = require_optuna()
-    if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
-    if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(1, epochs))
-    return optuna.pruners.NopPruner()
-
-
-def grid_size(space: SearchSpace) -> int:
-    points = int(space.study.get("grid_points", 5))
-    return math.prod(len(v.grid(points)) for v in space.variables.values())
-
-
-def trial_row(trial) -> dict:
-    """One trial of a study as plain data (for tables and :class:`StudyFinished`)."""
-    duration = (trial.datetime_complete - trial.datetime_start).total_seconds() \
-        if trial.datetime_complete and trial.datetime_start else None
-    attrs = trial.user_attrs
-    return {"number": trial.number, "state": STATES.get(trial.state.name, trial.state.name.lower()),
-            "params": dict(trial.params), "value": trial.value, "duration": duration,
-            "reason": attrs.get("reason", ""), "node_id": attrs.get("node_id"), "run_dir": attrs.get("run_dir", ""),
-            "curve": [trial.intermediate_values[k] for k in sorted(trial.intermediate_values)]}
 
 
 def current_values(doc, space: SearchSpace, config: TrainingConfig) -> dict | None:
@@ -264,6 +168,7 @@ class Search:
         self._stop = threading.Event()
         self._trainer = None
         self.timings: list[tuple[float, float]] = []
+        self._pruner = "none"
         self.report_importances = False  # after each trial, yield Importances (the GUI's panel shows them)
 
     def stop(self) -> None:
@@ -302,7 +207,8 @@ class Search:
         storage = open_storage(url)
         name = o.study_name or self.doc.name
         sampler = make_sampler(space.study["sampler"], space, space.study.get("seed"))
-        pruner = make_pruner(space.study["pruner"], config.epochs)
+        self._pruner = space.study["pruner"]
+        pruner = make_pruner(self._pruner, config.epochs)
         try:
             study = optuna.create_study(storage=storage, study_name=name, direction=direction, sampler=sampler,
                                         pruner=pruner, load_if_exists=True)
@@ -346,8 +252,8 @@ class Search:
         rows = [trial_row(t) for t in study.get_trials(deepcopy=False)]
         done = sum(r["state"] in (COMPLETE, PRUNED, FAILED) for r in rows)
         budget = self._budget(space)
-        planned = self.options.trials if self.options.trials is not None else max(0, budget - _spent(study))
-        best = _best(study)
+        planned = self.options.trials if self.options.trials is not None else max(0, budget - spent_trials(study))
+        best = best_of(study)
         yield StudyStarted(study.study_name, url, metric, study.direction.name.lower(),
                            list(space.variables), done, planned, best[1], rows)
         timeout = self.options.timeout if self.options.timeout is not None else space.study.get("timeout")
@@ -357,13 +263,13 @@ class Search:
         while ran < planned and not self._stop.is_set():
             if timeout is not None and time.monotonic() - started >= timeout:
                 break
-            if (self.options.trials is None or space.study["sampler"] == "grid") and _spent(study) >= budget:
+            if (self.options.trials is None or space.study["sampler"] == "grid") and spent_trials(study) >= budget:
                 break  # other processes on the study spent the budget (or the grid is done)
             yield from self._trial(study, space.variables, fixed, config, metric)
             ran += 1
             if self.report_importances:
-                yield from _importances(study)
-        best = _best(study)
+                yield from importance_events(study)
+        best = best_of(study)
         yield StudyFinished([trial_row(t) for t in study.get_trials(deepcopy=False)], best[0], best[1],
                             best[2], self._stop.is_set())
 
@@ -427,15 +333,16 @@ class Search:
             study.enqueue_trial(params)
         duration = time.perf_counter() - started
         self.timings.append((duration, inside))
-        best = _best(study)
+        best = best_of(study)
         yield TrialEnded(trial.number, STATES[kind.name], params, value, duration, reason, node_id, run_dir,
                          curve, best[0], best[1])
 
     def _finished(self, event: Finished, pruned: bool, curve: list, state) -> tuple:
         if pruned:
             last = f"{curve[-1]:.4g}" if curve else "?"
-            return (state.PRUNED, None, f"pruned after epoch {len(curve)}: {last} is worse than the median of "
-                                        "other trials at that epoch", None, event.run_dir)
+            judge = {"median": "worse than the median of other trials at that epoch",
+                     "hyperband": "among the worst of its Hyperband bracket"}.get(self._pruner, "hopeless")
+            return (state.PRUNED, None, f"pruned after epoch {len(curve)}: {last} is {judge}", None, event.run_dir)
         if event.stopped_by_user:
             return (state.FAIL, None, "stopped before it finished; tried again when the study continues", None,
                     event.run_dir)
@@ -485,19 +392,6 @@ def _check_trial(doc, params: dict):
     return trial_doc
 
 
-RETRIED = ("stopped", "its process ended")  # failures that are tried again, so spend no budget
-
-
-def _spent(study) -> int:
-    """Trials that count against the study's budget: all but those waiting and those tried again."""
-    count = 0
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state.name == "WAITING" or str(trial.user_attrs.get("reason", "")).startswith(RETRIED):
-            continue
-        count += 1
-    return count
-
-
 def _metric_of(event: EpochEnd, metric: str) -> float | None:
     if metric == "val_loss":
         return event.val_loss if event.val_loss is not None else event.train_loss
@@ -505,25 +399,6 @@ def _metric_of(event: EpochEnd, metric: str) -> float | None:
         return event.train_loss
     value = event.metrics.get(metric)
     return None if value is None else float(value)
-
-
-def _importances(study):
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    if len(complete) < 3 or not complete[0].params:
-        return
-    try:
-        values = require_optuna().importance.get_param_importances(study)
-    except Exception:  # noqa: BLE001 - too few distinct values to tell yet
-        return
-    yield Importances({k: float(v) for k, v in values.items()})
-
-
-def _best(study) -> tuple[int | None, float | None, dict]:
-    try:
-        trial = study.best_trial
-    except ValueError:  # no complete trial yet
-        return None, None, {}
-    return trial.number, trial.value, dict(trial.params)
 
 
 def _alive(pid: Any) -> bool:

@@ -196,6 +196,7 @@ def test_workers_flag_runs_processes_on_one_study(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # about 90 s alone; far longer on a shared 2-core machine
 def test_a_20_trial_tpe_search_on_the_digits_cnn_is_at_least_as_good_as_the_default(tmp_path):
     """The issue's acceptance: learning rate, width and dropout over the digits CNN, TPE, 20 trials."""
     from netbuilder.train.engine import Trainer
@@ -208,3 +209,47 @@ def test_a_20_trial_tpe_search_on_the_digits_cnn_is_at_least_as_good_as_the_defa
     assert isinstance(finished, StudyFinished) and len(finished.trials) == 20
     assert {t["state"] for t in finished.trials} <= {"complete", "pruned"}
     assert finished.best_value <= default.best["value"] + 1e-9
+
+
+class ScriptedTrainer:
+    """A trainer whose validation loss per epoch is set by its learning rate (a hopeless trial's stays high)."""
+
+    def __init__(self, doc, config, runs_dir, base_dir):
+        self.lr, self.epochs, self.stopped = config.optimizer.lr, config.epochs, False
+
+    def stop(self):
+        self.stopped = True
+
+    def run(self):
+        from netbuilder.train.events import EpochEnd, Finished
+
+        history = []
+        for epoch in range(1, self.epochs + 1):
+            loss = 1.0 / epoch if self.lr < 0.05 else 5.0
+            history.append({"epoch": epoch, "val_loss": loss})
+            yield EpochEnd(epoch, loss, loss, {}, self.lr, 0.01)
+            if self.stopped:
+                break
+        best = min(history, key=lambda row: row["val_loss"])
+        yield Finished({**best, "metric": "val_loss", "value": best["val_loss"]}, "", history,
+                       stopped_by_user=self.stopped)
+
+
+@pytest.mark.parametrize("pruner", ["median", "hyperband"])
+def test_the_pruner_ends_hopeless_trials_from_their_epochs(tmp_path, pruner):
+    lrs = [0.001, 0.002, 0.003, 0.004, 0.1]
+    doc = document_from_dict(tiny({"lr": {"kind": "choice", "choices": lrs, "targets": ["training.lr"]}},
+                                  {"sampler": "random", "pruner": pruner, "trials": 5}, epochs=8))
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="tiny", storage=storage)
+    for lr in lrs:  # the hopeless rate comes last, after four trials the median can judge it by
+        study.enqueue_trial({"lr": lr})
+    runner = Search(doc, SearchOptions(storage=storage, seed=0), base_dir=tmp_path, runs_dir=tmp_path / "runs",
+                    make_trainer=ScriptedTrainer)
+    ended = [e for e in runner.run() if isinstance(e, TrialEnded)]
+    assert [e.params["lr"] for e in ended] == lrs
+    assert {e.state for e in ended} <= {"complete", "pruned"}
+    assert all(e.reason.startswith("pruned after epoch") and len(e.curve) < 8 for e in ended if e.state == "pruned")
+    if pruner == "median":
+        assert [e.state for e in ended] == ["complete"] * 4 + ["pruned"]
+        assert len(ended[-1].curve) == 1  # judged at its first epoch, beside the others' first
