@@ -136,3 +136,23 @@ def test_a_training_setting_varies_from_the_training_panel(window, qtbot):
     assert "choices" in optimizer.error.text() and optimizer.error.isVisibleTo(optimizer)
     qtbot.mouseClick(lr.toggle, Qt.LeftButton)
     assert list(window.editor.doc.search["space"]) == ["optimizer"]
+
+
+def test_two_widths_tie_to_one_variable_and_untie(window, qtbot):
+    window.view.select_nodes(["conv2d_1"])
+    qtbot.mouseClick(vary_row(window.inspector, "out_channels").toggle, Qt.LeftButton)
+    window.view.select_nodes(["linear_1"])
+    row = vary_row(window.inspector, "out_features")
+    qtbot.mouseClick(row.toggle, Qt.LeftButton)
+    assert len(window.editor.doc.search["space"]) == 2
+    row.tie.setCurrentText("conv2d_1.out_channels")
+    row.tie.activated.emit(row.tie.currentIndex())
+    assert window.editor.doc.search["space"] == {"conv2d_1.out_channels": {
+        "kind": "int", "low": 2, "high": 8, "step": 1, "targets": ["conv2d_1.out_channels", "linear_1.out_features"]}}
+    assert "conv2d_1.out_channels" in row.note.text()
+    qtbot.waitUntil(lambda: set(window.search.marks.badges) == {"conv2d_1", "linear_1"})
+    row.tie.setCurrentText("own variable")
+    row.tie.activated.emit(row.tie.currentIndex())
+    assert len(window.editor.doc.search["space"]) == 2
+    window.editor.undo_stack.undo()
+    assert len(window.editor.doc.search["space"]) == 1

@@ -31,6 +31,7 @@ from ...core.search_space import CHOICE, FLOAT, INT, TRAINING_ALIASES, parse_tar
 from .edits import set_search
 
 VARYING_KINDS = ("int", "float", "bool", "choice")
+UNTIE = "own variable"
 
 
 @dataclass(frozen=True)
@@ -142,10 +143,21 @@ class VaryRow(QWidget):
         self.choices.editingFinished.connect(self._commit)
         grid.addWidget(self.choices, 3)
         self._outer.addWidget(self.box)
+        tie_row = QWidget()
+        ties = QHBoxLayout(tie_row)
+        ties.setContentsMargins(0, 0, 0, 0)
+        ties.addWidget(QLabel("varies as"))
+        self.tie = QComboBox(objectName="vary_tie")
+        self.tie.setToolTip("Choose another variable to tie this setting to it (one value drives both), "
+                            "or 'own variable' to untie it")
+        self.tie.activated.connect(self._tie_chosen)
+        ties.addWidget(self.tie)
         self.note = QLabel(objectName="vary_note")
         self.note.setProperty("role", "muted")
         self.note.setWordWrap(True)
-        self._outer.addWidget(self.note)
+        ties.addWidget(self.note, 1)
+        self._outer.addWidget(tie_row)
+        self._tie_row = tie_row
         self.error = QLabel(objectName="vary_error")
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
@@ -178,7 +190,7 @@ class VaryRow(QWidget):
                 return
             self._build_editor()
         self.box.setVisible(varying)
-        self.note.setVisible(varying)
+        self._tie_row.setVisible(varying)
         if not varying:
             self.error.hide()
             return
@@ -195,7 +207,13 @@ class VaryRow(QWidget):
         self.choices.setVisible(not ranged)
         self.choices.setText(", ".join(_text(c) for c in raw.get("choices", ())))
         others = [t for t in raw["targets"] if not same_target(t, self.target)]
-        self.note.setText(f"varies as {name!r}" + (f", tied to {', '.join(others)}" if others else ""))
+        self.note.setText(f"with {', '.join(others)}" if others else "")
+        self.tie.blockSignals(True)
+        self.tie.clear()
+        same_kind = [n for n, v in self.editor.doc.search["space"].items() if n == name or v["kind"] == raw["kind"]]
+        self.tie.addItems(same_kind + ([UNTIE] if others else []))
+        self.tie.setCurrentText(name)
+        self.tie.blockSignals(False)
 
     # -- view -> document -------------------------------------------------------------------
     def _toggled(self, on: bool) -> None:
@@ -214,6 +232,24 @@ class VaryRow(QWidget):
             if not space and set(search) <= {"space"}:
                 search = {}
             self._push(search, f"Stop varying {self.target}")
+
+    def _tie_chosen(self, _index: int = 0) -> None:
+        """Move this target into the chosen variable (tie), or into a copy of its own (untie)."""
+        name, raw = self.variable()
+        chosen = self.tie.currentText()
+        if raw is None or chosen == name:
+            return
+        search = copy.deepcopy(self.editor.doc.search)
+        space = search["space"]
+        space[name]["targets"] = [t for t in raw["targets"] if not same_target(t, self.target)]
+        if not space[name]["targets"]:
+            del space[name]
+        if chosen == UNTIE:
+            space[variable_name(self.target, space)] = {**copy.deepcopy(raw), "targets": [self.target]}
+            self._push(search, f"Untie {self.target}")
+        else:
+            space[chosen]["targets"].append(self.target)
+            self._push(search, f"Tie {self.target} to {chosen}")
 
     def _mode_changed(self, _index: int = 0) -> None:
         name, raw = self.variable()
