@@ -115,6 +115,10 @@ def test_search_start_watch_stop_resume_apply_and_undo(window, qtbot, tmp_path):
     window.editor.undo_stack.undo()  # one step
     assert window.editor.doc.nodes["dropout_1"].params["p"] == before
     assert load_graph(tmp_path / "tiny_search.json").search["space"]["dropout_1.p"]["high"] == 0.4
+    runs = []
+    window.training.train = lambda: runs.append(dict(window.editor.doc.nodes["dropout_1"].params))
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)  # applies the best, then a normal run
+    assert runs == [{"p": pytest.approx(best)}]
 
 
 def test_a_training_setting_varies_from_the_training_panel(window, qtbot):
