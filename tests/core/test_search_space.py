@@ -121,3 +121,14 @@ def test_grid_values_of_each_kind():
     lr = space.variables["lr"].grid(3)
     assert lr[0] == pytest.approx(1e-4) and lr[1] == pytest.approx(10 ** -2.5) and lr[2] == pytest.approx(0.1)
     assert space.study["sampler"] == "tpe"
+
+
+def test_check_warns_about_a_target_whose_node_is_gone(tmp_path, capsys):
+    from netbuilder.cli import main
+    from netbuilder.core.fileformat import save_graph
+
+    doc = document_from_dict(graph({"space": {"w": {"kind": "int", "low": 2, "high": 4,
+                                                    "targets": ["conv9.out_channels"]}}}))
+    save_graph(doc, tmp_path / "g.json")
+    assert main(["check", str(tmp_path / "g.json"), "--strict"]) == 1
+    assert "warning: search.space.w.targets[0]: 'conv9.out_channels' names no node" in capsys.readouterr().out
