@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-COMMANDS = ("check", "summary", "export", "train", "data", "import", "gui")
+COMMANDS = ("check", "summary", "export", "train", "search", "data", "import", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN", help="run folder or checkpoint file to continue from")
     train.add_argument("--runs-dir", default="runs", help="where run folders go (default: ./runs)")
 
+    search = sub.add_parser("search", help="search the settings the graph marks as varying (needs Optuna)")
+    search.add_argument("file")
+    search.add_argument("--trials", type=int, help="trials this command tries (default: what the study's budget, "
+                        "search.study.trials, has left)")
+    search.add_argument("--sampler", choices=["tpe", "random", "grid"], help="how values are chosen (default: the "
+                        "file's, else tpe)")
+    search.add_argument("--pruner", choices=["median", "hyperband", "none"], help="how hopeless trials are ended "
+                        "early (default: the file's, else median)")
+    search.add_argument("--timeout", help="start no trial after this long (90s, 10m, 1h30m)")
+    search.add_argument("--storage", metavar="URL", help="Optuna database URL shared by every process on the "
+                        "study (default: sqlite:///GRAPH.study.db beside the graph)")
+    search.add_argument("--study", help="study name (default: the graph's name)")
+    search.add_argument("--workers", type=int, default=1, help="processes working on the study at once")
+    search.add_argument("--seed", type=int, help="the sampler's seed")
+    search.add_argument("--apply", metavar="OUT.json", help="write the best trial's values into a copy of the graph")
+    search.add_argument("--runs-dir", default="runs", help="where trial run folders go (default: ./runs)")
+
     sub.add_parser("data", help="list the built-in data sets and their shapes")
     return parser
 
@@ -98,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import cli_graph
 
         return getattr(cli_graph, command)(args)
+    if command == "search":
+        from .train import search_cli
+
+        return search_cli.search(args)
     from .train import cli as train_cli
 
     return getattr(train_cli, command)(args)

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .blockparams import REPEAT, declaration, reference
-from .errors import EditError, ParamError
+from .errors import EditError, GraphError, ParamError
 from .library import BlockScope, snake_case
 from .records import STRUCTURAL, Change, ChangeKind, Edge, Node, check_node_id, fresh_id, sanitize_id
+from .search_space import renamed_targets, space_problems, targets_of_node
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -53,6 +54,7 @@ class GraphDocument(BlockScope):
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.training: dict[str, Any] = {}
+        self.search: dict[str, Any] = {}  # what a study may vary (netbuilder.core.search_space)
         self.meta: dict[str, Any] = {}
         self._graph: nx.MultiDiGraph | None = None  # the connectivity graph, once built
         self._indexed = (0, 0)  # len(nodes), len(edges) the graph was kept in step with
@@ -279,6 +281,7 @@ class GraphDocument(BlockScope):
 
         - edges;
         - ``training.freeze``, the ids of frozen nodes;
+        - ``search`` targets (``conv1.out_channels``), see :mod:`.search_space`;
         - ``meta.weights_ids``: the id each renamed node had when its weights
           were made (a weights file's ``state_dict`` keys come from those ids),
           so that :func:`netbuilder.interop.weights.remap_to_current` can
@@ -288,6 +291,7 @@ class GraphDocument(BlockScope):
         freeze = self.training.get("freeze")
         if isinstance(freeze, list):
             self.training["freeze"] = [new if i == old else i for i in freeze]
+        self.search = renamed_targets(self.search, old, new)
         saved_ids = dict(self.meta.get(WEIGHTS_IDS) or {})
         saved = saved_ids.pop(old, old)
         if saved != new:
@@ -358,6 +362,19 @@ class GraphDocument(BlockScope):
         self.training = copy.deepcopy(training)
         self._emit(ChangeKind.META_CHANGED)
 
+    def set_search(self, search: dict[str, Any]) -> None:
+        """Replace the search section (one undoable change: the caller keeps the old one).
+        Raises :class:`GraphError` listing every problem, changing nothing."""
+        problems = space_problems(search, self)
+        if problems:
+            raise GraphError(problems)
+        before = set(self._varying_nodes())
+        self.search = copy.deepcopy(search)
+        self._emit(ChangeKind.META_CHANGED, sorted(before | set(self._varying_nodes())))
+
+    def _varying_nodes(self) -> list[str]:
+        return [n for n in self.nodes if targets_of_node(self.search, n)]
+
     def to_dict(self) -> dict:
         """The file form: stable key and edge order so diffs stay small."""
         out: dict[str, Any] = {
@@ -369,6 +386,8 @@ class GraphDocument(BlockScope):
         }
         if self.blocks:
             out["blocks"] = {name: definition.definition_dict() for name, definition in self.blocks.items()}
+        if self.search:
+            out["search"] = copy.deepcopy(self.search)
         if self.training:
             out["training"] = copy.deepcopy(self.training)
         meta = {k: v for k, v in self.meta.items() if k != WEIGHTS_IDS or "weights" in self.meta}
@@ -412,6 +431,7 @@ class GraphDocument(BlockScope):
         twin.nodes = copy.deepcopy(self.nodes)
         twin.edges = list(self.edges)
         twin.training = copy.deepcopy(self.training)
+        twin.search = copy.deepcopy(self.search)
         twin.meta = copy.deepcopy(self.meta)
         twin.parameters = dict(self.parameters)
         twin.doc = self.doc

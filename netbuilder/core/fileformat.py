@@ -19,6 +19,7 @@ from .document import FORMAT, VERSION, GraphDocument
 from .errors import EditError, GraphError, ParamError
 from .library import check_block_name, check_ports_declared
 from .records import CONTROLS, Edge, Node, bad_character
+from .search_space import space_problems
 
 __all__ = ["MIGRATIONS", "document_from_dict", "dumps", "load_graph", "loads", "save_graph"]
 
@@ -95,6 +96,11 @@ def document_from_dict(data: Any, source: str | None = None, *, strings_checked:
             problems.append(f"{key}: expected an object")
         else:
             setattr(doc, key, value)
+    if "search" in data:
+        found = space_problems(data["search"], doc)
+        problems.extend(found)
+        if not found:
+            doc.search = data["search"]
     if problems:
         raise GraphError(problems, source)
     return doc
@@ -293,11 +299,25 @@ def _object_lines(data: dict, indent: str) -> list[str]:
                 body[-1] += "," if j < len(value) - 1 else ""
                 lines += body
             lines.append(f"{inner}}}{comma}")
+        elif key == "search" and not indent:  # one line per variable, like nodes
+            lines.append(f"{inner}{name}: {_search_text(value)}{comma}")
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + inner)
             lines.append(f"{inner}{name}: {text}{comma}")
     lines.append(indent + "}")
     return lines
+
+
+def _search_text(search: dict) -> str:
+    parts = []
+    for name, value in search.items():
+        if name == "space" and isinstance(value, dict) and value:
+            items = [f"      {json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+                     for k, v in value.items()]
+            parts.append('    "space": {\n' + ",\n".join(items) + "\n    }")
+        else:
+            parts.append(f"    {json.dumps(name)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n  }"
 
 
 def loads(text: str, source: str | None = None) -> GraphDocument:

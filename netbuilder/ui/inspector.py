@@ -9,6 +9,8 @@ under its field and the document stays as it was.
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -29,6 +31,7 @@ from .blocks.pages import DefinitionPage, InstanceSection
 from .editor import Editor
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
 from .scroll import FittedScrollArea
+from .search.vary import vary_node_field
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
@@ -114,7 +117,8 @@ class Inspector(FittedScrollArea):
             field.show_value(node.params.get(param.name, param.default))
             field.committed.connect(lambda value, name=param.name: self._apply(name, value))
             field.refused.connect(lambda message, name=param.name: self._refuse(name, message))
-            row = _FieldRow(field.widget)
+            value_of = partial(self._value, param.name)
+            row = _FieldRow(vary_node_field(self.editor, node_id, param, field.widget, value_of))
             name_label = QLabel(param.name)
             name_label.setToolTip(f"{param.doc}\nExpects {param.expected()}.".strip())
             field.widget.setToolTip(name_label.toolTip())
@@ -174,6 +178,10 @@ class Inspector(FittedScrollArea):
         self.fields, self.rows = {}, {}
 
     # -- edits -------------------------------------------------------------------
+    def _value(self, name: str):
+        node = self.editor.doc.nodes[self.node_id]
+        return node.params.get(name, self.editor.doc.spec_for(node.type).param(name).default)
+
     def _apply(self, name: str, value) -> None:
         node_id = self.node_id
         try:

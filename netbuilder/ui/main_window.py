@@ -33,6 +33,7 @@ from .import_dialog import ImportModelDialog, read_weights, write_graph
 from .inspector import Inspector
 from .palette import LayerPalette
 from .problems import ProblemsList
+from .search.install import install_search
 from .training import install_training
 from .wheel import install_wheel_guard
 
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self._show_report(self.editor.report)
         self._update_title()
         self.training = install_training(self)  # Training panel, Train menu and tool-bar buttons
+        self.search = install_search(self)  # Search panel and menu, the canvas's "varies" marks
         if load_core_after_paint:
             self.view.viewport().installEventFilter(self)
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from ...train.config import ConfigError, TrainingConfig
 from .. import theme
 from ..scroll import FittedScrollArea
+from ..search.vary import vary_setting_field
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,11 @@ class SettingsForm(FittedScrollArea):
                 widget = self._make(f)
                 label = QLabel(f.label)
                 label.setToolTip(widget.toolTip())
-                form.addRow(label, widget)
+                row = vary_setting_field(editor, f.path, _field_of(f.path).metadata, _field_of(f.path).default,
+                                         widget, lambda p=f.path: get_path(self.config() or TrainingConfig(), p))
+                form.addRow(label, row)
                 self.widgets[f.path] = widget
-                self.rows[f.path] = (label, widget)
+                self.rows[f.path] = (label, row)
             layout.addLayout(form)
         layout.addStretch(1)
         self.setWidget(body)
