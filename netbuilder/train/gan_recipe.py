@@ -69,17 +69,21 @@ class GanStep:
         return output if self.probabilities else torch.sigmoid(output)
 
     def __call__(self, real):
-        device = real.device
-        z = make_noise(len(real), self.latent_size, self.noise, self.noise_generator, device)
-        fake = self.generator(z)
-        on_real = self.discriminator(real)
-        on_fake = self.discriminator(fake.detach())
+        n, device = len(real), real.device
+        self.batches += 1
+        generator_turn = self.batches % self.d_steps == 0
+        z = make_noise(n, self.latent_size, self.noise, self.noise_generator, device)
+        with torch.set_grad_enabled(generator_turn):  # no graph to keep when G does not step
+            fake = self.generator(z)
+        # real and generated samples in one forward pass: under DistributedDataParallel a
+        # module may run forward only once for each backward
+        judged = self.discriminator(torch.cat([real, fake.detach()]))
+        on_real, on_fake = judged[:n], judged[n:]
         d_loss = self.loss(on_real, self.real_label) + self.loss(on_fake, 0.0)
         self.d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         self.d_optimizer.step()
-        self.batches += 1
-        if self.batches % self.d_steps == 0:
+        if generator_turn:
             g_loss = self.loss(self.discriminator(fake), 1.0)  # non-saturating: fakes labelled real
             self.g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
