@@ -101,3 +101,19 @@ def test_gan_script_runs_on_two_processes_under_torchrun(tmp_path):
     assert len(history) == 1 and 0 < history[0]["d_fake"] < 1
     state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
     assert not any(key.startswith("module.") for key in state["generator"])
+
+
+def test_a_gan_run_exports_both_networks_with_their_weights(tmp_path):
+    from netbuilder.train.export import export_trained, fit_weights, model_state, usage_text
+
+    doc = load_graph(GAN)
+    run = list(make_trainer(doc, {**doc.training, "epochs": 1}, runs_dir=tmp_path, save_every_s=0).run())[-1]
+    state = model_state(Path(run.run_dir) / "last.pt")
+    assert set(fit_weights(doc, state)) == {"generator", "discriminator"}
+    written, problem = export_trained(doc, state, tmp_path / "out")
+    assert problem is None and [p.name for p in written] == ["gan_digits.py", "gan_digits.pt", "train.py"]
+    assert "from gan_digits import Generator, Discriminator" in usage_text(doc)
+    done = subprocess.run([sys.executable, "-c", WITHOUT_NETBUILDER, str(tmp_path / "out" / "gan_digits.py")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["(2, 64)", "(2, 1)"]
