@@ -15,7 +15,7 @@ from netbuilder.train.gan_recipe import make_noise
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CONFIDENT = 0.9
-pytestmark = pytest.mark.timeout(900)  # two trainings, on a machine that may be busy
+pytestmark = pytest.mark.timeout(1800)  # two trainings (about a minute alone), on a machine that may be busy
 
 
 def digits_mlp() -> GraphDocument:
