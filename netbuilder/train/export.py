@@ -95,10 +95,10 @@ def run_graph(run_dir: str | Path) -> GraphDocument:
 def training_script(doc: GraphDocument, base_dir: str | Path | None = None) -> tuple[str | None, str | None]:
     """``(train.py source, None)``, or ``(None, why not)`` when the graph's
     training settings cannot make one (no data set chosen, data missing…)."""
-    from .script import export_training_script
+    from .gan_script import export_script  # the recipe's: a GAN's or the supervised one
 
     try:
-        return export_training_script(doc, base_dir), None
+        return export_script(doc, base_dir), None
     except Exception as err:  # noqa: BLE001 - the model and weights are still worth writing
         return None, str(err)
 

@@ -19,7 +19,14 @@ from . import gan_recipe, gan_script_main, recipe, script_data, script_main
 from .config import TrainingConfig
 from .gan_plan import plan_gan
 from .prepare import load_dataset
-from .script import _data_call, _literal, _merge_imports, _resolve, _Source
+from .script import _data_call, _literal, _merge_imports, _resolve, _Source, export_training_script
+
+
+def export_script(doc: GraphDocument, base_dir: str | Path | None = None) -> str:
+    """The training script the settings' recipe asks for: a GAN's, or the supervised one."""
+    if TrainingConfig.from_dict(doc.training).recipe == "gan":
+        return export_gan_script(doc, base_dir)
+    return export_training_script(doc, base_dir)
 
 
 def export_gan_script(doc: GraphDocument, base_dir: str | Path | None = None) -> str:

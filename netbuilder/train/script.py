@@ -41,10 +41,6 @@ def export_training_script(doc: GraphDocument, base_dir: str | Path | None = Non
     ``DataError``, ``GraphError``) when the graph cannot train on its data.
     """
     config = TrainingConfig.from_dict(doc.training)
-    if config.recipe == "gan":
-        from .gan_script import export_gan_script
-
-        return export_gan_script(doc, base_dir)
     ds = load_dataset(config, base_dir)
     report = infer_shapes(doc)
     check_graph(doc, report, ds, config)

@@ -16,8 +16,8 @@ from netbuilder.core.export import export_python
 from netbuilder.core.fileformat import load_graph
 from netbuilder.train.events import EpochEnd
 from netbuilder.train.gan import make_trainer
+from netbuilder.train.gan_script import export_script as export_training_script
 from netbuilder.train.prepare import TrainingError
-from netbuilder.train.script import export_training_script
 
 GAN = Path(__file__).resolve().parents[2] / "examples" / "gan_digits.json"
 BIN = Path(sys.executable).parent
