@@ -150,6 +150,8 @@ def export(args: argparse.Namespace) -> int:
             from .train.cli import overridden_settings
 
             doc.training = overridden_settings(doc.training, args).to_dict()  # the script carries the flags
+            if doc.training.get("recipe") == "gan":  # two networks, another loop: the GAN script
+                from .train.gan_script import export_gan_script as export_training_script
             text = export_training_script(doc, base_dir=Path(args.file).resolve().parent)
         else:
             text = export_python(doc, getattr(args, "class_name", None))

@@ -6,6 +6,7 @@ import textwrap
 
 from .codegen import example_input_code, generate
 from .document import GraphDocument
+from .networks import network, network_groups
 from .pysource import fit, safe_text
 from .shapes import infer_shapes
 
@@ -20,6 +21,8 @@ def export_python(doc: GraphDocument, class_name: str | None = None) -> str:
     output shape(s). Raises ``GraphError`` if the graph has errors
     and ``ParamError`` for a ``class_name`` that is not a usable identifier.
     """
+    if class_name is None and network_groups(doc):
+        return export_networks(doc)
     report = infer_shapes(doc)
     model = generate(doc, class_name, report)
     examples = example_input_code(doc, model)
@@ -59,3 +62,48 @@ def export_python(doc: GraphDocument, class_name: str | None = None) -> str:
           else ["    print(tuple(output.shape))"]),
     ]
     return "\n".join(header) + model.class_source + "\n".join(main) + "\n"
+
+
+def export_networks(doc: GraphDocument) -> str:
+    """Source of a ``.py`` file with one class per network of ``doc`` (a GAN's
+    ``Generator`` and ``Discriminator``), each named after its Output node.
+
+    ``python gan.py`` builds every network (with the trained weights of the ``.pt``
+    file beside it, a dict holding each network's ``state_dict`` under its name, when
+    there is one), runs a random batch through each and prints the output shapes."""
+    names = list(network_groups(doc))
+    parts = [network(doc, name) for name in names]
+    models = [generate(part, report=infer_shapes(part)) for part in parts]
+    listed = ", ".join(f"{m.class_name} ({name})" for m, name in zip(models, names))
+    header = [
+        f'"""{safe_text(doc.name, 60)}: {len(models)} PyTorch networks exported by netbuilder: {listed}.',
+        "",
+        "Needs only PyTorch. Run it to build each network and push a random batch through it",
+        f"(with the trained weights in the {WEIGHTS_SUFFIX} file of the same name beside it, when there is one:",
+        "a dict of each network's state_dict under its name).",
+        '"""',
+        "",
+        "from pathlib import Path",
+        "",
+        "import torch",
+        "from torch import nn",
+        "",
+        "",
+        "",
+    ]
+    main = ["", "", 'if __name__ == "__main__":', f'    weights = Path(__file__).with_suffix("{WEIGHTS_SUFFIX}")',
+            "    state = torch.load(weights, weights_only=True) if weights.is_file() else {}"]
+    for name, part, model in zip(names, parts, models):
+        var = model.class_name.lower()
+        examples = example_input_code(part, model)
+        main += [
+            f"    {var} = {model.class_name}()",
+            f'    if "{name}" in state:',
+            f'        {var}.load_state_dict(state["{name}"])',
+            f"    {var}.eval()",
+            *fit(f"output = {var}({', '.join(examples)})", "    "),
+            *(["    for tensor in output:", "        print(tuple(tensor.shape))"] if len(model.output_names) > 1
+              else ["    print(tuple(output.shape))"]),
+        ]
+    classes = "\n\n\n".join(m.class_source.rstrip() for m in models)
+    return "\n".join(header) + classes + "\n" + "\n".join(main) + "\n"

@@ -21,6 +21,8 @@ from .config import TrainingConfig
 from .datasets import builtin_info
 from .engine import Trainer
 from .events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, RunStarted
+from .gan import make_trainer
+from .gan_events import GanBatch, GanWarning
 from .outcome import RunOutcome
 
 INTERRUPTED = 130  # the shell's code for a run ended by Ctrl+C
@@ -47,7 +49,7 @@ def train(args) -> int:
     except NetbuilderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    trainer = Trainer(doc, config, runs_dir=getattr(args, "runs_dir", None) or "runs",
+    trainer = make_trainer(doc, config, runs_dir=getattr(args, "runs_dir", None) or "runs",
                       resume=getattr(args, "resume", None), base_dir=Path(args.file).parent)
     progress = Progress(sys.stderr)
     previous = _catch_interrupt(trainer, progress)
@@ -105,6 +107,7 @@ class Progress:
         self.epochs = self.steps = self.first_epoch = 0
         self.started = self.epoch_started = time.monotonic()
         self.last_metrics = ""
+        self.batch_figures = ""  # a GAN's D and G figures for the live line, from its GanBatch
         self.run_dir = ""
         self.saved_epoch = 0
 
@@ -146,18 +149,25 @@ class Progress:
             filled = int(width * event.step / event.steps)
             bar = "#" * filled + "-" * (width - filled)
             self._write(f"epoch {event.epoch}/{self.epochs} [{bar}] {event.step}/{event.steps}  "
-                        f"loss {event.loss:.4f}{self.last_metrics}  {event.samples_per_s:,.0f} samples/s  "
+                        f"{self.batch_figures or f'loss {event.loss:.4f}'}{self.last_metrics}  "
+                        f"{event.samples_per_s:,.0f} samples/s  "
                         f"ETA {self._eta(event.epoch, event.step / event.steps)}", end="")
         elif isinstance(event, EpochEnd):
-            shown = [f"train_loss {event.train_loss:.4f}"]
+            gan = "g_loss" in event.metrics  # a GAN's figures are its metrics; its train_loss is G's
+            shown = [] if gan else [f"train_loss {event.train_loss:.4f}"]
             if event.val_loss is not None:
                 shown.append(f"val_loss {event.val_loss:.4f}")
             shown += [f"{name} {value:.4f}" for name, value in event.metrics.items()]
-            self.last_metrics = "  | " + "  ".join(shown[1:]) if len(shown) > 1 else ""
+            self.last_metrics = "  | " + "  ".join(shown[0 if gan else 1:]) if len(shown) > 1 else ""
             self._write(f"epoch {event.epoch}/{self.epochs}  {'  '.join(shown)}  lr {event.lr:.3g}  "
                         f"{event.duration:.1f}s  ETA {self._eta(event.epoch, 1.0)}")
         elif isinstance(event, CheckpointSaved) and event.kind == "last":
             self.saved_epoch = max(self.saved_epoch, event.epoch)
+        elif isinstance(event, GanBatch):
+            self.batch_figures = (f"D {event.d_loss:.3f}  G {event.g_loss:.3f}  D(x) {event.d_real:.2f}  "
+                                  f"D(G(z)) {event.d_fake:.2f}")
+        elif isinstance(event, GanWarning):
+            self._write(f"warning (epoch {event.epoch}): {event.message}")
         elif isinstance(event, Finished):
             self._finished(event)
         elif isinstance(event, Failed):
@@ -173,6 +183,11 @@ class Progress:
                       if k not in ("epoch", "lr", "duration", "metric", "value") and best[k] is not None]
             self._write(RunOutcome.of(event.history, best["metric"], best["epoch"]).text())
             self._write(f"best epoch {best['epoch']} (by {best['metric']}): {'  '.join(scores)}")
+        if event.history and "g_loss" in event.history[-1]:
+            last = event.history[-1]
+            self._write(f"last epoch {last['epoch']}: D loss {last['d_loss']:.4f}  G loss {last['g_loss']:.4f}  "
+                        f"D(x) {last['d_real']:.3f}  D(G(z)) {last['d_fake']:.3f}; samples in "
+                        f"{Path(event.run_dir) / 'samples.png'}")
         if event.still_improving:
             self._write(event.ADVICE)
 

@@ -195,6 +195,49 @@ class MetricsConfig:
     worst: int = setting(16, "How many of the most confident validation mistakes to keep.", minimum=0)
 
 
+RECIPES = ("supervised", "gan")
+NOISE = ("normal", "uniform")
+
+
+@dataclass
+class GanOptimizerConfig:
+    """Adam for one network of a GAN; the defaults are the DCGAN paper's, which work."""
+
+    lr: float = setting(2e-4, "Learning rate.", above=0.0)
+    betas: list[float] = setting(doc="Adam's moment decay rates.", factory=lambda: [0.5, 0.999])
+
+    def check(self, path: str) -> None:
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ConfigError(f"{path}.betas", f"expected two numbers in [0, 1), got {self.betas}")
+
+
+@dataclass
+class GanConfig:
+    """The ``gan`` recipe: which Output node names which network, the noise, the steps.
+
+    The real samples come from ``training.data`` (a built-in image set or an image
+    folder), scaled to the generator's output range (Tanh: [-1, 1])."""
+
+    generator: str = setting("generator", "Id of the Output node that ends the generator.")
+    discriminator: str = setting("discriminator", "Id of the Output node that ends the discriminator.")
+    latent_size: int | None = setting(None, "Length of the noise vector; empty: the generator Input's size.",
+                                      minimum=1)
+    noise: str = setting("normal", "How the noise is drawn.", choices=NOISE,
+                         choice_docs={"normal": "Standard normal, N(0, 1).", "uniform": "Uniform in [-1, 1]."})
+    d_steps: int = setting(1, "Discriminator steps for every generator step (k).", minimum=1)
+    label_smoothing: float = setting(0.0, "Real samples are labelled 1 - this (one-sided smoothing; 0.1 often "
+                                          "helps when the discriminator wins).", minimum=0.0, maximum=0.5)
+    samples: int = setting(64, "Generated samples in the grid shown every epoch (from a fixed noise batch).",
+                           minimum=1, maximum=256)
+    generator_optimizer: GanOptimizerConfig = field(default_factory=GanOptimizerConfig)
+    discriminator_optimizer: GanOptimizerConfig = field(default_factory=GanOptimizerConfig)
+
+    def check(self, path: str) -> None:
+        if self.generator == self.discriminator:
+            raise ConfigError(f"{path}.discriminator", f"the generator and the discriminator are both "
+                                                       f"{self.generator!r}: name two different Output nodes")
+
+
 @dataclass
 class TrainingConfig:
     """All training settings of a graph (see each group's fields for their meaning)."""
@@ -212,6 +255,9 @@ class TrainingConfig:
     amp: bool = setting(False, "Mixed precision (CUDA only; ignored elsewhere).")
     freeze: list[str] = setting(doc="Ids of nodes whose parameters stay fixed (fine-tuning).", factory=list)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    recipe: str = setting("supervised", "What kind of training: one network on targets, or a GAN's two "
+                                        "networks against each other.", choices=RECIPES)
+    gan: GanConfig = field(default_factory=GanConfig)
 
     @classmethod
     def from_dict(cls, data: dict | None, path: str = "training") -> TrainingConfig:

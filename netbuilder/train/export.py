@@ -24,6 +24,7 @@ from ..core.compiler import build_model
 from ..core.document import GraphDocument
 from ..core.export import WEIGHTS_SUFFIX, export_python
 from ..core.fileformat import load_graph
+from ..core.networks import network, network_groups
 from .checkpoints import load_checkpoint
 
 
@@ -39,6 +40,8 @@ def module_name(doc: GraphDocument) -> str:
 def model_state(checkpoint_path: str | Path) -> dict:
     """The model's ``state_dict`` from an engine checkpoint (or a bare state dict file)."""
     state = load_checkpoint(checkpoint_path)
+    if isinstance(state, dict) and "model" not in state and {"generator", "discriminator"} <= set(state):
+        return {"generator": state["generator"], "discriminator": state["discriminator"]}  # a GAN's run
     return state["model"] if isinstance(state, dict) and "model" in state else state
 
 
@@ -61,13 +64,19 @@ def write_beside(doc: GraphDocument, state: dict, module_path: str | Path, sourc
     nothing) when the weights do not fit; returns the weights file."""
     fit_weights(doc, state)
     weights = Path(module_path).with_suffix(WEIGHTS_SUFFIX)
-    write_atomic(weights, lambda tmp: torch.save({k: v.detach().cpu() for k, v in state.items()}, tmp))
+    write_atomic(weights, lambda tmp: torch.save(_on_cpu(state), tmp))
     write_atomic(module_path, source)
     return weights
 
 
 def fit_weights(doc: GraphDocument, state: dict) -> torch.nn.Module:
-    """A model of ``doc`` holding ``state``; raises :class:`WeightsError` if they do not fit."""
+    """A model of ``doc`` holding ``state``; raises :class:`WeightsError` if they do not fit.
+
+    For a document of several networks (a GAN) ``state`` holds each network's
+    ``state_dict`` under its name, and the model is a ``ModuleDict`` of them."""
+    names = list(network_groups(doc))
+    if names and set(state) == set(names):
+        return torch.nn.ModuleDict({name: fit_weights(network(doc, name), state[name]) for name in names})
     model = build_model(doc)
     try:
         model.load_state_dict(state, strict=True)
@@ -86,10 +95,10 @@ def run_graph(run_dir: str | Path) -> GraphDocument:
 def training_script(doc: GraphDocument, base_dir: str | Path | None = None) -> tuple[str | None, str | None]:
     """``(train.py source, None)``, or ``(None, why not)`` when the graph's
     training settings cannot make one (no data set chosen, data missing…)."""
-    from .script import export_training_script
+    from .gan_script import export_script  # the recipe's: a GAN's or the supervised one
 
     try:
-        return export_training_script(doc, base_dir), None
+        return export_script(doc, base_dir), None
     except Exception as err:  # noqa: BLE001 - the model and weights are still worth writing
         return None, str(err)
 
@@ -110,7 +119,7 @@ def export_trained(doc: GraphDocument, state: dict, folder: str | Path,
     write_atomic(module, export_python(doc))
     written.append(module)
     weights = folder / f"{name}.pt"
-    write_atomic(weights, lambda tmp: torch.save({k: v.detach().cpu() for k, v in state.items()}, tmp))
+    write_atomic(weights, lambda tmp: torch.save(_on_cpu(state), tmp))
     written.append(weights)
     script, problem = training_script(doc, base_dir)
     if script is not None:
@@ -120,11 +129,23 @@ def export_trained(doc: GraphDocument, state: dict, folder: str | Path,
     return written, problem
 
 
+def _on_cpu(state: dict) -> dict:
+    """``state`` with every tensor detached on the CPU (nested dicts of a GAN's two networks too)."""
+    return {k: _on_cpu(v) if isinstance(v, dict) else v.detach().cpu() for k, v in state.items()}
+
+
 def usage_text(doc: GraphDocument) -> str:
     """How to load the exported model, shown after exporting."""
     from ..core.codegen import generate
 
     name = module_name(doc)
+    if network_groups(doc):  # one class per network, the weights under each network's name
+        classes = {part: generate(network(doc, part)).class_name for part in network_groups(doc)}
+        lines = [f"from {name} import {', '.join(classes.values())}", "import torch", "",
+                 f"state = torch.load('{name}.pt', weights_only=True)"]
+        for part, cls in classes.items():
+            lines += [f"{part} = {cls}()", f"{part}.load_state_dict(state['{part}'])"]
+        return "\n".join(lines)
     cls = generate(doc).class_name
     lines = [f"from {name} import {cls}", "import torch", "",
              f"model = {cls}()", f"model.load_state_dict(torch.load('{name}.pt', weights_only=True))",

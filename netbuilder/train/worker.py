@@ -82,9 +82,9 @@ def make_trainer(doc, config, runs_dir, resume, base_dir):
     """The real engine. Every finished epoch is written at once (``save_every_s=0``, not
     the CLI's throttle): a worker can die without warning (the out-of-memory killer,
     ``kill -9``) and must still leave every finished epoch on disk."""
-    from .engine import Trainer
+    from .gan import make_trainer as for_recipe  # the settings' recipe picks the engine (a GAN's or the usual)
 
-    return Trainer(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0)
+    return for_recipe(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0)
 
 
 def _warm_up() -> None:
@@ -93,7 +93,7 @@ def _warm_up() -> None:
     its first optimizer (torch._dynamo, ~1.4 s)."""
     import torch
 
-    from . import engine, script_data  # noqa: F401
+    from . import engine, gan, script_data  # noqa: F401
 
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 

@@ -25,6 +25,7 @@ from ..editor import Editor
 from . import labels
 from .background import draw_grid
 from .edge_item import EdgeItem
+from .frames import NetworkFrames
 from .node_item import PORT_REACH, NodeItem, PortRef, card_extent
 from .theme import DARK, CanvasTheme
 
@@ -59,6 +60,7 @@ class GraphScene(QGraphicsScene):
         self._bounds: QRectF | None = None  # nodes_bounds() until something changes
         self._filler = QTimer(self, singleShot=True, interval=INSTALMENT_MS)
         self._filler.timeout.connect(self._build_more)
+        self.frames = NetworkFrames(self)  # around each network when the document holds several
         # Moving an item re-inserts it into the BSP tree and every wire on it
         # too; with a linear index a drag stays cheap however big the graph.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -100,6 +102,8 @@ class GraphScene(QGraphicsScene):
                 if node.type in change.ids:
                     self._show_content(node_id)
                     self._show_ports(node_id)
+        if kind not in ("moved", "params_changed", "meta_changed"):
+            self.frames.refresh()
 
     def _rebuild(self) -> None:
         """Everything changed (open, revert): make every item again.
@@ -111,6 +115,7 @@ class GraphScene(QGraphicsScene):
         the rest as the event loop turns (see the module's docstring).
         """
         self.clear()
+        self.frames.frames.clear()  # clear() deleted their items
         self.nodes.clear()
         self.edges.clear()
         self._touching.clear()
@@ -165,6 +170,7 @@ class GraphScene(QGraphicsScene):
                 self._label_wires(source, port)
         finally:
             self._syncing = False
+        self.frames.refresh()
 
     def event(self, event) -> bool:
         if self._unbuilt and event.type() in _INPUT_EVENTS:
@@ -393,6 +399,8 @@ class GraphScene(QGraphicsScene):
             self._label_wires(source, port)  # a wire that grew may now have room for the label
         if not self._syncing:
             self._pending_moves.add(item.node_id)
+        if self.frames.frames:
+            self.frames.follow()
 
     def commit_moves(self) -> None:
         """Hand the cards moved since the last call to the editor as one undo step."""

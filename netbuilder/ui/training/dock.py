@@ -38,6 +38,7 @@ from .. import theme
 from . import icons
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .data_picker import DataPicker
+from .gan_view import GAN_EVENTS, GanView
 from .plots import LivePlots
 from .progress import Progress, duration_text, metric_text
 from .results import ConfusionMatrixView, MistakesGallery, SampleView
@@ -113,7 +114,9 @@ class TrainDock(QDockWidget):
         self.right.addTab(self.confusion, "Confusion")
         self.right.addTab(self.gallery, "Mistakes")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (self.left, self.plots, self.right):
+        self.gan_view = GanView()  # in place of the curves and results while a GAN trains
+        self.gan_view.hide()
+        for widget in (self.left, self.plots, self.right, self.gan_view):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -141,6 +144,7 @@ class TrainDock(QDockWidget):
         self.runs.exportRequested.connect(self.export_run)
         editor.documentChanged.connect(self._doc_changed)
         self._state_changed(IDLE)
+        self.show_gan(editor.doc.training.get("recipe") == "gan")
         self.refresh_runs()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -215,8 +219,12 @@ class TrainDock(QDockWidget):
                 last_batch = event
             elif isinstance(event, EpochEnd):
                 self._epoch_end(event)
+                self.gan_view.handle(event)
+            elif isinstance(event, GAN_EVENTS):
+                self.gan_view.handle(event)
             elif isinstance(event, RunStarted):
                 self._run_started(event)
+                self.gan_view.handle(event)
             elif isinstance(event, EvalReport):
                 self._eval_report(event)
             elif isinstance(event, CheckpointSaved):
@@ -232,6 +240,7 @@ class TrainDock(QDockWidget):
     def _run_started(self, event: RunStarted) -> None:
         self.progress_state = Progress.from_start(event)
         task = event.data.get("task", CLASSIFICATION)
+        self.show_gan(task == "gan")
         self.plots.reset("accuracy" if task == CLASSIFICATION else "r2", epochs=event.epochs)
         self.sample_kind = event.data.get("kind")
         self.weights_path = None
@@ -265,6 +274,11 @@ class TrainDock(QDockWidget):
         row = {"train_loss": event.train_loss, "val_loss": event.val_loss, **event.metrics}
         self.keeper.update(row.get(self.monitored), event.epoch)
         metric = self.plots.metric_name
+        if "g_loss" in event.metrics:  # a GAN: its two players' figures
+            m = event.metrics
+            self._say(f"Epoch {event.epoch} · D loss {m['d_loss']:.3f} · G loss {m['g_loss']:.3f} · "
+                      f"D(x) {m['d_real']:.2f} · D(G(z)) {m['d_fake']:.2f} · {duration_text(event.duration)} per epoch")
+            return
         parts = [f"Epoch {event.epoch}", f"train loss {event.train_loss:.4g}"]
         if event.val_loss is not None:
             parts.append(f"val loss {event.val_loss:.4g}")
@@ -290,6 +304,12 @@ class TrainDock(QDockWidget):
         self.gallery.set_samples(samples, list(event.class_names), image, total=total,
                                  wrong=total - int(np.trace(confusion)))
 
+    def show_gan(self, on: bool) -> None:
+        """Show the GAN view in place of the curves and the confusion matrix, or back."""
+        self.gan_view.setVisible(on)
+        self.plots.setVisible(not on)
+        self.right.setVisible(not on)
+
     def _show_progress(self) -> None:
         p = self.progress_state
         self.progress.setValue(int(p.fraction * 1000))
@@ -310,6 +330,10 @@ class TrainDock(QDockWidget):
         self.outcome = RunOutcome.of(event.history, best.get("metric", self.monitored), best.get("epoch"),
                                      self.keeper.mode)
         self.best_text = self.outcome.text()
+        if event.history and "g_loss" in event.history[-1]:  # a GAN keeps its last epoch, not a "best"
+            last = event.history[-1]
+            self.best_text = (f"epoch {last['epoch']}: D loss {last['d_loss']:.3f}, G loss {last['g_loss']:.3f}, "
+                              f"D(x) {last['d_real']:.2f}, D(G(z)) {last['d_fake']:.2f}")
         if self.kept_report is not None and self.kept_report.epoch == self.outcome.kept_epoch:
             self._show_report(self.kept_report, kept=True)
         self.progress.setValue(1000 if not event.stopped_by_user else self.progress.value())
@@ -441,6 +465,8 @@ class TrainDock(QDockWidget):
         self._old_run = self.controller.running
         self.plots.reset("accuracy")
         self.plots.set_overlays([])
+        self.gan_view.reset()
+        self.show_gan(self.editor.doc.training.get("recipe") == "gan")
         self.confusion.clear()
         self.gallery.clear()
         self.best_text = ""

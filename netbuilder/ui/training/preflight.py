@@ -54,6 +54,15 @@ def check(doc, report: ShapeReport, training: dict, known_data: dict | None = No
     if not config.data.source:
         return [("Choose a data set to train on (the Data list in the Training panel)", None)]
     ds = stand_in(config.data.source, known_data)
+    if config.recipe == "gan":
+        from ...train.gan_plan import plan_gan
+
+        try:
+            if ds is not None:  # data not known without loading it: the engine checks it at the start
+                plan_gan(doc, config, data=ds)
+        except TrainingError as err:
+            return [(str(err), err.node_id)]
+        return []
     if ds is None:
         return []
     try:

@@ -88,6 +88,15 @@ SECTIONS: list[tuple[str, list[Field]]] = [
         Field("device", "Device"),
         Field("amp", "Mixed precision"),
     ]),
+    ("GAN", [
+        Field("recipe", "Recipe"),
+        Field("gan.noise", "Noise", when=("recipe", ("gan",))),
+        Field("gan.d_steps", "D steps per G step", when=("recipe", ("gan",))),
+        Field("gan.label_smoothing", "Real label smoothing", when=("recipe", ("gan",))),
+        Field("gan.generator_optimizer.lr", "Generator LR", when=("recipe", ("gan",)), kind="sci"),
+        Field("gan.discriminator_optimizer.lr", "Discriminator LR", when=("recipe", ("gan",)), kind="sci"),
+        Field("gan.samples", "Samples shown", when=("recipe", ("gan",))),
+    ]),
 ]
 WATCHABLE = ("val_loss", "train_loss", "accuracy", "r2", "mse", "mae")
 LIVE_PATHS = {"optimizer.lr"}  # the engine may pick these up mid-run
