@@ -84,9 +84,10 @@ def grammar_sentences(count, seed=0):
 
 # -- files ---------------------------------------------------------------------
 def read_conll(path):
-    """Sentences from a CoNLL-style file: ``word<TAB>tag`` (or words and tag separated by
-    spaces, the tag last) per line, a blank line between sentences, ``#`` lines skipped."""
-    sentences, words, tags = [], [], []
+    """Sentences from a CoNLL-style file: ``word<TAB>tag`` per line (or columns separated by
+    spaces, when the first line has no tab), the tag in the last column, a blank line
+    between sentences, ``#`` lines skipped."""
+    sentences, words, tags, tabs = [], [], [], None
     with open(path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             line = line.rstrip("\r\n")
@@ -97,10 +98,13 @@ def read_conll(path):
                 continue
             if line.startswith("#"):
                 continue
-            fields = line.split("\t") if "\t" in line else line.split()
-            fields = [f.strip() for f in fields if f.strip()]
+            if tabs is None:  # the first line says how the file separates its columns
+                tabs = "\t" in line
+            fields = [f.strip() for f in (line.split("\t") if tabs else line.split())]
+            fields = [f for f in fields if f]
             if len(fields) < 2:
-                raise TokenFileError(f"{path}, line {number}: expected a word and its tag separated by a tab, "
+                what = "a tab" if tabs else "white space"
+                raise TokenFileError(f"{path}, line {number}: expected a word and its tag separated by {what}, "
                                      f"got {line.strip()!r}")
             words.append(fields[0])
             tags.append(fields[-1])
