@@ -1,13 +1,16 @@
 """Sequence labelling: token files, the vocabulary, padding, checks and a short training."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from netbuilder.core.fileformat import load_graph
+from netbuilder.cli import main
+from netbuilder.core.fileformat import load_graph, save_graph
 from netbuilder.train import tagging
 from netbuilder.train.config import TrainingConfig
 from netbuilder.train.datasets import TAGGING, DataError, builtin_names, load_builtin
@@ -116,3 +119,35 @@ def test_the_example_reaches_095_token_accuracy_and_saves_its_vocabulary(tmp_pat
     assert mistake["wrong"] and all(mistake["true"][i] != mistake["pred"][i] for i in mistake["wrong"])
     vocabulary = json.loads((Path(finished.run_dir) / "vocabulary.json").read_text())
     assert vocabulary["words"][:2] == ["<pad>", "<unk>"] and len(vocabulary["tags"]) == 10
+
+
+WITHOUT_NETBUILDER = ("import runpy, sys; sys.modules['netbuilder'] = None; sys.argv = sys.argv[1:]; "
+                      "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def _run_script(folder: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-I", "-c", WITHOUT_NETBUILDER, "train.py", *args], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_exported_tagging_script_trains_like_the_app_and_tags_without_netbuilder(tmp_path):
+    conll = tmp_path / "pos.conll"
+    conll.write_text("\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(*s)) for s in
+                                 tagging.grammar_sentences(300, seed=1)) + "\n", encoding="utf-8")
+    doc = load_graph(TAGGER)
+    doc.training = {**doc.training, "data": {"source": "pos.conll"}, "epochs": 1}
+    save_graph(doc, tmp_path / "tagger.json")
+    assert main(["export", str(tmp_path / "tagger.json"), "--train", "-o", str(tmp_path / "train.py")]) == 0
+    source = (tmp_path / "train.py").read_text()
+    assert "import netbuilder" not in source and "from netbuilder" not in source
+    printed = _run_script(tmp_path)
+    events = list(Trainer(load_graph(tmp_path / "tagger.json"), runs_dir=tmp_path / "runs",
+                          base_dir=tmp_path).run())
+    app_loss = events[-1].history[0]["train_loss"]
+    assert f"train_loss {app_loss:.4g}" in printed.splitlines()[0]
+    vocabulary = json.loads((tmp_path / "checkpoints" / "vocabulary.json").read_text())
+    assert vocabulary["words"] == json.loads((Path(events[-1].run_dir) / "vocabulary.json").read_text())["words"]
+    tagged = _run_script(tmp_path, "--tag", "She sees the dog.")
+    assert tagged.strip().split(" ")[0].startswith("she/") and len(tagged.split()) == 5

@@ -89,3 +89,19 @@ def test_j11_train_the_tagger_from_a_conll_file_and_try_a_sentence(make_window, 
     assert try_it.tags == ["DET", "ADJ", "NOUN", "VERB", "DET", "NOUN", "ADP", "DET", "NOUN", "PUNCT"]
     if SHOTS:
         dock.grab().save(f"{SHOTS}/try_it.png")
+
+    written = dock.export_run(dock.runs.runs[0], str(tmp_path / "export"))  # Runs › Export: model, weights…
+    names = {p.name for p in written}
+    assert {"lstm_tagger.py", "lstm_tagger.pt", "train.py", "vocabulary.json"} <= names, names
+
+
+def test_train_on_the_builtin_is_checked_before_it_starts_and_names_the_lstm():
+    from netbuilder.core.fileformat import load_graph
+    from netbuilder.core.shapes import infer_shapes
+    from netbuilder.ui.training import preflight
+
+    doc = load_graph(EXAMPLE)
+    assert preflight.check(doc, infer_shapes(doc), doc.training) == []
+    doc.nodes["lstm"].params["output"] = "last"
+    (message, node_id), = preflight.check(doc, infer_shapes(doc), doc.training)
+    assert "no time axis: LSTM 'lstm' gives only its last step" in message and node_id == "log_probs"

@@ -391,9 +391,16 @@ class TrainDock(QDockWidget):
 
     def export_run(self, run, folder: str | None = None) -> list:
         """Export the graph ``run`` trained with its best weights."""
-        from ...train.export import model_state, run_graph
+        import shutil
 
-        return self._export(lambda: (run_graph(run.path), model_state(run.best_weights)), folder)
+        from ...train.export import model_state, run_graph
+        from ...train.tokens_data import VOCABULARY_FILE
+
+        written = self._export(lambda: (run_graph(run.path), model_state(run.best_weights)), folder)
+        vocabulary = Path(run.path) / VOCABULARY_FILE
+        if written and vocabulary.is_file():  # a tagger's words and tags, to read new text with the model
+            written.append(Path(shutil.copyfile(vocabulary, written[0].parent / VOCABULARY_FILE)))
+        return written
 
     def export_current(self, folder: str | None = None) -> list:
         """Export the current graph with the weights loaded or trained last; if
