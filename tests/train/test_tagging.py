@@ -151,3 +151,19 @@ def test_exported_tagging_script_trains_like_the_app_and_tags_without_netbuilder
     assert vocabulary["words"] == json.loads((Path(events[-1].run_dir) / "vocabulary.json").read_text())["words"]
     tagged = _run_script(tmp_path, "--tag", "She sees the dog.")
     assert tagged.strip().split(" ")[0].startswith("she/") and len(tagged.split()) == 5
+
+
+def test_cli_prints_token_accuracy_and_the_run_tags_a_typed_sentence(tmp_path, capsys):
+    from netbuilder.train.predict_text import TextModel
+
+    assert main(["train", str(TAGGER), "--runs", str(tmp_path), "--epochs", "2"]) == 0
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    assert "token_accuracy" in printed and "macro_f1" in printed
+    run_dir = next(tmp_path.glob("lstm_tagger/*"))
+    model = TextModel.from_run(run_dir)
+    prediction = model.predict("The dog sees a zebra!")
+    assert prediction.words == ["the", "dog", "sees", "a", "zebra", "!"] and prediction.unknown == (4,)
+    assert prediction.tags[:4] == ["DET", "NOUN", "VERB", "DET"] and prediction.tags[-1] == "PUNCT"
+    (run_dir / "vocabulary.json").unlink()
+    assert TextModel.from_run(run_dir) is None  # not trained on text: nothing to try
