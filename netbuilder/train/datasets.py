@@ -19,9 +19,12 @@ import numpy as np
 
 from netbuilder.core.errors import NetbuilderError
 
+from . import tagging
+
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
-TASKS = (CLASSIFICATION, REGRESSION)
+TAGGING = "tagging"  # one class per token: x (n, T) token ids, y (n, T) tag ids, padding ignored
+TASKS = (CLASSIFICATION, REGRESSION, TAGGING)
 KINDS = ("image", "tabular", "sequence")
 
 
@@ -49,6 +52,8 @@ class DataSet:
     class_names: list[str]
     kind: str
     description: str = ""
+    vocabulary: list[str] | None = None  # token data: the words, id i is vocabulary[i]
+    sentences: list | None = None  # token data: the (words, tags) read, before encoding
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -61,6 +66,9 @@ class DataSet:
             )
         if self.task == CLASSIFICATION and self.y.ndim != 1:
             raise DataError(f"{self.name}: class targets must be 1-D, got shape {self.y.shape}")
+        if self.task == TAGGING and self.y.shape != self.x.shape:
+            raise DataError(f"{self.name}: tag targets must have the shape of the token ids {self.x.shape}, "
+                            f"got {self.y.shape}")
         if self.task == REGRESSION and self.y.ndim != 2:
             raise DataError(f"{self.name}: regression targets must be (n, k), got {self.y.shape}")
 
@@ -86,12 +94,13 @@ class DataSet:
     def output_size(self) -> int:
         """Width the network's last layer needs: one logit per class, or one
         value per regression target."""
-        return self.num_classes if self.task == CLASSIFICATION else int(self.y.shape[1])
+        return int(self.y.shape[1]) if self.task == REGRESSION else self.num_classes
 
     def subset(self, indices) -> DataSet:
         """The samples at ``indices``, keeping every other attribute."""
         indices = np.asarray(indices, dtype=np.int64)
-        return replace(self, x=self.x[indices], y=self.y[indices])
+        sentences = None if self.sentences is None else [self.sentences[i] for i in indices]
+        return replace(self, x=self.x[indices], y=self.y[indices], sentences=sentences)
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,8 @@ class _Builtin:
 
 
 _DIGITS = tuple(str(d) for d in range(10))
+TAGGED_LENGTH = 20  # pos_tags: the Input's example length; the sentences vary (3 to 27 words)
+TAGGED_TAGS = ("ADJ", "ADP", "ADV", "CONJ", "DET", "NOUN", "PRON", "PROPN", "PUNCT", "VERB")
 _BUILTINS = {
     b.name: b
     for b in (
@@ -137,8 +148,20 @@ _BUILTINS = {
                  "name the wave shape"),
         _Builtin("running_sum", (20, 1), CLASSIFICATION, 2000, ("negative", "positive"),
                  "sequence", "Sequences of 20 tokens of +1/-1; is their sum positive?"),
+        _Builtin("pos_tags", (TAGGED_LENGTH,), TAGGING, 2000, TAGGED_TAGS, "sequence",
+                 "Part-of-speech tagging: 2000 English-like sentences generated from a small grammar "
+                 "(not real text), one tag per word; some words take two tags"),
     )
 }
+
+
+def from_sentences(name: str, sentences: list, description: str) -> DataSet:
+    """A tagging data set of ``(words, tags)`` sentences, encoded with a vocabulary of them
+    all (what ``netbuilder data`` shows); training re-encodes them with the vocabulary of
+    its training part (:func:`tokens_data.split_tagging`)."""
+    vocabulary, tags = tagging.build_vocabulary(sentences)
+    x, y = tagging.encode(sentences, vocabulary, tags)
+    return DataSet(name, x, y, TAGGING, tags, "sequence", description, vocabulary=vocabulary, sentences=sentences)
 
 
 def builtin_names() -> list[str]:
@@ -168,8 +191,10 @@ def load_builtin(name: str, seed: int = 0) -> DataSet:
     sets; the scikit-learn ones are fixed data and ignore it."""
     if name not in _BUILTINS:
         raise DataError(f"unknown data set {name!r}; built-ins are: {', '.join(_BUILTINS)}")
+    b = _BUILTINS[name]
+    if b.task == TAGGING:
+        return from_sentences(b.name, tagging.grammar_sentences(b.n_samples, seed), b.description)
     from . import script_data  # imports scikit-learn: only when a set is built
 
-    b = _BUILTINS[name]
     x, y = getattr(script_data, name)(seed)
     return DataSet(b.name, x, y, b.task, list(b.class_names), b.kind, b.description)

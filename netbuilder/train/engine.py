@@ -28,7 +28,7 @@ from . import recipe
 from .advice import diverged_advice
 from .checkpoints import FAILED_FILE, CheckpointWriter, open_tensorboard, write_json
 from .config import TrainingConfig
-from .datasets import CLASSIFICATION
+from .datasets import CLASSIFICATION, TAGGING
 from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, NodeStats, RunStarted
 from .metrics import (
     classification_metrics,
@@ -40,6 +40,7 @@ from .metrics import (
 )
 from .probes import NodeProbe
 from .session import Session, open_session
+from .tagging_report import tagging_report
 
 
 class Trainer:
@@ -217,6 +218,8 @@ class Trainer:
 
     def _metrics(self, s: Session, epoch: int, outputs) -> tuple[dict, EvalReport | None]:
         data, config = s.data, s.config
+        if data.full.task == TAGGING:
+            return tagging_report(data, epoch, outputs, config.metrics.worst)
         if data.full.task != CLASSIFICATION:
             return regression_metrics(outputs, data.val.y), None
         true = data.val.y

@@ -79,6 +79,8 @@ class EvalReport:
     precision: list
     recall: list
     worst: list
+    f1: list = field(default_factory=list)  # per class (per tag); filled for tagging
+    task: str = "classification"  # "tagging": worst holds sentences (words, true, pred, wrong positions)
 
 
 @dataclass(frozen=True)

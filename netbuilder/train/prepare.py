@@ -18,7 +18,7 @@ from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
 from ..core.shapes import ShapeReport
 from .config import TrainingConfig
-from .datasets import CLASSIFICATION, DataSet, builtin_names
+from .datasets import CLASSIFICATION, TAGGING, DataSet, builtin_names
 from .recipe import CLASS_LOSSES, POSITIVE_OUTPUT_LOSSES, SINGLE_LOGIT_LOSSES, VALUE_LOSSES
 from .split import split, standardise
 from .userdata import load_data
@@ -63,6 +63,10 @@ def load_dataset(config: TrainingConfig, base_dir: str | Path | None = None) -> 
 def prepare_data(config: TrainingConfig, base_dir: str | Path | None = None) -> PreparedData:
     """Load, split (seeded, stratified for classes) and optionally standardise."""
     full = load_dataset(config, base_dir)
+    if full.task == TAGGING:  # split the sentences first: the vocabulary is the training part's
+        from .tokens_data import split_tagging
+
+        return PreparedData(*split_tagging(full, config.data.val_fraction, config.seed), None)
     # split() returns subsets; splitting the sample numbers gives the indices of the same draw
     numbers = replace(full, x=np.arange(len(full))[:, None])
     train_part, val_part = split(numbers, config.data.val_fraction, config.seed, config.data.stratify)
@@ -95,6 +99,15 @@ def check_graph(doc: GraphDocument, report: ShapeReport, ds: DataSet, config: Tr
     if len(inputs) != 1:
         raise TrainingError(f"training needs exactly one Input node; this graph has {len(inputs)}")
     input_id, params = inputs[0], doc.nodes[inputs[0]].params
+    if ds.task == TAGGING:  # sentences of any length: the Input's length is only an example
+        from .tagging_checks import TaggingProblem, check_tagging_graph
+
+        try:
+            check_tagging_graph(doc, report, ds, config, input_id)
+        except TaggingProblem as problem:
+            raise TrainingError(str(problem), problem.node_id) from None
+        _check_freeze(doc, report, config)
+        return
     if tuple(params["shape"]) != ds.input_shape:
         raise TrainingError(f"Input '{input_id}' is {_shape(params['shape'])} but {ds.name} gives "
                             f"{_shape(ds.input_shape)}", input_id)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from ..core.codegen import generate, safe_text
 from ..core.document import GraphDocument
-from ..core.shapes import infer_shapes
-from . import recipe, script_data, script_main
+from ..core.shapes import ShapeReport, infer_shapes
+from . import recipe, script_data, script_main, tagger_main, tagging
 from .config import TrainingConfig
-from .datasets import CLASSIFICATION, builtin_names
+from .datasets import CLASSIFICATION, TAGGING, DataSet, builtin_info, builtin_names
 from .metrics import better_mode
 from .prepare import TrainingError, check_graph, load_dataset
 from .session import metric_names
@@ -44,6 +44,8 @@ def export_training_script(doc: GraphDocument, base_dir: str | Path | None = Non
     ds = load_dataset(config, base_dir)
     report = infer_shapes(doc)
     check_graph(doc, report, ds, config)
+    if ds.task == TAGGING:
+        return tagging_script(doc, config, ds, report, base_dir)
     model = generate(doc, report=report)
     settings = _settings(config, ds, model.attr_of, base_dir)
     call, data_functions = _data_call(config, ds, base_dir)
@@ -238,3 +240,53 @@ def _name_order(name: str) -> tuple:
     bare = name.split(" as ")[0]
     kind = 0 if bare.isupper() else 1 if bare[:1].isupper() else 2
     return kind, bare
+
+
+# -- a tagging graph: the script reads sentences and builds its vocabulary -----------------------
+def _sentences_call(config: TrainingConfig, base_dir) -> str:
+    source = config.data.source
+    if source in builtin_names():
+        count = next(info["n_samples"] for info in builtin_info() if info["name"] == source)
+        return f'grammar_sentences({count}, config["seed"])'
+    path = _resolve(source, base_dir)
+    if path.suffix.lower() == ".csv":
+        delimiter = config.data.options.get("delimiter") or ","
+        return f'read_token_csv(config["data"]["source"], {delimiter!r})'
+    return 'read_conll(config["data"]["source"])'
+
+
+def tagging_script(doc: GraphDocument, config: TrainingConfig, ds: DataSet, report: ShapeReport,
+                   base_dir: str | Path | None = None) -> str:
+    """The source of a standalone tagging ``train.py`` (the graph was checked by the caller)."""
+    model = generate(doc, report=report)
+    settings = _settings(config, ds, model.attr_of, base_dir)
+    if config.loss.name == "auto":
+        settings["loss"]["name"] = "cross_entropy"
+    del settings["data"]["class_names"]  # the tags come from the training sentences, as the vocabulary does
+    parts = [_Source(tagging).whole(), _Source(recipe).whole(), _Source(tagger_main).whole()]
+    imports = _merge_imports([p.imports for p in parts] + [["import torch", "from torch import nn"]])
+    wrapper = (f"def load_sentences(config):\n    \"\"\"The configured sentences: {safe_text(ds.name)}, "
+               f"as (words, tags) pairs.\"\"\"\n    return {_sentences_call(config, base_dir)}\n")
+    docstring = f'''"""{safe_text(doc.name)}: a tagging training script exported by netbuilder.
+
+Trains {model.class_name} to tag every word of {safe_text(ds.name)} ({len(ds)} sentences, {ds.num_classes} tags)
+with {config.optimizer.name} for {config.epochs} epochs. Needs PyTorch and NumPy; not netbuilder.
+
+    python train.py                              # train; checkpoints and vocabulary.json in checkpoints/
+    python train.py --tag "the dog sees a bird"  # tag a sentence with the trained model
+    python train.py --help                       # epochs, learning rate, data file, output folder...
+
+The vocabulary (with <pad> = 0 and <unk> = 1) and the tag set are built from the training
+sentences and saved beside the checkpoints. With the same seed it gives netbuilder's losses.
+"""'''
+    sections = [
+        docstring,
+        "\n".join(imports) + "\n\nCONFIG = " + _literal(settings),
+        model.class_source.rstrip(),
+        wrapper.rstrip(),
+        parts[0].text,
+        parts[1].text,
+        parts[2].text,
+        f'if __name__ == "__main__":\n    main(CONFIG, {model.class_name}, load_sentences)',
+    ]
+    return "\n\n\n".join(sections) + "\n"

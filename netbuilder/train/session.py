@@ -19,12 +19,13 @@ from ..core.compiler import build_model
 from ..core.document import GraphDocument
 from ..core.fileformat import dumps
 from ..core.shapes import infer_shapes
-from . import recipe
+from . import recipe, tagging
 from .checkpoints import load_checkpoint, new_run_dir, resume_file, write_json
 from .config import TrainingConfig
-from .datasets import CLASSIFICATION
+from .datasets import CLASSIFICATION, TAGGING
 from .metrics import better_mode
 from .prepare import PreparedData, TrainingError, check_graph, prepare_data, resolve_device
+from .tokens_data import VOCABULARY_FILE, vocabulary_record
 
 
 @dataclass
@@ -72,7 +73,9 @@ def metric_names(task: str, num_classes: int, has_val: bool, top_k: list[int]) -
     """What the early-stopping metric may watch for this data."""
     if not has_val:
         return ["train_loss"]
-    if task == CLASSIFICATION:
+    if task == TAGGING:
+        extra = ["token_accuracy", "macro_f1"]
+    elif task == CLASSIFICATION:
         extra = ["accuracy"] + [f"top{k}_accuracy" for k in top_k if 1 < k < num_classes]
     else:
         extra = ["mse", "mae", "r2"]
@@ -113,7 +116,11 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
                                    config.batch_size, generator, device=device)
     val_batches = recipe.Batches(torch.from_numpy(data.val.x), torch.from_numpy(data.val.y),
                                  config.batch_size, device=device) if len(data.val) else None
-    loss_fn = recipe.make_loss(task=data.full.task, device=device, **asdict(config.loss))
+    if data.full.task == TAGGING:  # every token a sample; padded positions skipped
+        train_batches = tagging.TrimmedBatches(train_batches)
+        loss_fn = tagging.token_loss(recipe.make_loss(task=CLASSIFICATION, device=device, **asdict(config.loss)))
+    else:
+        loss_fn = recipe.make_loss(task=data.full.task, device=device, **asdict(config.loss))
     opt = config.optimizer
     optimizer = recipe.make_optimizer(opt.name, model, opt.lr, opt.weight_decay, opt.momentum, opt.nesterov,
                                       opt.betas)
@@ -133,6 +140,8 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     write_json(session.run_dir / "config.json", {"graph": doc.name, "data": data.describe(),
                                                  "training": config.to_dict(full=True)})
     (session.run_dir / "graph.json").write_text(dumps(doc), encoding="utf-8")
+    if data.full.task == TAGGING:
+        write_json(session.run_dir / VOCABULARY_FILE, vocabulary_record(data.full))
     return session
 
 

@@ -49,6 +49,10 @@ def load_data(source: str, base_dir: str | Path | None = None, **options) -> Dat
     if not path.exists():
         known = ", ".join(builtin_names())
         raise DataError(f"no built-in data set or file named {source!r} (looked for {path}); built-ins are: {known}")
+    from .tokens_data import is_token_file, load_token_file
+
+    if is_token_file(path, options):
+        return _guarded(load_token_file, path, source, options)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
         return _guarded(load_csv, path, source, options)

@@ -46,7 +46,7 @@ def same_arrays(a, b):
 
 
 # -- the data code copied into scripts ---------------------------------------------------------
-@pytest.mark.parametrize("name", builtin_names())
+@pytest.mark.parametrize("name", [n for n in builtin_names() if n != "pos_tags"])  # its script: test_tagging.py
 def test_script_builtins_match_netbuilders(name):
     ds = load_builtin(name, seed=3)
     x, y = getattr(script_data, name)(3)

@@ -16,12 +16,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ...train.config import ConfigError, TrainingConfig
-from ...train.datasets import CLASSIFICATION, builtin_info
+from ...train.datasets import CLASSIFICATION, TAGGING, builtin_info
 
 
 def data_label(info: dict) -> str:
     shape = tuple(info["input_shape"])
-    what = f"{len(info['classes'])} classes" if info["task"] == CLASSIFICATION else "regression"
+    what = f"{len(info['classes'])} classes" if info["task"] == CLASSIFICATION else \
+        f"{len(info['classes'])} tags per token" if info["task"] == TAGGING else "regression"
     return f"{info['name']}  {shape} · {what}"
 
 
@@ -40,7 +41,7 @@ class DataPicker(QWidget):
         self.combo.setToolTip("The data set to train on; its sample shape must match the Input node")
         self.combo.activated.connect(self._chosen)
         self.import_button = QPushButton("Import…")
-        self.import_button.setToolTip("Train on your own CSV, .npz or folder of images")
+        self.import_button.setToolTip("Train on your own CSV, .npz, folder of images or CoNLL token file")
         self.import_button.clicked.connect(self.import_data)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -50,7 +50,9 @@ from .. import theme
 from .results import sample_pixmap
 
 PREVIEW_ROWS = 8
-TASK_CHOICES = [("Detect automatically", None), ("Classification", "classification"), ("Regression", "regression")]
+TASK_CHOICES = [("Detect automatically", None), ("Classification", "classification"), ("Regression", "regression"),
+                ("Tagging (a word and its tag per row)", "tagging")]
+TOKEN_SUFFIXES = (".conll", ".conllu", ".iob", ".bio")  # word<TAB>tag lines, a blank line between sentences
 
 
 def detect_kind(path: str) -> str | None:
@@ -59,6 +61,8 @@ def detect_kind(path: str) -> str | None:
     if p.is_dir():
         return "images"
     suffix = p.suffix.lower()
+    if suffix in TOKEN_SUFFIXES:
+        return "tokens"
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
     if suffix == ".npz":
@@ -109,6 +113,10 @@ class ImportDataDialog(QDialog):
         self.stack.addWidget(self._csv_page())
         self.stack.addWidget(self._npz_page())
         self.stack.addWidget(self._images_page())
+        self.token_preview = QLabel()  # the first lines of a CoNLL file
+        self.token_preview.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.token_preview.setTextFormat(Qt.TextFormat.PlainText)
+        self.stack.addWidget(self.token_preview)
 
         self.status = QLabel(" ")
         self.status.setWordWrap(True)
@@ -204,8 +212,9 @@ class ImportDataDialog(QDialog):
 
     # -- reactions ------------------------------------------------------------------------
     def _browse_file(self) -> None:
+        patterns = "*.csv *.tsv *.txt *.npz " + " ".join(f"*{s}" for s in TOKEN_SUFFIXES)
         path, _ = QFileDialog.getOpenFileName(self, "Import data", self.path_edit.text(),
-                                              "Data (*.csv *.tsv *.txt *.npz);;All files (*)")
+                                              f"Data ({patterns});;All files (*)")
         if path:
             self.path_edit.setText(path)
             self._path_changed()
@@ -240,11 +249,16 @@ class ImportDataDialog(QDialog):
                 self._preview_npz(path)
             elif self.kind == "images":
                 self._preview_images(path)
+            elif self.kind == "tokens":
+                with open(path, encoding="utf-8", errors="replace") as lines:
+                    head = [line.rstrip("\n") for _, line in zip(range(14), lines)]
+                self.token_preview.setText("Sentences for tagging: a word and its tag per line, a blank line "
+                                           "between sentences. First lines:\n\n" + "\n".join(head))
             elif path:
                 self._say(f"{Path(path).name}: not a .csv/.npz file or a folder", error=True)
         except (OSError, ValueError, DataError) as err:
             self._say(f"{Path(path).name}: {err}", error=True)
-        self.stack.setCurrentIndex({"csv": 1, "npz": 2, "images": 3}.get(self.kind, 0))
+        self.stack.setCurrentIndex({"csv": 1, "npz": 2, "images": 3, "tokens": 4}.get(self.kind, 0))
         self._update_buttons()
 
     def _preview_csv(self, path: str) -> None:
@@ -334,6 +348,8 @@ class ImportDataDialog(QDialog):
 
     def options(self) -> dict:
         """The loader options chosen here (only those that differ from the defaults)."""
+        if self.kind == "csv" and self.csv_task.currentData() == "tagging":
+            return {"task": "tagging"}  # two columns, word and tag: no target to choose
         if self.kind == "csv":
             out = {"target": self.target_combo.currentText()}
             if self.csv_task.currentData():
@@ -365,6 +381,12 @@ class ImportDataDialog(QDialog):
         finally:
             QGuiApplication.restoreOverrideCursor()
         ds = self.dataset
+        if ds.task == "tagging":
+            longest = max(len(words) for words, _ in ds.sentences)
+            self._say(f"✓ {len(ds)} sentences of up to {longest} words, {len(ds.vocabulary)} words with <pad> and "
+                      f"<unk>, {ds.num_classes} tags: {', '.join(ds.class_names[:10])}. The Input takes int64 "
+                      "token ids of any length (T); give the Embedding at least as many entries as words.")
+            return ds
         classes = f", {ds.num_classes} classes: {', '.join(ds.class_names[:8])}" if ds.num_classes else ""
         self._say(f"✓ {len(ds)} samples, input shape {tuple(ds.input_shape)}, {ds.task}{classes}. "
                   f"Set the graph's Input node to {list(ds.input_shape)}.")
@@ -379,7 +401,7 @@ class ImportDataDialog(QDialog):
     def _refuse(self, message: str) -> None:
         """Say why the data cannot be used; offer to skip a CSV's bad rows when only some are."""
         offer = ""
-        if self.kind == "csv" and not self.skip_bad.isChecked():
+        if self.kind == "csv" and not self.skip_bad.isChecked() and self.csv_task.currentData() != "tagging":
             try:
                 bad, total = bad_csv_rows(self.source, self.target_combo.currentText())
             except (DataError, OSError, ValueError):

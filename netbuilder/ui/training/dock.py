@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...train.datasets import CLASSIFICATION
+from ...train.datasets import CLASSIFICATION, TAGGING
 from ...train.events import BatchEnd, CheckpointSaved, EpochEnd, EvalReport, Finished, RunStarted
 from ...train.outcome import Keeper, RunOutcome
 from .. import theme
@@ -45,6 +45,7 @@ from .results import ConfusionMatrixView, MistakesGallery, SampleView
 from .resume_dialog import ResumeDialog
 from .runs import RunList
 from .settings import SettingsForm
+from .try_it import SentenceMistakes, TryItBox
 
 PROGRESS_INTERVAL_S = 0.2  # speed and time left need no more than 5 updates a second
 
@@ -113,6 +114,11 @@ class TrainDock(QDockWidget):
         self.right = QTabWidget()
         self.right.addTab(self.confusion, "Confusion")
         self.right.addTab(self.gallery, "Mistakes")
+        self.sentence_mistakes = SentenceMistakes()  # a tagger's mistakes: sentences, in the Mistakes tab
+        self.gallery.layout().addWidget(self.sentence_mistakes, 1)
+        self.sentence_mistakes.hide()
+        self.try_it = TryItBox()
+        self.right.addTab(self.try_it, "Try it")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.gan_view = GanView()  # in place of the curves and results while a GAN trains
         self.gan_view.hide()
@@ -193,6 +199,8 @@ class TrainDock(QDockWidget):
             self.plots.reset("accuracy")
             self.confusion.clear()
             self.gallery.clear()
+            self._show_sentences(False)
+            self.try_it.clear()
             self.best_text = ""
             self.progress_state = Progress()
             self.progress.setValue(0)
@@ -241,7 +249,8 @@ class TrainDock(QDockWidget):
         self.progress_state = Progress.from_start(event)
         task = event.data.get("task", CLASSIFICATION)
         self.show_gan(task == "gan")
-        self.plots.reset("accuracy" if task == CLASSIFICATION else "r2", epochs=event.epochs)
+        metric = {CLASSIFICATION: "accuracy", TAGGING: "token_accuracy"}.get(task, "r2")
+        self.plots.reset(metric, epochs=event.epochs)
         self.sample_kind = event.data.get("kind")
         self.weights_path = None
         self.keeper, self.monitored = Keeper.for_config(event.config, [])
@@ -296,6 +305,12 @@ class TrainDock(QDockWidget):
         """The confusion matrix and the mistakes of one epoch, saying which."""
         which = f"{'kept ' if kept else ''}epoch {event.epoch}"
         self.confusion.set_matrix(np.asarray(event.confusion), list(event.class_names), which)
+        self._show_sentences(event.task == TAGGING)
+        if event.task == TAGGING:
+            confusion = np.asarray(event.confusion)
+            self.sentence_mistakes.set_sentences(event.worst, int(confusion.sum()),
+                                                 int(confusion.sum() - np.trace(confusion)))
+            return
         samples = [SampleView(int(row["index"]), np.asarray(row.get("x", np.zeros(1))), int(row["true"]),
                               int(row["pred"]), float(row["confidence"])) for row in event.worst]
         image = self.sample_kind == "image"
@@ -309,6 +324,12 @@ class TrainDock(QDockWidget):
         self.gan_view.setVisible(on)
         self.plots.setVisible(not on)
         self.right.setVisible(not on)
+
+    def _show_sentences(self, sentences: bool) -> None:
+        """The Mistakes tab shows sentences (a tagger's) or samples (anything else)."""
+        self.sentence_mistakes.setVisible(sentences)
+        self.gallery.list.setVisible(not sentences)
+        self.gallery.summary.setVisible(not sentences)
 
     def _show_progress(self) -> None:
         p = self.progress_state
@@ -342,6 +363,7 @@ class TrainDock(QDockWidget):
         self._say(f"{how}: {self.best_text}{advice} · saved in {event.run_dir}")
         self.plots.flush()
         self.refresh_runs(select=event.run_dir)
+        self.try_it.set_run(event.run_dir)
         self.message.emit(f"Training {how.lower()}: {self.best_text}")
 
     def _failed(self, message: str, node_id) -> None:
@@ -403,9 +425,16 @@ class TrainDock(QDockWidget):
 
     def export_run(self, run, folder: str | None = None) -> list:
         """Export the graph ``run`` trained with its best weights."""
-        from ...train.export import model_state, run_graph
+        import shutil
 
-        return self._export(lambda: (run_graph(run.path), model_state(run.best_weights)), folder)
+        from ...train.export import model_state, run_graph
+        from ...train.tokens_data import VOCABULARY_FILE
+
+        written = self._export(lambda: (run_graph(run.path), model_state(run.best_weights)), folder)
+        vocabulary = Path(run.path) / VOCABULARY_FILE
+        if written and vocabulary.is_file():  # a tagger's words and tags, to read new text with the model
+            written.append(Path(shutil.copyfile(vocabulary, written[0].parent / VOCABULARY_FILE)))
+        return written
 
     def export_current(self, folder: str | None = None) -> list:
         """Export the current graph with the weights loaded or trained last; if
@@ -469,6 +498,8 @@ class TrainDock(QDockWidget):
         self.show_gan(self.editor.doc.training.get("recipe") == "gan")
         self.confusion.clear()
         self.gallery.clear()
+        self._show_sentences(False)
+        self.try_it.clear()
         self.best_text = ""
         self.outcome, self.kept_report, self.weights_path = None, None, None
         self.progress_state = Progress()

@@ -16,7 +16,7 @@ import numpy as np
 
 from ...core.report import ShapeReport
 from ...train.config import ConfigError, TrainingConfig
-from ...train.datasets import CLASSIFICATION, DataSet, builtin_info
+from ...train.datasets import CLASSIFICATION, TAGGING, DataSet, builtin_info
 from ...train.prepare import TrainingError, check_graph
 
 MAX_LISTED = 3
@@ -31,6 +31,9 @@ def stand_in(source: str, known: dict | None = None) -> DataSet | None:
         if info["name"] == source:
             x = np.zeros((1, *info["input_shape"]), dtype=np.float32)
             classes = list(info["classes"])
+            if info["task"] == TAGGING:  # token ids and a tag per token; the vocabulary is the run's to check
+                x = np.zeros((1, *info["input_shape"]), dtype=np.int64)
+                return DataSet(source, x, x.copy(), TAGGING, classes, info["kind"], info["description"])
             y = np.zeros(1, dtype=np.int64) if info["task"] == CLASSIFICATION else np.zeros((1, 1), np.float32)
             return DataSet(source, x, y, info["task"], classes, info["kind"], info["description"])
     return None
