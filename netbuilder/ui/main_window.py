@@ -31,6 +31,7 @@ from .editor import Editor
 from .import_dialog import ImportModelDialog, read_weights, write_graph
 from .inspector import Inspector
 from .palette import LayerPalette
+from .preview.install import install_preview
 from .problems import ProblemsList
 from .training import install_training
 from .wheel import install_wheel_guard
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self._show_report(self.editor.report)
         self._update_title()
         self.training = install_training(self)  # Training panel, Train menu and tool-bar buttons
+        self.preview = install_preview(self)  # View → Preview: every node's output for a sample
         if load_core_after_paint:
             self.view.viewport().installEventFilter(self)
 
