@@ -53,6 +53,12 @@ class PreviewLayer(QObject):
     def set_enabled(self, on: bool) -> None:
         self.enabled = bool(on)
         if self.enabled:
+            first = self.result is None and self.client.sent == 0
+            for node_id, card in self.scene.nodes.items():
+                if self.item(node_id) is None:
+                    PreviewItem(card, self._hovered).show_picture(
+                        None, "starting the preview (loading PyTorch)…" if first else "…")
+            self.result = None
             self.refresh()
         else:
             self._soon.stop()
