@@ -29,7 +29,7 @@ from .advice import diverged_advice
 from .checkpoints import FAILED_FILE, CheckpointWriter, open_tensorboard, write_json
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION
-from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, NodeStats, RunStarted
+from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, GraphChanged, NodeStats, RunStarted
 from .metrics import (
     classification_metrics,
     confusion_matrix,
@@ -46,7 +46,8 @@ class Trainer:
     """Trains ``doc`` with ``config`` (default: the document's ``training`` object).
 
     ``resume`` continues a run folder or checkpoint file: in that folder, with its
-    history, from the epoch after the one it holds. ``base_dir`` is where relative
+    history, from the epoch after the one it holds; with ``by_node_id`` the graph may
+    have been edited since (what fits is kept node by node, see :mod:`.graph_versions`). ``base_dir`` is where relative
     data paths start (the graph file's folder). ``batch_events_per_s`` caps the
     :class:`BatchEnd` rate (0: one per batch); ``save_every_s`` throttles checkpoint
     writes (0: every epoch); epochs in between are kept in memory and written when
@@ -56,10 +57,11 @@ class Trainer:
     def __init__(self, doc: GraphDocument, config: TrainingConfig | dict | None = None,
                  runs_dir: str | Path = "runs", resume: str | Path | None = None,
                  base_dir: str | Path | None = None, batch_events_per_s: float = 30.0,
-                 save_every_s: float = 10.0):
+                 save_every_s: float = 10.0, by_node_id: bool = False):
         self.doc = doc.copy()  # the user may keep editing while this trains
         self._config = doc.training if config is None else config
         self.runs_dir, self.resume_from, self.base_dir = runs_dir, resume, base_dir
+        self.by_node_id = by_node_id  # resuming an edited graph: weights and optimizer state by node id
         self._interval = 1.0 / batch_events_per_s if batch_events_per_s else 0.0
         self.save_every_s = save_every_s
         self.session: Session | None = None
@@ -114,7 +116,8 @@ class Trainer:
         try:
             config = self._config if isinstance(self._config, TrainingConfig) else \
                 TrainingConfig.from_dict(self._config)
-            self.session = s = open_session(self.doc, config, self.runs_dir, self.resume_from, self.base_dir)
+            self.session = s = open_session(self.doc, config, self.runs_dir, self.resume_from, self.base_dir,
+                                           self.by_node_id)
             writer = CheckpointWriter(s.run_dir, self.save_every_s)
             yield from self._train(s, writer)
         except Exception as err:
@@ -137,6 +140,9 @@ class Trainer:
         yield RunStarted(config.to_dict(full=True), sum(p.numel() for p in params),
                          sum(p.numel() for p in params if p.requires_grad), str(s.device), str(s.run_dir),
                          config.epochs, steps, s.start_epoch, s.data.describe())
+        if s.graph_change is not None:
+            change = s.graph_change
+            yield GraphChanged(change.version, change.from_epoch, change.kept, change.reset, change.message())
         tensorboard = open_tensorboard(s.run_dir)
         probe = NodeProbe(s.model, s.attr_of)
         reports: list[EvalReport] = []

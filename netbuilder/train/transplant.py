@@ -106,9 +106,10 @@ def optimizer_state_by_node(optimizer: torch.optim.Optimizer, model: nn.Module, 
         if node in kept_nodes and index in old_state:
             by_name[(node, rest)] = old_state[index]
     node_of = {attr: node for node, attr in attr_of.items()}
+    optimized = {id(p) for group in optimizer.param_groups for p in group["params"]}  # a frozen node's are not
     for name, param in model.named_parameters():
         attr, _, rest = name.partition(".")
         saved = by_name.get((node_of.get(attr), rest))
-        if saved is not None:
+        if saved is not None and id(param) in optimized:
             optimizer.state[param] = {k: v.clone().to(param.device) if torch.is_tensor(v) else v
                                       for k, v in saved.items()}
