@@ -26,6 +26,7 @@ from ..core.layers import get_spec
 from ..core.report import ShapeReport
 from . import theme
 from .editor import Editor
+from .freeze_box import FreezeBox
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
 from .scroll import FittedScrollArea
 
@@ -101,6 +102,8 @@ class Inspector(FittedScrollArea):
         UndoPassThrough(self.id_edit, lambda: self.id_edit.text() != self.node_id)
         self.id_edit.editingFinished.connect(self._rename)
         form.addRow("id", self.id_row)
+        if spec.has_state:  # a layer with weights can be frozen for training
+            form.addRow("", FreezeBox(self.editor, lambda: self.node_id, page))
 
         if spec.params:
             form = self._form(layout, "PARAMETERS")
