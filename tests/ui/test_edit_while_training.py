@@ -58,6 +58,8 @@ def test_pause_edit_resume_keeps_the_trained_weights(open_digits, qtbot):  # noq
     change = changes[0]
     assert change.kept == ["conv2d_1", "linear_1"] and change.reset == []
     first_new_epoch = change.from_epoch
+    assert hook._marks.last_message.startswith("Resumed with the edited graph: graph version 2 trains from")
+    assert [line.value() for _, line in hook._marks.lines] == [first_new_epoch - 1] * 3  # on each curve
     qtbot.waitUntil(lambda: controller.saved_epoch >= first_new_epoch, timeout=RUN_TIMEOUT_MS)
     with qtbot.waitSignal(controller.ended, timeout=RUN_TIMEOUT_MS):
         click(qtbot, dock.stop_button)
