@@ -21,9 +21,11 @@ import threading
 import time
 from pathlib import Path
 
+from ..core.codegen import generate
 from ..core.compiler import node_for_exception
 from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
+from ..core.shapes import infer_shapes
 from . import recipe
 from .advice import diverged_advice
 from .checkpoints import FAILED_FILE, CheckpointWriter, open_tensorboard, write_json
@@ -38,6 +40,7 @@ from .metrics import (
     regression_metrics,
     worst_mistakes,
 )
+from .nan_hunt import BadNode, BatchRecorder
 from .probes import NodeProbe
 from .session import Session, open_session
 
@@ -70,6 +73,7 @@ class Trainer:
         self._running.set()
         self._where = (0, 0)  # (epoch, step) for failure messages
         self._new_lr: float | None = None
+        self._recorder: BatchRecorder | None = None
 
     # -- control, from any thread ------------------------------------------
     def pause(self) -> None:
@@ -147,7 +151,10 @@ class Trainer:
         probe = NodeProbe(s.model, s.attr_of)
         reports: list[EvalReport] = []
         validate = None if s.val_batches is None else lambda: self._validate(s, reports)
-        loop = recipe.fit(s.step, s.train_batches, validate, s.scheduler, s.monitor, s.metric, s.history,
+        step = s.step
+        if isinstance(step, recipe.SupervisedStep):  # on divergence, the failing batch can be replayed
+            step = self._recorder = BatchRecorder(step)
+        loop = recipe.fit(step, s.train_batches, validate, s.scheduler, s.monitor, s.metric, s.history,
                           config.epochs, s.device)
         stopped = early = False
         node_stats: dict = {}
@@ -251,8 +258,10 @@ class Trainer:
             what = (f"the loss became {err.loss}" if not math.isfinite(err.loss)
                     else f"the loss exploded to {err.loss:.3g} and would soon be NaN")
             optimizer = self.session.config.optimizer
-            return Failed(f"training diverged at epoch {epoch}, step {err.step}: {what}. "
-                          f"{diverged_advice(optimizer.name, optimizer.lr, lr)}", None, epoch, err.step)
+            bad = self._first_bad_node()
+            where = f"{bad.sentence(epoch, err.step)}. " if bad is not None else ""
+            return Failed(f"training diverged at epoch {epoch}, step {err.step}: {what}. {where}"
+                          f"{diverged_advice(optimizer.name, optimizer.lr, lr)}", bad and bad.node_id, epoch, err.step)
         if isinstance(err, NetbuilderError):
             return Failed(str(err), getattr(err, "node_id", None), epoch, step)
         node_id = node_for_exception(err)
@@ -262,6 +271,16 @@ class Trainer:
             label = f"{self.doc.nodes[node_id].type} '{node_id}'" if node_id in self.doc.nodes else f"'{node_id}'"
             return Failed(f"{label} failed{where}: {text}", node_id, epoch, step)
         return Failed(f"{type(err).__name__}{where}: {text}", None, epoch, step)
+
+
+    def _first_bad_node(self) -> BadNode | None:
+        """The node that first produced NaN/inf in the failing batch, replayed (None if unknown)."""
+        if self._recorder is None:
+            return None
+        try:
+            return self._recorder.first_bad_node(self.doc, generate(self.doc, report=infer_shapes(self.doc)))
+        except Exception:  # noqa: BLE001 - the hunt must never hide the failure itself
+            return None
 
 
 def _record_failure(run_dir: Path, failed: Failed) -> None:
