@@ -199,6 +199,8 @@ class Trainer:
         finally:
             loop.close()
             probe.disarm()
+            if self._recorder is not None:
+                self._recorder.close()
             if tensorboard is not None:
                 tensorboard.close()
         yield from writer.flush()

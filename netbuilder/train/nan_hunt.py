@@ -1,10 +1,12 @@
 """Which node first produced NaN or inf when a run diverged.
 
 "The loss became NaN" says nothing about where. :class:`BatchRecorder` wraps a
-run's training step and, before each batch, copies the weights, buffers and
-random state the batch starts from (one memory copy of the model, cheap beside
-a forward and backward pass). When the run diverges, :meth:`BatchRecorder.
-first_bad_node` puts them back and replays the failing batch through the
+run's training step. Before each batch it keeps the random state (a few
+microseconds); a hook on the model looks at the batch's output right after the
+forward pass, before the update, and only when that output is NaN, inf or huge
+copies the weights and buffers the batch started from (copying them every batch
+would cost a few per cent of a small model's training). When the run diverges,
+:meth:`BatchRecorder.first_bad_node` puts them back and replays the failing batch through the
 generated ``forward`` one node at a time (the preview's
 :func:`~netbuilder.train.preview.node_steps`, so functional nodes count too),
 in training mode with the same dropout draws, and names the first node whose
@@ -21,6 +23,7 @@ from torch import nn
 
 ADVICE = "lower the learning rate or add normalisation"
 EXPLODED = 1e4  # a finite output this large, with no NaN anywhere, names the node that grew it most
+SUSPICIOUS = 1e3  # a model output beyond this (or NaN/inf) makes the recorder keep the batch's weights
 
 
 @dataclass(frozen=True)
@@ -64,30 +67,53 @@ class BatchRecorder:
     def __init__(self, step):
         self.step = step
         self.model: nn.Module = step.model
-        self._live = [t for t in self.model.state_dict(keep_vars=True).values()]
-        self._saved = [t.detach().clone() for t in self._live]
+        # views of the live tensors, made once: optimizers and norms update them in place
+        self._live = [t.detach() for t in self.model.state_dict(keep_vars=True).values()]
+        self._saved: list[torch.Tensor] | None = None
         self._rng = None
+        self._watching = False  # the next forward pass is a training batch's
+        self.kept = False  # the weights of the current batch's start are in _saved
         self.batch = None
+        self._hook = self.model.register_forward_hook(self._after_forward)
 
     def __getattr__(self, name):  # fit() reads the step's optimizer
         return getattr(self.step, name)
 
     def __call__(self, x, y):
-        self.batch = (x, y)
-        with torch.no_grad():
-            torch._foreach_copy_(self._saved, [t.detach() for t in self._live])
+        self.batch, self.kept, self._watching = (x, y), False, True
         self._rng = torch.get_rng_state()
         return self.step(x, y)
+
+    def _after_forward(self, module, inputs, output) -> None:
+        """Before the loss and the update: keep this batch's starting weights if its output looks wrong."""
+        if not self._watching:
+            return  # validation, or the replay itself
+        self._watching = False
+        value = output
+        while isinstance(value, (tuple, list)) and value:
+            value = value[0]
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point() or not value.numel():
+            return
+        with torch.no_grad():
+            fine = bool(torch.isfinite(value).all() & (value.abs().amax() < SUSPICIOUS))
+            if not fine:
+                if self._saved is None:
+                    self._saved = [t.clone() for t in self._live]
+                else:
+                    torch._foreach_copy_(self._saved, self._live)
+                self.kept = True
+
+    def close(self) -> None:
+        self._hook.remove()
 
     def first_bad_node(self, doc, generated) -> BadNode | None:
         """Replay the last batch from where it started: the first node with a NaN/inf output,
         else the one that grew its input most into a huge output; None if nothing stands out."""
         from .preview import node_steps
 
-        if self.batch is None or len(generated.input_ids) != 1:
-            return None
-        with torch.no_grad():
-            torch._foreach_copy_([t.detach() for t in self._live], self._saved)
+        if self.batch is None or not self.kept or len(generated.input_ids) != 1:
+            return None  # without the batch's own starting weights a replay would mislead
+        torch._foreach_copy_(self._live, self._saved)
         torch.set_rng_state(self._rng)
         params = {attr: list(getattr(self.model, attr).parameters()) if isinstance(getattr(self.model, attr), nn.Module)
                   else [getattr(self.model, attr)] for attr in generated.attr_of.values()}

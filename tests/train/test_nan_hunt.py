@@ -45,12 +45,18 @@ def test_weights_that_are_already_nan_are_named_as_such():
     assert (bad.node_id, bad.what, bad.weights_bad) == ("fc3", "NaN", True)
 
 
-def test_the_replay_starts_from_the_weights_the_batch_started_with():
+def test_the_replay_starts_from_the_weights_the_failing_batch_started_with():
     doc = load_graph("examples/iris_mlp.json")
     model, step, generated = recorded_step(doc)
-    step.step.optimizer.param_groups[0]["lr"] = 1e12  # the step itself wrecks the weights
-    step(torch.ones(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
-    assert step.first_bad_node(doc, generated) is None  # before the update, every output was sane
+    step.step.optimizer.param_groups[0]["lr"] = 1e12  # each update wrecks the weights
+    x, y = torch.ones(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    step(x, y)
+    assert not step.kept  # a sane output: nothing copied
+    started = model.fc1.weight.detach().clone()
+    step(x, y)  # its output is huge: its starting weights are kept before the update
+    assert step.kept and not torch.equal(model.fc1.weight, started)
+    bad = step.first_bad_node(doc, generated)
+    assert bad is not None and torch.equal(model.fc1.weight, started)
 
 
 def test_a_run_at_lr_1e6_points_at_its_node(tmp_path):
