@@ -21,15 +21,17 @@ import threading
 import time
 from pathlib import Path
 
+from ..core.codegen import generate
 from ..core.compiler import node_for_exception
 from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
+from ..core.shapes import infer_shapes
 from . import recipe
 from .advice import diverged_advice
 from .checkpoints import FAILED_FILE, CheckpointWriter, open_tensorboard, write_json
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION, TAGGING
-from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, NodeStats, RunStarted
+from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, GraphChanged, NodeStats, RunStarted
 from .metrics import (
     classification_metrics,
     confusion_matrix,
@@ -38,6 +40,7 @@ from .metrics import (
     regression_metrics,
     worst_mistakes,
 )
+from .nan_hunt import BadNode, BatchRecorder
 from .probes import NodeProbe
 from .session import Session, open_session
 from .tagging_report import tagging_report
@@ -47,7 +50,8 @@ class Trainer:
     """Trains ``doc`` with ``config`` (default: the document's ``training`` object).
 
     ``resume`` continues a run folder or checkpoint file: in that folder, with its
-    history, from the epoch after the one it holds. ``base_dir`` is where relative
+    history, from the epoch after the one it holds; with ``by_node_id`` the graph may
+    have been edited since (what fits is kept node by node, see :mod:`.graph_versions`). ``base_dir`` is where relative
     data paths start (the graph file's folder). ``batch_events_per_s`` caps the
     :class:`BatchEnd` rate (0: one per batch); ``save_every_s`` throttles checkpoint
     writes (0: every epoch); epochs in between are kept in memory and written when
@@ -57,10 +61,11 @@ class Trainer:
     def __init__(self, doc: GraphDocument, config: TrainingConfig | dict | None = None,
                  runs_dir: str | Path = "runs", resume: str | Path | None = None,
                  base_dir: str | Path | None = None, batch_events_per_s: float = 30.0,
-                 save_every_s: float = 10.0):
+                 save_every_s: float = 10.0, by_node_id: bool = False):
         self.doc = doc.copy()  # the user may keep editing while this trains
         self._config = doc.training if config is None else config
         self.runs_dir, self.resume_from, self.base_dir = runs_dir, resume, base_dir
+        self.by_node_id = by_node_id  # resuming an edited graph: weights and optimizer state by node id
         self._interval = 1.0 / batch_events_per_s if batch_events_per_s else 0.0
         self.save_every_s = save_every_s
         self.session: Session | None = None
@@ -69,6 +74,7 @@ class Trainer:
         self._running.set()
         self._where = (0, 0)  # (epoch, step) for failure messages
         self._new_lr: float | None = None
+        self._recorder: BatchRecorder | None = None
 
     # -- control, from any thread ------------------------------------------
     def pause(self) -> None:
@@ -115,7 +121,8 @@ class Trainer:
         try:
             config = self._config if isinstance(self._config, TrainingConfig) else \
                 TrainingConfig.from_dict(self._config)
-            self.session = s = open_session(self.doc, config, self.runs_dir, self.resume_from, self.base_dir)
+            self.session = s = open_session(self.doc, config, self.runs_dir, self.resume_from, self.base_dir,
+                                           self.by_node_id)
             writer = CheckpointWriter(s.run_dir, self.save_every_s)
             yield from self._train(s, writer)
         except Exception as err:
@@ -138,11 +145,17 @@ class Trainer:
         yield RunStarted(config.to_dict(full=True), sum(p.numel() for p in params),
                          sum(p.numel() for p in params if p.requires_grad), str(s.device), str(s.run_dir),
                          config.epochs, steps, s.start_epoch, s.data.describe())
+        if s.graph_change is not None:
+            change = s.graph_change
+            yield GraphChanged(change.version, change.from_epoch, change.kept, change.reset, change.message())
         tensorboard = open_tensorboard(s.run_dir)
         probe = NodeProbe(s.model, s.attr_of)
         reports: list[EvalReport] = []
         validate = None if s.val_batches is None else lambda: self._validate(s, reports)
-        loop = recipe.fit(s.step, s.train_batches, validate, s.scheduler, s.monitor, s.metric, s.history,
+        step = s.step
+        if isinstance(step, recipe.SupervisedStep):  # on divergence, the failing batch can be replayed
+            step = self._recorder = BatchRecorder(step)
+        loop = recipe.fit(step, s.train_batches, validate, s.scheduler, s.monitor, s.metric, s.history,
                           config.epochs, s.device)
         stopped = early = False
         node_stats: dict = {}
@@ -187,6 +200,8 @@ class Trainer:
         finally:
             loop.close()
             probe.disarm()
+            if self._recorder is not None:
+                self._recorder.close()
             if tensorboard is not None:
                 tensorboard.close()
         yield from writer.flush()
@@ -248,8 +263,10 @@ class Trainer:
             what = (f"the loss became {err.loss}" if not math.isfinite(err.loss)
                     else f"the loss exploded to {err.loss:.3g} and would soon be NaN")
             optimizer = self.session.config.optimizer
-            return Failed(f"training diverged at epoch {epoch}, step {err.step}: {what}. "
-                          f"{diverged_advice(optimizer.name, optimizer.lr, lr)}", None, epoch, err.step)
+            bad = self._first_bad_node()
+            where = f"{bad.sentence(epoch, err.step)}. " if bad is not None else ""
+            return Failed(f"training diverged at epoch {epoch}, step {err.step}: {what}. {where}"
+                          f"{diverged_advice(optimizer.name, optimizer.lr, lr)}", bad and bad.node_id, epoch, err.step)
         if isinstance(err, NetbuilderError):
             return Failed(str(err), getattr(err, "node_id", None), epoch, step)
         node_id = node_for_exception(err)
@@ -259,6 +276,16 @@ class Trainer:
             label = f"{self.doc.nodes[node_id].type} '{node_id}'" if node_id in self.doc.nodes else f"'{node_id}'"
             return Failed(f"{label} failed{where}: {text}", node_id, epoch, step)
         return Failed(f"{type(err).__name__}{where}: {text}", None, epoch, step)
+
+
+    def _first_bad_node(self) -> BadNode | None:
+        """The node that first produced NaN/inf in the failing batch, replayed (None if unknown)."""
+        if self._recorder is None:
+            return None
+        try:
+            return self._recorder.first_bad_node(self.doc, generate(self.doc, report=infer_shapes(self.doc)))
+        except Exception:  # noqa: BLE001 - the hunt must never hide the failure itself
+            return None
 
 
 def _record_failure(run_dir: Path, failed: Failed) -> None:

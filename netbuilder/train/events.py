@@ -94,6 +94,18 @@ class NodeStats:
 
 
 @dataclass(frozen=True)
+class GraphChanged:
+    """A resumed run trains an edited graph from ``from_epoch`` on: ``kept`` nodes
+    carry on with their trained weights and optimizer state, ``reset`` ones start fresh."""
+
+    version: int
+    from_epoch: int
+    kept: list
+    reset: list
+    message: str
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     path: str
     kind: str  # "best" or "last"
@@ -131,4 +143,5 @@ class Failed:
     step: int = 0
 
 
-Event = RunStarted | BatchEnd | EpochEnd | EvalReport | NodeStats | CheckpointSaved | Finished | Failed
+Event = (RunStarted | GraphChanged | BatchEnd | EpochEnd | EvalReport | NodeStats | CheckpointSaved | Finished
+         | Failed)

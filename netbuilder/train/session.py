@@ -23,6 +23,7 @@ from . import recipe, tagging
 from .checkpoints import load_checkpoint, new_run_dir, resume_file, write_json
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION, TAGGING
+from .graph_versions import GraphChange, continue_edited, record_version, same_network, trained_graph
 from .metrics import better_mode
 from .prepare import PreparedData, TrainingError, check_graph, prepare_data, resolve_device
 from .tokens_data import VOCABULARY_FILE, vocabulary_record
@@ -51,6 +52,7 @@ class Session:
     run_dir: Path
     start_epoch: int = 0
     history: list[dict] = field(default_factory=list)
+    graph_change: GraphChange | None = None  # resumed with an edited graph: what moved over
 
     @property
     def amp(self) -> bool:
@@ -94,9 +96,12 @@ def _monitor(data: PreparedData, config: TrainingConfig) -> tuple[recipe.Monitor
 
 
 def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Path = "runs",
-                 resume: str | Path | None = None, base_dir: str | Path | None = None) -> Session:
+                 resume: str | Path | None = None, base_dir: str | Path | None = None,
+                 by_node_id: bool = False) -> Session:
     """Build the run; raises :class:`TrainingError` (or a data/config error) first if
-    anything does not fit, before the model is built."""
+    anything does not fit, before the model is built. With ``by_node_id``, a run
+    resumed with an edited graph takes what fits node by node (:mod:`.graph_versions`);
+    without, a checkpoint must fit the graph exactly."""
     data = prepare_data(config, base_dir)
     report = infer_shapes(doc)
     check_graph(doc, report, data.full, config)
@@ -133,8 +138,13 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     session = Session(config, data, device, model, attr_of, loss_fn, optimizer, scheduler, scaler, generator,
                       train_batches, val_batches, step, monitor, metric, run_dir=Path())
     if checkpoint is not None:
-        _restore(session, checkpoint)
         session.run_dir = resume_file(resume).parent
+        before = trained_graph(session.run_dir) if by_node_id else None
+        if before is not None and not same_network(before[0], doc):  # edited while paused: by node id
+            moved = continue_edited(session, checkpoint, *before)
+            session.graph_change = record_version(session.run_dir, before[0], doc, session.start_epoch + 1, moved)
+        else:
+            _restore(session, checkpoint)
     else:
         session.run_dir = new_run_dir(runs_dir, doc.name)
     write_json(session.run_dir / "config.json", {"graph": doc.name, "data": data.describe(),

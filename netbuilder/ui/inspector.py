@@ -29,6 +29,7 @@ from . import theme
 from .blocks.binding import bindable
 from .blocks.pages import DefinitionPage, InstanceSection
 from .editor import Editor
+from .freeze_box import FreezeBox
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
 from .scroll import FittedScrollArea
 from .search.vary import vary_node_field
@@ -109,6 +110,8 @@ class Inspector(FittedScrollArea):
         UndoPassThrough(self.id_edit, lambda: self.id_edit.text() != self.node_id)
         self.id_edit.editingFinished.connect(self._rename)
         form.addRow("id", self.id_row)
+        if spec.has_state:  # a layer with weights can be frozen for training
+            form.addRow("", FreezeBox(self.editor, lambda: self.node_id, page))
 
         if spec.params:
             form = self._form(layout, "PARAMETERS")

@@ -32,6 +32,7 @@ from .editor import Editor
 from .import_dialog import ImportModelDialog, read_weights, write_graph
 from .inspector import Inspector
 from .palette import LayerPalette
+from .preview.install import install_preview
 from .problems import ProblemsList
 from .search.install import install_search
 from .training import install_training
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.training = install_training(self)  # Training panel, Train menu and tool-bar buttons
         self.search = install_search(self)  # Search panel and menu, the canvas's "varies" marks
+        self.preview = install_preview(self)  # View → Preview: every node's output for a sample
         if load_core_after_paint:
             self.view.viewport().installEventFilter(self)
 

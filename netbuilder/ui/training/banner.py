@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 from .. import theme
 
 TEXT = "Training — structural edits are locked until the run ends (you can still pan, zoom and move nodes)"
-PAUSED_TEXT = "Training paused — structural edits stay locked until the run ends"
+PAUSED_TEXT = ("Training paused — you may edit the graph: Resume continues with the trained weights of every "
+               "layer you left unchanged")
 
 
 class LockBanner(QLabel):

@@ -30,6 +30,13 @@ IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 STOP_GRACE_MS = 10_000  # a Stop not honoured by then (at least 3 batches' time) ends the worker process
 WARM_UP_DELAY_MS = 1_500  # after a run: let the results draw before a new worker loads PyTorch
 
+def _network_form(doc) -> dict:
+    """What a run trains: the network without positions, and the frozen nodes."""
+    from ...train.graph_versions import network_form
+
+    return {**network_form(doc), "freeze": sorted((doc.training or {}).get("freeze", []))}
+
+
 def _own_folder(folder: Path) -> bool:
     from ..files import EXAMPLES_DIR
 
@@ -70,6 +77,8 @@ class TrainingController(QObject):
         self._active_nodes: set[str] = set()
         self._live_lr: float | None = None
         self._doc_replaced = False
+        self._continue_edited = False  # Resume after an edit: the run stops, then continues edited
+        self._trained_form: dict | None = None  # the network the current run trains
         self._longest_gap_ms = 0  # the longest wait between two deliveries of this run
         self._last_delivery = None
         self._stop_timer = QTimer(self, singleShot=True, timeout=self._stop_overdue)
@@ -112,9 +121,10 @@ class TrainingController(QObject):
         training = self.editor.doc.training if training is None else training
         return preflight.check(self.editor.doc, self.editor.report, training, self.known_data)
 
-    def start(self, resume: str | None = None, training: dict | None = None) -> bool:
+    def start(self, resume: str | None = None, training: dict | None = None, by_node_id: bool = False) -> bool:
         """Check, then start a run (or continue ``resume``, a run folder or .pt) with
-        ``training`` settings (a resumed run's own), else the document's."""
+        ``training`` settings (a resumed run's own), else the document's; ``by_node_id``
+        continues a graph edited since (see :mod:`netbuilder.train.graph_versions`)."""
         if self.running:
             return False
         training = self.editor.doc.training if training is None else training
@@ -126,7 +136,8 @@ class TrainingController(QObject):
 
         config = TrainingConfig.from_dict(training)
         request = RunRequest(dumps(self.editor.doc), config, str(self.runs_dir), resume, self.base_dir,
-                             self.trainer_factory)
+                             self.trainer_factory, by_node_id)
+        self._trained_form = _network_form(self.editor.doc)
         self.result, self.error, self.run_dir, self.started_info = None, None, None, None
         self.saved_epoch = 0  # the epoch last.pt holds (a resumed run's: from its first save on)
         self._live_lr = config.optimizer.lr
@@ -160,11 +171,26 @@ class TrainingController(QObject):
         if self.state == RUNNING:
             self.trainer.send("pause")
             self._set_state(PAUSED)
+            if self.view is not None:
+                self.view.set_locked(False)  # the graph may be edited while paused (see resume)
 
     def resume(self) -> None:
-        if self.state == PAUSED:
-            self.trainer.send("resume")
-            self._set_state(RUNNING)
+        """Go on; if the graph was edited while paused, stop this run (its last finished
+        epoch is saved) and continue it with the edited graph, node by node."""
+        if self.state != PAUSED:
+            return
+        if self.graph_edited():
+            self._continue_edited = True
+            self.stop()
+            return
+        self.trainer.send("resume")
+        self._set_state(RUNNING)
+        if self.view is not None:
+            self.view.set_locked(True)
+
+    def graph_edited(self) -> bool:
+        """The network (or which nodes are frozen) differs from the one this run trains."""
+        return self.running and _network_form(self.editor.doc) != self._trained_form
 
     def toggle_pause(self) -> None:
         self.resume() if self.state == PAUSED else self.pause()
@@ -240,10 +266,15 @@ class TrainingController(QObject):
         return event.message
 
     def _on_pump_finished(self) -> None:
+        if self._continue_edited:
+            self._continue_edited = False
+            if self.error is None and self._restart_edited():
+                return
         self._stop_timer.stop()
         if self.view is not None:
             self.view.set_locked(False)
-        self.trainer.close()
+        if self.trainer is not None:  # else closed already (an edited graph that was refused)
+            self.trainer.close()
         self.trainer = None
         self._set_state(IDLE)
         if self.error is not None:
@@ -256,6 +287,20 @@ class TrainingController(QObject):
         self.ended.emit()
         if self.keep_warm:
             self._warm_timer.start()
+
+    def _restart_edited(self) -> bool:
+        """The run stopped for an edit: continue it with the edited graph (a new run
+        if no epoch had finished yet). False if the edited graph was refused."""
+        self._stop_timer.stop()
+        self.trainer.close()
+        self.trainer = None
+        self._set_state(IDLE)
+        resume = self.run_dir if self.saved_epoch else None
+        stopped = self.result
+        if self.start(resume=resume, by_node_id=resume is not None):
+            return True
+        self.result = stopped  # refused (the edit broke the graph): the stopped run is the result
+        return False
 
     def _show_activity(self, stats: dict) -> None:
         if self.view is None or self._doc_replaced:

@@ -63,6 +63,9 @@ class TrainingHook(QObject):
 
             self._dock = TrainDock(self.window.editor, self.controller, self.window)
             self._dock.message.connect(self._status)
+            from .graph_marks import GraphMarks
+
+            self._marks = GraphMarks(self.controller, self._dock.plots, self._status, self)
             if hasattr(self.window, "add_bottom_dock"):
                 self.window.add_bottom_dock(self._dock)
             else:
