@@ -113,6 +113,9 @@ class ScopeEditor(BlockEdits, Editor):
     def load(self, doc: GraphDocument) -> None:
         self.top.load(doc)
 
+    def disconnect(self, edge) -> None:  # PySide resolves the name to QObject.disconnect otherwise
+        Editor.disconnect(self, edge)
+
     # -- moving between scopes ----------------------------------------------------
     def enter(self, block: str, instance: str | None = None) -> None:
         """Show the definition of ``block``, one level below what is shown."""
