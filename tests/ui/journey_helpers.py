@@ -148,6 +148,6 @@ from torch import nn
 
 class Strange(nn.Module):
     def forward(self, x):
-        y = x.exp()
+        y = x.flip(1)
         return y.cumsum(1)
 '''

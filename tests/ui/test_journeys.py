@@ -494,7 +494,7 @@ def test_j7_bring_an_existing_model(make_window, qtbot, tmp_path, monkeypatch):
 
     dialog = import_through_dialog(window, qtbot, monkeypatch, strange, "4")  # unsupported ops, with their lines
     assert dialog.isVisible() and len(errors) == 1
-    assert f"{strange}:7: y = x.exp()" in errors[0][1] and f"{strange}:8: return y.cumsum(1)" in errors[0][1]
+    assert f"{strange}:7: y = x.flip(1)" in errors[0][1] and f"{strange}:8: return y.cumsum(1)" in errors[0][1]
     click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Cancel))
     assert window.editor.doc == kept
 
