@@ -20,7 +20,7 @@ class NetworkError(NetbuilderError):
 
 def output_ids(doc: GraphDocument) -> list[str]:
     """The ids of the document's Output nodes, in document order: its network names."""
-    return [node_id for node_id, node in doc.nodes.items() if node.spec.is_output]
+    return [node_id for node_id, node in doc.nodes.items() if doc.spec_for(node.type).is_output]
 
 
 def upstream(doc: GraphDocument, node_id: str) -> set[str]:
@@ -39,7 +39,7 @@ def network(doc: GraphDocument, output_id: str) -> GraphDocument:
 
     Nodes and edges keep the document's order and ids; training and meta are copied
     so a compiled or exported network carries the same settings."""
-    if output_id not in doc.nodes or not doc.nodes[output_id].spec.is_output:
+    if output_id not in doc.nodes or not doc.spec_for(doc.nodes[output_id].type).is_output:
         names = ", ".join(map(repr, output_ids(doc))) or "none"
         raise NetworkError(f"no Output node {output_id!r} names a network here (the Output nodes: {names})")
     keep = upstream(doc, output_id)

@@ -53,7 +53,7 @@ def _last_layer(doc: GraphDocument, output_id: str) -> tuple[str | None, str | N
 
 
 def _one_input(part: GraphDocument, role: str) -> tuple[str, tuple]:
-    inputs = [n for n, node in part.nodes.items() if node.spec.is_input]
+    inputs = [n for n, node in part.nodes.items() if part.spec_for(node.type).is_input]
     if len(inputs) != 1:
         raise TrainingError(f"the {role} '{part.name}' needs exactly one Input node; it has {len(inputs)}",
                             part.name)

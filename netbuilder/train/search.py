@@ -128,7 +128,7 @@ def _current(doc, text: str, config: TrainingConfig):
         return None
     if target.param in node.params:
         return node.params[target.param]
-    param = node.spec.param(target.param)
+    param = owner.spec_for(node.type).param(target.param)
     return None if param is None else param.default
 
 

@@ -59,7 +59,7 @@ def check_tagging_graph(doc: GraphDocument, report: ShapeReport, ds: DataSet, co
         raise TaggingProblem(f"training needs exactly one model output; this graph returns {len(report.outputs)} "
                             f"({', '.join(report.outputs)})")
     output = report.outputs[0]
-    producer = doc.in_edges(output)[0].source if doc.nodes[output].spec.is_output and doc.in_edges(output) \
+    producer = doc.in_edges(output)[0].source if doc.spec_for(doc.nodes[output].type).is_output and doc.in_edges(output) \
         else output
     label = f"{doc.nodes[producer].type} '{producer}'"
     got = report.value_type(output).shape
