@@ -57,14 +57,15 @@ def network_groups(doc: GraphDocument) -> dict[str, list[str]]:
     disconnected network, else ``{}`` (one network needs no frame).
 
     Networks that share a node are one connected part and are not framed apart;
-    nodes that belong to no Output are left out."""
+    a part without an Input of its own (a Parameter returned beside the model)
+    is no network either; nodes that belong to no Output are left out."""
     names = output_ids(doc)
     if len(names) < 2:
         return {}
     groups = {name: upstream(doc, name) for name in names}
     taken: set[str] = set()
     for nodes in groups.values():
-        if nodes & taken:
+        if nodes & taken or not any(doc.spec_for(doc.nodes[n].type).is_input for n in nodes):
             return {}
         taken |= nodes
     return {name: [i for i in doc.nodes if i in nodes] for name, nodes in groups.items()}

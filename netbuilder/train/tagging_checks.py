@@ -59,8 +59,8 @@ def check_tagging_graph(doc: GraphDocument, report: ShapeReport, ds: DataSet, co
         raise TaggingProblem(f"training needs exactly one model output; this graph returns {len(report.outputs)} "
                             f"({', '.join(report.outputs)})")
     output = report.outputs[0]
-    producer = doc.in_edges(output)[0].source if doc.spec_for(doc.nodes[output].type).is_output and doc.in_edges(output) \
-        else output
+    ends = doc.spec_for(doc.nodes[output].type).is_output and doc.in_edges(output)
+    producer = doc.in_edges(output)[0].source if ends else output
     label = f"{doc.nodes[producer].type} '{producer}'"
     got = report.value_type(output).shape
     length, n = params["shape"][0], ds.num_classes

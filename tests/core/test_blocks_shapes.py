@@ -42,8 +42,8 @@ def test_an_error_inside_names_the_path_on_the_instance():
     report = infer_shapes(doc)
     (error,) = report.errors
     assert error.node_id == "stage1"
-    assert error.message == ("BasicBlock 'stage1': stage1.0 › add: inputs (N, 8, 4, 4) and (N, 8, 8, 8) differ in "
-                             "dimension 2")
+    assert error.message.startswith("BasicBlock 'stage1': stage1.0 › add: inputs (N, 8, 4, 4) and (N, 8, 8, 8) "
+                                    "differ in dimension 2")
     assert error.inner == ("add",)  # opening the block can point at the node
     assert report.status_of("stage1") == Status.ERROR
     assert report.nodes["stage2"].status == Status.UNKNOWN

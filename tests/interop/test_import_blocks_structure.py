@@ -92,8 +92,8 @@ def test_a_problem_inside_a_block_is_named_once_with_its_path():
     hierarchy = import_levels(_Net(), (torch.randn(2, 4, 8, 8),))
     assert hierarchy.root is None
     problems = hierarchy.unsupported  # stages.1 has the same ones: not repeated
-    assert [p.what.partition(" in ")[2] for p in problems] == ["stages.0", "stages.0"]
-    assert "fft2" in problems[0].what and problems[1].what == "Tensor.abs() in stages.0"
+    assert [p.what.partition(" in ")[2] for p in problems] == ["stages.0"]  # .abs() imports (a tensor op)
+    assert "fft2" in problems[0].what
     assert problems[0].source.filename == __file__ and "torch.fft.fft2" in problems[0].source.text
 
 
