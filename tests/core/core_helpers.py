@@ -43,11 +43,28 @@ def random_inputs(doc: GraphDocument, input_ids: list[str], batch: int = 3, seed
     for node_id in input_ids:
         params = doc.nodes[node_id].params
         shape = (batch, *params["shape"])
-        if params["dtype"] == "int64":
+        if _feeds_unpool_indices(doc, node_id):
+            tensors.append(_distinct_indices(shape, generator))
+        elif params["dtype"] == "int64":
             tensors.append(torch.randint(0, smallest_vocabulary(doc, node_id), shape, generator=generator))
         else:
             tensors.append(torch.randn(shape, generator=generator))
     return tensors
+
+
+def _feeds_unpool_indices(doc: GraphDocument, node_id: str) -> bool:
+    return any(edge.source == node_id and edge.target_port == 1
+               and doc.nodes[edge.target].type.startswith("MaxUnpool") for edge in doc.edges)
+
+
+def _distinct_indices(shape: tuple, generator: torch.Generator) -> torch.Tensor:
+    """Indices as a MaxPool returns them: distinct within each (sample, channel) plane. Duplicates
+    make MaxUnpool's result depend on thread scheduling (torch documents it as undefined)."""
+    plane = 1
+    for size in shape[2:]:
+        plane *= size
+    planes = [torch.randperm(plane, generator=generator) for _ in range(shape[0] * shape[1])]
+    return torch.stack(planes).reshape(shape)
 
 
 def as_tuple(value) -> tuple:

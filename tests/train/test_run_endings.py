@@ -25,7 +25,7 @@ def _signal_at(monkeypatch, signals: list[tuple[int, int]]):
             os.kill(os.getpid(), pending.pop(0)[0])
 
     monkeypatch.setattr(train_cli.Progress, "show", show_and_signal)
-    monkeypatch.setattr(train_cli, "Trainer", functools.partial(train_cli.Trainer, batch_events_per_s=0))
+    monkeypatch.setattr(train_cli, "make_trainer", functools.partial(train_cli.make_trainer, batch_events_per_s=0))
 
 
 def _run(graph_file, tmp_path, capsys):  # noqa: F811
