@@ -47,7 +47,12 @@ def read_source(source: str | Path, doc: GraphDocument) -> tuple[dict, dict[str,
         checkpoint = trained_weights(source)
     except WeightsError as err:
         raise TrainingError(str(err)) from None
-    state = model_state(checkpoint)  # TrainingError if unreadable
+    try:
+        state = model_state(checkpoint)
+    except TrainingError:  # torch's own words suggest weights_only=False, which we never do
+        raise TrainingError(f"{checkpoint}: cannot be read as a checkpoint of tensors (damaged, not a PyTorch "
+                            "file, or holding pickled objects: it is opened with weights_only=True, so no code "
+                            "in it runs)") from None
     if isinstance(state, dict) and {"generator", "discriminator"} <= set(state):
         raise TrainingError(f"{checkpoint}: a GAN run's weights (two networks) cannot start another run; "
                             "load them into a GAN graph by resuming the run")

@@ -140,7 +140,7 @@ class StartingWeights(QWidget):
         try:
             moved, _ = plan_load(self.controller.editor.doc, source)
         except (NetbuilderError, OSError) as err:
-            self.last_error = f"Cannot load weights from {name}: {err}"
+            self.last_error = f"Cannot load weights from {name}: {_without_path(str(err))}"
             self.say_error(self.last_error)
             return False
         if not moved.kept:
@@ -164,3 +164,9 @@ class StartingWeights(QWidget):
             self.label.setText(f"Next run starts from weights: {text}")
         self.label.setToolTip(source or "")
         self.setVisible(source is not None)
+
+
+def _without_path(message: str) -> str:
+    """An error's text without the file path it starts with (the dialog names the file)."""
+    head, sep, rest = message.partition(": ")
+    return rest if sep and ("/" in head or "\\" in head) else message
