@@ -205,3 +205,24 @@ def test_a_bad_source_is_refused_with_its_name_and_the_run_fails_cleanly(tmp_pat
     assert isinstance(events[-1], Failed) and "broken.pt" in events[-1].message
     with pytest.raises(TrainingError, match="no such run folder"):
         plan_load(doc, tmp_path / "missing")
+
+
+def test_the_cli_starts_a_run_from_another_runs_weights(tmp_path, capsys):
+    doc, run_dir = trained_run(tmp_path)
+    path = tmp_path / "wider.json"
+    save_graph(widened(doc), path)
+    assert main(["train", str(path), "--epochs", "1", "--runs-dir", str(tmp_path / "runs"),
+                 "--weights-from", run_dir]) == 0
+    err = capsys.readouterr().err
+    assert f"Loaded the weights of fc1 from {run_dir}; left as initialised (new or reshaped): fc2, fc3" in err
+    assert main(["train", str(path), "--runs-dir", str(tmp_path / "runs"), "--weights-from",
+                 str(tmp_path / "nowhere")]) == 1
+    assert "nowhere: no such run folder or checkpoint" in capsys.readouterr().err
+
+
+def test_a_gan_refuses_to_start_from_another_runs_weights(tmp_path):
+    from netbuilder.train.gan import make_trainer
+
+    doc = load_graph("examples/gan_digits.json")
+    with pytest.raises(TrainingError, match="a GAN continues its own run"):
+        make_trainer(doc, runs_dir=tmp_path, init_from=str(tmp_path))

@@ -110,6 +110,7 @@ def test_fine_tuning_loads_an_earlier_run_by_node_id_freezes_and_trains_the_rest
     click(qtbot, dialog.load_button)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert controller.initial_weights == first_run and dock.starting.isVisible()
+    assert window.preview.layer.weights == first_run  # the preview shows them too
     assert "loaded the weights of linear_1" in dock.starting.label.text()
     assert "left as initialised (new or reshaped): conv2d_1" in dock.starting.label.text()
 

@@ -169,9 +169,18 @@ class TrainingHook(QObject):
         return self.dock.train(resume=resume)
 
     def load_weights(self):
-        """File → Load Weights From Run… (the dialog does not block; returned for tests)."""
+        """File → Load Weights From Run… (the dialog does not block; returned for tests).
+        Loaded, the weights show in the live preview too, as the network's current ones."""
         self.show_panel()
-        return self.dock.open_load_weights()
+        dialog = self.dock.open_load_weights()
+        dialog.accepted.connect(self._preview_loaded)
+        return dialog
+
+    def _preview_loaded(self) -> None:
+        source = self.controller.initial_weights
+        preview = getattr(self.window, "preview", None)
+        if source and preview is not None and (Path(source) / "graph.json").is_file():  # what the preview reads
+            preview.layer.set_weights(source)
 
     def _node_history_section(self, node_id: str):
         """The inspector's sparklines of the selected node's statistics, epoch by epoch."""

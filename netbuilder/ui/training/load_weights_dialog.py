@@ -110,6 +110,7 @@ class LoadWeightsDialog(QDialog):
         """Say why the choice cannot be loaded; the dialog stays open for another."""
         self.message.setStyleSheet(f"color: {theme.current().error};")
         self.message.setText(text)
+        self.layout().activate()  # the wrapped lines get their height now, not at the next resize
 
 
 class StartingWeights(QWidget):
