@@ -26,9 +26,22 @@ from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
 from ..core.fileformat import load_graph
 from ..core.shapes import infer_shapes
-from .export import WeightsError, model_state, trained_weights
+from .checkpoints import load_checkpoint
 from .prepare import TrainingError
 from .transplant import Transplant, plan, transplant
+
+
+def _checkpoint_file(source: str | Path) -> Path:
+    """A run folder's kept weights (its best epoch, else its last), or the file named."""
+    path = Path(source)
+    if path.is_dir():
+        for name in ("best.pt", "last.pt"):
+            if (path / name).is_file():
+                return path / name
+        raise TrainingError(f"{path}: no best.pt or last.pt in this run folder (did its first epoch finish?)")
+    if not path.is_file():
+        raise TrainingError(f"{path}: no such run folder or checkpoint")
+    return path
 
 
 def _graph_beside(checkpoint: Path) -> Path | None:
@@ -43,16 +56,15 @@ def read_source(source: str | Path, doc: GraphDocument) -> tuple[dict, dict[str,
     """The model weights ``source`` holds, the attributes naming them (node id →
     attribute, from the graph beside it, else ``doc``'s) and the checkpoint file read.
     Raises :class:`TrainingError` with the file and what is wrong."""
+    checkpoint = _checkpoint_file(source)
     try:
-        checkpoint = trained_weights(source)
-    except WeightsError as err:
-        raise TrainingError(str(err)) from None
-    try:
-        state = model_state(checkpoint)
+        state = load_checkpoint(checkpoint)
     except TrainingError:  # torch's own words suggest weights_only=False, which we never do
         raise TrainingError(f"{checkpoint}: cannot be read as a checkpoint of tensors (damaged, not a PyTorch "
                             "file, or holding pickled objects: it is opened with weights_only=True, so no code "
                             "in it runs)") from None
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):  # an engine checkpoint
+        state = state["model"]
     if isinstance(state, dict) and {"generator", "discriminator"} <= set(state):
         raise TrainingError(f"{checkpoint}: a GAN run's weights (two networks) cannot start another run; "
                             "load them into a GAN graph by resuming the run")
