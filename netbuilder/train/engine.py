@@ -54,6 +54,7 @@ from .metrics import (
     worst_mistakes,
 )
 from .nan_hunt import BadNode, BatchRecorder
+from .node_history import append_node_stats
 from .probes import NodeProbe
 from .session import Session, open_session
 from .tagging_report import tagging_report
@@ -250,6 +251,7 @@ class Trainer:
         yield EpochEnd(row["epoch"], row["train_loss"], row["val_loss"], metrics, row["lr"], row["duration"])
         yield from reports
         reports.clear()
+        append_node_stats(s.run_dir, row["epoch"], node_stats)  # the debugger's history, for later
         yield NodeStats(row["epoch"], node_stats)
         for problem in self._gradients.new_problems(node_stats):
             yield GradientWarning(row["epoch"], problem.kind, list(problem.nodes), problem.message)

@@ -13,8 +13,11 @@ ratios span orders of magnitude and are scaled by their logarithm.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
+STATS_FILE = "node_stats.jsonl"  # in the run folder: one line per epoch, {"epoch": n, "stats": {...}}
 STATISTICS = {  # key in NodeStats -> what a person calls it
     "zeros": "share of zeros",
     "mean": "activation mean",
@@ -36,10 +39,13 @@ class NodeHistory:
         self.run_dir: str | None = None
         self._epochs: dict[int, dict[str, dict]] = {}
 
-    def start(self, run_dir: str | None) -> None:
-        """A run starts: a run continued in the same folder keeps its history, another starts empty."""
+    def start(self, run_dir: str | None, start_epoch: int = 0) -> None:
+        """A run starts: a run continued in the same folder keeps its history, another starts
+        empty; a run resumed from its folder (after a restart) reads its earlier epochs back."""
         if run_dir != self.run_dir:
             self._epochs.clear()
+            if run_dir and start_epoch:
+                self._epochs.update(read_node_stats(run_dir, start_epoch))
         self.run_dir = run_dir
 
     def clear(self) -> None:
@@ -97,3 +103,31 @@ def value_text(stat: str, value) -> str:
     if stat in LOG_SCALED:
         return f"{value:.1e}"
     return f"{value:.3g}"
+
+
+def append_node_stats(run_dir: str | Path, epoch: int, stats: dict) -> None:
+    """Keep one epoch's statistics in the run folder (a line appended: no rewrite per epoch)."""
+    try:
+        with open(Path(run_dir) / STATS_FILE, "a", encoding="utf-8") as file:
+            file.write(json.dumps({"epoch": epoch, "stats": stats}, allow_nan=True) + "\n")
+    except OSError:  # the statistics are a help, never a reason for a run to fail
+        pass
+
+
+def read_node_stats(run_dir: str | Path, up_to: int | None = None) -> dict[int, dict]:
+    """A run folder's statistics by epoch (the last line of an epoch wins: a resumed run
+    repeats the epochs after its checkpoint), up to ``up_to``; a damaged line is skipped."""
+    epochs: dict[int, dict] = {}
+    try:
+        lines = (Path(run_dir) / STATS_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return epochs
+    for line in lines:
+        try:
+            row = json.loads(line)
+            epoch, stats = int(row["epoch"]), dict(row["stats"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if up_to is None or epoch <= up_to:
+            epochs[epoch] = stats
+    return epochs

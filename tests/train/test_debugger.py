@@ -226,3 +226,19 @@ def test_a_gan_refuses_to_start_from_another_runs_weights(tmp_path):
     doc = load_graph("examples/gan_digits.json")
     with pytest.raises(TrainingError, match="a GAN continues its own run"):
         make_trainer(doc, runs_dir=tmp_path, init_from=str(tmp_path))
+
+
+def test_the_node_history_is_kept_in_the_run_folder_and_read_back_on_resume(tmp_path):
+    from netbuilder.train.node_history import STATS_FILE, read_node_stats
+
+    doc = load_graph(EXAMPLE)
+    doc.training = {**doc.training, "epochs": 2}
+    events = list(Trainer(doc, runs_dir=tmp_path, batch_events_per_s=0, save_every_s=0).run())
+    run_dir = events[-1].run_dir
+    reported = {e.epoch: e.stats for e in events if isinstance(e, NodeStats)}
+    assert read_node_stats(run_dir) == reported
+    with open(f"{run_dir}/{STATS_FILE}", "a", encoding="utf-8") as file:
+        file.write("{damaged\n")
+    history = NodeHistory()
+    history.start(run_dir, start_epoch=1)  # resumed from epoch 1 after a restart: what came before it
+    assert history.epochs == [1] and history.at(1) == reported[1]

@@ -238,7 +238,7 @@ class TrainingController(QObject):
             if isinstance(event, RunStarted):
                 self.started_info = event
                 self.run_dir = event.run_dir
-                self.node_history.start(event.run_dir)
+                self.node_history.start(event.run_dir, event.start_epoch)
             elif isinstance(event, NodeStats):
                 stats = event  # only the newest is shown live; the history keeps them all
                 self.node_history.add(event.epoch, event.stats)
