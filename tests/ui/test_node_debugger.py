@@ -155,6 +155,9 @@ def test_vanishing_gradients_are_named_in_the_training_panel(make_window, qtbot,
     assert "of head's — vanishing gradients: add normalisation / residual connections / lower depth" in \
         warning.text()
     assert "grad norm of fc1" in hook.dock.nodes.warnings.text()
+    hook.dock.right.setCurrentWidget(hook.dock.nodes)
+    window.view.fit_view()
+    window.grab().save(SHOTS + "vanishing-warning.png")
 
 
 def test_the_dialog_without_runs_offers_a_file_and_cancels_cleanly(open_digits, qtbot):  # noqa: F811
