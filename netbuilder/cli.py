@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("file")
     _training_flags(train)
     train.add_argument("--resume", metavar="RUN", help="run folder or checkpoint file to continue from")
+    train.add_argument("--weights-from", metavar="RUN", help="start a new run from the weights of this run folder or "
+                       "checkpoint, node by node (fine-tuning; freeze nodes with training.freeze)")
     train.add_argument("--runs-dir", default="runs", help="where run folders go (default: ./runs)")
 
     search = sub.add_parser("search", help="search the settings the graph marks as varying (needs Optuna)")

@@ -20,7 +20,7 @@ from ..core.fileformat import load_graph
 from .config import TrainingConfig
 from .datasets import builtin_info
 from .engine import Trainer
-from .events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, RunStarted
+from .events import BatchEnd, CheckpointSaved, EpochEnd, Failed, Finished, GradientWarning, RunStarted, WeightsLoaded
 from .gan import make_trainer
 from .gan_events import GanBatch, GanWarning
 from .outcome import RunOutcome
@@ -49,8 +49,13 @@ def train(args) -> int:
     except NetbuilderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    trainer = make_trainer(doc, config, runs_dir=getattr(args, "runs_dir", None) or "runs",
-                      resume=getattr(args, "resume", None), base_dir=Path(args.file).parent)
+    options = {"init_from": args.weights_from} if getattr(args, "weights_from", None) else {}
+    try:
+        trainer = make_trainer(doc, config, runs_dir=getattr(args, "runs_dir", None) or "runs",
+                               resume=getattr(args, "resume", None), base_dir=Path(args.file).parent, **options)
+    except NetbuilderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     progress = Progress(sys.stderr)
     previous = _catch_interrupt(trainer, progress)
     events = trainer.run()
@@ -166,8 +171,10 @@ class Progress:
         elif isinstance(event, GanBatch):
             self.batch_figures = (f"D {event.d_loss:.3f}  G {event.g_loss:.3f}  D(x) {event.d_real:.2f}  "
                                   f"D(G(z)) {event.d_fake:.2f}")
-        elif isinstance(event, GanWarning):
+        elif isinstance(event, (GanWarning, GradientWarning)):
             self._write(f"warning (epoch {event.epoch}): {event.message}")
+        elif isinstance(event, WeightsLoaded):
+            self._write(event.message[0].upper() + event.message[1:])
         elif isinstance(event, Finished):
             self._finished(event)
         elif isinstance(event, Failed):

@@ -31,7 +31,20 @@ from .advice import diverged_advice
 from .checkpoints import FAILED_FILE, CheckpointWriter, open_tensorboard, write_json
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION, TAGGING
-from .events import BatchEnd, EpochEnd, EvalReport, Failed, Finished, GraphChanged, NodeStats, RunStarted
+from .events import (
+    BatchEnd,
+    EpochEnd,
+    EvalReport,
+    Failed,
+    Finished,
+    GradientWarning,
+    GraphChanged,
+    NodeStats,
+    RunStarted,
+    WeightsLoaded,
+)
+from .gradient_health import GradientWatch
+from .initial_weights import loaded_text
 from .metrics import (
     classification_metrics,
     confusion_matrix,
@@ -41,6 +54,7 @@ from .metrics import (
     worst_mistakes,
 )
 from .nan_hunt import BadNode, BatchRecorder
+from .node_history import append_node_stats
 from .probes import NodeProbe
 from .session import Session, open_session
 from .tagging_report import tagging_report
@@ -56,16 +70,19 @@ class Trainer:
     :class:`BatchEnd` rate (0: one per batch); ``save_every_s`` throttles checkpoint
     writes (0: every epoch); epochs in between are kept in memory and written when
     the run ends, stops or fails, so only a hard crash can lose that much training.
+    ``init_from`` (a run folder or checkpoint) gives a new run its starting weights by
+    node id (:mod:`.initial_weights`); a resumed run ignores it.
     """
 
     def __init__(self, doc: GraphDocument, config: TrainingConfig | dict | None = None,
                  runs_dir: str | Path = "runs", resume: str | Path | None = None,
                  base_dir: str | Path | None = None, batch_events_per_s: float = 30.0,
-                 save_every_s: float = 10.0, by_node_id: bool = False):
+                 save_every_s: float = 10.0, by_node_id: bool = False, init_from: str | Path | None = None):
         self.doc = doc.copy()  # the user may keep editing while this trains
         self._config = doc.training if config is None else config
         self.runs_dir, self.resume_from, self.base_dir = runs_dir, resume, base_dir
         self.by_node_id = by_node_id  # resuming an edited graph: weights and optimizer state by node id
+        self.init_from = init_from
         self._interval = 1.0 / batch_events_per_s if batch_events_per_s else 0.0
         self.save_every_s = save_every_s
         self.session: Session | None = None
@@ -75,6 +92,7 @@ class Trainer:
         self._where = (0, 0)  # (epoch, step) for failure messages
         self._new_lr: float | None = None
         self._recorder: BatchRecorder | None = None
+        self._gradients = GradientWatch([])  # the run's graph order, once it starts
 
     # -- control, from any thread ------------------------------------------
     def pause(self) -> None:
@@ -122,7 +140,7 @@ class Trainer:
             config = self._config if isinstance(self._config, TrainingConfig) else \
                 TrainingConfig.from_dict(self._config)
             self.session = s = open_session(self.doc, config, self.runs_dir, self.resume_from, self.base_dir,
-                                           self.by_node_id)
+                                           self.by_node_id, self.init_from)
             writer = CheckpointWriter(s.run_dir, self.save_every_s)
             yield from self._train(s, writer)
         except Exception as err:
@@ -148,8 +166,12 @@ class Trainer:
         if s.graph_change is not None:
             change = s.graph_change
             yield GraphChanged(change.version, change.from_epoch, change.kept, change.reset, change.message())
+        if s.initial is not None:
+            yield WeightsLoaded(str(self.init_from), s.initial.kept, s.initial.reset,
+                                loaded_text(self.init_from, s.initial))
         tensorboard = open_tensorboard(s.run_dir)
         probe = NodeProbe(s.model, s.attr_of)
+        self._gradients = GradientWatch(self.doc.topological_order())
         reports: list[EvalReport] = []
         validate = None if s.val_batches is None else lambda: self._validate(s, reports)
         step = s.step
@@ -229,7 +251,10 @@ class Trainer:
         yield EpochEnd(row["epoch"], row["train_loss"], row["val_loss"], metrics, row["lr"], row["duration"])
         yield from reports
         reports.clear()
+        append_node_stats(s.run_dir, row["epoch"], node_stats)  # the debugger's history, for later
         yield NodeStats(row["epoch"], node_stats)
+        for problem in self._gradients.new_problems(node_stats):
+            yield GradientWarning(row["epoch"], problem.kind, list(problem.nodes), problem.message)
 
     def _metrics(self, s: Session, epoch: int, outputs) -> tuple[dict, EvalReport | None]:
         data, config = s.data, s.config

@@ -87,10 +87,33 @@ class EvalReport:
 class NodeStats:
     """Per-node health, from one training batch per epoch: ``stats[node_id]`` has
     ``mean``, ``std`` and ``zeros`` (share of exact zeros, e.g. dead ReLUs) of the
-    node's output, and ``grad_norm`` of its parameters (None without any)."""
+    node's output, ``grad_norm`` of its parameters and ``update_ratio``, how far
+    the epoch moved them (‖Δw‖/‖w‖); None where a node has no such thing."""
 
     epoch: int
     stats: dict
+
+
+@dataclass(frozen=True)
+class GradientWarning:
+    """Gradients vanish or explode between two nodes (see :mod:`.gradient_health`);
+    said once per run for each ``kind`` ("vanishing" / "exploding") and pair of nodes."""
+
+    epoch: int
+    kind: str
+    nodes: list  # [the node that shows it, the node it is compared with]
+    message: str
+
+
+@dataclass(frozen=True)
+class WeightsLoaded:
+    """A new run starts from an earlier run's (or a checkpoint's) weights, mapped by
+    node id: ``kept`` nodes took them, ``reset`` ones are initialised as usual."""
+
+    source: str
+    kept: list
+    reset: list
+    message: str
 
 
 @dataclass(frozen=True)
@@ -143,5 +166,5 @@ class Failed:
     step: int = 0
 
 
-Event = (RunStarted | GraphChanged | BatchEnd | EpochEnd | EvalReport | NodeStats | CheckpointSaved | Finished
-         | Failed)
+Event = (RunStarted | GraphChanged | WeightsLoaded | BatchEnd | EpochEnd | EvalReport | NodeStats | GradientWarning
+         | CheckpointSaved | Finished | Failed)

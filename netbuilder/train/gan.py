@@ -38,6 +38,9 @@ def make_trainer(doc: GraphDocument, config: TrainingConfig | dict | None = None
     """The engine the settings ask for: a :class:`GanTrainer` for ``recipe: gan``, else a ``Trainer``."""
     raw = doc.training if config is None else config
     recipe_name = raw.recipe if isinstance(raw, TrainingConfig) else (raw or {}).get("recipe", "supervised")
+    if recipe_name == "gan" and options.pop("init_from", None):
+        raise TrainingError("starting from an earlier run's weights is for one network; a GAN continues "
+                            "its own run: select it under Runs and press Resume")
     return (GanTrainer if recipe_name == "gan" else Trainer)(doc, config, **options)
 
 

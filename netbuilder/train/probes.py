@@ -5,6 +5,12 @@ forward hooks on the submodules see each layer's output, and the parameters
 under each name (``conv1.weight``, or a Parameter node's own ``pos``) give its
 gradient norm. Hooks cost time on every call, so a :class:`NodeProbe` is armed
 for one batch per epoch only and removes them right after.
+
+The update/weight ratio (``‖w_now − w_then‖ / ‖w_now‖`` over one epoch) says
+whether a layer learns at all (≈0) or is being thrown about (≈1). It needs the
+weights of the previous epoch: one copy of the trainable parameters, refreshed
+when the epoch's numbers are collected, so it costs a copy per epoch and
+nothing per batch.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ class NodeProbe:
                 self._parameters[owner].append(p)
         self._handles: list = []
         self._outputs: dict[str, torch.Tensor] = {}
+        self._before = {node: [p.detach().clone() for p in ps if p.requires_grad]
+                        for node, ps in self._parameters.items()}  # the weights the epoch started from
 
     def arm(self) -> None:
         """Watch the next forward pass."""
@@ -52,9 +60,10 @@ class NodeProbe:
         return record
 
     def collect(self) -> dict[str, dict]:
-        """Disarm and return ``{node_id: {mean, std, zeros, grad_norm}}`` for the watched
-        batch; gradients are those of its backward pass (still in ``.grad``). Every
-        number is computed on the tensors' device and fetched in one transfer."""
+        """Disarm and return ``{node_id: {mean, std, zeros, grad_norm, update_ratio}}`` for
+        the watched batch; gradients are those of its backward pass (still in ``.grad``),
+        the update ratio is over the epoch since the previous call. Every number is
+        computed on the tensors' device and fetched in one transfer."""
         self.disarm()
         values, owners = [], []
         for node, parameters in self._parameters.items():
@@ -66,13 +75,24 @@ class NodeProbe:
                 if p.grad is not None:
                     values.append(torch.linalg.vector_norm(p.grad.float()))
                     owners.append((node, "grad"))
+            trainable = [p for p in parameters if p.requires_grad]
+            with torch.no_grad():
+                for p, before in zip(trainable, self._before.get(node, [])):
+                    values += [torch.linalg.vector_norm((p - before).float()), torch.linalg.vector_norm(p.float())]
+                    owners += [(node, "step"), (node, "weight")]
+                    before.copy_(p)
         numbers = torch.stack(values).tolist() if values else []
-        stats = {node: {"mean": None, "std": None, "zeros": None, "grad_norm": None} for node in self._parameters}
+        stats = {node: {"mean": None, "std": None, "zeros": None, "grad_norm": None, "update_ratio": None}
+                 for node in self._parameters}
         squares: dict[str, float] = {}
+        steps: dict[str, list[float]] = {}  # node -> [sum of squared steps, sum of squared weights]
         for (node, kind), number in zip(owners, numbers):
             size = self._outputs[node][3] if node in self._outputs else 1
             if kind == "grad":
                 squares[node] = squares.get(node, 0.0) + number * number
+            elif kind in ("step", "weight"):
+                pair = steps.setdefault(node, [0.0, 0.0])
+                pair[kind == "weight"] += number * number
             elif kind == "mean":
                 stats[node]["mean"] = number
             elif kind == "norm":  # std from the mean square and the mean
@@ -81,5 +101,7 @@ class NodeProbe:
                 stats[node]["zeros"] = 1.0 - number / size
         for node, total in squares.items():
             stats[node]["grad_norm"] = math.sqrt(total)
+        for node, (step, weight) in steps.items():
+            stats[node]["update_ratio"] = math.sqrt(step / weight) if weight > 0 else None
         self._outputs.clear()
         return stats

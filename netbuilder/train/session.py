@@ -24,9 +24,11 @@ from .checkpoints import load_checkpoint, new_run_dir, resume_file, write_json
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION, TAGGING
 from .graph_versions import GraphChange, continue_edited, record_version, same_network, trained_graph
+from .initial_weights import load_initial
 from .metrics import better_mode
 from .prepare import PreparedData, TrainingError, check_graph, prepare_data, resolve_device
 from .tokens_data import VOCABULARY_FILE, vocabulary_record
+from .transplant import Transplant
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Session:
     start_epoch: int = 0
     history: list[dict] = field(default_factory=list)
     graph_change: GraphChange | None = None  # resumed with an edited graph: what moved over
+    initial: Transplant | None = None  # started from an earlier run's weights: what they filled
 
     @property
     def amp(self) -> bool:
@@ -97,11 +100,12 @@ def _monitor(data: PreparedData, config: TrainingConfig) -> tuple[recipe.Monitor
 
 def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Path = "runs",
                  resume: str | Path | None = None, base_dir: str | Path | None = None,
-                 by_node_id: bool = False) -> Session:
+                 by_node_id: bool = False, init_from: str | Path | None = None) -> Session:
     """Build the run; raises :class:`TrainingError` (or a data/config error) first if
     anything does not fit, before the model is built. With ``by_node_id``, a run
     resumed with an edited graph takes what fits node by node (:mod:`.graph_versions`);
-    without, a checkpoint must fit the graph exactly."""
+    without, a checkpoint must fit the graph exactly. ``init_from`` (a run folder or
+    checkpoint) gives a new run its starting weights, node by node (:mod:`.initial_weights`)."""
     data = prepare_data(config, base_dir)
     report = infer_shapes(doc)
     check_graph(doc, report, data.full, config)
@@ -114,6 +118,7 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     attr_of = generate(doc, report=report).attr_of
     for node_id in config.freeze:
         getattr(model, attr_of[node_id]).requires_grad_(False)
+    initial = load_initial(model, attr_of, doc, init_from) if init_from and checkpoint is None else None
     model.to(device)
     generator = torch.Generator().manual_seed(config.seed)
 
@@ -136,7 +141,7 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
 
     step = recipe.SupervisedStep(model, loss_fn, optimizer, scheduler, config.grad_clip, scaler)
     session = Session(config, data, device, model, attr_of, loss_fn, optimizer, scheduler, scaler, generator,
-                      train_batches, val_batches, step, monitor, metric, run_dir=Path())
+                      train_batches, val_batches, step, monitor, metric, run_dir=Path(), initial=initial)
     if checkpoint is not None:
         session.run_dir = resume_file(resume).parent
         before = trained_graph(session.run_dir) if by_node_id else None
@@ -147,8 +152,10 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
             _restore(session, checkpoint)
     else:
         session.run_dir = new_run_dir(runs_dir, doc.name)
-    write_json(session.run_dir / "config.json", {"graph": doc.name, "data": data.describe(),
-                                                 "training": config.to_dict(full=True)})
+    record = {"graph": doc.name, "data": data.describe(), "training": config.to_dict(full=True)}
+    if initial is not None:  # where the run's starting weights came from
+        record["initial_weights"] = {"source": str(init_from), "kept": initial.kept, "reset": initial.reset}
+    write_json(session.run_dir / "config.json", record)
     (session.run_dir / "graph.json").write_text(dumps(doc), encoding="utf-8")
     if data.full.task == TAGGING:
         write_json(session.run_dir / VOCABULARY_FILE, vocabulary_record(data.full))

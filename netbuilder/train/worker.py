@@ -56,6 +56,7 @@ class RunRequest:
     base_dir: str | None = None
     factory: str = "netbuilder.train.worker:make_trainer"
     by_node_id: bool = False  # resuming a graph edited while paused (see netbuilder.train.graph_versions)
+    init_from: str | None = None  # a new run's starting weights (see netbuilder.train.initial_weights)
 
 
 def configure_threads() -> tuple[int, str, bool]:
@@ -79,13 +80,15 @@ def configure_threads() -> tuple[int, str, bool]:
     return threads, os.environ.get("OMP_WAIT_POLICY", "default"), preloaded
 
 
-def make_trainer(doc, config, runs_dir, resume, base_dir, by_node_id=False):
+def make_trainer(doc, config, runs_dir, resume, base_dir, by_node_id=False, init_from=None):
     """The real engine. Every finished epoch is written at once (``save_every_s=0``, not
     the CLI's throttle): a worker can die without warning (the out-of-memory killer,
     ``kill -9``) and must still leave every finished epoch on disk."""
     from .gan import make_trainer as for_recipe  # the settings' recipe picks the engine (a GAN's or the usual)
 
     options = {"by_node_id": True} if by_node_id else {}  # a run resumed after the graph was edited
+    if init_from:
+        options["init_from"] = init_from  # a new run starting from an earlier run's weights
     return for_recipe(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0, **options)
 
 
@@ -121,7 +124,9 @@ def serve(commands, events) -> None:
     request: RunRequest = message[1]
     try:
         doc = loads(request.graph)
-        edited = {"by_node_id": True} if request.by_node_id else {}  # a test's factory may not take it
+        edited = {"by_node_id": True} if request.by_node_id else {}  # a test's factory may not take these
+        if request.init_from:
+            edited["init_from"] = request.init_from
         trainer = _factory(request.factory)(doc, request.config, request.runs_dir, request.resume,
                                             request.base_dir, **edited)
     except Exception as err:  # noqa: BLE001 - a refusal, said like the engine says it

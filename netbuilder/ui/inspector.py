@@ -71,6 +71,7 @@ class Inspector(FittedScrollArea):
         self.node_id: str | None = None
         self.fields: dict[str, Field] = {}
         self.rows: dict[str, _FieldRow] = {}
+        self.section_makers: list = []  # node id -> a widget or None: sections others add (training's history)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -134,6 +135,9 @@ class Inspector(FittedScrollArea):
         self.problems_box = QVBoxLayout()
         self.problems_box.setSpacing(4)
         layout.addLayout(self.problems_box)
+        for make in self.section_makers:
+            if (section := make(node_id)) is not None:
+                layout.addWidget(section)
         layout.addStretch(1)
         self.setWidget(page)
         self._show_shapes(self.editor.report)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from .theme import CanvasTheme, category_color, fonts, metrics
@@ -104,6 +104,7 @@ class NodeItem(QGraphicsItem):
         self._wired: set[tuple[bool, int]] = set()
         self._marks: dict[tuple[bool, int], str] = {}  # (is_output, index) -> "hover" | "ok" | "bad"
         self._activity: float | None = None
+        self.heat: tuple[QColor, str] | None = None  # the debugger's colour and the value it stands for
         self.is_block = False  # a block instance: drawn as a stack of cards
         self.repeat_text = ""  # "× 6" on an instance repeated 6 times
         self._height = 0.0
@@ -145,6 +146,13 @@ class NodeItem(QGraphicsItem):
         self._activity = alive
         self.update()
 
+    def set_heat(self, colour: QColor | None, text: str = "") -> None:
+        """Colour the card by a training statistic (the debugger's epoch browser) and show
+        ``text``, its value, where the parameter count goes; None shows the card as usual."""
+        self.heat = None if colour is None else (QColor(colour), text)
+        self._texts_fitted = False
+        self.update()
+
     def mark_port(self, port: PortRef | None, state: str | None) -> None:
         """Highlight a port while a wire hovers it; ``None`` clears every mark."""
         self._marks = {} if port is None or state is None else {(port.is_output, port.index): state}
@@ -161,7 +169,7 @@ class NodeItem(QGraphicsItem):
         if self.repeat_text:
             self._repeat_w = metrics("small").horizontalAdvance(self.repeat_text) + 10
             badge_w += self._repeat_w + 4
-        count_w = small.horizontalAdvance(self._count_text) + 8 if self._count_text else 0
+        count_w = small.horizontalAdvance(self._count_shown) + 8 if self._count_shown else 0
         self._count_row = 0
         if count_w and body.horizontalAdvance(self.layer_type) + count_w <= room:
             self._count_row = 1
@@ -171,6 +179,10 @@ class NodeItem(QGraphicsItem):
         self._title_text = title.elidedText(self.node_id, elide, room - badge_w)
         self._type_text = body.elidedText(self.layer_type, elide, room - (count_w if self._count_row == 1 else 0))
         self._params_line = body.elidedText(self._params_text, elide, room - (count_w if self._count_row == 2 else 0))
+
+    @property
+    def _count_shown(self) -> str:
+        return self.heat[1] if self.heat is not None else self._count_text
 
     # -- geometry -----------------------------------------------------------
     def _relayout(self) -> None:
@@ -244,8 +256,11 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(theme.body)
             painter.drawPath(self._card.translated(STACK, STACK))
         border = {"error": theme.error}.get(self.status, theme.border)
-        painter.setPen(QPen(border, 2 if self.status == "error" else 1))
-        painter.setBrush(theme.body)
+        body = theme.body
+        if self.heat is not None:
+            border, body = self.heat[0], _blend(theme.body, self.heat[0], 0.5)
+        painter.setPen(QPen(border, 3 if self.heat is not None else 2 if self.status == "error" else 1))
+        painter.setBrush(body)
         painter.drawPath(self._card)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(category_color(self.category))
@@ -278,8 +293,8 @@ class NodeItem(QGraphicsItem):
         painter.drawText(row2, left, self._params_line)
         if self._count_row:
             painter.setFont(f.small)
-            painter.setPen(theme.muted)
-            painter.drawText(row1 if self._count_row == 1 else row2, right, self._count_text)
+            painter.setPen(theme.text if self.heat is not None else theme.muted)
+            painter.drawText(row1 if self._count_row == 1 else row2, right, self._count_shown)
         painter.setFont(f.small)
         painter.setPen(theme.muted)
         for labels, align, x in ((self._in_labels, left, 10), (self._out_labels, right, 10)):
@@ -334,3 +349,8 @@ class NodeItem(QGraphicsItem):
         colour = theme.ok if alive >= 0.5 else theme.warning if alive >= 0.1 else theme.error
         painter.setBrush(colour)
         painter.drawRoundedRect(QRectF(track.x(), track.y(), track.width() * alive, track.height()), 1.5, 1.5)
+
+
+def _blend(base: QColor, tint: QColor, share: float) -> QColor:
+    """``base`` with ``share`` of ``tint`` mixed in (a card's body under the debugger's colour)."""
+    return QColor.fromRgbF(*(b + (t - b) * share for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))

@@ -377,6 +377,13 @@ class GraphScene(QGraphicsScene):
         alive = None if stats is None else 1.0 - float(stats.get("zeros", 0.0))
         item.set_activity(alive)
 
+    def set_heat(self, node_id: str, colour, text: str = "") -> None:
+        """The debugger's colour on one card (None clears it)."""
+        self.complete()
+        item = self.nodes.get(node_id)
+        if item is not None:
+            item.set_heat(colour, text)
+
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme
         for item in self.items():

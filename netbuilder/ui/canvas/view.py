@@ -216,6 +216,12 @@ class GraphView(QGraphicsView):
         if not self.editor.doc.is_definition:
             self._scene.set_activity(node_id, stats)
 
+    def set_node_heat(self, node_id: str, colour, text: str = "") -> None:
+        """Colour one node by a training statistic at a chosen epoch (None clears it);
+        like the activity, only on the document's own canvas, not inside a block."""
+        if not self.editor.doc.is_definition:
+            self._scene.set_heat(node_id, colour, text)
+
     def set_theme(self, dark: bool) -> None:
         theme = DARK if dark else LIGHT
         self._scene.set_theme(theme)

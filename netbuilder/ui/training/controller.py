@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from ...core.fileformat import dumps
 from ...train.events import CheckpointSaved, Failed, Finished, NodeStats, RunStarted
+from ...train.node_history import NodeHistory
 from ...train.worker import RunRequest
 from .process import TrainingProcess, WorkerDied
 from .worker import EventPump, WorkerCrashed
@@ -75,6 +76,9 @@ class TrainingController(QObject):
         self.saved_epoch = 0
         self.error: tuple[str, str | None] | None = None
         self._active_nodes: set[str] = set()
+        self.node_history = NodeHistory()  # every epoch's node statistics of the current run (the debugger)
+        self.initial_weights: str | None = None  # File → Load Weights From Run…: the next new run starts from these
+        self._run_initial: str | None = None  # what the current run started from (kept for an edited restart)
         self._live_lr: float | None = None
         self._doc_replaced = False
         self._continue_edited = False  # Resume after an edit: the run stops, then continues edited
@@ -135,8 +139,10 @@ class TrainingController(QObject):
         from ...train.config import TrainingConfig
 
         config = TrainingConfig.from_dict(training)
+        initial = self.initial_weights if resume is None else None  # a resumed run has weights of its own
         request = RunRequest(dumps(self.editor.doc), config, str(self.runs_dir), resume, self.base_dir,
-                             self.trainer_factory, by_node_id)
+                             self.trainer_factory, by_node_id, initial)
+        self.initial_weights, self._run_initial = None, initial
         self._trained_form = _network_form(self.editor.doc)
         self.result, self.error, self.run_dir, self.started_info = None, None, None, None
         self.saved_epoch = 0  # the epoch last.pt holds (a resumed run's: from its first save on)
@@ -232,8 +238,10 @@ class TrainingController(QObject):
             if isinstance(event, RunStarted):
                 self.started_info = event
                 self.run_dir = event.run_dir
+                self.node_history.start(event.run_dir, event.start_epoch)
             elif isinstance(event, NodeStats):
-                stats = event  # only the newest matters
+                stats = event  # only the newest is shown live; the history keeps them all
+                self.node_history.add(event.epoch, event.stats)
             elif isinstance(event, CheckpointSaved) and event.kind == "last":
                 self.saved_epoch = event.epoch
             elif isinstance(event, Finished):
@@ -297,6 +305,8 @@ class TrainingController(QObject):
         self._set_state(IDLE)
         resume = self.run_dir if self.saved_epoch else None
         stopped = self.result
+        if resume is None:  # no epoch finished: the new run starts from what this one did
+            self.initial_weights = self._run_initial
         if self.start(resume=resume, by_node_id=resume is not None):
             return True
         self.result = stopped  # refused (the edit broke the graph): the stopped run is the result
@@ -321,7 +331,11 @@ class TrainingController(QObject):
     def _doc_changed(self, change) -> None:
         """A learning-rate edit during a run goes to the engine (from the next batch);
         another document replacing this one (New, Open) ends the run: it trains a
-        graph that is no longer on screen."""
+        graph that is no longer on screen. Loaded weights and the node history belong
+        to the old graph too."""
+        if change.kind == "reset":
+            self.initial_weights = None
+            self.node_history.clear()
         if self.trainer is None:
             return
         if change.kind == "reset":

@@ -32,13 +32,24 @@ from PySide6.QtWidgets import (
 )
 
 from ...train.datasets import CLASSIFICATION, TAGGING
-from ...train.events import BatchEnd, CheckpointSaved, EpochEnd, EvalReport, Finished, RunStarted
+from ...train.events import (
+    BatchEnd,
+    CheckpointSaved,
+    EpochEnd,
+    EvalReport,
+    Finished,
+    GradientWarning,
+    RunStarted,
+    WeightsLoaded,
+)
 from ...train.outcome import Keeper, RunOutcome
 from .. import theme
 from . import icons
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .data_picker import DataPicker
 from .gan_view import GAN_EVENTS, GanView
+from .load_weights_dialog import LoadWeightsDialog, StartingWeights
+from .node_debugger import NodeBrowser
 from .plots import LivePlots
 from .progress import Progress, duration_text, metric_text
 from .results import ConfusionMatrixView, MistakesGallery, SampleView
@@ -93,6 +104,11 @@ class TrainDock(QDockWidget):
         self.summary.setObjectName("trainingSummary")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setWordWrap(True)
+        self.gradient_warning = QLabel("", objectName="gradientWarning")  # vanishing / exploding, naming nodes
+        self.gradient_warning.setWordWrap(True)
+        self.gradient_warning.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.gradient_warning.hide()
+        self.starting = StartingWeights(controller, self._say, self._say_error)
 
         top = QHBoxLayout()
         top.addWidget(self.data, 2)
@@ -119,6 +135,8 @@ class TrainDock(QDockWidget):
         self.sentence_mistakes.hide()
         self.try_it = TryItBox()
         self.right.addTab(self.try_it, "Try it")
+        self.nodes = NodeBrowser(controller)  # the per-node debugger: the canvas coloured by epoch
+        self.right.addTab(self.nodes, "Nodes")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.gan_view = GanView()  # in place of the curves and results while a GAN trains
         self.gan_view.hide()
@@ -135,7 +153,9 @@ class TrainDock(QDockWidget):
         layout.setSpacing(4)
         layout.addLayout(top)
         layout.addWidget(self.progress)
+        layout.addWidget(self.starting)
         layout.addWidget(self.summary)
+        layout.addWidget(self.gradient_warning)
         layout.addWidget(self.splitter, 1)
         self.setWidget(body)
 
@@ -182,6 +202,23 @@ class TrainDock(QDockWidget):
         dialog.open()  # window-modal without blocking
         return dialog
 
+    def open_load_weights(self) -> LoadWeightsDialog:
+        """File → Load Weights From Run…: this graph's runs or a checkpoint file; the
+        choice is checked against the graph and kept for the next Train."""
+        self.runs.refresh()
+        dialog = LoadWeightsDialog(self.runs.runs, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+
+        def chosen(source: str) -> None:
+            if self.starting.load(source):
+                dialog.accept()
+            else:
+                dialog.refuse(self.starting.last_error)
+
+        dialog.chosen.connect(chosen)
+        dialog.open()  # window-modal without blocking
+        return dialog
+
     def _resume_with(self, run, training: dict, note: str) -> bool:
         self._resume_note = note
         return self.train(resume=str(run.path), training=training)
@@ -195,7 +232,10 @@ class TrainDock(QDockWidget):
         if resume is None:
             self._resume_note = ""
         started = self.controller.start(resume=resume, training=training)
+        self.starting.sync()  # a new run took the loaded weights with it
         if started:
+            self.gradient_warning.hide()
+            self.gradient_warning.clear()
             self.plots.reset("accuracy")
             self.confusion.clear()
             self.gallery.clear()
@@ -235,6 +275,10 @@ class TrainDock(QDockWidget):
                 self.gan_view.handle(event)
             elif isinstance(event, EvalReport):
                 self._eval_report(event)
+            elif isinstance(event, WeightsLoaded):
+                self._weights_loaded(event)
+            elif isinstance(event, GradientWarning):
+                self._gradient_warning(event)
             elif isinstance(event, CheckpointSaved):
                 if event.kind == "best":
                     self.weights_path = Path(event.path)
@@ -263,6 +307,22 @@ class TrainDock(QDockWidget):
                   f"{event.data.get('val_size', '?')} validation samples){resumed}")
         if event.start_epoch:
             self._replay_history(event.run_dir)
+
+    def _weights_loaded(self, event: WeightsLoaded) -> None:
+        from ...train.initial_weights import loaded_text
+        from ...train.transplant import Transplant
+
+        text = loaded_text(Path(event.source).name, Transplant(event.kept, event.reset))
+        self._say(f"{self.summary.text()} · {text}")
+        self.message.emit(f"Started from earlier weights: {text}")
+
+    def _gradient_warning(self, event: GradientWarning) -> None:
+        line = f"⚠ Epoch {event.epoch}: {event.message}"
+        shown = self.gradient_warning.text()
+        self.gradient_warning.setText(f"{shown}\n{line}" if shown else line)
+        self.gradient_warning.setStyleSheet(f"color: {theme.current().warning};")
+        self.gradient_warning.show()
+        self.message.emit(line)
 
     def _replay_history(self, run_dir: str) -> None:
         """A resumed run's earlier epochs, so its curve continues where it stopped."""
@@ -419,8 +479,10 @@ class TrainDock(QDockWidget):
             self._say_error(f"Cannot load {run.name}: {err}")
             return False
         self.weights_path = run.best_weights
+        self.controller.initial_weights = str(run.path)  # and the next Train starts from them
+        self.starting.sync(f"all layers from {run.name}")
         self._say(f"Loaded the kept weights of {run.name} into the current model ({run.outcome.text()}); "
-                  "Export Trained Model… writes them")
+                  "Export Trained Model… writes them, and the next Train starts from them")
         return True
 
     def export_run(self, run, folder: str | None = None) -> list:
@@ -502,6 +564,10 @@ class TrainDock(QDockWidget):
         self.try_it.clear()
         self.best_text = ""
         self.outcome, self.kept_report, self.weights_path = None, None, None
+        self.nodes.clear()
+        self.gradient_warning.hide()
+        self.gradient_warning.clear()
+        self.starting.sync()
         self.progress_state = Progress()
         self.progress.setValue(0)
         self.progress.setFormat("Stopping the previous graph's run…" if self._old_run else "Ready")

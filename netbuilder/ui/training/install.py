@@ -47,6 +47,9 @@ class TrainingHook(QObject):
         self._problem: tuple[str, str | None] | None = None
         self.actions: dict[str, QAction] = {}
         self._build_actions()
+        inspector = getattr(window, "inspector", None)
+        if inspector is not None and hasattr(inspector, "section_makers"):
+            inspector.section_makers.append(self._node_history_section)
         self.controller.stateChanged.connect(self._state_changed)
         self.controller.runFailed.connect(self._failed)
         self.controller.refused.connect(self._refused)
@@ -112,6 +115,8 @@ class TrainingHook(QObject):
              "Train on a CSV, .npz or folder of images"),
             ("export_trained", "&Export Trained Model…", None, self._export_current,
              "Write the model module, its trained weights and a training script"),
+            ("load_weights", "Load &Weights From Run…", None, self.load_weights,
+             "Start the next run from an earlier run's weights, layer by layer (fine-tuning)"),
             ("panel", "Show Training &Panel", None, self.show_panel,
              "Data set, settings, curves, results and past runs"),
         )
@@ -131,6 +136,13 @@ class TrainingHook(QObject):
             menu.addSeparator() if key is None else menu.addAction(self.actions[key])
         self.menu = menu
         menus = getattr(getattr(w, "action_set", None), "menus", {})
+        if "File" in menus:  # beside Import PyTorch Model…: both bring weights in
+            items = menus["File"].actions()
+            after = next((i for i, a in enumerate(items) if a is w.action_set.actions.get("import_model")), None)
+            if after is not None and after + 1 < len(items):
+                menus["File"].insertAction(items[after + 1], self.actions["load_weights"])
+            else:
+                menus["File"].addAction(self.actions["load_weights"])
         before = menus.get("Help")
         if before is not None:
             w.menuBar().insertMenu(before.menuAction(), menu)
@@ -156,6 +168,26 @@ class TrainingHook(QObject):
         self.show_panel()
         return self.dock.train(resume=resume)
 
+    def load_weights(self):
+        """File → Load Weights From Run… (the dialog does not block; returned for tests).
+        Loaded, the weights show in the live preview too, as the network's current ones."""
+        self.show_panel()
+        dialog = self.dock.open_load_weights()
+        dialog.accepted.connect(self._preview_loaded)
+        return dialog
+
+    def _preview_loaded(self) -> None:
+        source = self.controller.initial_weights
+        preview = getattr(self.window, "preview", None)
+        if source and preview is not None and (Path(source) / "graph.json").is_file():  # what the preview reads
+            preview.layer.set_weights(source)
+
+    def _node_history_section(self, node_id: str):
+        """The inspector's sparklines of the selected node's statistics, epoch by epoch."""
+        from .node_debugger import NodeSparklines
+
+        return NodeSparklines(self.controller, node_id, self._dock.nodes if self._dock is not None else None)
+
     def _export_current(self) -> None:
         self.show_panel()
         self.dock.export_current()
@@ -169,6 +201,7 @@ class TrainingHook(QObject):
         self.actions["pause"].setIcon(icons.icon("play" if state == PAUSED else "pause"))
         self.actions["stop"].setEnabled(state in (RUNNING, PAUSED))
         self.actions["import"].setEnabled(not running)
+        self.actions["load_weights"].setEnabled(not running)
         banner = self.banner if running or self._banner is not None else None
         if banner is not None:
             from .banner import PAUSED_TEXT, TEXT
