@@ -19,7 +19,7 @@ class SearchHook(QObject):
         super().__init__(window)
         self.window = window
         self._dock: QDockWidget | None = None
-        self.marks = VariesMarks(window.editor, getattr(window, "view", None), self)
+        self.marks = VariesMarks(window.editor, getattr(window, "view", None), self, getattr(window, "scoped", None))
         self.actions: dict[str, QAction] = {}
         menu = QMenu("Sea&rch", window)
         for key, text, slot, tip in (
