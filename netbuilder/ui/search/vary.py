@@ -316,6 +316,7 @@ class VaryRow(QWidget):
         try:
             set_search(self.editor, search, text)
         except GraphError as err:
+            self.refresh()  # the toggle shows what the document holds: a refused vary stays off
             self._show_error("; ".join(p.split("search.space.", 1)[-1] for p in err.problems))
             return
         if self.error is not None:
