@@ -233,6 +233,7 @@ class SearchPanel(QWidget):
         options = SearchOptions(storage=default_storage(path), study_name=self.editor.doc.name)
         request = SearchRequest(dumps(self.editor.doc), options, str(folder), str(folder / "runs"))
         self.status.setText("Starting the study…")
+        self._reads += 1  # a read of the file still under way would show an older table
         self.process = SearchProcess()
         self.pump = EventPump(lambda: self.process.events(request), name="netbuilder-search", parent=self)
         self.pump.events.connect(self._on_events)
