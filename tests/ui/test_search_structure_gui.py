@@ -160,3 +160,25 @@ def test_a_repeat_count_varies_from_the_inspector_of_a_block_instance(make_windo
     qtbot.waitUntil(lambda: "encoder" in window.search.marks.badges)
     assert window.save()
     assert load_graph(path).search["space"]["encoder.repeat"]["high"] == 3
+
+
+def test_inside_a_block_a_parameter_varies_as_block_node_and_is_marked_there(make_window, qtbot, tmp_path):
+    path = tmp_path / "transformer_sequence.json"
+    save_graph(load_graph(ROOT / "examples" / "transformer_sequence.json"), path)
+    window = make_window()
+    assert window.open_path(str(path))
+    window.scoped.enter("TransformerEncoderBlock", "encoder")
+    window.view.select_nodes(["norm1"])
+    row = vary_row(window.inspector, "eps")
+    assert row.target == "TransformerEncoderBlock/norm1.eps"
+    qtbot.mouseClick(row.toggle, Qt.LeftButton)
+    space = window.editor.doc.search["space"]
+    assert [v["targets"] for v in space.values()] == [["TransformerEncoderBlock/norm1.eps"]]
+    assert window.editor.doc.blocks["TransformerEncoderBlock"].search == {}  # the top document's section
+    qtbot.waitUntil(lambda: set(window.search.marks.badges) == {"norm1"})
+    window.editor.undo_stack.undo()
+    assert window.editor.doc.search == {} and not row.toggle.isChecked()  # the row follows the top document
+    qtbot.waitUntil(lambda: not window.search.marks.badges)
+    window.editor.undo_stack.redo()
+    window.scoped.leave()
+    qtbot.waitUntil(lambda: not window.search.marks.badges)  # no top-level node varies
