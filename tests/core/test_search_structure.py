@@ -91,3 +91,13 @@ def test_a_repeat_count_varies_and_renames_with_its_block_in_the_transformer_exa
     doc.blocks["Encoder"].rename_node("dropout1", "attn_drop")
     assert doc.search["space"]["drop"]["targets"] == ["Encoder/attn_drop.p"]
     assert loads(dumps(doc)) == doc
+
+
+def test_check_warns_about_a_bypass_the_study_would_refuse(tmp_path, capsys):
+    from netbuilder.cli import main
+    from netbuilder.core.fileformat import save_graph
+
+    doc = document_from_dict(graph({"space": {"skip": {**SKIP, "targets": ["conv1.bypass"]}}}))
+    save_graph(doc, tmp_path / "g.json")
+    assert main(["check", str(tmp_path / "g.json"), "--strict"]) == 1
+    assert "warning: search.space.skip.targets[0]: Conv2d 'conv1' cannot be bypassed" in capsys.readouterr().out

@@ -196,9 +196,17 @@ def test_workers_flag_runs_processes_on_one_study(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1500)  # about 90 s alone; far longer on a shared 2-core machine
+@pytest.mark.timeout(2400)  # about 100 s alone, 220 s with four other test runs on this 2-core machine
 def test_a_20_trial_tpe_search_on_the_digits_cnn_is_at_least_as_good_as_the_default(tmp_path):
-    """The issue's acceptance: learning rate, width and dropout over the digits CNN, TPE, 20 trials."""
+    """The issue's acceptance: learning rate, width and dropout over the digits CNN, TPE, 20 trials.
+
+    Every trial trains with the graph's seed (the same split, initial weights and batch order), so
+    values compare like for like and TPE's sequence is fixed by its seed. Trial 0 is the graph as
+    drawn, so the study's best can only tie the default; the claim tested is that TPE's *own*
+    proposals find settings at least as good. Measured: the default reaches val_loss 0.147, TPE's
+    best proposal 0.109 (trial 13), and two of its first six (random, seeded) proposals already beat 0.147.
+    The margin below only absorbs float summation order (torch's thread count follows the load).
+    """
     from netbuilder.train.engine import Trainer
     from netbuilder.train.events import Finished
 
@@ -207,8 +215,14 @@ def test_a_20_trial_tpe_search_on_the_digits_cnn_is_at_least_as_good_as_the_defa
     runner, events = run(doc, tmp_path, trials=20, sampler="tpe", seed=0)
     finished = events[-1]
     assert isinstance(finished, StudyFinished) and len(finished.trials) == 20
-    assert {t["state"] for t in finished.trials} <= {"complete", "pruned"}
-    assert finished.best_value <= default.best["value"] + 1e-9
+    assert all(t["reason"] for t in finished.trials if t["state"] != "complete")  # pruned or failed: says why
+    complete = {t["number"]: t["value"] for t in finished.trials if t["state"] == "complete"}
+    assert len(complete) >= 5
+    float_noise = 1e-4 * default.best["value"]
+    assert complete[0] == pytest.approx(default.best["value"], rel=1e-4)  # trial 0 is the default as drawn
+    proposed = min(value for number, value in complete.items() if number != 0)
+    assert proposed <= default.best["value"] + float_noise
+    assert finished.best_value <= default.best["value"] + float_noise
 
 
 class ScriptedTrainer:
