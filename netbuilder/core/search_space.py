@@ -402,9 +402,10 @@ def apply_values(doc, values: dict[str, Any]):
 
 
 def prune_targets(search: dict, doc) -> dict:
-    """``search`` less every node target whose node (or block) is not in ``doc``; a
-    variable left without targets goes too. Deleting nodes calls it, so a saved file
-    never names a node it lacks."""
+    """``search`` less every node target whose node (or block) is not in ``doc``, or whose
+    node no longer has that parameter (a block's declared parameter removed); a variable
+    left without targets goes too. Deleting nodes calls it, so a saved file never names a
+    node it lacks."""
     space = search.get("space") if isinstance(search, dict) else None
     if not space:
         return search
@@ -428,7 +429,10 @@ def _present(doc, text: str) -> bool:
     if target.training_path is not None:
         return True
     owner = owner_of(doc, target)
-    return owner is not None and target.node in owner.nodes
+    if owner is None or target.node not in owner.nodes:
+        return False
+    spec = spec_in(owner, owner.nodes[target.node].type)
+    return target.param == BYPASS or spec is None or spec.param(target.param) is not None
 
 
 def _set_path(tree: dict, dotted: str, value: Any) -> None:

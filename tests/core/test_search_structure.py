@@ -63,6 +63,8 @@ def test_pruning_keeps_what_still_names_a_node():
     assert prune_targets(search, doc) == {"space": {"w": {**search["space"]["w"], "targets": ["conv1.out_channels"]},
                                                     "lr": search["space"]["lr"]}, "study": {"trials": 3}}
     assert prune_targets({"space": {"v": search["space"]["v"]}}, doc) == {}
+    gone_param = {"space": {"k": {"kind": "int", "low": 1, "high": 3, "targets": ["conv1.groups_of", "drop.bypass"]}}}
+    assert prune_targets(gone_param, doc)["space"]["k"]["targets"] == ["drop.bypass"]  # a parameter undeclared
 
 
 def test_block_targets_follow_a_node_renamed_inside_the_block_and_the_block_renamed():

@@ -35,14 +35,16 @@ class SetBlockCommand(DocumentCommand):
 
     def __init__(self, doc: GraphDocument, name: str, definition: GraphDocument, text: str):
         super().__init__(doc.library, text)
-        self.name, self.new, self.old = name, definition, None
+        self.name, self.new, self.old, self._search = name, definition, None, None
 
     def redo(self):
         self.old = self.doc.set_block(self.name, self.new.copy())
+        self._search = drop_search_targets(self.top)  # a parameter no longer declared varies no more
 
     def undo(self):
         if self.old is not None:  # None: its redo was refused (see BlockEdits.declare_parameters)
             self.new = self.doc.set_block(self.name, self.old)
+            restore_search_targets(self.top, self._search)
 
 
 class RenameBlockCommand(DocumentCommand):
