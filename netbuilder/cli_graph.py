@@ -17,7 +17,7 @@ from .core.document import GraphDocument
 from .core.errors import GraphError, NetbuilderError
 from .core.export import export_python
 from .core.fileformat import load_graph
-from .core.search_bypass import bypass_problems
+from .core.search_space import bypass_problems
 from .core.shapes import ShapeReport, infer_shapes
 
 OK, FAILED, UNUSABLE = 0, 1, 2

@@ -4,15 +4,17 @@ A trial that skips a node gets a copy of the graph without it, its one input
 wired straight to whatever it fed (:func:`skip_node`, called by
 :func:`~.search_space.apply_values`). Only a node between one input wire and
 its first output can be skipped, and only one whose output has its input's
-shape and dtype, or the graph after it would change: :func:`bypass_problems`
-says which declared bypass breaks either rule, naming the node, when the
-space is declared (the inspector) and when a study starts.
+shape and dtype, or the graph after it would change: :func:`why_not_bypassed`
+says which rule a node breaks, naming it
+(:func:`~.search_space.bypass_problems` asks it of every declared bypass when
+the space is declared in the inspector, at ``check`` and when a study starts).
 """
 
 from __future__ import annotations
 
 from .errors import ParamError
-from .search_space import BYPASS, owner_of, parse_target, spec_in
+
+BYPASS = "bypass"  # the pseudo-parameter <node id>.bypass: true skips the node (no layer has a parameter so named)
 
 
 def bypass_edges(owner, node_id: str) -> list:
@@ -21,7 +23,7 @@ def bypass_edges(owner, node_id: str) -> list:
     from .records import Edge
 
     node = owner.nodes[node_id]
-    spec = spec_in(owner, node.type)
+    spec = owner.spec_for(node.type) if owner.has_type(node.type) else None
     what = f"{node.type} '{node_id}'"
     if spec is None or spec.is_input or spec.is_output or spec.max_inputs == 0:
         raise ValueError(f"{what} cannot be bypassed: only a node between an input and an output can be")
@@ -46,29 +48,17 @@ def skip_node(owner, node_id: str, field: str) -> None:
         owner.connect(edge)
 
 
-def bypass_problems(doc, report, path: str = "search") -> list[str]:
-    """Each ``<node>.bypass`` target of ``doc.search`` whose node cannot be skipped: not one
-    wire in and out, or (with a shape ``report`` of ``doc``) an output shape other than its input's."""
-    problems = []
-    for name, raw in (doc.search.get("space") or {}).items():
-        for i, text in enumerate(raw.get("targets", ())):
-            target = parse_target(text)
-            owner = owner_of(doc, target)
-            if target.param != BYPASS or target.training_path is not None or owner is None \
-                    or target.node not in owner.nodes:
-                continue
-            where = f"{path}.space.{name}.targets[{i}]"
-            try:
-                bypass_edges(owner, target.node)
-            except ValueError as err:
-                problems.append(f"{where}: {err}")
-                continue
-            info = report.nodes.get(target.node) if report is not None and target.block is None else None
-            if info is None or not info.inputs or not info.outputs:
-                continue
-            given, made = info.inputs[0], info.outputs[0]
-            if (given.shape, given.dtype) != (made.shape, made.dtype):
-                node = owner.nodes[target.node]
-                problems.append(f"{where}: {node.type} '{target.node}' cannot be bypassed: its output "
-                                f"{made.text()} differs from its input {given.text()}")
-    return problems
+def why_not_bypassed(owner, node_id: str, info=None) -> str | None:
+    """Why node ``node_id`` of ``owner`` cannot be skipped, or None: its wiring, and with its
+    shape inference ``info`` (a :class:`~.report.NodeInfo`) an output shape other than its input's."""
+    try:
+        bypass_edges(owner, node_id)
+    except ValueError as err:
+        return str(err)
+    if info is None or not info.inputs or not info.outputs:
+        return None
+    given, made = info.inputs[0], info.outputs[0]
+    if (given.shape, given.dtype) == (made.shape, made.dtype):
+        return None
+    return (f"{owner.nodes[node_id].type} '{node_id}' cannot be bypassed: its output {made.text()} differs "
+            f"from its input {given.text()}")

@@ -34,12 +34,12 @@ from typing import Any
 
 from .errors import GraphError, ParamError
 from .layers import get_spec, has_spec
+from .search_bypass import BYPASS, skip_node, why_not_bypassed
 
 FLOAT, INT, CHOICE = "float", "int", "choice"
 KINDS = (FLOAT, INT, CHOICE)
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
-BYPASS = "bypass"  # the pseudo-parameter <node id>.bypass: true skips the node (no layer has a parameter so named)
 GRID_POINTS = 5  # a float range without a step is tried at this many points by the grid sampler
 DEFAULT_STUDY = {"sampler": "tpe", "pruner": "median", "trials": 20}
 STUDY_KEYS = {"sampler", "pruner", "trials", "timeout", "seed", "grid_points"}
@@ -389,9 +389,6 @@ def apply_values(doc, values: dict[str, Any]):
                 node.params[target.param] = param.validate(value)
             except ParamError as err:
                 raise ParamError(text, err.detail) from None
-    if skipped:
-        from .search_bypass import skip_node  # the structure side of the space, beside this module
-
     for owner, target in skipped:  # after every parameter: a variable may set a node's p and skip it
         if target.node in owner.nodes:  # two variables may skip one node
             skip_node(owner, target.node, target.text)
@@ -399,6 +396,24 @@ def apply_values(doc, values: dict[str, Any]):
     if skipped:
         twin.search = prune_targets(twin.search, twin)
     return twin
+
+
+def bypass_problems(doc, report, path: str = "search") -> list[str]:
+    """Each ``<node>.bypass`` target of ``doc.search`` whose node cannot be skipped
+    (:func:`~.search_bypass.why_not_bypassed`; shapes from ``report``, a shape report of ``doc``)."""
+    problems = []
+    for name, raw in (doc.search.get("space") or {}).items():
+        for i, text in enumerate(raw.get("targets", ())):
+            target = parse_target(text)
+            owner = owner_of(doc, target)
+            if target.param != BYPASS or target.training_path is not None or owner is None \
+                    or target.node not in owner.nodes:
+                continue
+            info = report.nodes.get(target.node) if report is not None and target.block is None else None
+            reason = why_not_bypassed(owner, target.node, info)
+            if reason:
+                problems.append(f"{path}.space.{name}.targets[{i}]: {reason}")
+    return problems
 
 
 def prune_targets(search: dict, doc) -> dict:

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import GraphError, ParamError
-from ..core.search_bypass import bypass_problems
 from ..core.search_space import (
     BYPASS,
     CHOICE,
@@ -42,6 +41,7 @@ from ..core.search_space import (
     SearchSpace,
     Variable,
     apply_values,
+    bypass_problems,
     parse_target,
     read_space,
     target_problems,

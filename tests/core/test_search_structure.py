@@ -5,8 +5,7 @@ import pytest
 from netbuilder.core.errors import GraphError, ParamError
 from netbuilder.core.fileformat import document_from_dict, dumps, load_graph, loads
 from netbuilder.core.records import Edge
-from netbuilder.core.search_bypass import bypass_problems
-from netbuilder.core.search_space import apply_values, prune_targets, renamed_block, renamed_targets
+from netbuilder.core.search_space import apply_values, bypass_problems, prune_targets, renamed_block, renamed_targets
 from netbuilder.core.shapes import infer_shapes
 from tests.core.test_search_space import graph
 

@@ -129,8 +129,9 @@ def test_an_unknown_training_setting_or_a_missing_node_stops_the_study_naming_th
     _, events = run(doc, tmp_path, trials=1)
     assert len(events) == 1 and events[0].field == "search.space.x.targets[0]"
     assert "training.optimizer.speed: unknown setting" in events[0].message
-    doc = document_from_dict(tiny({"w": {"kind": "int", "low": 2, "high": 4, "targets": ["gone.out_channels"]}}))
-    _, events = run(doc, tmp_path)
+    doc = document_from_dict(tiny({"lr": LR}))
+    doc.search = {"space": {"w": {"kind": "int", "low": 2, "high": 4, "targets": ["gone.out_channels"]}}}  # in code:
+    _, events = run(doc, tmp_path)  # no file could hold it (a load refuses it), but a study still checks
     assert events == [StudyFailed(events[0].message, "search.space.w.targets[0]")]
 
 

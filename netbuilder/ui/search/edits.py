@@ -64,8 +64,7 @@ def set_search(editor, search: dict, text: str = "Change search space") -> None:
     """Push the change if there is one; raises :class:`GraphError` (nothing pushed) for a bad space,
     a node that cannot be bypassed among them (its shapes from the editor's report)."""
     from ...core.errors import GraphError
-    from ...core.search_bypass import bypass_problems
-    from ...core.search_space import space_problems
+    from ...core.search_space import bypass_problems, space_problems
 
     top = editor.doc.library
     if search == top.search:
