@@ -281,7 +281,8 @@ class GraphDocument(BlockScope):
 
         - edges;
         - ``training.freeze``, the ids of frozen nodes;
-        - ``search`` targets (``conv1.out_channels``), see :mod:`.search_space`;
+        - ``search`` targets (``conv1.out_channels``; ``Block/conv1.out_channels`` in the
+          top document when ``self`` is a block definition), see :mod:`.search_space`;
         - ``meta.weights_ids``: the id each renamed node had when its weights
           were made (a weights file's ``state_dict`` keys come from those ids),
           so that :func:`netbuilder.interop.weights.remap_to_current` can
@@ -292,6 +293,8 @@ class GraphDocument(BlockScope):
         if isinstance(freeze, list):
             self.training["freeze"] = [new if i == old else i for i in freeze]
         self.search = renamed_targets(self.search, old, new)
+        if self.library is not self:
+            self.library.search = renamed_targets(self.library.search, old, new, block=self.name)
         saved_ids = dict(self.meta.get(WEIGHTS_IDS) or {})
         saved = saved_ids.pop(old, old)
         if saved != new:

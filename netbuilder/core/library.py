@@ -24,6 +24,7 @@ from .errors import EditError, ParamError
 from .layers import Emit, LayerSpec, Role, TokenIds, call_module, get_spec, has_spec
 from .params import ParamSpec
 from .records import Change, ChangeKind, Edge
+from .search_space import renamed_block
 
 BLOCK_CATEGORY = "Blocks"
 
@@ -338,6 +339,7 @@ class BlockScope:
                     node.type = new
         definition.name = new
         library.blocks = {(new if k == old else k): v for k, v in library.blocks.items()}
+        library.search = renamed_block(library.search, old, new)
         library._blocks_changed(old, new)
 
     def block(self, name: str):

@@ -12,13 +12,17 @@ a step, or a list of choices. Each of its *targets* receives the sampled value:
 ``training.<setting>`` (a short name from :data:`TRAINING_ALIASES` or a dotted
 path into the training object), ``<node id>.<param>``, or, once a document has
 block definitions, ``<Block>/<node id>.<param>``; several targets tie nodes to
-one variable. Nothing here samples: :mod:`netbuilder.train.search` asks Optuna
-and hands the values to :func:`apply_values`, which writes them into a copy.
+one variable. ``<node id>.bypass`` (:data:`BYPASS`, choices true/false) is
+structure: a node that may be skipped, its input wired straight to its output
+(:func:`bypass_edges`; only a node whose input and output shapes agree,
+:func:`bypass_problems`). Nothing here samples: :mod:`netbuilder.train.search`
+asks Optuna and hands the values to :func:`apply_values`, which writes them into
+a copy.
 
-Validation is in two steps, so a file never becomes unloadable because a node
-was deleted: :func:`space_problems` checks the section's form and every target
-that names a node present (loading refuses what it finds), :func:`target_problems`
-also reports targets whose node is gone (a study refuses to start on them).
+:func:`space_problems` checks the section's form and every target against the
+document (loading refuses a target whose node is missing, naming it). Deleting a
+node removes its targets in the same undo step (:func:`prune_targets`); renaming
+a node or a block rewrites them (:func:`renamed_targets`, :func:`renamed_block`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 
 from .errors import GraphError, ParamError
 from .layers import get_spec, has_spec
+from .search_bypass import BYPASS, skip_node, why_not_bypassed
 
 FLOAT, INT, CHOICE = "float", "int", "choice"
 KINDS = (FLOAT, INT, CHOICE)
@@ -202,23 +207,18 @@ def space_problems(search: Any, doc=None, path: str = "search") -> list[str]:
         found = _variable_problems(name, raw, f"{path}.space.{name}")
         problems += found
         if not found and doc is not None:
-            problems += _bound_problems(doc, raw, f"{path}.space.{name}", missing_nodes=False)
+            problems += _bound_problems(doc, raw, f"{path}.space.{name}")
     if "study" in search:
         problems += _study_problems(search["study"], f"{path}.study")
     return problems
 
 
 def target_problems(doc, path: str = "search") -> list[str]:
-    """:func:`space_problems` of ``doc.search`` plus targets whose node or block is not in ``doc``."""
-    problems = space_problems(doc.search, None, path)
-    if problems:
-        return problems
-    for name, raw in doc.search.get("space", {}).items():
-        problems += _bound_problems(doc, raw, f"{path}.space.{name}", missing_nodes=True)
-    return problems
+    """:func:`space_problems` of ``doc.search`` (a document built in code may hold what no file could)."""
+    return space_problems(doc.search, doc, path)
 
 
-def _bound_problems(doc, raw: dict, path: str, missing_nodes: bool) -> list[str]:
+def _bound_problems(doc, raw: dict, path: str) -> list[str]:
     """Problems of a well-formed variable's node targets in ``doc``."""
     problems = []
     for i, text in enumerate(raw["targets"]):
@@ -226,16 +226,20 @@ def _bound_problems(doc, raw: dict, path: str, missing_nodes: bool) -> list[str]
         if target.training_path is not None:
             continue
         where = f"{path}.targets[{i}]"
-        owner = _owner(doc, target)
+        owner = owner_of(doc, target)
         if owner is None or target.node not in owner.nodes:
-            if missing_nodes:
-                what = f"block {target.block!r}" if owner is None else f"node {target.node!r}"
-                problems.append(f"{where}: {text!r} names no {what} in the graph"
-                                if owner is None or target.block is None else
-                                f"{where}: {text!r}: block {target.block!r} has no node {target.node!r}")
+            what = f"block {target.block!r}" if owner is None else f"node {target.node!r}"
+            problems.append(f"{where}: {text!r} names no {what} in the graph"
+                            if owner is None or target.block is None else
+                            f"{where}: {text!r}: block {target.block!r} has no node {target.node!r}")
+            continue
+        if target.param == BYPASS:
+            if raw["kind"] != CHOICE or any(not isinstance(c, bool) for c in raw["choices"]):
+                problems.append(f"{where}: {text!r} says whether node {target.node!r} is skipped: "
+                                "expected choices of true and false")
             continue
         node = owner.nodes[target.node]
-        spec = _spec(owner, node.type)
+        spec = spec_in(owner, node.type)
         param = spec.param(target.param) if spec is not None else None
         if param is None:
             known = ", ".join(p.name for p in spec.params) if spec is not None else ""
@@ -258,7 +262,7 @@ def _extremes(raw: dict) -> list:
     return [raw["low"], raw["high"]]
 
 
-def _owner(doc, target: Target):
+def owner_of(doc, target: Target):
     """The document holding a target's node: ``doc`` itself, or the named block
     definition (documents gain ``blocks`` with the nested-document design; before
     that, a block target names nothing)."""
@@ -268,7 +272,7 @@ def _owner(doc, target: Target):
     return blocks.get(target.block)
 
 
-def _spec(owner, type_name: str):
+def spec_in(owner, type_name: str):
     spec_for = getattr(owner, "spec_for", None)  # block instances resolve through the document
     if spec_for is not None:
         return spec_for(type_name)
@@ -293,8 +297,9 @@ def read_space(search: dict) -> SearchSpace:
     return SearchSpace(variables, {**DEFAULT_STUDY, **search.get("study", {})})
 
 
-def targets_of_node(search: dict, node_id: str) -> dict[str, str]:
-    """``{param: variable name}`` for the parameters of top-level node ``node_id`` that vary."""
+def targets_of_node(search: dict, node_id: str, block: str | None = None) -> dict[str, str]:
+    """``{param: variable name}`` for the parameters of node ``node_id`` that vary (a node of the
+    top document, or of block definition ``block``); ``bypass`` among them when it may be skipped."""
     found = {}
     space = search.get("space", {}) if isinstance(search, dict) else {}
     for name, raw in space.items():
@@ -303,30 +308,46 @@ def targets_of_node(search: dict, node_id: str) -> dict[str, str]:
                 target = parse_target(text)
             except ValueError:
                 continue
-            if target.block is None and target.node == node_id:
+            if target.training_path is None and target.block == block and target.node == node_id:
                 found[target.param] = name
     return found
 
 
-def renamed_targets(search: dict, old: str, new: str) -> dict:
-    """``search`` with every target of top-level node ``old`` now naming ``new``."""
-    if not search.get("space"):
+def renamed_targets(search: dict, old: str, new: str, block: str | None = None) -> dict:
+    """``search`` with every target of node ``old`` (of the top document, or of block
+    definition ``block``) now naming ``new``."""
+    return _rewritten(search, lambda t: f"{_prefix(block)}{new}.{t.param}"
+                      if t.block == block and t.node == old else None)
+
+
+def renamed_block(search: dict, old: str, new: str) -> dict:
+    """``search`` with every ``old/<node>.<param>`` target now ``new/<node>.<param>``."""
+    return _rewritten(search, lambda t: f"{new}/{t.node}.{t.param}" if t.block == old else None)
+
+
+def _prefix(block: str | None) -> str:
+    return "" if block is None else f"{block}/"
+
+
+def _rewritten(search: dict, rewrite) -> dict:
+    """``search`` with each node target ``rewrite`` gives a new text for replaced by it."""
+    if not isinstance(search, dict) or not search.get("space"):
         return search
     out = copy.deepcopy(search)
     for raw in out["space"].values():
         if isinstance(raw, dict) and isinstance(raw.get("targets"), list):
-            raw["targets"] = [_renamed(text, old, new) for text in raw["targets"]]
+            raw["targets"] = [_rewrite_one(text, rewrite) for text in raw["targets"]]
     return out
 
 
-def _renamed(text: Any, old: str, new: str) -> Any:
+def _rewrite_one(text: Any, rewrite) -> Any:
     try:
         target = parse_target(text)
     except ValueError:
         return text
-    if target.training_path is None and target.block is None and target.node == old:
-        return f"{new}.{target.param}"
-    return text
+    if target.training_path is not None:
+        return text
+    return rewrite(target) or text
 
 
 def apply_values(doc, values: dict[str, Any]):
@@ -340,6 +361,7 @@ def apply_values(doc, values: dict[str, Any]):
     space = read_space(doc.search)
     twin = doc.copy()
     training = copy.deepcopy(twin.training)
+    skipped = []
     for name, value in values.items():
         variable = space.variables.get(name)
         if variable is None:
@@ -349,11 +371,17 @@ def apply_values(doc, values: dict[str, Any]):
             if target.training_path is not None:
                 _set_path(training, target.training_path, value)
                 continue
-            owner = _owner(twin, target)
+            owner = owner_of(twin, target)
             if owner is None or target.node not in owner.nodes:
                 raise ParamError(text, "names no node in the graph")
+            if target.param == BYPASS:
+                if not isinstance(value, bool):
+                    raise ParamError(text, f"expected true or false, got {value!r}")
+                if value:
+                    skipped.append((owner, target))
+                continue
             node = owner.nodes[target.node]
-            spec = _spec(owner, node.type)
+            spec = spec_in(owner, node.type)
             param = spec.param(target.param) if spec is not None else None
             if param is None:
                 raise ParamError(text, f"{node.type} '{target.node}' has no parameter {target.param!r}")
@@ -361,8 +389,65 @@ def apply_values(doc, values: dict[str, Any]):
                 node.params[target.param] = param.validate(value)
             except ParamError as err:
                 raise ParamError(text, err.detail) from None
+    for owner, target in skipped:  # after every parameter: a variable may set a node's p and skip it
+        if target.node in owner.nodes:  # two variables may skip one node
+            skip_node(owner, target.node, target.text)
     twin.training = training
+    if skipped:
+        twin.search = prune_targets(twin.search, twin)
     return twin
+
+
+def bypass_problems(doc, report, path: str = "search") -> list[str]:
+    """Each ``<node>.bypass`` target of ``doc.search`` whose node cannot be skipped
+    (:func:`~.search_bypass.why_not_bypassed`; shapes from ``report``, a shape report of ``doc``)."""
+    problems = []
+    for name, raw in (doc.search.get("space") or {}).items():
+        for i, text in enumerate(raw.get("targets", ())):
+            target = parse_target(text)
+            owner = owner_of(doc, target)
+            if target.param != BYPASS or target.training_path is not None or owner is None \
+                    or target.node not in owner.nodes:
+                continue
+            info = report.nodes.get(target.node) if report is not None and target.block is None else None
+            reason = why_not_bypassed(owner, target.node, info)
+            if reason:
+                problems.append(f"{path}.space.{name}.targets[{i}]: {reason}")
+    return problems
+
+
+def prune_targets(search: dict, doc) -> dict:
+    """``search`` less every node target whose node (or block) is not in ``doc``, or whose
+    node no longer has that parameter (a block's declared parameter removed); a variable
+    left without targets goes too. Deleting nodes calls it, so a saved file never names a
+    node it lacks."""
+    space = search.get("space") if isinstance(search, dict) else None
+    if not space:
+        return search
+    out = copy.deepcopy(search)
+    for name, raw in space.items():
+        kept = [text for text in raw.get("targets", ()) if _present(doc, text)]
+        if kept:
+            out["space"][name]["targets"] = kept
+        else:
+            del out["space"][name]
+    if not out["space"] and set(out) <= {"space"}:
+        return {}
+    return out
+
+
+def _present(doc, text: str) -> bool:
+    try:
+        target = parse_target(text)
+    except ValueError:
+        return True  # not a node's: kept for validation to name
+    if target.training_path is not None:
+        return True
+    owner = owner_of(doc, target)
+    if owner is None or target.node not in owner.nodes:
+        return False
+    spec = spec_in(owner, owner.nodes[target.node].type)
+    return target.param == BYPASS or spec is None or spec.param(target.param) is not None
 
 
 def _set_path(tree: dict, dotted: str, value: Any) -> None:

@@ -35,11 +35,13 @@ from typing import Any
 
 from ..core.errors import GraphError, ParamError
 from ..core.search_space import (
+    BYPASS,
     CHOICE,
     INT,
     SearchSpace,
     Variable,
     apply_values,
+    bypass_problems,
     parse_target,
     read_space,
     target_problems,
@@ -126,6 +128,8 @@ def _current(doc, text: str, config: TrainingConfig):
     node = owner.nodes.get(target.node) if owner is not None else None
     if node is None:
         return None
+    if target.param == BYPASS:
+        return False  # drawn, the node is there
     if target.param in node.params:
         return node.params[target.param]
     param = owner.spec_for(node.type).param(target.param)
@@ -186,6 +190,9 @@ class Search:
     def prepare(self):
         """Check everything and open the study; returns (study, space, config, metric, storage URL)."""
         problems = target_problems(self.doc)
+        if not problems and any(t.endswith("." + BYPASS) for v in self.doc.search.get("space", {}).values()
+                                for t in v["targets"]):
+            problems = bypass_problems(self.doc, infer_shapes(self.doc))
         if problems:
             raise SearchError(problems[0], problems[0].split(":", 1)[0])
         space = read_space(self.doc.search)

@@ -91,4 +91,17 @@ class StudyFailed:
     field: str = ""
 
 
+@dataclass(frozen=True)
+class StudySnapshot:
+    """A study as stored, read without running it (the panel shows it when a graph opens)."""
+
+    study_name: str
+    metric: str
+    direction: str
+    trials: list  # as StudyFinished lists them
+    best_number: int | None
+    best_value: float | None
+    importances: dict = field(default_factory=dict)
+
+
 SearchEvent = StudyStarted | TrialStarted | TrialEpoch | TrialEnded | Importances | StudyFinished | StudyFailed

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core.errors import NetbuilderError
 from ..core.search_space import CHOICE, INT, SearchSpace
-from .search_events import COMPLETE, FAILED, PRUNED, Importances
+from .search_events import COMPLETE, FAILED, PRUNED, Importances, StudySnapshot
 
 INSTALL_HINT = "the search needs Optuna: pip install 'netbuilder[search]' (or: pip install optuna)"
 STATES = {"COMPLETE": COMPLETE, "PRUNED": PRUNED, "FAIL": FAILED, "RUNNING": "running", "WAITING": "waiting"}
@@ -161,3 +161,20 @@ def best_of(study) -> tuple[int | None, float | None, dict]:
     return trial.number, trial.value, dict(trial.params)
 
 
+def study_snapshot(url: str, name: str) -> StudySnapshot | None:
+    """The trials, best and importances of study ``name`` in ``url``, or None when there is
+    none; changes nothing (an SQLite file that does not exist is not created).
+    :class:`SearchError` when the storage cannot be read."""
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return None
+    optuna = require_optuna()
+    storage = open_storage(url)
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:  # the file holds other studies only
+        return None
+    best = best_of(study)
+    importances = next(importance_events(study), None)
+    return StudySnapshot(name, study.user_attrs.get("metric", "value"), study.direction.name.lower(),
+                         [trial_row(t) for t in study.get_trials(deepcopy=False)], best[0], best[1],
+                         importances.values if importances is not None else {})

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from ..core.document import Edge, GraphDocument, Node
+from ..core.search_space import prune_targets
 
 MOVE_ID = 1
 PARAM_ID = 2
@@ -32,6 +33,23 @@ class DocumentCommand(QUndoCommand):
     def doc(self) -> GraphDocument:
         """The graph edited, looked up afresh at each redo and undo."""
         return self.top if self.scope is None else self.top.blocks[self.scope]
+
+
+def drop_search_targets(top: GraphDocument) -> dict | None:
+    """After nodes went: remove the search targets that name them (a saved file never names a
+    node it lacks). Returns the search section before, for the undo, or None if none went."""
+    pruned = prune_targets(top.search, top)
+    if pruned == top.search:
+        return None
+    before = copy.deepcopy(top.search)
+    top.set_search(pruned)
+    return before
+
+
+def restore_search_targets(top: GraphDocument, before: dict | None) -> None:
+    """The undo of :func:`drop_search_targets`, once the nodes are back."""
+    if before is not None:
+        top.set_search(before)
 
 
 class AddNodesCommand(DocumentCommand):
@@ -53,13 +71,14 @@ class AddNodesCommand(DocumentCommand):
 
 
 class RemoveNodesCommand(DocumentCommand):
-    """Delete nodes with their edges; undo puts both back in their old order."""
+    """Delete nodes with their edges and the search targets naming them; undo puts all back in their old order."""
 
     def __init__(self, doc: GraphDocument, node_ids: list[str], text: str = "Delete"):
         super().__init__(doc, text)
         self.node_ids = [n for n in doc.nodes if n in set(node_ids)]
         self._saved: list[tuple[int, Node]] = []
         self._edges: list[tuple[int, Edge]] = []
+        self._search: dict | None = None
 
     def redo(self):
         touching = {e for n in self.node_ids for e in (*self.doc.in_edges(n), *self.doc.out_edges(n))}
@@ -67,12 +86,14 @@ class RemoveNodesCommand(DocumentCommand):
         self._saved = [(self.doc.node_index(n), copy.deepcopy(self.doc.nodes[n])) for n in self.node_ids]
         for node_id in self.node_ids:
             self.doc.remove_node(node_id)
+        self._search = drop_search_targets(self.top)
 
     def undo(self):
         for index, node in self._saved:
             self.doc.restore_node(node, index)
         for index, edge in self._edges:
             self.doc.connect(edge, index)
+        restore_search_targets(self.top, self._search)
 
 
 class ConnectCommand(DocumentCommand):

@@ -32,7 +32,7 @@ from .editor import Editor
 from .freeze_box import FreezeBox
 from .inspector_fields import Field, UndoPassThrough, make_field, mark_invalid
 from .scroll import FittedScrollArea
-from .search.vary import vary_node_field
+from .search.vary import bypass_row, vary_node_field
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
@@ -113,6 +113,9 @@ class Inspector(FittedScrollArea):
         form.addRow("id", self.id_row)
         if spec.has_state:  # a layer with weights can be frozen for training
             form.addRow("", FreezeBox(self.editor, lambda: self.node_id, page))
+        skip = bypass_row(self.editor, node_id)  # a search may try the graph without it
+        if skip is not None:
+            form.addRow("bypass", _FieldRow(skip))
 
         if spec.params:
             form = self._form(layout, "PARAMETERS")

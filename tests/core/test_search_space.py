@@ -71,17 +71,26 @@ def test_bad_study_settings_name_their_field():
     assert any(p.startswith("search.study.extra:") for p in problems)
 
 
-def test_a_target_of_a_deleted_node_loads_but_a_study_refuses_it():
-    doc = document_from_dict(graph({"space": {"w": {"kind": "int", "low": 2, "high": 4,
-                                                    "targets": ["conv9.out_channels"]}}}))
-    assert target_problems(doc) == ["search.space.w.targets[0]: 'conv9.out_channels' names no node 'conv9' in "
-                                    "the graph"]
+def test_a_file_whose_search_names_a_missing_node_is_refused_naming_it():
+    with pytest.raises(GraphError) as caught:
+        document_from_dict(graph({"space": {"w": {"kind": "int", "low": 2, "high": 4,
+                                                  "targets": ["conv9.out_channels"]}}}))
+    assert caught.value.problems == ["search.space.w.targets[0]: 'conv9.out_channels' names no node 'conv9' in "
+                                     "the graph"]
 
 
 def test_a_block_target_without_blocks_names_the_block():
-    doc = document_from_dict(graph({"space": {"w": {"kind": "int", "low": 2, "high": 4,
-                                                    "targets": ["Basic/conv1.out_channels"]}}}))
-    assert "block 'Basic'" in target_problems(doc)[0]
+    with pytest.raises(GraphError) as caught:
+        document_from_dict(graph({"space": {"w": {"kind": "int", "low": 2, "high": 4,
+                                                  "targets": ["Basic/conv1.out_channels"]}}}))
+    assert "block 'Basic'" in caught.value.problems[0]
+
+
+def test_a_study_refuses_a_missing_node_of_a_document_built_in_code():
+    doc = document_from_dict(graph())
+    doc.search = {"space": {"w": {"kind": "int", "low": 2, "high": 4, "targets": ["conv9.out_channels"]}}}
+    assert target_problems(doc) == ["search.space.w.targets[0]: 'conv9.out_channels' names no node 'conv9' in "
+                                    "the graph"]
 
 
 def test_values_go_into_a_copy_tied_targets_and_training_included():
@@ -123,12 +132,11 @@ def test_grid_values_of_each_kind():
     assert space.study["sampler"] == "tpe"
 
 
-def test_check_warns_about_a_target_whose_node_is_gone(tmp_path, capsys):
+def test_check_names_a_search_target_whose_node_is_gone(tmp_path, capsys):
     from netbuilder.cli import main
-    from netbuilder.core.fileformat import save_graph
 
-    doc = document_from_dict(graph({"space": {"w": {"kind": "int", "low": 2, "high": 4,
-                                                    "targets": ["conv9.out_channels"]}}}))
-    save_graph(doc, tmp_path / "g.json")
-    assert main(["check", str(tmp_path / "g.json"), "--strict"]) == 1
-    assert "warning: search.space.w.targets[0]: 'conv9.out_channels' names no node" in capsys.readouterr().out
+    data = graph({"space": {"w": {"kind": "int", "low": 2, "high": 4, "targets": ["conv9.out_channels"]}}})
+    (tmp_path / "g.json").write_text(__import__("json").dumps(data))
+    assert main(["check", str(tmp_path / "g.json")]) != 0
+    captured = capsys.readouterr()
+    assert "search.space.w.targets[0]: 'conv9.out_channels' names no node 'conv9'" in captured.out + captured.err

@@ -129,8 +129,9 @@ def test_an_unknown_training_setting_or_a_missing_node_stops_the_study_naming_th
     _, events = run(doc, tmp_path, trials=1)
     assert len(events) == 1 and events[0].field == "search.space.x.targets[0]"
     assert "training.optimizer.speed: unknown setting" in events[0].message
-    doc = document_from_dict(tiny({"w": {"kind": "int", "low": 2, "high": 4, "targets": ["gone.out_channels"]}}))
-    _, events = run(doc, tmp_path)
+    doc = document_from_dict(tiny({"lr": LR}))
+    doc.search = {"space": {"w": {"kind": "int", "low": 2, "high": 4, "targets": ["gone.out_channels"]}}}  # in code:
+    _, events = run(doc, tmp_path)  # no file could hold it (a load refuses it), but a study still checks
     assert events == [StudyFailed(events[0].message, "search.space.w.targets[0]")]
 
 
@@ -196,9 +197,17 @@ def test_workers_flag_runs_processes_on_one_study(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1500)  # about 90 s alone; far longer on a shared 2-core machine
+@pytest.mark.timeout(2400)  # about 100 s alone, 220 s with four other test runs on this 2-core machine
 def test_a_20_trial_tpe_search_on_the_digits_cnn_is_at_least_as_good_as_the_default(tmp_path):
-    """The issue's acceptance: learning rate, width and dropout over the digits CNN, TPE, 20 trials."""
+    """The issue's acceptance: learning rate, width and dropout over the digits CNN, TPE, 20 trials.
+
+    Every trial trains with the graph's seed (the same split, initial weights and batch order), so
+    values compare like for like and TPE's sequence is fixed by its seed. Trial 0 is the graph as
+    drawn, so the study's best can only tie the default; the claim tested is that TPE's *own*
+    proposals find settings at least as good. Measured: the default reaches val_loss 0.147, TPE's
+    best proposal 0.109 (trial 13), and two of its first six (random, seeded) proposals already beat 0.147.
+    The margin below only absorbs float summation order (torch's thread count follows the load).
+    """
     from netbuilder.train.engine import Trainer
     from netbuilder.train.events import Finished
 
@@ -207,8 +216,14 @@ def test_a_20_trial_tpe_search_on_the_digits_cnn_is_at_least_as_good_as_the_defa
     runner, events = run(doc, tmp_path, trials=20, sampler="tpe", seed=0)
     finished = events[-1]
     assert isinstance(finished, StudyFinished) and len(finished.trials) == 20
-    assert {t["state"] for t in finished.trials} <= {"complete", "pruned"}
-    assert finished.best_value <= default.best["value"] + 1e-9
+    assert all(t["reason"] for t in finished.trials if t["state"] != "complete")  # pruned or failed: says why
+    complete = {t["number"]: t["value"] for t in finished.trials if t["state"] == "complete"}
+    assert len(complete) >= 5
+    float_noise = 1e-4 * default.best["value"]
+    assert complete[0] == pytest.approx(default.best["value"], rel=1e-4)  # trial 0 is the default as drawn
+    proposed = min(value for number, value in complete.items() if number != 0)
+    assert proposed <= default.best["value"] + float_noise
+    assert finished.best_value <= default.best["value"] + float_noise
 
 
 class ScriptedTrainer:
@@ -253,3 +268,72 @@ def test_the_pruner_ends_hopeless_trials_from_their_epochs(tmp_path, pruner):
     if pruner == "median":
         assert [e.state for e in ended] == ["complete"] * 4 + ["pruned"]
         assert len(ended[-1].curve) == 1  # judged at its first epoch, beside the others' first
+
+
+class DepthTrainer(ScriptedTrainer):
+    """Deeper is better: the validation loss is 1 / the encoder's repeat, read from the trial's
+    graph after shape inference (so the copies the trial would train are counted)."""
+
+    seen: list = []
+
+    def __init__(self, doc, config, runs_dir=None, base_dir=None, **_):
+        from netbuilder.core.shapes import infer_shapes
+
+        super().__init__(doc, config, runs_dir, base_dir)
+        copies = len(infer_shapes(doc).nodes["encoder"].block.copies)
+        DepthTrainer.seen.append((doc.nodes["encoder"].params["repeat"], copies))
+        self.loss = 1.0 / copies
+
+    def run(self):
+        from netbuilder.train.events import EpochEnd, Finished
+
+        yield EpochEnd(1, self.loss, self.loss, {}, self.lr, 0.01)
+        row = {"epoch": 1, "val_loss": self.loss}
+        yield Finished({**row, "metric": "val_loss", "value": self.loss}, "", [row])
+
+
+def test_a_block_repeat_count_is_searched_and_the_cli_applies_the_best(tmp_path, capsys, monkeypatch):
+    """Structure search end to end on the transformer example: ``encoder``'s × N varies."""
+    from netbuilder.train import engine
+
+    doc = load_graph(ROOT / "examples" / "transformer_sequence.json")
+    doc.set_search({"space": {"depth": {"kind": "int", "low": 1, "high": 3, "targets": ["encoder.repeat"]}},
+                    "study": {"sampler": "grid", "pruner": "none", "trials": 10}})
+    path = tmp_path / "transformer_sequence.json"
+    save_graph(doc, path)
+    monkeypatch.setattr(engine, "Trainer", DepthTrainer)  # the CLI's trials, without the minutes of training
+    DepthTrainer.seen = []
+    code = search_cli.search(search_cli_args(path, apply=str(tmp_path / "best.json"), runs_dir=str(tmp_path)))
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert sorted(DepthTrainer.seen) == [(1, 1), (2, 2), (3, 3)]  # the grid's three depths, each built as drawn
+    assert "best: trial" in out.out and "depth=3" in out.out
+    assert load_graph(tmp_path / "best.json").nodes["encoder"].params["repeat"] == 3
+
+
+def test_a_bypassed_node_is_left_out_of_its_trials_and_the_cli_writes_the_graph_without_it(tmp_path, capsys):
+    data = tiny({"skip": {"kind": "choice", "choices": [False, True], "targets": ["act.bypass"]}},
+                {"sampler": "grid", "pruner": "none", "trials": 5})
+    data["nodes"].insert(2, {"id": "act", "type": "ReLU", "params": {}})
+    data["edges"][1:2] = [{"source": "conv", "target": "act"}, {"source": "act", "target": "flat"}]
+    path = tmp_path / "tiny.json"
+    save_graph(document_from_dict(data), path)
+    code = search_cli.search(search_cli_args(path, apply=str(tmp_path / "best.json"), runs_dir=str(tmp_path)))
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    trials = optuna.load_study(study_name="tiny", storage=f"sqlite:///{tmp_path / 'tiny.study.db'}").get_trials()
+    assert sorted(t.params["skip"] for t in trials) == [False, True] and all(t.state.name == "COMPLETE" for t in trials)
+    for trial in trials:  # each trial trained the graph it sampled: the ReLU there or not
+        trained = load_graph(Path(trial.user_attrs["run_dir"]) / "graph.json")
+        assert ("act" in trained.nodes) is not trial.params["skip"]
+    best = load_graph(tmp_path / "best.json")
+    skipped = min(trials, key=lambda t: t.value).params["skip"]
+    assert ("act" in best.nodes) is not skipped
+    assert ("skip" in best.search.get("space", {})) is not skipped  # a saved copy names no node it lacks
+
+
+def test_a_bypass_of_a_node_that_changes_the_shape_stops_the_study_naming_the_node(tmp_path):
+    doc = document_from_dict(tiny({"skip": {"kind": "choice", "choices": [False, True], "targets": ["conv.bypass"]}}))
+    _, events = run(doc, tmp_path, trials=1)
+    assert len(events) == 1 and isinstance(events[0], StudyFailed)
+    assert events[0].field == "search.space.skip.targets[0]" and "Conv2d 'conv' cannot be bypassed" in events[0].message

@@ -1,7 +1,9 @@
 """Undo commands of the search: the space itself, and a trial's values written into the graph.
 
 Each holds plain data only (the search section, parameter values by node id), like
-every command in :mod:`netbuilder.ui.commands`.
+every command in :mod:`netbuilder.ui.commands`. The search section is the top
+document's, also while the canvas shows a block (whose nodes it names
+``Block/node.param``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import copy
 
 from PySide6.QtGui import QUndoCommand
 
-from ...core.search_space import apply_values, parse_target
+from ...core.search_space import BYPASS, apply_values, parse_target
 
 
 class SetSearchCommand(QUndoCommand):
@@ -28,17 +30,20 @@ class SetSearchCommand(QUndoCommand):
 
 
 class ApplyValuesCommand(QUndoCommand):
-    """Write one trial's values into the graph: its node parameters and training settings, one step."""
+    """Write one trial's node parameters and training settings into the graph (the nodes
+    it skips are :func:`apply_trial`'s)."""
 
     def __init__(self, doc, values: dict, text: str = "Apply search trial"):
         super().__init__(text)
         self.doc = doc
         trial = apply_values(doc, values)  # validates every value first: a refusal changes nothing
-        nodes = {parse_target(t).node for name in values for t in doc.search["space"][name]["targets"]
-                 if parse_target(t).training_path is None and parse_target(t).block is None}
+        targets = [parse_target(t) for name in values for t in doc.search["space"][name]["targets"]]
+        nodes = {t.node for t in targets if t.training_path is None and t.block is None and t.node in trial.nodes}
         self.new_params = {n: dict(trial.nodes[n].params) for n in nodes}
         self.old_params = {n: dict(doc.nodes[n].params) for n in nodes}
         self.new_training, self.old_training = trial.training, copy.deepcopy(doc.training)
+        self.skipped = [n for n in doc.nodes if n not in trial.nodes]
+        self.through = [e for e in trial.edges if e not in doc.edges]  # a chain of skips: one wire
 
     def _put(self, params: dict, training: dict) -> None:
         for node_id, values in params.items():
@@ -56,18 +61,36 @@ class ApplyValuesCommand(QUndoCommand):
 
 
 def set_search(editor, search: dict, text: str = "Change search space") -> None:
-    """Push the change if there is one; raises :class:`GraphError` (nothing pushed) for a bad space."""
-    if search == editor.doc.search:
-        return
+    """Push the change if there is one; raises :class:`GraphError` (nothing pushed) for a bad space,
+    a node that cannot be bypassed among them (its shapes from the editor's report)."""
     from ...core.errors import GraphError
-    from ...core.search_space import space_problems
+    from ...core.search_space import bypass_problems, space_problems
 
-    problems = space_problems(search, editor.doc)
+    top = editor.doc.library
+    if search == top.search:
+        return
+    problems = space_problems(search, top)
+    if not problems and any(parse_target(t).param == BYPASS for v in search.get("space", {}).values()
+                            for t in v["targets"]):
+        trial = top.copy()
+        trial.search = search
+        report = getattr(editor, "top", editor).report if editor.core_loaded else None
+        problems = bypass_problems(trial, report)
     if problems:
         raise GraphError(problems)
-    editor.push(SetSearchCommand(editor.doc, search, text))
+    editor.push(SetSearchCommand(top, search, text))
 
 
 def apply_trial(editor, values: dict, number: int | None = None) -> None:
+    """One undo step: the values, then each node the trial skips deleted (its search targets
+    with it) and its input wired to what it fed."""
     label = f"Apply search trial {number}" if number is not None else "Apply search trial"
-    editor.push(ApplyValuesCommand(editor.doc, values, label))
+    command = ApplyValuesCommand(editor.doc, values, label)
+    editor.undo_stack.beginMacro(label)
+    try:
+        editor.push(command)
+        editor.remove_nodes(command.skipped)
+        for edge in command.through:
+            editor.connect_ports(edge.source, edge.source_port, edge.target, edge.target_port)
+    finally:
+        editor.undo_stack.endMacro()

@@ -7,6 +7,8 @@ stops a running study (its unfinished trial is tried again on the next Start).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMenu
@@ -19,7 +21,7 @@ class SearchHook(QObject):
         super().__init__(window)
         self.window = window
         self._dock: QDockWidget | None = None
-        self.marks = VariesMarks(window.editor, getattr(window, "view", None), self)
+        self.marks = VariesMarks(window.editor, getattr(window, "view", None), self, getattr(window, "scoped", None))
         self.actions: dict[str, QAction] = {}
         menu = QMenu("Sea&rch", window)
         for key, text, slot, tip in (
@@ -40,6 +42,17 @@ class SearchHook(QObject):
         else:
             window.menuBar().addMenu(menu)
         window.installEventFilter(self)
+        window.editor.documentChanged.connect(self._document_changed)
+
+    def _document_changed(self, change) -> None:
+        """A graph opened with a study beside it: the panel opens on its trials (it reads them itself)."""
+        path = getattr(self.window, "path", None)
+        if change.kind != "reset" or self._dock is not None or not path or not self.window.editor.doc.search:
+            return
+        from ...train.search_optuna import default_storage
+
+        if Path(default_storage(path)[len("sqlite:///"):]).is_file():
+            self.show_panel()
 
     @property
     def has_dock(self) -> bool:

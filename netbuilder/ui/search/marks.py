@@ -46,13 +46,15 @@ class VariesBadge(QGraphicsItem):
 class VariesMarks(QObject):
     """Keeps a :class:`VariesBadge` on exactly the cards whose node varies."""
 
-    def __init__(self, editor, view, parent=None):
+    def __init__(self, editor, view, parent=None, scoped=None):
         super().__init__(parent)
-        self.editor, self.view = editor, view
+        self.editor, self.view, self.scoped = editor, view, scoped  # scoped: the graph on the canvas
         self.badges: dict[str, VariesBadge] = {}
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.refresh)
         editor.documentChanged.connect(lambda _change: self._timer.start())
+        if scoped is not None:
+            scoped.scopeChanged.connect(self._timer.start)
         self._timer.start()
 
     def refresh(self) -> None:
@@ -60,7 +62,9 @@ class VariesMarks(QObject):
         if scene is None or not hasattr(scene, "nodes"):
             return
         search = self.editor.doc.search
-        wanted = {n: targets_of_node(search, n) for n in self.editor.doc.nodes} if search else {}
+        shown = self.scoped.doc if self.scoped is not None else self.editor.doc
+        block = shown.name if shown.is_definition else None
+        wanted = {n: targets_of_node(search, n, block) for n in shown.nodes} if search else {}
         wanted = {n: t for n, t in wanted.items() if t}
         if wanted and hasattr(scene, "complete"):
             scene.complete()

@@ -8,11 +8,15 @@ come back in the table first. The window stays responsive: the panel only
 draws the plain events a pump hands it a few dozen times a second.
 "Apply to graph" writes the selected (or best) trial's values into the graph
 as one undo step; "Train this one" does that and starts a normal training run.
+A study already beside the graph is read when the panel opens and when a graph
+is opened (on a thread: Optuna and the database take a moment), so its trials,
+best curve and importances show before Start is pressed.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -37,6 +41,7 @@ from ...train.search_events import (
     Importances,
     StudyFailed,
     StudyFinished,
+    StudySnapshot,
     StudyStarted,
     TrialEnded,
     TrialEpoch,
@@ -51,6 +56,10 @@ NUMBER, STATE, VALUE = 0, 1, 2
 class SearchPanel(QWidget):
     message = Signal(str)
     trainRequested = Signal()
+    trialEnded = Signal(int)  # a trial's number, once its row shows its result
+    studyEnded = Signal()  # the study process is done (finished, stopped or failed) and Start is back
+    studyShown = Signal()  # a study read from the file beside the graph fills the panel
+    _studyRead = Signal(int, object)  # (which read, StudySnapshot | None | error text), from the reading thread
 
     def __init__(self, editor, path_provider, parent=None):
         super().__init__(parent)
@@ -117,11 +126,66 @@ class SearchPanel(QWidget):
         outer.addWidget(split, 1)
         editor.documentChanged.connect(self._doc_changed)
         self._show_study_settings()
+        self._reads = 0  # a read still under way when another graph opens is ignored
+        self._studyRead.connect(self._show_snapshot)
+        self.read_study()
 
     # -- the study's settings (in the document) ---------------------------------------------------
     def _doc_changed(self, change) -> None:
         if change.kind in ("meta_changed", "reset"):
             self._show_study_settings()
+        if change.kind == "reset" and not self.running:  # another graph: its own study, if it has one
+            self.rows, self.best_number = {}, None
+            self.plots.clear()
+            self._show_rows()
+            self.read_study()
+
+    # -- a study already beside the graph -----------------------------------------------------------
+    def read_study(self) -> bool:
+        """Read the saved graph's study on a thread; its trials fill the panel when read."""
+        path = self._path()
+        self._reads += 1
+        if self.running or not path or not self.editor.doc.search.get("space"):
+            return False
+        from ...train.search_optuna import default_storage
+
+        args = (self._reads, default_storage(path), self.editor.doc.name)
+        threading.Thread(target=self._read, args=args, name="netbuilder-study-read", daemon=True).start()
+        return True
+
+    def _read(self, token: int, url: str, name: str) -> None:
+        from ...train.search_optuna import study_snapshot
+
+        try:
+            result = study_snapshot(url, name)
+        except Exception as err:  # noqa: BLE001 - a database that cannot be read: said, never raised
+            result = f"The study beside the graph cannot be read: {err}"
+        try:
+            self._studyRead.emit(token, result)
+        except RuntimeError:  # the panel went while the study was read
+            pass
+
+    def _show_snapshot(self, token: int, snapshot) -> None:
+        if token != self._reads or self.running:
+            return
+        if isinstance(snapshot, str):
+            self.status.setText(snapshot)
+            return
+        if not isinstance(snapshot, StudySnapshot):
+            return
+        self.variables = list(self.editor.doc.search.get("space", {}))
+        self.metric_name, self.direction = snapshot.metric, snapshot.direction
+        self.plots.direction = snapshot.direction
+        self.rows = {r["number"]: dict(r) for r in snapshot.trials}
+        self.best_number = snapshot.best_number
+        if snapshot.importances:
+            self.plots.show_importances(snapshot.importances)
+        best = "" if snapshot.best_value is None else \
+            f"; best: trial {snapshot.best_number}, {snapshot.metric} {snapshot.best_value:.4f}"
+        self.status.setText(f"Study {snapshot.study_name!r} beside the graph: {len(snapshot.trials)} trials{best}. "
+                            "Start continues it.")
+        self._show_rows()
+        self.studyShown.emit()
 
     def _show_study_settings(self) -> None:
         study = {**DEFAULT_STUDY, **(self.editor.doc.search.get("study") or {})}
@@ -169,6 +233,7 @@ class SearchPanel(QWidget):
         options = SearchOptions(storage=default_storage(path), study_name=self.editor.doc.name)
         request = SearchRequest(dumps(self.editor.doc), options, str(folder), str(folder / "runs"))
         self.status.setText("Starting the study…")
+        self._reads += 1  # a read of the file still under way would show an older table
         self.process = SearchProcess()
         self.pump = EventPump(lambda: self.process.events(request), name="netbuilder-search", parent=self)
         self.pump.events.connect(self._on_events)
@@ -196,10 +261,11 @@ class SearchPanel(QWidget):
         self.process = self.pump = None
         self.start_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+        self.studyEnded.emit()
 
     # -- events -------------------------------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
-        ended = False
+        ended, trials = False, []
         for event in batch:
             if isinstance(event, StudyStarted):
                 self.variables, self.metric_name, self.direction = list(event.variables), event.metric, event.direction
@@ -226,6 +292,7 @@ class SearchPanel(QWidget):
                                            "node_id": event.node_id, "curve": list(event.curve)}
                 self.best_number = event.best_number
                 ended = True
+                trials.append(event.number)
             elif isinstance(event, Importances):
                 self.plots.show_importances(event.values)
             elif isinstance(event, StudyFinished):
@@ -241,6 +308,8 @@ class SearchPanel(QWidget):
                 self.message.emit(event.message)
         if ended:
             self._show_rows()
+        for number in trials:
+            self.trialEnded.emit(number)
 
     def _show_rows(self) -> None:
         rows = [self.rows[n] for n in sorted(self.rows)]

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import GraphError
-from ...core.search_space import CHOICE, FLOAT, INT, TRAINING_ALIASES, parse_target
+from ...core.search_space import BYPASS, CHOICE, FLOAT, INT, TRAINING_ALIASES, parse_target
 from .edits import set_search
 
 VARYING_KINDS = ("int", "float", "bool", "choice")
@@ -115,8 +115,13 @@ class VaryRow(QWidget):
         outer.addLayout(top)
         self._outer = outer
         self.box = self.note = self.error = None  # the range editor, built when the field first varies
-        editor.documentChanged.connect(self._on_change)
+        self._top = getattr(editor, "top", editor)  # the search section is the top document's, in a block too
+        self._top.documentChanged.connect(self._on_change)
         self.refresh()
+
+    @property
+    def top_doc(self):
+        return self._top.doc
 
     def _build_editor(self) -> None:
         """The range editor's widgets (most fields never vary: an inspector page stays light)."""
@@ -166,17 +171,20 @@ class VaryRow(QWidget):
 
     # -- document -> view -------------------------------------------------------------------
     def _on_change(self, change) -> None:
-        if change.kind == "renamed" and not self.target.startswith("training."):
-            old, new = change.ids
+        block, rename = None, change
+        if change.kind == "blocks_changed" and change.inner is not None and len(change.ids) == 1:
+            block, rename = change.ids[0], change.inner  # a node renamed inside a block definition
+        if rename.kind == "renamed" and not self.target.startswith("training."):
+            old, new = rename.ids
             parsed = parse_target(self.target)
-            if parsed.block is None and parsed.node == old:
-                self.target = f"{new}.{parsed.param}"
-        if change.kind in ("meta_changed", "reset", "renamed"):
+            if parsed.block == block and parsed.node == old:
+                self.target = f"{block + '/' if block else ''}{new}.{parsed.param}"
+        if change.kind in ("meta_changed", "reset", "renamed") or rename.kind == "renamed":
             self.refresh()
 
     def variable(self) -> tuple[str | None, dict | None]:
-        name = find_variable(self.editor.doc.search, self.target)
-        return name, None if name is None else self.editor.doc.search["space"][name]
+        name = find_variable(self.top_doc.search, self.target)
+        return name, None if name is None else self.top_doc.search["space"][name]
 
     def refresh(self) -> None:
         name, raw = self.variable()
@@ -210,14 +218,14 @@ class VaryRow(QWidget):
         self.note.setText(f"with {', '.join(others)}" if others else "")
         self.tie.blockSignals(True)
         self.tie.clear()
-        same_kind = [n for n, v in self.editor.doc.search["space"].items() if n == name or v["kind"] == raw["kind"]]
+        same_kind = [n for n, v in self.top_doc.search["space"].items() if n == name or v["kind"] == raw["kind"]]
         self.tie.addItems(same_kind + ([UNTIE] if others else []))
         self.tie.setCurrentText(name)
         self.tie.blockSignals(False)
 
     # -- view -> document -------------------------------------------------------------------
     def _toggled(self, on: bool) -> None:
-        search = copy.deepcopy(self.editor.doc.search)
+        search = copy.deepcopy(self.top_doc.search)
         space = search.setdefault("space", {})
         name, raw = self.variable()
         if on and raw is None:
@@ -239,7 +247,7 @@ class VaryRow(QWidget):
         chosen = self.tie.currentText()
         if raw is None or chosen == name:
             return
-        search = copy.deepcopy(self.editor.doc.search)
+        search = copy.deepcopy(self.top_doc.search)
         space = search["space"]
         space[name]["targets"] = [t for t in raw["targets"] if not same_target(t, self.target)]
         if not space[name]["targets"]:
@@ -255,7 +263,7 @@ class VaryRow(QWidget):
         name, raw = self.variable()
         if raw is None:
             return
-        search = copy.deepcopy(self.editor.doc.search)
+        search = copy.deepcopy(self.top_doc.search)
         if self.mode.currentText() == "choices" and raw["kind"] != CHOICE:
             values = [raw["low"], raw["high"]]
             search["space"][name] = {"kind": CHOICE, "choices": sorted(set(values)), "targets": raw["targets"]}
@@ -284,7 +292,7 @@ class VaryRow(QWidget):
         except ValueError as err:
             self._show_error(str(err))
             return
-        search = copy.deepcopy(self.editor.doc.search)
+        search = copy.deepcopy(self.top_doc.search)
         search["space"][name] = new
         self._push(search, f"Change the range of {name}")
 
@@ -308,6 +316,7 @@ class VaryRow(QWidget):
         try:
             set_search(self.editor, search, text)
         except GraphError as err:
+            self.refresh()  # the toggle shows what the document holds: a refused vary stays off
             self._show_error("; ".join(p.split("search.space.", 1)[-1] for p in err.problems))
             return
         if self.error is not None:
@@ -336,12 +345,33 @@ def param_spec(param) -> VarySpec | None:
     return VarySpec(param.kind, tuple(param.choices), param.minimum, param.maximum)
 
 
+def node_target(editor, node_id: str, param: str) -> str:
+    """``node.param``, or ``Block/node.param`` for a node of the block definition on show."""
+    doc = editor.doc
+    return f"{doc.name}/{node_id}.{param}" if doc.is_definition else f"{node_id}.{param}"
+
+
 def vary_node_field(editor, node_id: str, param, field_widget: QWidget, value_of) -> QWidget:
     """The inspector's row widget for one parameter: with a *vary* toggle when it can vary."""
     spec = param_spec(param)
     if spec is None:
         return field_widget
-    return VaryRow(editor, f"{node_id}.{param.name}", spec, field_widget, value_of)
+    return VaryRow(editor, node_target(editor, node_id, param.name), spec, field_widget, value_of)
+
+
+def bypass_row(editor, node_id: str) -> QWidget | None:
+    """The inspector's *bypass* row: a search may skip the node (its input wired to its output),
+    offered for a node with one input wire that feeds on from one output."""
+    from ...core.search_bypass import bypass_edges
+
+    try:
+        bypass_edges(editor.doc, node_id)
+    except ValueError:
+        return None
+    label = QLabel("kept", objectName="bypass_state")
+    label.setToolTip("Vary to let a search try the graph without this node (its input wired straight to its "
+                     "output); only where its output has its input's shape")
+    return VaryRow(editor, node_target(editor, node_id, BYPASS), VarySpec("bool"), label, lambda: False)
 
 
 def vary_setting_field(editor, path: str, meta: dict, default, widget: QWidget, value_of) -> QWidget:
