@@ -29,6 +29,7 @@ CASES = {  # class in idioms.py: example input shape (batch first)
     "TransformerClassifier": (2, 7),  # token ids
     "OwnNorms": (2, 5, 8),
     "SegNetStage": (2, 3, 8, 8),
+    "VolumeSegNetStage": (2, 2, 4, 6, 6),
     "SinusoidalEncoder": (2, 4, 8),
 }
 TOKENS = {"TransformerClassifier": 50}  # vocabulary of the models whose input is token ids
