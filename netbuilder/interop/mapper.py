@@ -29,6 +29,7 @@ from .errors import UnsupportedOp
 from .function_table import map_call
 from .module_table import differences, drop_path_rate, read_params, spec_for
 from .recurrent import Pattern, attention_pattern, recurrent_pattern
+from .structure import flat_results
 from .tensor_calls import takes_weights
 from .tracing import source_of, statement_of
 from .values import TensorMeta
@@ -186,12 +187,20 @@ class GraphMapper:
 
     def _outputs(self) -> list[tuple[Planned, int] | None]:
         output = next(n for n in self.root.graph.nodes if n.op == "output")
-        returned = output.args[0]
-        values = list(returned) if isinstance(returned, (tuple, list)) else [returned]
         result = []
-        for value in values:
+        for value in flat_results(output.args[0]):  # return decoded, (h, c): three outputs
             if isinstance(value, fx.Node) and value in self.ports:
                 result.append(self.ports[value])
+            elif isinstance(value, fx.Node) and value in self.tuples and self.tuples[value][0] is not None:
+                planned, mapped = self.tuples[value]  # a layer's tuple returned whole: each of its ports
+                parts = [mapped.parts(i) for i in range(len(self.values[value]))]
+                if not all(isinstance(part, int) for part in parts):
+                    raise_at = UnsupportedOp("return", f"returns the pieces of '{value.name}' as a whole; return "
+                                             "them one by one", source_of(output))
+                    self.unsupported.append(raise_at)
+                    result.append(None)
+                    continue
+                result += [(planned, part) for part in parts]
             else:
                 result.append(None)
                 if not (isinstance(value, fx.Node) and value in self.failed):
