@@ -1,8 +1,9 @@
 """The sequence-first LSTM language model (``models/language_model.py``), as PyTorch's example writes it.
 
-netbuilder's graphs keep the batch first and its LSTM node starts from the zero state,
-so this model cannot come in yet (issue 9): the refusal must say why and what to do,
-and the strict xfail below turns into a failure the day it imports, to be made a plain test.
+netbuilder's graphs keep the batch first, and its Input and Output nodes cannot yet take or
+give (T, N) tokens and (layers, N, hidden) states, so this model cannot come in yet (issue 9):
+the refusal must say why and what to do, and the strict xfail below turns into a failure the
+day it imports, to be made a plain test.
 """
 
 from pathlib import Path
@@ -32,8 +33,8 @@ def test_the_refusal_says_the_inputs_are_sequence_first_and_what_to_import_inste
     assert "batch_first=True" in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: sequence-first inputs and an LSTM's initial state are not "
-                                       "representable yet (Input batch position, LSTM state ports)")
+@pytest.mark.xfail(strict=True, reason="issue 9: sequence-first inputs and outputs are not representable "
+                                       "yet (an Input's and Output's batch position)")
 def test_the_language_model_imports_with_its_hidden_state():
     module, example = _model_and_example()
     with torch.no_grad():

@@ -284,6 +284,23 @@ class VolumeSegNetStage(nn.Module):
         x, indices = self.pool(self.enc(x))
         return self.dec(self.unpool(torch.relu(x), indices))
 
+
+class Seq2Seq(nn.Module):
+    """An encoder-decoder as tutorials write it: the encoder's final (h, c) is the decoder's initial state."""
+
+    def __init__(self, vocabulary=30, dim=8, hidden=12):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, dim)
+        self.encoder = nn.LSTM(dim, hidden, num_layers=2, batch_first=True)
+        self.decoder = nn.LSTM(dim, hidden, num_layers=2, batch_first=True)
+        self.out = nn.Linear(hidden, vocabulary)
+
+    def forward(self, tokens):
+        embedded = self.embed(tokens)
+        _, (h, c) = self.encoder(embedded)
+        decoded, _ = self.decoder(embedded, (h, c))
+        return self.out(decoded)
+
 class SinusoidalEncoder(nn.Module):
     """A fixed sinusoidal position table kept as a buffer (as in "Attention is all you need"), added to the input."""
 
