@@ -68,8 +68,10 @@ def _recurrent_rule(lstm: bool):
             if given.shape != every or given.dtype != "float32":
                 raise ValueError(f"{name} {given.text()} must be the state of every layer, (N, {every[0]}, "
                                  f"{every[1]}): another recurrent layer's h_n with state 'every layer'")
-        state = TensorType(every) if params.get("state") == "every layer" else TensorType((width,))
-        return [TensorType(sequence), state, state] if lstm else [TensorType(sequence), state]
+        if params.get("state") == "every layer":
+            state = TensorType(every)
+            return [TensorType(sequence), state, state] if lstm else [TensorType(sequence), state]
+        return [TensorType(sequence), TensorType((width,))]  # c_n is a port of every layer's state only
     return rule
 
 
