@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("source", metavar="FILE.py:ClassName")
     imp.add_argument("--input-shape", required=True, action="append",
                      help="shape of one sample without batch, e.g. 1,28,28; repeat it for each input of forward, "
-                          "a dtype after a colon where it differs from --input-dtype: --input-shape 7:int64")
+                          "a dtype after a colon where it differs from --input-dtype: --input-shape 7:int64; "
+                          "more shapes than forward takes arguments make its last argument a tuple (h, c)")
     imp.add_argument("--input-dtype", default="float32", choices=["float32", "int64"])
     imp.add_argument("--keep-unsupported", action="store_true", help="keep unmapped ops as opaque nodes")
     imp.add_argument("--flat", action="store_true",

@@ -15,7 +15,7 @@ from ..core.shapes import infer_shapes
 from .model_import import import_module
 from .onnx_export import compare_with_onnxruntime
 from .onnx_export import export_onnx as write_onnx
-from .userfile import example_input, instantiate, parse_input, run_file, split_source
+from .userfile import example_input, forward_arguments, instantiate, parse_input, run_file, split_source
 from .weights import load_weights, save_with_weights
 
 _TOLERANCE = 1e-5
@@ -32,7 +32,8 @@ def import_model(args) -> int:
         path, class_name = split_source(args.source)
         model = instantiate(run_file(path), class_name)
         shapes = args.input_shape if isinstance(args.input_shape, list) else [args.input_shape]
-        example = tuple(example_input(model, *parse_input(text, args.input_dtype)) for text in shapes)
+        tensors = tuple(example_input(model, *parse_input(text, args.input_dtype)) for text in shapes)
+        example = forward_arguments(model, tensors)
         result = import_module(model, example, keep_unsupported=args.keep_unsupported, blocks=not args.flat)
         result.document.set_meta("imported_from", f"{path.name}:{class_name}")
         weights = save_with_weights(result.document, result.state_dict, args.output)

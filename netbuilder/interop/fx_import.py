@@ -35,6 +35,7 @@ from ..core.pysource import MODULE_ATTRS, Namespace, class_name_for
 from ..core.shapes import infer_shapes
 from .errors import UnsupportedModelError, UnsupportedOp
 from .mapper import GraphMapper, MappedGraph, Planned, describe
+from .structure import flat_results, flatten_examples, nest, split_tuple_placeholders
 from .tracing import generated_id_of, returned_names, source_of, statement_of, trace
 from .values import evaluating, record_values
 
@@ -65,17 +66,20 @@ class ImportedModel:
 
 
 def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = False) -> ImportedModel:
-    """Trace ``module`` on ``example_inputs`` (a tensor or a tuple, batch first)
-    and return it as a netbuilder graph with its weights.
+    """Trace ``module`` on ``example_inputs`` (a tensor or a tuple, batch first; a tuple
+    argument such as ``(tokens, (h0, c0))`` becomes one Input per tensor) and return it
+    as a netbuilder graph with its weights.
 
     Raises :class:`~.errors.UnsupportedModelError` listing every operation
     netbuilder cannot represent (with its source line), or
     :class:`~.errors.TraceError` when torch.fx cannot trace the code.
     """
-    inputs = _examples(example_inputs)
+    flat, structure = flatten_examples(example_inputs)
+    inputs = _examples(flat)
     name = type(module).__name__
     _check_float32(module)
-    graph_module = trace(module, len(inputs))
+    graph_module = trace(module, len(structure))
+    split_tuple_placeholders(graph_module, structure)
     notes, lost_mutations = _drop_unused(graph_module)
     mapped = GraphMapper(graph_module, record_values(graph_module, inputs)).run()
     notes += mapped.notes
@@ -85,7 +89,7 @@ def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = Fa
     doc = _document(name, mapped, graph_module, returned_names(module))
     notes += _check_shapes(doc, mapped, graph_module)
     weights = _weights(doc, mapped, graph_module)
-    _verify(module, doc, weights, inputs)
+    _verify(module, doc, weights, inputs, structure)
     return ImportedModel(doc, weights, notes)
 
 
@@ -98,6 +102,13 @@ def _examples(example_inputs) -> tuple[torch.Tensor, ...]:
             raise NetbuilderError(f"example input {i} is a {tensor.dim()}-D {tensor.dtype} tensor; netbuilder "
                                   "inputs are float32 or int64 with the batch dimension first")
     if len({t.shape[0] for t in inputs}) != 1:
+        if len({t.shape[1] for t in inputs}) == 1:
+            shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+            raise NetbuilderError(
+                f"the example inputs {shapes} agree in dimension 1, not 0: they look sequence-first, as tokens "
+                "(T, N) and LSTM states (layers, N, hidden) are. netbuilder's graphs keep the batch first and cannot "
+                "take such inputs yet; import a batch-first variant (batch_first=True, starting from the zero state: "
+                "self.rnn(x) without a hidden argument)")
         raise NetbuilderError("the example inputs have different batch sizes")
     return inputs
 
@@ -250,17 +261,17 @@ def _weights(doc: GraphDocument, mapped: MappedGraph, graph_module: fx.GraphModu
     return weights
 
 
-def _flat(value) -> list:
-    return list(value) if isinstance(value, (tuple, list)) else [value]
-
-
-def _verify(module: nn.Module, doc: GraphDocument, weights: dict, inputs: tuple[torch.Tensor, ...]) -> None:
-    """The imported graph must compute what the module computes (both in eval mode)."""
+def _verify(module: nn.Module, doc: GraphDocument, weights: dict, inputs: tuple[torch.Tensor, ...],
+            structure: tuple | None = None) -> None:
+    """The imported graph must compute what the module computes (both in eval mode);
+    results nested in tuples are compared tensor by tensor, in order."""
     model = build_model(doc).to(inputs[0].device)
     model.load_state_dict(weights)
     by_id = dict(zip((i for i, node in doc.nodes.items() if doc.spec_for(node.type).is_input), inputs))
     with evaluating(module, model):
-        expected, got = _flat(module(*inputs)), _flat(model(*(by_id[i] for i in model.netbuilder_inputs)))
+        arguments = nest(inputs, structure) if structure is not None else inputs
+        expected = flat_results(module(*arguments))
+        got = flat_results(model(*(by_id[i] for i in model.netbuilder_inputs)))
     if len(expected) != len(got):
         raise NetbuilderError(f"the imported graph returns {len(got)} values, {doc.name} returns {len(expected)}")
     for i, (a, b) in enumerate(zip(expected, got)):

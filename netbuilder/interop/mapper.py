@@ -29,6 +29,7 @@ from .errors import UnsupportedOp
 from .function_table import map_call
 from .module_table import differences, drop_path_rate, read_params, spec_for
 from .recurrent import Pattern, attention_pattern, recurrent_pattern
+from .structure import flat_results
 from .tensor_calls import takes_weights
 from .tracing import source_of, statement_of
 from .values import TensorMeta
@@ -134,6 +135,8 @@ class GraphMapper:
         self.notes: list[str] = []
         self.calls: Counter[str] = Counter()
         self.tuples: dict[fx.Node, tuple[Planned | None, Mapped]] = {}  # calls returning tensors, by item
+        self.whole_states: set[fx.Node] = set()  # recurrent states of every layer, batch first on the node
+        self.torch_layout_states: set[fx.Node] = set()  # those of them that forward holds as (layers, N, H)
 
     # -- values -------------------------------------------------------------------
     def meta(self, arg: Any) -> TensorMeta | None:
@@ -186,12 +189,26 @@ class GraphMapper:
 
     def _outputs(self) -> list[tuple[Planned, int] | None]:
         output = next(n for n in self.root.graph.nodes if n.op == "output")
-        returned = output.args[0]
-        values = list(returned) if isinstance(returned, (tuple, list)) else [returned]
         result = []
-        for value in values:
-            if isinstance(value, fx.Node) and value in self.ports:
+        for value in flat_results(output.args[0]):  # return decoded, (h, c): three outputs
+            if isinstance(value, fx.Node) and value in self.torch_layout_states:
+                result.append(None)
+                self.unsupported.append(UnsupportedOp(
+                    "return", f"returns the recurrent state '{value.name}' of every layer, (layers, N, hidden): "
+                    "netbuilder's outputs keep the batch first and cannot give it yet; return h[-1], the last "
+                    "layer's state", source_of(output)))
+            elif isinstance(value, fx.Node) and value in self.ports:
                 result.append(self.ports[value])
+            elif isinstance(value, fx.Node) and value in self.tuples and self.tuples[value][0] is not None:
+                planned, mapped = self.tuples[value]  # a layer's tuple returned whole: each of its ports
+                parts = [mapped.parts(i) for i in range(len(self.values[value]))]
+                if not all(isinstance(part, int) for part in parts):
+                    raise_at = UnsupportedOp("return", f"returns the pieces of '{value.name}' as a whole; return "
+                                             "them one by one", source_of(output))
+                    self.unsupported.append(raise_at)
+                    result.append(None)
+                    continue
+                result += [(planned, part) for part in parts]
             else:
                 result.append(None)
                 if not (isinstance(value, fx.Node) and value in self.failed):
@@ -296,6 +313,8 @@ class GraphMapper:
         try:
             if getattr(module, "inplace", False):
                 self._check_inplace(pattern.inputs[0])
+            if spec.type in _RECURRENT:
+                self._check_initial_state(pattern.inputs[1:])
             params = _validated(spec.type, pattern.params)
             problems = differences(spec, params, module, [self.meta(n).sample_type() for n in pattern.inputs])
             if problems:
@@ -307,6 +326,9 @@ class GraphMapper:
         if spec.type in _TUPLE_VALUED:  # only its indexed parts have values
             del self.ports[node]
             self.ports.update({user: (planned, port) for user, port in pattern.ports.items()})
+            if params.get("state") == "every layer":
+                for user in (user for user, port in pattern.ports.items() if port):
+                    self._whole_state(user, user in pattern.torch_layout)
         elif isinstance(self.values.get(node), tuple):  # (out, indices), (h, c): its items are the node's ports
             del self.ports[node]
             self.tuples[node] = (planned, Mapped(spec.type, {}, pattern.inputs, parts=int))
@@ -323,6 +345,22 @@ class GraphMapper:
             wanted = "one tensor" if spec.max_inputs == 1 else f"{spec.min_inputs} to {spec.max_inputs} tensors"
             raise Unsupported(f"netbuilder's layer takes {wanted} and no other arguments")
         return Pattern(list(node.args), params, {}, set())
+
+    def _whole_state(self, state: fx.Node, torch_layout: bool) -> None:
+        """torch's (layers, N, H) state is netbuilder's (N, layers, H): the node's port gives it so."""
+        meta = self.values[state]
+        self.whole_states.add(state)
+        if torch_layout:
+            self.values[state] = TensorMeta((meta.shape[1], meta.shape[0], *meta.shape[2:]), meta.dtype)
+            self.torch_layout_states.add(state)
+
+    def _check_initial_state(self, states: list[fx.Node]) -> None:
+        for state in states:
+            if state not in self.whole_states:
+                raise Unsupported(f"an initial hidden state '{state.name}' that is not another recurrent layer's "
+                                  "final state: a model input or a tensor made in forward is (layers, N, hidden), "
+                                  "batch second, which netbuilder's inputs cannot take yet; start from zeros "
+                                  "(leave the state out) or pass an encoder's (h, c) on")
 
     def _check_inplace(self, source: fx.Node) -> None:
         """netbuilder's layers never work in place: fine unless something else reads the overwritten value."""

@@ -12,6 +12,7 @@ from torch import nn
 from .block_import import import_blocks
 from .fx_import import _KEEP_UNSUPPORTED, _REWRITE, ImportedModel, _check_float32, _examples
 from .fx_import import import_module as import_flat
+from .structure import flatten_examples
 
 
 def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = False,
@@ -26,8 +27,14 @@ def import_module(module: nn.Module, example_inputs, keep_unsupported: bool = Fa
     cannot represent (with its source line), or :class:`~.errors.TraceError`
     when torch.fx cannot trace the code.
     """
-    if not blocks:
-        return import_flat(module, example_inputs, keep_unsupported)
-    inputs = _examples(example_inputs)
+    flat, structure = flatten_examples(example_inputs)
+    nested = any(shape is not None for shape in structure)
+    if not blocks or nested:
+        imported = import_flat(module, example_inputs, keep_unsupported)
+        if blocks:
+            imported.notes.insert(0, "forward takes a tuple of tensors, which the import in blocks does not "
+                                     "follow yet: imported as one flat graph")
+        return imported
+    inputs = _examples(flat)
     _check_float32(module)
     return import_blocks(module, inputs, _KEEP_UNSUPPORTED if keep_unsupported else _REWRITE)

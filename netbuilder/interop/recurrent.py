@@ -40,6 +40,7 @@ class Pattern:
     ports: dict[fx.Node, int]  # fx node → output port of the module's node
     absorbed: set[fx.Node]  # indexing nodes that need no node of their own
     refusals: dict[fx.Node, str] = field(default_factory=dict)  # uses it cannot map → why, shown at their line
+    torch_layout: set[fx.Node] = field(default_factory=set)  # states recorded (layers, N, H), not batch first
 
 
 def _index(node: fx.Node) -> Any:
@@ -52,10 +53,22 @@ def _is_last_step(node: fx.Node) -> bool:
     return any(_index(node) == pattern for pattern in _LAST_STEP)
 
 
+def _initial_state(node: fx.Node, kind: str) -> list[fx.Node]:
+    """``self.lstm(x, (h0, c0))`` / ``self.gru(x, h0)``: the state tensors given, if any."""
+    hx = node.args[1] if len(node.args) > 1 else node.kwargs.get("hx")
+    if len(node.args) > 2 or set(node.kwargs) - {"hx"}:
+        raise Unsupported("takes arguments other than the input and an initial state")
+    if hx is None:
+        return []
+    states = list(hx) if kind == "LSTM" and isinstance(hx, (tuple, list)) else [hx]
+    if len(states) != (2 if kind == "LSTM" else 1) or not all(isinstance(s, fx.Node) for s in states):
+        raise Unsupported("an initial hidden state must be " + ("(h_0, c_0)" if kind == "LSTM" else "h_0"))
+    return [state_source(state) for state in states]
+
+
 def recurrent_pattern(node: fx.Node, kind: str, params: dict) -> Pattern:
-    if len(node.args) != 1 or node.kwargs:
-        raise Unsupported("an initial hidden state is not supported: netbuilder's layer starts from zeros")
-    pattern = Pattern([node.args[0]], dict(params), {}, set())
+    initial = _initial_state(node, kind)
+    pattern = Pattern([node.args[0], *initial], dict(params), {}, set())
     sequences, states = [], []
     for user in node.users:
         index = _index(user)
@@ -73,25 +86,76 @@ def recurrent_pattern(node: fx.Node, kind: str, params: dict) -> Pattern:
     pattern.params["output"] = "last" if last_steps else "sequence"
     pattern.ports.update({use: 0 for use in last_steps} or {seq: 0 for seq in sequences})
     pattern.absorbed.update(last_steps)
-    hidden = _hidden_states(states, kind, pattern) if kind == "LSTM" else states
+    parts = _state_parts(states, kind, pattern)
+    if any(_index(use) is _NOT_INDEXING for part in parts for use in part.users):
+        _every_layer(parts, kind == "LSTM", pattern)  # a whole state goes on, as another layer's initial state
+        return pattern
+    hidden = [part for part in parts if kind != "LSTM" or _index(part) == 0]
+    for cell in (part for part in parts if part not in hidden):
+        for use in cell.users:
+            pattern.refusals[use] = f"uses the cell state c_n, which netbuilder's {kind} does not output"
     for h in hidden:
         _final_state(h, params, pattern)
     return pattern
 
 
-def _hidden_states(states: list[fx.Node], kind: str, pattern: Pattern) -> list[fx.Node]:
-    """``(h, c)``: h goes on, c is refused where used."""
-    hidden = []
+def _state_parts(states: list[fx.Node], kind: str, pattern: Pattern) -> list[fx.Node]:
+    """The state values: h (and an LSTM's c, from ``(h, c)``); other uses of the pair are refused."""
+    if kind != "LSTM":
+        return states
+    parts = []
     for state in states:
         for use in state.users:
             index = _index(use)
-            if index == 0:
-                hidden.append(use)
+            if index in (0, 1):
+                parts.append(use)
                 pattern.absorbed.add(use)
             else:
-                pattern.refusals[use] = (f"uses the cell state c_n, which netbuilder's {kind} does not output"
-                                        if index == 1 else "uses the (h_n, c_n) tuple as a whole")
-    return hidden
+                pattern.refusals[use] = "uses the (h_n, c_n) tuple as a whole"
+    return sorted(parts, key=_index)
+
+
+def _is_swap(node: fx.Node) -> bool:
+    """``t.transpose(0, 1)``: between torch's (layers, N, H) state and netbuilder's (N, layers, H)."""
+    return node.op == "call_method" and node.target == "transpose" and tuple(node.args[1:]) == (0, 1) \
+        and not node.kwargs
+
+
+def _is_contiguous(node: fx.Node) -> bool:
+    return node.op == "call_method" and node.target == "contiguous" and len(node.args) == 1
+
+
+def state_source(node: fx.Node) -> fx.Node:
+    """The state an initial-state argument reads: netbuilder's code writes ``h.transpose(0, 1).contiguous()``."""
+    if _is_contiguous(node):
+        node = node.args[0]
+    return node.args[0] if _is_swap(node) else node
+
+
+def _every_layer(parts: list[fx.Node], lstm: bool, pattern: Pattern) -> None:
+    """h_n (and c_n) of every layer, used whole: ports 1 (and 2), ``state`` "every layer".
+
+    A state swapped to batch first at once (``h = h.transpose(0, 1)``, as netbuilder writes it) is the
+    port's value itself; the swaps back that feed the next layer (``h.transpose(0, 1).contiguous()``)
+    are part of that layer's call.
+    """
+    pattern.params["state"] = "every layer"
+    for part in parts:
+        port = 1 + _index(part) if lstm else 1
+        if any(_index(use) is not _NOT_INDEXING for use in part.users):
+            for use in part.users:
+                pattern.refusals[use] = ("uses one layer's state of a state that also goes on whole; "
+                                         "netbuilder's node gives one or the other")
+        value = part
+        if len(part.users) == 1 and _is_swap(next(iter(part.users))):
+            value = next(iter(part.users))
+            pattern.absorbed.add(value)
+        else:
+            pattern.torch_layout.add(value)
+        pattern.ports[value] = port
+        for swap in (use for use in value.users if _is_swap(use)):
+            pattern.absorbed.add(swap)
+            pattern.absorbed.update(use for use in swap.users if _is_contiguous(use))
 
 
 def _final_state(h: fx.Node, params: dict, pattern: Pattern) -> None:

@@ -102,3 +102,17 @@ def example_input(model: nn.Module, shape: list[int], dtype: str, batch: int = 2
     if dtype == "int64":
         return torch.randint(0, module_vocabulary(model), (batch, *shape), generator=generator)
     return torch.randn((batch, *shape), generator=generator, dtype=_DTYPES[dtype])
+
+
+def forward_arguments(model: nn.Module, tensors: tuple[torch.Tensor, ...]) -> tuple:
+    """The example tensors as ``forward``'s arguments: when there are more tensors than
+    arguments, the last argument takes the rest as a tuple (``forward(self, input, hidden)``
+    given tokens, h0 and c0 gets ``(tokens, (h0, c0))``)."""
+    params = [p for p in inspect.signature(model.forward).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(model.forward).parameters.values()):
+        return tensors
+    count = len(params)
+    if count == 0 or len(tensors) <= count:
+        return tensors
+    return (*tensors[:count - 1], tuple(tensors[count - 1:]))

@@ -23,8 +23,6 @@ DERIVED_CASES = [
     ("AdaptiveMaxPool3d", {"output_size": [1, 2, 3]}, [_VOLUME]),
     ("AvgPool3d", {"kernel_size": 2}, [_VOLUME]),
     ("AvgPool3d", {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}, [_VOLUME]),
-    ("MaxPool3d", {"kernel_size": 2}, [_VOLUME]),
-    ("MaxPool3d", {"kernel_size": 3, "stride": 1, "dilation": 2}, [_VOLUME]),
     ("FractionalMaxPool2d", {"kernel_size": 2, "output_size": 4}, [_IMAGE]),
     ("FractionalMaxPool2d", {"kernel_size": 3, "output_ratio": 0.5}, [_IMAGE]),
     ("FractionalMaxPool3d", {"kernel_size": 2, "output_size": 3}, [_VOLUME]),

@@ -80,6 +80,13 @@ TENSOR_OP_CASES = [
     ("MaxUnpool1d", {"kernel_size": 2, "stride": 1}, [[2, 4], ([2, 4], I64)]),
     ("MaxPool2d", {"kernel_size": 2, "return_indices": True}, [[3, 8, 8]]),
     ("MaxPool1d", {"kernel_size": 3, "stride": 2, "return_indices": True}, [[2, 9]]),
+    ("MaxPool3d", {"kernel_size": 2}, [[2, 4, 6, 5]]),
+    ("MaxPool3d", {"kernel_size": 3, "stride": 1, "dilation": 2}, [[2, 6, 6, 6]]),
+    ("MaxPool3d", {"kernel_size": 2, "return_indices": True}, [[2, 4, 4, 4]]),
+    ("MaxPool3d", {"kernel_size": [1, 2, 3], "stride": [1, 2, 2], "padding": [0, 1, 1], "ceil_mode": True},
+     [[3, 5, 7, 9]]),
+    ("MaxUnpool3d", {"kernel_size": 2}, [[3, 2, 3, 4], ([3, 2, 3, 4], I64)]),
+    ("MaxUnpool3d", {"kernel_size": 3, "stride": 2, "padding": 1}, [[2, 3, 3, 2], ([2, 3, 3, 2], I64)]),
 ]
 
 TENSOR_OP_REFUSED = [
@@ -98,4 +105,7 @@ TENSOR_OP_REFUSED = [
     ("Subtract", {}, [[3, 4], [3]], lambda: torch.randn(2, 3, 4) - torch.randn(2, 3)),
     ("MaxUnpool2d", {"kernel_size": 2}, [[3, 4, 4], ([3, 2, 2], I64)],
      lambda: torch.nn.MaxUnpool2d(2)(torch.randn(2, 3, 4, 4), torch.zeros(2, 3, 2, 2, dtype=torch.int64))),
+    ("MaxUnpool3d", {"kernel_size": 2}, [[3, 2, 2, 2], ([3, 2, 2, 1], I64)],
+     lambda: torch.nn.MaxUnpool3d(2)(torch.randn(2, 3, 2, 2, 2), torch.zeros(2, 3, 2, 2, 1, dtype=torch.int64))),
+    ("MaxPool3d", {"kernel_size": 3}, [[2, 2, 4, 4]], lambda: torch.nn.MaxPool3d(3)(torch.randn(2, 2, 2, 4, 4))),
 ]

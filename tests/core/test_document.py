@@ -174,7 +174,7 @@ def test_a_recurrent_output_choice_is_idle_while_its_port_feeds_nothing():
 
     assert lstm_graph("last", 1).idle_params("lstm") == {"output"}
     assert lstm_graph("last", 1) == lstm_graph("sequence", 1)  # same model, same code
-    assert lstm_graph("last", 0).idle_params("lstm") == set()
+    assert lstm_graph("last", 0).idle_params("lstm") == {"state"}  # which layers' h_n: port 1 feeds nothing
     assert lstm_graph("last", 0) != lstm_graph("sequence", 0)
     dangling = chain(("Input", {"shape": [5, 3]}), ("LSTM", {"output": "last"}, "lstm"))
     assert dangling.idle_params("lstm") == set()  # the model returns its port 0

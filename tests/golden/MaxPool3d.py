@@ -1,6 +1,6 @@
 """agreement: a PyTorch model exported by netbuilder.
 
-Inputs: in0 (N, 2, 6, 6, 6). Output: (N, 2, 3, 3, 3). Parameters: 0.
+Inputs: in0 (N, 2, 4, 6, 5). Output: (N, 2, 2, 3, 2). Parameters: 0.
 Needs only PyTorch. Run it to build the model and push a random batch through it
 (with the trained weights in .pt file of the same name beside it, when there is one).
 """
@@ -31,6 +31,6 @@ if __name__ == "__main__":
         model.load_state_dict(torch.load(weights, weights_only=True))
         print(f"loaded the trained weights in {weights.name}")
     model.eval()
-    example = (torch.randn(2, 2, 6, 6, 6),)
+    example = (torch.randn(2, 2, 4, 6, 5),)
     output = model(*example)
     print(tuple(output.shape))

@@ -29,9 +29,11 @@ CASES = {  # class in idioms.py: example input shape (batch first)
     "TransformerClassifier": (2, 7),  # token ids
     "OwnNorms": (2, 5, 8),
     "SegNetStage": (2, 3, 8, 8),
+    "VolumeSegNetStage": (2, 2, 4, 6, 6),
+    "Seq2Seq": (2, 7),  # token ids
     "SinusoidalEncoder": (2, 4, 8),
 }
-TOKENS = {"TransformerClassifier": 50}  # vocabulary of the models whose input is token ids
+TOKENS = {"TransformerClassifier": 50, "Seq2Seq": 30}  # vocabulary of the models whose input is token ids
 
 
 def _example(name: str, batch: int) -> torch.Tensor:

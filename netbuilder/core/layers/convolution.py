@@ -118,7 +118,7 @@ def _transposed_macs(dims: int):
     return macs
 
 
-_LAYOUT = {1: "(N, C, L)", 2: "(N, C, H, W)"}
+_LAYOUT = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 _HINT = {1: "", 2: "did you mean Linear?"}
 
 for _dims in (1, 2):
@@ -218,30 +218,39 @@ def _adaptive_rule(dims: int):
     return lambda params, inputs: [TensorType((inputs[0].shape[0], *expand(params["output_size"], dims)))]
 
 
-for _dims in (1, 2):
-    _layout = _LAYOUT[_dims]
-    for _kind in ("Max", "Avg"):
-        _max = _kind == "Max"
-        register(LayerSpec(
-            f"{_kind}Pool{_dims}d", "Pooling",
-            f"{'Maximum' if _max else 'Average'} over sliding windows of {_layout} input.",
-            params=_pool_params(_dims, _kind), torch_class=f"{_kind}Pool{_dims}d",
-            ranks=(_dims + 2,), expects=_layout, rule=_with_indices(_pool_rule(_dims)) if _max else _pool_rule(_dims),
-            normalize=_stride_defaults_to_kernel, count_params=no_parameters,
-            **({"outputs": ("out", "indices"), "ports": lambda p: 2 if p["return_indices"] else 1,
-                "emit": _pool_emit} if _max else {}),
-        ))
+def _register_pool(dims: int, kind: str) -> None:
+    is_max = kind == "Max"
     register(LayerSpec(
-        f"MaxUnpool{_dims}d", "Pooling", f"Undoes a MaxPool{_dims}d: each maximum goes back where it was (from the "
+        f"{kind}Pool{dims}d", "Pooling",
+        f"{'Maximum' if is_max else 'Average'} over sliding windows of {_LAYOUT[dims]} input.",
+        params=_pool_params(dims, kind), torch_class=f"{kind}Pool{dims}d",
+        ranks=(dims + 2,), expects=_LAYOUT[dims], rule=_with_indices(_pool_rule(dims)) if is_max else _pool_rule(dims),
+        normalize=_stride_defaults_to_kernel, count_params=no_parameters,
+        **({"outputs": ("out", "indices"), "ports": lambda p: 2 if p["return_indices"] else 1,
+            "emit": _pool_emit} if is_max else {}),
+    ))
+
+
+def _register_unpool(dims: int) -> None:
+    """The pool's indices are its second port: ``self.unpool(x, indices)``."""
+    register(LayerSpec(
+        f"MaxUnpool{dims}d", "Pooling", f"Undoes a MaxPool{dims}d: each maximum goes back where it was (from the "
         "pool's indices), zeros elsewhere.",
-        params=(Ints("kernel_size", 2, "The pool's window size.", length=_dims, required=True, key=True),
-                Ints("stride", None, "The pool's step (empty: the kernel size).", length=_dims, optional=True),
-                Ints("padding", 0, "The pool's padding.", length=_dims, minimum=0)),
-        torch_class=f"MaxUnpool{_dims}d", min_inputs=2, max_inputs=2, input_names=("input", "indices"),
-        ranks=(_dims + 2,), expects=_layout, rule=_unpool_rule(_dims), normalize=_stride_defaults_to_kernel,
+        params=(Ints("kernel_size", 2, "The pool's window size.", length=dims, required=True, key=True),
+                Ints("stride", None, "The pool's step (empty: the kernel size).", length=dims, optional=True),
+                Ints("padding", 0, "The pool's padding.", length=dims, minimum=0)),
+        torch_class=f"MaxUnpool{dims}d", min_inputs=2, max_inputs=2, input_names=("input", "indices"),
+        ranks=(dims + 2,), expects=_LAYOUT[dims], rule=_unpool_rule(dims), normalize=_stride_defaults_to_kernel,
         emit=lambda e: [f"{e.outs[0]} = {e.mod}({e.ins[0]}, {e.ins[1]})"], count_params=no_parameters,
         token_ids=TokenIds.PASSED,
     ))
+
+
+for _dims in (1, 2):
+    _layout = _LAYOUT[_dims]
+    for _kind in ("Max", "Avg"):
+        _register_pool(_dims, _kind)
+    _register_unpool(_dims)
     for _kind in ("Avg", "Max"):
         register(LayerSpec(
             f"Adaptive{_kind}Pool{_dims}d", "Pooling",
@@ -250,6 +259,8 @@ for _dims in (1, 2):
             torch_class=f"Adaptive{_kind}Pool{_dims}d", ranks=(_dims + 2,), expects=_layout,
             rule=_adaptive_rule(_dims), count_params=no_parameters,
         ))
+_register_pool(3, "Max")  # by hand, unlike the other 3-D pools, for the indices MaxUnpool3d takes
+_register_unpool(3)
 
 
 def _upsample_rule(params, inputs):

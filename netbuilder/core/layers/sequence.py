@@ -16,14 +16,31 @@ _OUTPUT = Choice("output", ["sequence", "last"], key=True, torch=False, port=0,
                  doc="Port 0 gives every step (N, L, H) or only the last step (N, H).")
 
 
+_STATE = Choice("state", ["last layer", "every layer"], torch=False, port=1,
+                doc="h_n (and an LSTM's c_n) of the last layer (N, D·H), or of every layer (N, layers·D, H), "
+                    "as an initial state takes it.")
+
+
+def _torch_state(name: str) -> str:
+    """A per-sample state (N, layers·D, H) as torch takes it: (layers·D, N, H)."""
+    return f"{name}.transpose(0, 1).contiguous()"
+
+
 def _recurrent_emit(e: Emit, lstm: bool) -> list[str]:
-    """``out, h = self.lstm(x)``; then pick the last step / last layer's state."""
-    seq, state = e.outs
-    target = f"({state}, _)" if lstm and state != "_" else state
-    lines = [f"{seq}, {target} = {e.mod}({e.ins[0]})"]
+    """``out, h = self.lstm(x)`` (``x, (h0, c0)`` with an initial state); then pick the last step
+    and the last layer's state, or give every layer's state batch first."""
+    seq, state, *cell = e.outs
+    every = e.params.get("state") == "every layer"
+    cell_name = cell[0] if cell and cell[0] != "_" else "_"
+    target = f"({state}, {cell_name})" if lstm and (state != "_" or cell_name != "_") else state
+    initial = [_torch_state(name) for name in e.ins[1:]]
+    given = f", ({', '.join(initial)})" if lstm and initial else f", {initial[0]}" if initial else ""
+    lines = [f"{seq}, {target} = {e.mod}({e.ins[0]}{given})"]
     if e.params["output"] == "last" and seq != "_":
         lines.append(f"{seq} = {seq}[:, -1]")
-    if state != "_":
+    if every:
+        lines += [f"{name} = {name}.transpose(0, 1)" for name in (state, cell_name) if name != "_"]
+    elif state != "_":
         if e.params["bidirectional"]:
             lines.append(f"{state} = torch.cat([{state}[-2], {state}[-1]], dim=1)")
         else:
@@ -37,14 +54,29 @@ def _recurrent_macs(params, inputs, outputs, module) -> int:
     return inputs[0].shape[0] * weights
 
 
-def _recurrent_rule(params, inputs):
-    """Batch-first output (L, D·H) or its last step (D·H,), and the last layer's state (D·H,)."""
-    width = params["hidden_size"] * (2 if params["bidirectional"] else 1)
-    sequence = (width,) if params["output"] == "last" else (inputs[0].shape[0], width)
-    return [TensorType(sequence), TensorType((width,))]
+def _recurrent_rule(lstm: bool):
+    def rule(params, inputs):
+        """Batch-first output (L, D·H) or its last step (D·H,); the state of the last layer (D·H,)
+        or of every layer (layers·D, H), the shape an initial state must have."""
+        directions = 2 if params["bidirectional"] else 1
+        width = params["hidden_size"] * directions
+        sequence = (width,) if params["output"] == "last" else (inputs[0].shape[0], width)
+        every = (params["num_layers"] * directions, params["hidden_size"])
+        if len(inputs) == 2 and lstm:
+            raise ValueError("an LSTM's initial state is h_0 and c_0: connect both, or neither")
+        for name, given in zip(("h_0", "c_0"), inputs[1:]):
+            if given.shape != every or given.dtype != "float32":
+                raise ValueError(f"{name} {given.text()} must be the state of every layer, (N, {every[0]}, "
+                                 f"{every[1]}): another recurrent layer's h_n with state 'every layer'")
+        if params.get("state") == "every layer":
+            state = TensorType(every)
+            return [TensorType(sequence), state, state] if lstm else [TensorType(sequence), state]
+        return [TensorType(sequence), TensorType((width,))]  # c_n is a port of every layer's state only
+    return rule
 
 
 def _recurrent(name: str, doc: str, *extra):
+    lstm = name == "LSTM"
     register(LayerSpec(
         name, "Recurrent", doc,
         params=(
@@ -55,11 +87,15 @@ def _recurrent(name: str, doc: str, *extra):
             Float("dropout", 0.0, "Dropout between stacked layers.", minimum=0, maximum=1),
             Bool("bias", True, "Learn biases."),
             _OUTPUT,
+            _STATE,
         ),
-        torch_class=name, ranks=(3,), expects="(N, L, features)",
-        hint="add a Permute or Reshape to make a sequence", outputs=("output", "h_n"),
+        torch_class=name, ranks=(3,), expects="(N, L, features)", max_inputs=3 if lstm else 2,
+        input_names=("input", "h_0", "c_0") if lstm else ("input", "h_0"),
+        hint="add a Permute or Reshape to make a sequence",
+        outputs=("output", "h_n", "c_n") if lstm else ("output", "h_n"),
+        ports=(lambda p: 3 if p["state"] == "every layer" else 2) if lstm else None,
         infer_args=lambda p, ins: {"input_size": ins[0].shape[-1]}, fixed_args=_BATCH_FIRST,
-        emit=lambda e: _recurrent_emit(e, lstm=name == "LSTM"), rule=_recurrent_rule, macs=_recurrent_macs,
+        emit=lambda e: _recurrent_emit(e, lstm=lstm), rule=_recurrent_rule(lstm), macs=_recurrent_macs,
     ))
 
 

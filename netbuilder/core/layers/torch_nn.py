@@ -49,7 +49,6 @@ EXCLUDED = {
     "SyncBatchNorm": "multi-process BatchNorm: use BatchNorm; netbuilder trains in one process",
     "RNNBase": "abstract base of RNN, LSTM and GRU",
     "RNNCellBase": "abstract base of the cells",
-    "MaxUnpool3d": "needs the indices of a MaxPool3d with return_indices, which MaxPool3d does not output yet",
 }
 
 

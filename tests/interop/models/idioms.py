@@ -269,6 +269,38 @@ class SegNetStage(nn.Module):
         return self.dec(x)
 
 
+
+class VolumeSegNetStage(nn.Module):
+    """The same in 3-D (volumes, as in V-Net-like decoders): MaxUnpool3d takes MaxPool3d's indices."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Conv3d(2, 4, 3, padding=1), nn.BatchNorm3d(4), nn.ReLU())
+        self.pool = nn.MaxPool3d(2, return_indices=True)
+        self.unpool = nn.MaxUnpool3d(2)
+        self.dec = nn.Conv3d(4, 1, 1)
+
+    def forward(self, x):
+        x, indices = self.pool(self.enc(x))
+        return self.dec(self.unpool(torch.relu(x), indices))
+
+
+class Seq2Seq(nn.Module):
+    """An encoder-decoder as tutorials write it: the encoder's final (h, c) is the decoder's initial state."""
+
+    def __init__(self, vocabulary=30, dim=8, hidden=12):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, dim)
+        self.encoder = nn.LSTM(dim, hidden, num_layers=2, batch_first=True)
+        self.decoder = nn.LSTM(dim, hidden, num_layers=2, batch_first=True)
+        self.out = nn.Linear(hidden, vocabulary)
+
+    def forward(self, tokens):
+        embedded = self.embed(tokens)
+        _, (h, c) = self.encoder(embedded)
+        decoded, _ = self.decoder(embedded, (h, c))
+        return self.out(decoded)
+
 class SinusoidalEncoder(nn.Module):
     """A fixed sinusoidal position table kept as a buffer (as in "Attention is all you need"), added to the input."""
 
