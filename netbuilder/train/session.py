@@ -150,7 +150,7 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     write_json(session.run_dir / "config.json", {"graph": doc.name, "data": data.describe(),
                                                  "training": config.to_dict(full=True)})
     (session.run_dir / "graph.json").write_text(dumps(doc), encoding="utf-8")
-    if data.full.task == TAGGING:
+    if data.full.vocabulary is not None:  # text: a tagger's or a classifier's words, to read new text
         write_json(session.run_dir / VOCABULARY_FILE, vocabulary_record(data.full))
     return session
 
