@@ -95,6 +95,10 @@ def test_the_roles_offer_the_networks_and_a_wrong_one_is_named(make_window, qtbo
     choose(role, "generator")  # the user picks the real one: the problem goes
     assert "generator" not in editor.doc.training.get("gan", {}) and not form.gan_problem.isVisibleTo(form)
     assert [role.itemText(i) for i in range(role.count())] == ["generator", "discriminator"]
+    editor.rename_node("discriminator", "critic")  # renaming a network keeps its role
+    assert form.widgets["gan.discriminator"].currentText() == "critic" and not form.gan_problem.isVisibleTo(form)
+    editor.undo_stack.undo()
+    assert form.widgets["gan.discriminator"].currentText() == "discriminator"
     choose(form.widgets["gan.discriminator"], "generator")  # both roles one network: refused, file unchanged
     assert "training.gan.discriminator" in hook.dock.summary.text()
     assert "discriminator" not in editor.doc.training.get("gan", {})
