@@ -281,6 +281,8 @@ class GraphDocument(BlockScope):
 
         - edges;
         - ``training.freeze``, the ids of frozen nodes;
+        - ``training.gan``'s roles, the Output nodes naming the generator and the
+          discriminator (a role that is its default name is not written);
         - ``search`` targets (``conv1.out_channels``; ``Block/conv1.out_channels`` in the
           top document when ``self`` is a block definition), see :mod:`.search_space`;
         - ``meta.weights_ids``: the id each renamed node had when its weights
@@ -292,6 +294,7 @@ class GraphDocument(BlockScope):
         freeze = self.training.get("freeze")
         if isinstance(freeze, list):
             self.training["freeze"] = [new if i == old else i for i in freeze]
+        self._rename_gan_roles(old, new)
         self.search = renamed_targets(self.search, old, new)
         if self.library is not self:
             self.library.search = renamed_targets(self.library.search, old, new, block=self.name)
@@ -303,6 +306,20 @@ class GraphDocument(BlockScope):
             self.meta[WEIGHTS_IDS] = dict(sorted(saved_ids.items()))
         else:
             self.meta.pop(WEIGHTS_IDS, None)
+
+    def _rename_gan_roles(self, old: str, new: str) -> None:
+        if self.training.get("recipe") != "gan":
+            return
+        gan = dict(self.training.get("gan") or {})
+        for role in ("generator", "discriminator"):
+            if gan.get(role, role) == old:
+                gan[role] = new
+            if gan.get(role) == role:
+                del gan[role]
+        if gan:
+            self.training["gan"] = gan
+        else:
+            self.training.pop("gan", None)
 
     # -- edge mutations -----------------------------------------------------
     def check_edge(self, edge: Edge) -> None:

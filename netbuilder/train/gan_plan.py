@@ -17,7 +17,7 @@ import numpy as np
 from ..core.document import GraphDocument
 from ..core.networks import NetworkError, network, output_ids
 from ..core.shapes import infer_shapes
-from .config import TrainingConfig
+from .config import GanConfig, TrainingConfig
 from .datasets import DataSet
 from .prepare import TrainingError, load_dataset
 
@@ -60,13 +60,50 @@ def _one_input(part: GraphDocument, role: str) -> tuple[str, tuple]:
     return inputs[0], tuple(part.nodes[inputs[0]].params["shape"])
 
 
-def _network(doc: GraphDocument, name: str, role: str, path: str) -> GraphDocument:
+def _no_network(doc: GraphDocument, name: str, role: str) -> str:
+    names = ", ".join(map(repr, output_ids(doc))) or "none"
+    return f"training.gan.{role}: there is no Output node {name!r} to be the {role} (the Output nodes here: {names})"
+
+
+def _latent_mismatch(latent_size: int, z_id: str, latent: int) -> str:
+    return (f"training.gan.latent_size is {latent_size} but the generator's Input '{z_id}' takes {latent} values: "
+            "make them the same (or leave latent_size empty)")
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """A GAN setting that does not fit the graph: ``field`` is its path under ``training``."""
+
+    field: str
+    message: str
+    node_id: str | None = None
+
+
+def setting_problems(doc: GraphDocument, gan: GanConfig) -> list[SettingProblem]:
+    """The GAN settings that name what the graph lacks: a role naming no Output node, a
+    latent size other than the generator Input's. Cheap (no data, no shape inference), so
+    the training form checks every edit with it; :func:`plan_gan` refuses the same, in the
+    same words."""
+    problems = []
+    names = output_ids(doc)
+    for role in ("generator", "discriminator"):
+        if getattr(gan, role) not in names:
+            problems.append(SettingProblem(f"gan.{role}", _no_network(doc, getattr(gan, role), role)))
+    if gan.latent_size is not None and gan.generator in names:
+        part = network(doc, gan.generator)
+        inputs = [n for n, node in part.nodes.items() if part.spec_for(node.type).is_input]
+        shape = tuple(part.nodes[inputs[0]].params["shape"]) if len(inputs) == 1 else ()
+        if len(shape) == 1 and shape[0] != gan.latent_size:
+            problems.append(SettingProblem("gan.latent_size", _latent_mismatch(gan.latent_size, inputs[0], shape[0]),
+                                           inputs[0]))
+    return problems
+
+
+def _network(doc: GraphDocument, name: str, role: str) -> GraphDocument:
     try:
         part = network(doc, name)
     except NetworkError:
-        names = ", ".join(map(repr, output_ids(doc))) or "none"
-        raise TrainingError(f"training.gan.{path}: there is no Output node {name!r} to be the {role} "
-                            f"(the Output nodes here: {names})") from None
+        raise TrainingError(_no_network(doc, name, role)) from None
     report = infer_shapes(part)
     if report.errors:
         first = report.errors[0]
@@ -88,8 +125,8 @@ def plan_gan(doc: GraphDocument, config: TrainingConfig, base_dir: str | Path | 
              data: DataSet | None = None) -> GanPlan:
     """Check the GAN settings against the graph and the data; raises :class:`TrainingError`."""
     gan = config.gan
-    generator = _network(doc, gan.generator, "generator", "generator")
-    discriminator = _network(doc, gan.discriminator, "discriminator", "discriminator")
+    generator = _network(doc, gan.generator, "generator")
+    discriminator = _network(doc, gan.discriminator, "discriminator")
     shared = set(generator.nodes) & set(discriminator.nodes)
     if shared:
         raise TrainingError(f"the generator and the discriminator share node {sorted(shared)[0]!r}: draw them "
@@ -100,8 +137,7 @@ def plan_gan(doc: GraphDocument, config: TrainingConfig, base_dir: str | Path | 
                             "so give it a shape like (100,)", z_id)
     latent = z_shape[0]
     if gan.latent_size is not None and gan.latent_size != latent:
-        raise TrainingError(f"training.gan.latent_size is {gan.latent_size} but the generator's Input '{z_id}' "
-                            f"takes {latent} values: make them the same (or leave latent_size empty)", z_id)
+        raise TrainingError(_latent_mismatch(gan.latent_size, z_id, latent), z_id)
     g_report, d_report = infer_shapes(generator), infer_shapes(discriminator)
     made = g_report.nodes[gan.generator].outputs[0].shape
     x_id, x_shape = _one_input(discriminator, "discriminator")

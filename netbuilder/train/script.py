@@ -263,8 +263,11 @@ def tagging_script(doc: GraphDocument, config: TrainingConfig, ds: DataSet, repo
     if config.loss.name == "auto":
         settings["loss"]["name"] = "cross_entropy"
     del settings["data"]["class_names"]  # the tags come from the training sentences, as the vocabulary does
-    parts = [_Source(tagging).whole(), _Source(recipe).whole(), _Source(tagger_main).whole()]
+    parts = [_Source(tagging).whole(), _Source(recipe).whole(),
+             _Source(script_main).select(["pick_device", "start_distributed", "summed", "leave_distributed"]),
+             _Source(tagger_main).whole()]
     imports = _merge_imports([p.imports for p in parts] + [["import torch", "from torch import nn"]])
+    imports = [line + "  # noqa: F401" if line == "import torch.distributed.nn" else line for line in imports]
     wrapper = (f"def load_sentences(config):\n    \"\"\"The configured sentences: {safe_text(ds.name)}, "
                f"as (words, tags) pairs.\"\"\"\n    return {_sentences_call(config, base_dir)}\n")
     docstring = f'''"""{safe_text(doc.name)}: a tagging training script exported by netbuilder.
@@ -273,11 +276,14 @@ Trains {model.class_name} to tag every word of {safe_text(ds.name)} ({len(ds)} s
 with {config.optimizer.name} for {config.epochs} epochs. Needs PyTorch and NumPy; not netbuilder.
 
     python train.py                              # train; checkpoints and vocabulary.json in checkpoints/
+    torchrun --nproc_per_node 4 train.py         # data-parallel over 4 processes (one GPU each)
     python train.py --tag "the dog sees a bird"  # tag a sentence with the trained model
     python train.py --help                       # epochs, learning rate, data file, output folder...
 
 The vocabulary (with <pad> = 0 and <unk> = 1) and the tag set are built from the training
-sentences and saved beside the checkpoints. With the same seed it gives netbuilder's losses.
+sentences and saved beside the checkpoints. With the same seed one CPU process gives netbuilder's
+losses. Under torchrun --batch-size is per process, so each step sees that many sentences times
+the number of processes.
 """'''
     sections = [
         docstring,
@@ -287,6 +293,7 @@ sentences and saved beside the checkpoints. With the same seed it gives netbuild
         parts[0].text,
         parts[1].text,
         parts[2].text,
+        parts[3].text,
         f'if __name__ == "__main__":\n    main(CONFIG, {model.class_name}, load_sentences)',
     ]
     return "\n\n\n".join(sections) + "\n"

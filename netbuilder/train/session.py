@@ -157,7 +157,7 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
         record["initial_weights"] = {"source": str(init_from), "kept": initial.kept, "reset": initial.reset}
     write_json(session.run_dir / "config.json", record)
     (session.run_dir / "graph.json").write_text(dumps(doc), encoding="utf-8")
-    if data.full.task == TAGGING:
+    if data.full.vocabulary is not None:  # text: a tagger's or a classifier's words, to read new text
         write_json(session.run_dir / VOCABULARY_FILE, vocabulary_record(data.full))
     return session
 

@@ -6,17 +6,23 @@ the run in the engine's order (sentences, split, vocabulary of the training part
 seed, model, shuffling generator, batches, loss, optimiser, schedule) and runs the
 engine's epoch loop, :func:`recipe.fit`, so one process gives the app's losses. The
 vocabulary goes to ``vocabulary.json`` beside the checkpoints; ``--tag "a sentence"``
-reads both back and prints each word with its tag. A tagger trains in one process.
+reads both back and prints each word with its tag. Under torchrun the model is wrapped
+in ``DistributedDataParallel``, each process trains on its share of every epoch and
+tags its share of the validation sentences, and the losses and the per-tag counts
+are added up over all processes before they are scored; rank 0 saves and prints.
 """
 
 import argparse
 import json
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
+import torch.distributed.nn  # noqa: F401 - before the group exists: see start_distributed
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
 
 from .recipe import (
     Batches,
@@ -32,13 +38,14 @@ from .recipe import (
     restore,
     seed_everything,
 )
-from .tagging import TrimmedBatches, build_vocabulary, encode, tag_words, token_loss, token_scores
+from .script_main import leave_distributed, pick_device, start_distributed, summed
+from .tagging import TrimmedBatches, build_vocabulary, confusion_scores, encode, tag_words, token_loss, token_scores
 
 
 def parse_args(config):
     parser = argparse.ArgumentParser(description="Train the tagger, or tag a sentence with the trained one.")
     parser.add_argument("--epochs", type=int, default=config["epochs"])
-    parser.add_argument("--batch-size", type=int, default=config["batch_size"])
+    parser.add_argument("--batch-size", type=int, default=config["batch_size"], help="per process")
     parser.add_argument("--lr", type=float, default=config["optimizer"]["lr"])
     parser.add_argument("--seed", type=int, default=config["seed"])
     parser.add_argument("--device", default=config["device"], choices=["auto", "cpu", "cuda", "mps"])
@@ -51,22 +58,17 @@ def parse_args(config):
     return parser.parse_args()
 
 
-def pick_device(name):
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
-    return torch.device(name)
-
-
 def main(config, model_class, load_sentences):
     args = parse_args(config)
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        raise SystemExit("this tagging script trains in one process: run it with python, not torchrun")
     config = {**config, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
               "optimizer": {**config["optimizer"], "lr": args.lr}, "data": {**config["data"], "source": args.data}}
     if args.tag is not None:
         print(tag_sentence(model_class, Path(args.out), args.tag))
         return
-    train(config, model_class, load_sentences, args, pick_device(args.device))
+    rank, world, device = start_distributed(pick_device(args.device))
+    train(config, model_class, load_sentences, args, device, rank, world)
+    if dist.is_initialized():
+        leave_distributed()
 
 
 def split_sentences(count, val_fraction, seed):
@@ -75,23 +77,27 @@ def split_sentences(count, val_fraction, seed):
     return np.setdiff1d(np.arange(count), val), val.astype(np.int64)
 
 
-def train(config, model_class, load_sentences, args, device):
+def train(config, model_class, load_sentences, args, device, rank=0, world=1):
     data, seed = config["data"], config["seed"]
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
     sentences = load_sentences(config)
     train_index, val_index = split_sentences(len(sentences), data["val_fraction"], seed)
     vocabulary, tags = build_vocabulary([sentences[i] for i in train_index])
-    (out / "vocabulary.json").write_text(json.dumps({"words": vocabulary, "tags": tags}, indent=1))
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "vocabulary.json").write_text(json.dumps({"words": vocabulary, "tags": tags}, indent=1))
     x, y = encode(sentences, vocabulary, tags)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
 
     seed_everything(seed)
     net = model_class().to(device)
     generator = torch.Generator().manual_seed(seed)
-    batches = TrimmedBatches(Batches(x[train_index], y[train_index], config["batch_size"], generator,
-                                     device=device))
+    model = net
+    if world > 1:
+        model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+    sampler = DistributedSampler(range(len(train_index)), shuffle=True, seed=seed) if world > 1 else None
+    batches = TrimmedBatches(Batches(x[train_index], y[train_index], config["batch_size"], generator, sampler,
+                                     device))
     loss_fn = token_loss(make_loss(task="classification", device=device, **config["loss"]))
     opt = config["optimizer"]
     optimizer = make_optimizer(opt["name"], net, opt["lr"], opt["weight_decay"], opt["momentum"], opt["nesterov"],
@@ -110,19 +116,24 @@ def train(config, model_class, load_sentences, args, device):
             monitor.update(row[stopping["metric"]], row["epoch"])
     validate = None
     if len(val_index):
-        val_batches = Batches(x[val_index], y[val_index], config["batch_size"], device=device)
+        share = val_index[rank::world]  # this process's validation sentences
+        val_batches = Batches(x[share], y[share], config["batch_size"], device=device)
 
         def validate():
             val_sum, val_count, outputs = evaluate(net, val_batches, loss_fn, device, scaler is not None)
-            accuracy, _, _, _, f1 = token_scores(outputs.numpy(), y[val_index].numpy(), len(tags))
+            confusion = token_scores(outputs.numpy(), y[share].numpy(), len(tags))[1]
+            val_sum, val_count, *counts = summed([val_sum, val_count, *confusion.ravel().tolist()], device)
+            accuracy, _, _, _, f1 = confusion_scores(np.array(counts).reshape(confusion.shape))
             return val_sum / val_count, {"token_accuracy": accuracy, "macro_f1": float(f1.mean())}
 
-    step = SupervisedStep(net, loss_fn, optimizer, scheduler, config["grad_clip"], scaler)
+    step = SupervisedStep(model, loss_fn, optimizer, scheduler, config["grad_clip"], scaler)
     for done in fit(step, batches, validate, scheduler, monitor, stopping["metric"], history, config["epochs"],
-                    device):
-        if isinstance(done, EpochDone):
+                    device, summed=lambda values: summed(values, device)):
+        if rank == 0 and isinstance(done, EpochDone):
             save(done, out, config["epochs"], checkpoint(net, optimizer, scheduler, scaler, generator,
                                                          done.row["epoch"], history))
+    if rank != 0:
+        return
     if monitor.should_stop:
         print(f"stopping early: {stopping['metric']} has not improved for {stopping['patience']} epochs")
     example = sentences[val_index[0] if len(val_index) else 0][0]

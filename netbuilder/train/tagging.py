@@ -212,12 +212,20 @@ def token_scores(outputs, targets, n_tags):
     keep = true != IGNORE
     pred, true = pred[keep], true[keep]
     confusion = np.bincount(true * n_tags + pred, minlength=n_tags * n_tags).reshape(n_tags, n_tags)
+    return confusion_scores(confusion)
+
+
+def confusion_scores(confusion):
+    """``(token accuracy, confusion, precision, recall, f1)`` of a ``confusion[true][pred]`` of
+    token counts: what processes of a distributed run add up before scoring."""
+    confusion = np.asarray(confusion)
     hits = np.diag(confusion).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.nan_to_num(hits / confusion.sum(axis=0))
         recall = np.nan_to_num(hits / confusion.sum(axis=1))
         f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
-    accuracy = float(hits.sum() / len(true)) if len(true) else 0.0
+    total = confusion.sum()
+    accuracy = float(hits.sum() / total) if total else 0.0
     return accuracy, confusion, precision, recall, f1
 
 

@@ -65,6 +65,7 @@ def split_tagging(full: DataSet, val_fraction: float, seed: int):
 
 
 def vocabulary_record(data: DataSet) -> dict:
-    """What a run saves as :data:`VOCABULARY_FILE`: enough to tag new text."""
+    """What a run saves as :data:`VOCABULARY_FILE`: enough to tag (or classify) new text;
+    ``tags`` holds the classes of a text classifier."""
     return {"words": list(data.vocabulary or []), "tags": list(data.class_names), "pad": tagging.PAD,
-            "unk": tagging.UNK}
+            "unk": tagging.UNK, "task": data.task}

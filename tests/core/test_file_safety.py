@@ -150,3 +150,19 @@ def test_a_layer_whose_output_would_not_fit_in_memory_is_refused_at_that_node():
     report = infer_shapes(doc)
     [error] = report.errors
     assert error.node_id == "fc" and "1,000,000,000 values per sample" in error.message
+
+
+def test_renaming_a_gan_network_rewrites_its_role_and_renaming_back_restores_the_file():
+    from pathlib import Path
+
+    from netbuilder.core.fileformat import load_graph
+
+    doc = load_graph(Path(__file__).resolve().parents[2] / "examples" / "gan_digits.json")
+    before = dumps(doc)
+    doc.rename_node("generator", "painter")
+    assert doc.training["gan"] == {"generator": "painter"}
+    doc.rename_node("discriminator", "critic")
+    assert doc.training["gan"] == {"generator": "painter", "discriminator": "critic"}
+    doc.rename_node("painter", "generator")
+    doc.rename_node("critic", "discriminator")
+    assert "gan" not in doc.training and dumps(doc) == before

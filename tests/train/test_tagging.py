@@ -167,3 +167,31 @@ def test_cli_prints_token_accuracy_and_the_run_tags_a_typed_sentence(tmp_path, c
     assert prediction.tags[:4] == ["DET", "NOUN", "VERB", "DET"] and prediction.tags[-1] == "PUNCT"
     (run_dir / "vocabulary.json").unlink()
     assert TextModel.from_run(run_dir) is None  # not trained on text: nothing to try
+
+
+@pytest.mark.slow
+def test_exported_tagging_script_runs_on_two_processes_under_torchrun(tmp_path):
+    import os
+    import shutil
+
+    bin_dir = Path(sys.executable).parent
+    torchrun = shutil.which("torchrun") or (bin_dir / "torchrun" if (bin_dir / "torchrun").exists() else None)
+    if torchrun is None:
+        pytest.skip("torchrun is not installed: the distributed run cannot be tested")
+    doc = load_graph(TAGGER)
+    doc.training = {**doc.training, "epochs": 2}
+    save_graph(doc, tmp_path / "tagger.json")
+    assert main(["export", str(tmp_path / "tagger.json"), "--train", "-o", str(tmp_path / "train.py")]) == 0
+    wrapper = tmp_path / "without_netbuilder.py"
+    wrapper.write_text(WITHOUT_NETBUILDER.replace("; ", "\n") + "\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", str(wrapper), "train.py",
+                           "--device", "cpu"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("epoch 2/2") == 1  # only rank 0 reports
+    history = json.loads((tmp_path / "checkpoints" / "history.json").read_text())
+    assert len(history) == 2 and history[1]["token_accuracy"] > history[0]["token_accuracy"] > 0.3
+    state = torch.load(tmp_path / "checkpoints" / "best.pt", weights_only=True)
+    assert not any(key.startswith("module.") for key in state["model"])
+    tagged = _run_script(tmp_path, "--tag", "She sees the dog.")  # the two processes' model tags in one
+    assert len(tagged.split()) == 5 and tagged.split()[-1] == "./PUNCT"

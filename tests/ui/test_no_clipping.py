@@ -84,3 +84,39 @@ def test_no_text_is_clipped_in_the_import_and_export_dialogs(make_window, qtbot)
     importer.reject()
     export.close()
     assert not problems, "\n".join(problems)
+
+
+def test_no_text_is_clipped_in_the_gan_settings_and_view(make_window, qtbot, tmp_path):
+    """The GAN example after a one-epoch run: its settings rows (scrolled through, top to
+    bottom) and its view, at both sizes and in both themes."""
+    window = make_window()
+    default = (window.width(), window.height())
+    assert window.open_path(str(Path(__file__).resolve().parents[2] / "examples" / "gan_digits.json"))
+    hook = window.training
+    hook.controller.runs_dir = tmp_path / "runs"
+    hook.show_panel()
+    dock = hook.dock
+    dock.settings.widgets["epochs"].setValue(1)
+    with qtbot.waitSignal(hook.controller.ended, timeout=240_000):
+        dock.train_button.click()
+    assert hook.controller.error is None
+    dock.left.setCurrentIndex(0)
+    bar = dock.settings.verticalScrollBar()
+    shots = os.environ.get("NETBUILDER_SHOTS")
+    was_dark = theme.current().dark
+    problems = []
+    for dark in (True, False):
+        window.set_dark(dark)
+        for size in ((1366, 768), default):
+            window.resize(*size)
+            qtbot.wait(50)
+            for where in (0, bar.maximum() // 2, bar.maximum()):
+                bar.setValue(where)
+                QApplication.processEvents()
+                problems += [f"{size} {'dark' if dark else 'light'} scrolled {where}: {p}"
+                             for p in clipped_texts(window)]
+                if shots:
+                    name = f"gan-{size[0]}x{size[1]}-{'dark' if dark else 'light'}-{where}.png"
+                    dock.grab().save(str(Path(shots) / name))
+    window.set_dark(was_dark)
+    assert not problems, "\n".join(problems)

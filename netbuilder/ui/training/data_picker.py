@@ -45,7 +45,8 @@ class DataPicker(QWidget):
         self.import_button.clicked.connect(self.import_data)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Data"))
+        self.label = QLabel("Data")
+        layout.addWidget(self.label)
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.import_button)
         self.imported: dict = {}  # absolute path -> (loader options, DataSet) of every import this session
@@ -60,6 +61,9 @@ class DataPicker(QWidget):
 
     def refresh(self) -> None:
         source = self._source()
+        gan = self.editor.doc.training.get("recipe") == "gan"  # a GAN's data: the samples it learns to make
+        self.label.setText("Real data" if gan else "Data")
+        self.label.setToolTip("The real samples the discriminator learns to tell from the generator's" if gan else "")
         combo = self.combo
         combo.blockSignals(True)
         combo.clear()

@@ -547,6 +547,10 @@ class TrainDock(QDockWidget):
     def _doc_changed(self, change) -> None:
         if change.kind == "reset":
             self.show_new_document()
+        elif change.kind == "meta_changed" and not self.controller.running:
+            gan = self.editor.doc.training.get("recipe") == "gan"
+            if gan != self.gan_view.isVisibleTo(self):  # the recipe was chosen: its own views
+                self.show_gan(gan)
 
     def show_new_document(self) -> None:
         """Another document replaced this one (New, Open, Recover, Import PyTorch

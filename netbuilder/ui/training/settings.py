@@ -36,6 +36,7 @@ from ...train.config import ConfigError, TrainingConfig
 from .. import theme
 from ..scroll import FittedScrollArea
 from ..search.vary import vary_setting_field
+from .gan_settings import RECIPE_GAN, BetasEdit, network_names, problems_of
 
 
 @dataclass(frozen=True)
@@ -45,57 +46,69 @@ class Field:
     path: str
     label: str
     when: tuple[str, tuple] | None = None  # (other path, values for which this row shows)
-    kind: str = ""  # override: "sci" (float in scientific notation), "optional" (0 = off)
+    kind: str = ""  # override: "sci" (float in scientific notation), "optional" (0 = off),
+    # "network" (an Output node's id), "auto" (an int, 0 = derived), "betas" (Adam's two rates)
+    recipe: str | None = None  # the recipe whose runs use it; None: every recipe
 
 
+SUPERVISED = "supervised"
 SECTIONS: list[tuple[str, list[Field]]] = [
+    ("Recipe", [
+        Field("recipe", "Recipe"),
+    ]),
     ("Optimizer", [
-        Field("optimizer.name", "Optimizer"),
-        Field("optimizer.lr", "Learning rate", kind="sci"),
-        Field("optimizer.weight_decay", "Weight decay", kind="sci"),
-        Field("optimizer.momentum", "Momentum", when=("optimizer.name", ("sgd",))),
-        Field("optimizer.nesterov", "Nesterov", when=("optimizer.name", ("sgd",))),
+        Field("optimizer.name", "Optimizer", recipe=SUPERVISED),
+        Field("optimizer.lr", "Learning rate", kind="sci", recipe=SUPERVISED),
+        Field("optimizer.weight_decay", "Weight decay", kind="sci", recipe=SUPERVISED),
+        Field("optimizer.momentum", "Momentum", when=("optimizer.name", ("sgd",)), recipe=SUPERVISED),
+        Field("optimizer.nesterov", "Nesterov", when=("optimizer.name", ("sgd",)), recipe=SUPERVISED),
     ]),
     ("Schedule", [
-        Field("scheduler.name", "LR schedule"),
-        Field("scheduler.step_size", "Step every (epochs)", when=("scheduler.name", ("step",))),
-        Field("scheduler.gamma", "Step factor", when=("scheduler.name", ("step",))),
-        Field("scheduler.min_lr", "Lowest LR", when=("scheduler.name", ("cosine", "plateau")), kind="sci"),
-        Field("scheduler.pct_start", "Warm-up share", when=("scheduler.name", ("onecycle",))),
-        Field("scheduler.factor", "Reduce factor", when=("scheduler.name", ("plateau",))),
-        Field("scheduler.patience", "Plateau patience", when=("scheduler.name", ("plateau",))),
+        Field("scheduler.name", "LR schedule", recipe=SUPERVISED),
+        Field("scheduler.step_size", "Step every (epochs)", when=("scheduler.name", ("step",)), recipe=SUPERVISED),
+        Field("scheduler.gamma", "Step factor", when=("scheduler.name", ("step",)), recipe=SUPERVISED),
+        Field("scheduler.min_lr", "Lowest LR", when=("scheduler.name", ("cosine", "plateau")), kind="sci",
+              recipe=SUPERVISED),
+        Field("scheduler.pct_start", "Warm-up share", when=("scheduler.name", ("onecycle",)), recipe=SUPERVISED),
+        Field("scheduler.factor", "Reduce factor", when=("scheduler.name", ("plateau",)), recipe=SUPERVISED),
+        Field("scheduler.patience", "Plateau patience", when=("scheduler.name", ("plateau",)), recipe=SUPERVISED),
     ]),
     ("Loss", [
-        Field("loss.name", "Loss"),
+        Field("loss.name", "Loss", recipe=SUPERVISED),
         Field("loss.label_smoothing", "Label smoothing",
-              when=("loss.name", ("auto", "cross_entropy", "bce_with_logits", "multilabel_soft_margin", "kl_div"))),
-        Field("loss.focal_gamma", "Focal γ", when=("loss.name", ("focal",))),
-        Field("loss.delta", "Huber δ", when=("loss.name", ("huber", "smooth_l1"))),
-        Field("loss.margin", "Margin", when=("loss.name", ("multi_margin",))),
-        Field("loss.margin_p", "Margin power", when=("loss.name", ("multi_margin",))),
-        Field("loss.variance", "Variance", when=("loss.name", ("gaussian_nll",)), kind="sci"),
-        Field("loss.full", "Constant terms", when=("loss.name", ("poisson_nll", "gaussian_nll"))),
+              when=("loss.name", ("auto", "cross_entropy", "bce_with_logits", "multilabel_soft_margin", "kl_div")),
+              recipe=SUPERVISED),
+        Field("loss.focal_gamma", "Focal γ", when=("loss.name", ("focal",)), recipe=SUPERVISED),
+        Field("loss.delta", "Huber δ", when=("loss.name", ("huber", "smooth_l1")), recipe=SUPERVISED),
+        Field("loss.margin", "Margin", when=("loss.name", ("multi_margin",)), recipe=SUPERVISED),
+        Field("loss.margin_p", "Margin power", when=("loss.name", ("multi_margin",)), recipe=SUPERVISED),
+        Field("loss.variance", "Variance", when=("loss.name", ("gaussian_nll",)), kind="sci", recipe=SUPERVISED),
+        Field("loss.full", "Constant terms", when=("loss.name", ("poisson_nll", "gaussian_nll")), recipe=SUPERVISED),
+    ]),
+    ("GAN", [
+        Field("gan.generator", "Generator", kind="network", recipe=RECIPE_GAN),
+        Field("gan.discriminator", "Discriminator", kind="network", recipe=RECIPE_GAN),
+        Field("gan.latent_size", "Latent size", kind="auto", recipe=RECIPE_GAN),
+        Field("gan.noise", "Noise", recipe=RECIPE_GAN),
+        Field("gan.d_steps", "D steps per G step", recipe=RECIPE_GAN),
+        Field("gan.label_smoothing", "Real label smoothing", recipe=RECIPE_GAN),
+        Field("gan.generator_optimizer.lr", "Generator LR", kind="sci", recipe=RECIPE_GAN),
+        Field("gan.generator_optimizer.betas", "Generator betas", kind="betas", recipe=RECIPE_GAN),
+        Field("gan.discriminator_optimizer.lr", "Discriminator LR", kind="sci", recipe=RECIPE_GAN),
+        Field("gan.discriminator_optimizer.betas", "Discriminator betas", kind="betas", recipe=RECIPE_GAN),
+        Field("gan.samples", "Samples shown", recipe=RECIPE_GAN),
     ]),
     ("Run", [
         Field("epochs", "Epochs"),
         Field("batch_size", "Batch size"),
-        Field("grad_clip", "Clip grad norm", kind="optional"),
-        Field("early_stopping.metric", "Watch"),
-        Field("early_stopping.patience", "Stop after (epochs)"),
-        Field("data.val_fraction", "Validation share"),
-        Field("data.standardise", "Standardise features"),
+        Field("grad_clip", "Clip grad norm", kind="optional", recipe=SUPERVISED),
+        Field("early_stopping.metric", "Watch", recipe=SUPERVISED),
+        Field("early_stopping.patience", "Stop after (epochs)", recipe=SUPERVISED),
+        Field("data.val_fraction", "Validation share", recipe=SUPERVISED),
+        Field("data.standardise", "Standardise features", recipe=SUPERVISED),
         Field("seed", "Seed"),
         Field("device", "Device"),
-        Field("amp", "Mixed precision"),
-    ]),
-    ("GAN", [
-        Field("recipe", "Recipe"),
-        Field("gan.noise", "Noise", when=("recipe", ("gan",))),
-        Field("gan.d_steps", "D steps per G step", when=("recipe", ("gan",))),
-        Field("gan.label_smoothing", "Real label smoothing", when=("recipe", ("gan",))),
-        Field("gan.generator_optimizer.lr", "Generator LR", when=("recipe", ("gan",)), kind="sci"),
-        Field("gan.discriminator_optimizer.lr", "Discriminator LR", when=("recipe", ("gan",)), kind="sci"),
-        Field("gan.samples", "Samples shown", when=("recipe", ("gan",))),
+        Field("amp", "Mixed precision", recipe=SUPERVISED),
     ]),
 ]
 WATCHABLE = ("val_loss", "train_loss", "accuracy", "r2", "mse", "mae")
@@ -144,7 +157,9 @@ class SettingsForm(FittedScrollArea):
         self.editor = editor
         self.widgets: dict[str, QWidget] = {}
         self.rows: dict[str, tuple[QLabel, QWidget]] = {}
+        self.headers: dict[str, QLabel] = {}  # section title -> its header
         self._locked_structure = False
+        self._marked: set[str] = set()  # fields marked red by a problem of the graph (not of the file)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -153,6 +168,7 @@ class SettingsForm(FittedScrollArea):
             header.setObjectName("sectionHeader")
             header.setStyleSheet("font-weight: 600; margin-top: 6px;")
             layout.addWidget(header)
+            self.headers[title] = header
             form = QFormLayout()
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -167,6 +183,12 @@ class SettingsForm(FittedScrollArea):
                 self.widgets[f.path] = widget
                 self.rows[f.path] = (label, row)
             layout.addLayout(form)
+            if title == "GAN":  # what the GAN settings name that the graph lacks, in Train's words
+                self.gan_problem = QLabel()
+                self.gan_problem.setObjectName("ganProblem")
+                self.gan_problem.setWordWrap(True)
+                self.gan_problem.hide()
+                layout.addWidget(self.gan_problem)
         layout.addStretch(1)
         self.setWidget(body)
         self.setWidgetResizable(True)
@@ -181,7 +203,19 @@ class SettingsForm(FittedScrollArea):
         meta = spec.metadata
         default = spec.default
         tip = meta.get("doc", "")
-        if f.path == "early_stopping.metric":
+        if f.kind == "network":
+            widget = QComboBox()
+            widget.activated.connect(lambda _i, p=f.path, w=widget: self._edited(p, w.currentText()))
+        elif f.kind == "auto":
+            widget = QSpinBox()
+            widget.setRange(0, 1_000_000)
+            widget.setSpecialValueText("the Input's size")
+            widget.setKeyboardTracking(False)
+            widget.valueChanged.connect(lambda v, p=f.path: self._edited(p, int(v) or None))
+        elif f.kind == "betas":
+            widget = BetasEdit()
+            widget.edited.connect(lambda betas, p=f.path: self._edited(p, betas))
+        elif f.path == "early_stopping.metric":
             widget = QComboBox()
             widget.setEditable(True)
             widget.addItems(WATCHABLE)
@@ -227,6 +261,8 @@ class SettingsForm(FittedScrollArea):
     def _doc_changed(self, change) -> None:
         if change.kind in ("meta_changed", "reset"):
             self.refresh()
+        elif change.kind != "moved" and self.editor.doc.training.get("recipe") == RECIPE_GAN:
+            self.refresh()  # the networks' names and the generator's Input are the GAN rows' business
 
     def refresh(self) -> None:
         cfg = self.config() or TrainingConfig()
@@ -234,14 +270,20 @@ class SettingsForm(FittedScrollArea):
             value = get_path(cfg, path)
             widget.blockSignals(True)
             try:
-                if isinstance(widget, QComboBox):
+                if isinstance(widget, BetasEdit):
+                    widget.set_value(value)
+                elif self.fields[path].kind == "network":
+                    widget.clear()
+                    widget.addItems(network_names(self.editor.doc, value))
+                    widget.setCurrentText(value)
+                elif isinstance(widget, QComboBox):
                     if widget.findText(str(value)) < 0:
                         widget.addItem(str(value))
                     widget.setCurrentText(str(value))
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 elif isinstance(widget, QSpinBox):
-                    widget.setValue(int(value))
+                    widget.setValue(int(value or 0))
                 elif isinstance(widget, QDoubleSpinBox):
                     widget.setValue(float(value))
                 elif isinstance(widget, QLineEdit):
@@ -250,11 +292,24 @@ class SettingsForm(FittedScrollArea):
             finally:
                 widget.blockSignals(False)
         for path, f in self.fields.items():
-            if f.when:
-                other, values = f.when
-                shown = get_path(cfg, other) in values
-                for w in self.rows[path]:
-                    w.setVisible(shown)
+            shown = f.recipe in (None, cfg.recipe) and (f.when is None or get_path(cfg, f.when[0]) in f.when[1])
+            for w in self.rows[path]:
+                w.setVisible(shown)
+        for title, fields in SECTIONS:
+            self.headers[title].setVisible(any(f.recipe in (None, cfg.recipe) for f in fields))
+        self._show_problems(problems_of(self.editor.doc, cfg))
+
+    def _show_problems(self, problems: list) -> None:
+        """Mark the GAN fields that name what the graph lacks, and say what, under the section."""
+        for path in self._marked - {p.field for p in problems}:
+            self.widgets[path].setStyleSheet("")
+            self.widgets[path].setToolTip(_field_of(path).metadata.get("doc", ""))
+        for problem in problems:
+            self._mark(problem.field, problem.message)
+        self._marked = {p.field for p in problems}
+        self.gan_problem.setStyleSheet(f"color: {QColor(theme.current().error).name()};")
+        self.gan_problem.setText("\n".join(p.message for p in problems))
+        self.gan_problem.setVisible(bool(problems))
 
     # -- view -> model --------------------------------------------------------------------
     def _text_edited(self, path: str, widget: QLineEdit) -> None:
@@ -278,16 +333,23 @@ class SettingsForm(FittedScrollArea):
             return
         new = set_path(self.editor.doc.training, path, value)
         try:
-            clean = TrainingConfig.from_dict(new).to_dict()
+            config = TrainingConfig.from_dict(new)
         except ConfigError as err:
             self._refuse(path, str(err))
             return
-        self.editor.set_training(clean)
+        refused = [p for p in problems_of(self.editor.doc, config) if p.field == path]
+        if refused:  # a role naming no network, a latent size the generator's Input does not take
+            self._refuse(path, refused[0].message)
+            return
+        self.editor.set_training(config.to_dict())
 
-    def _refuse(self, path: str, message: str) -> None:
+    def _mark(self, path: str, message: str) -> None:
         widget = self.widgets[path]
         widget.setStyleSheet(f"border: 1px solid {QColor(theme.current().error).name()};")
         widget.setToolTip(message)
+
+    def _refuse(self, path: str, message: str) -> None:
+        self._mark(path, message)
         self.error.emit(message)
 
     def set_running(self, running: bool) -> None:

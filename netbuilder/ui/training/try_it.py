@@ -88,6 +88,7 @@ class TryItBox(QWidget):
 
     def clear(self) -> None:
         self.model, self.run_dir = None, None
+        self.button.setText("Tag")
         self.answer.clear()
         self.status.setText("Train a model on text (token ids) to try it here")
         self._enable(False)
@@ -106,8 +107,10 @@ class TryItBox(QWidget):
             self.clear()
             return False
         self.model, self.run_dir = model, Path(run_dir)
-        self.status.setText(f"The kept model of run {self.run_dir.name}, {len(model.words):,} words "
-                            "known; words it never saw are in italics")
+        what = f"classifies a sentence into {len(model.labels)} classes" if model.classifier else "tags each word"
+        self.status.setText(f"The kept model of run {self.run_dir.name} {what}; {len(model.words):,} words "
+                            "known" + ("" if model.classifier else ", words it never saw are in italics"))
+        self.button.setText("Classify" if model.classifier else "Tag")
         self._enable(True)
         self.edit.setFocus()
         return True
@@ -121,8 +124,15 @@ class TryItBox(QWidget):
         elif prediction.tags is not None:
             self.answer.setHtml(sentence_html(prediction.words, prediction.tags, unknown=prediction.unknown))
         else:
-            self.answer.setHtml(f"<p><b>{html.escape(prediction.label)}</b> ({prediction.confidence:.0%})</p>")
-        self.button.setText("Tag" if prediction.label is None else "Classify")
+            unknown = [prediction.words[i] for i in prediction.unknown]
+            note = f"<p><small>never seen in training: {html.escape(', '.join(unknown))}</small></p>" if unknown else ""
+            self.answer.setHtml(f"<p><b>{html.escape(prediction.label)}</b> ({prediction.confidence:.0%})</p>{note}")
+
+    @property
+    def label(self) -> str | None:
+        """The class shown now, for a text classifier (for tests and the status bar)."""
+        prediction = self.model.predict(self.edit.text()) if self.model is not None else None
+        return prediction.label if prediction is not None else None
 
     @property
     def tags(self) -> list[str]:
