@@ -35,6 +35,7 @@ from .block_code import (
     use_of,
     uses_by_block,
 )
+from .block_docstring import block_docstring
 from .document import GraphDocument
 from .errors import GraphError
 from .layers import Emit
@@ -180,17 +181,18 @@ def _variant(doc: GraphDocument, use: Use, statements: list[str], names: _Names,
     return tuple(line for _, line, _ in _forward_lines(doc, use, statements, names)), fixed
 
 
-def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: list[Line],
+def _render_class(class_name: str, docstring: str | list[str], cls: BlockClass, init_lines: list[Line],
                   forward_lines: list[Line], inputs: list[str], outputs: list[str]) -> tuple[str, dict[int, str]]:
     """The class text, lines wrapped to fit, and the node id behind each line."""
     result = ", ".join(outputs)
     if len(outputs) > 1 and len(result) > LIMIT - 20:
         result = f"({result})"
-    lines = textwrap.wrap(docstring, LIMIT - 10, break_long_words=False, break_on_hyphens=False) or [""]
+    lines = docstring if isinstance(docstring, list) else (
+        textwrap.wrap(docstring, LIMIT - 10, break_long_words=False, break_on_hyphens=False) or [""])
     text = [
         f"class {class_name}(nn.Module):",
         *([f'    """{lines[0]}"""'] if len(lines) == 1 else
-          [f'    """{lines[0]}', *(f"    {line}" for line in lines[1:]), '    """']),
+          [f'    """{lines[0]}', *(f"    {line}".rstrip() for line in lines[1:]), '    """']),
         "",
         *fit(f"def __init__({cls.signature(render)}):", "    "),
         "        super().__init__()",
@@ -212,8 +214,8 @@ def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: 
     return "\n".join(text) + "\n", line_of
 
 
-def _write_class(doc: GraphDocument, uses: list[Use], cls: BlockClass, docstring: str, statements: list[str],
-                 names: _Names, classes: dict[int, BlockClass]) -> tuple[str, dict[int, str]]:
+def _write_class(doc: GraphDocument, uses: list[Use], cls: BlockClass, docstring: str | list[str],
+                 statements: list[str], names: _Names, classes: dict[int, BlockClass]) -> tuple[str, dict[int, str]]:
     init_lines: list[Line] = []
     for node_id in statements:
         state = state_of(doc, cls, uses, node_id, classes)
@@ -259,7 +261,7 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
             cls = new_class(class_name, name, {p: spec.default for p, spec in definition.parameters.items()})
             for use in group:
                 classes[use.key] = cls
-            docstring = safe_text(definition.doc or f"The block {name}.", 400)
+            docstring = block_docstring(name, definition)
             source, _ = _write_class(definition, group, cls, docstring, statements, names, classes)
             sources.append(source)
     return sources, classes
