@@ -68,10 +68,11 @@ def _shape_text(params: dict[str, Any]) -> str:
     return f"({shape})" + ("" if dtype == "float32" else f" {dtype}")
 
 
-def block_docstring(name: str, definition) -> list[str]:
-    """The docstring lines (unindented, escaped) of the class written for ``definition``."""
+def block_docstring(name: str, definition, arguments: bool = True) -> list[str]:
+    """The docstring lines (unindented, escaped) of the class written for ``definition``;
+    ``Args`` only if the class takes them (a sequence block's ``nn.Sequential`` subclass does not)."""
     lines = _wrap(_escaped(definition.doc or default_summary(name)))
-    if definition.parameters:
+    if definition.parameters and arguments:
         lines += ["", "Args:"]
         for param, spec in definition.parameters.items():
             raw = declaration(spec)

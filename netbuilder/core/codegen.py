@@ -30,6 +30,7 @@ from .block_code import (
     innermost_first,
     made,
     new_class,
+    sequence_class,
     state_of,
     structure,
     use_of,
@@ -227,6 +228,12 @@ def _write_class(doc: GraphDocument, uses: list[Use], cls: BlockClass, docstring
     return _render_class(cls.name, docstring, cls, init_lines, forward_lines, inputs, outputs)
 
 
+def _render_sequence_class(name: str, docstring: list[str]) -> str:
+    """``class Stem(nn.Sequential)``: a named chain, nothing but its name and docstring of its own."""
+    body = [f'    """{docstring[0]}', *(f"    {line}".rstrip() for line in docstring[1:]), '    """']
+    return "\n".join([f"class {name}(nn.Sequential):", *body]) + "\n"
+
+
 def _value_of(doc: GraphDocument, node_id: str, statements: list[str]) -> tuple[str, int]:
     """The (node, port) whose variable holds what ``node_id`` returns."""
     if node_id not in statements and _is_output(doc, node_id):
@@ -244,7 +251,9 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
     classes: dict[int, BlockClass] = {}
     for name in innermost_first(doc, evaluations):
         definition = library.blocks[name]
-        if sequence_of(definition) is not None:  # an nn.Sequential where it is used, no class of its own
+        if sequence_of(definition) is not None:  # made where it is used, as an nn.Sequential or a subclass
+            if sequence_class(name) == name and name in evaluations:
+                sources.append(_render_sequence_class(name, block_docstring(name, definition, arguments=False)))
             continue
         uses = [use_of(definition, id(e), e.infos, e.order, e.inputs, e.outputs, e.args)
                 for e in evaluations.get(name, [])]
