@@ -219,6 +219,7 @@ class GraphDocument(BlockScope):
         """Put a node (one returned by :meth:`remove_node`) at ``index`` in the
         document order, default last (used by undo, so files come back identical)."""
         self.check_new_id(node.id)
+        self.check_instance(node.type)
         node = copy.deepcopy(node)
         if index is None or index >= len(self.nodes):
             self.nodes[node.id] = node

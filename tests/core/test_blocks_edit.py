@@ -6,6 +6,7 @@ import pytest
 from core_helpers import ROOT
 
 from netbuilder.core import blocks
+from netbuilder.core.document import Edge
 from netbuilder.core.errors import EditError
 from netbuilder.core.fileformat import dumps, load_graph, loads
 from netbuilder.core.shapes import infer_shapes
@@ -146,3 +147,43 @@ def test_an_instance_whose_block_stops_being_a_chain_says_so():
     (error,) = [p for p in report.errors if p.node_id == "stage1"]
     assert "repeats 2 times, but block BasicBlock no longer has one input and one output" in error.message
     assert '"repeat"' not in dumps(doc).split('"blocks"')[0].replace('"repeat": 2', "")  # repeat 1 left out
+
+
+def _nested() -> tuple:
+    """resnet_tiny with a block Outer whose definition holds a BasicBlock."""
+    doc = load_graph(RESNET)
+    outer = doc.new_definition("Outer")
+    outer.add_node("Input", {"shape": [8, 8, 8]}, node_id="x")
+    outer.add_node("BasicBlock", {"channels": 8}, node_id="inner")
+    outer.add_node("Output", {}, node_id="out")
+    outer.connect(Edge("x", "inner"))
+    outer.connect(Edge("inner", "out"))
+    doc.add_block("Outer", outer)
+    return doc, outer
+
+
+def test_a_block_refuses_an_instance_of_itself_naming_the_blocks():
+    doc, outer = _nested()
+    basic = doc.blocks["BasicBlock"]
+    before = dumps(doc)
+    with pytest.raises(EditError, match=r"block BasicBlock cannot contain an instance of itself "
+                                        r"\(BasicBlock → BasicBlock\)"):
+        basic.add_node("BasicBlock", {}, node_id="me")
+    with pytest.raises(EditError, match=r"block BasicBlock cannot hold a Outer: Outer contains BasicBlock, so "
+                                        r"BasicBlock would contain itself \(BasicBlock → Outer → BasicBlock\)"):
+        basic.add_node("Outer", {}, node_id="outer")
+    with pytest.raises(EditError, match="Outer cannot contain an instance of itself"):
+        outer.restore_node(outer.nodes["inner"].__class__("again", "Outer", {}, (0.0, 0.0)))  # undo's path too
+    assert dumps(doc) == before
+    outer.add_node("BasicBlock", {"channels": 8}, node_id="inner_2")  # another block's instance is fine
+    doc.add_node("Outer", {}, node_id="outer")  # and the graph itself holds any block
+
+
+def test_a_block_containing_itself_directly_is_refused_at_load():
+    data = loads(dumps(load_graph(RESNET))).to_dict()
+    data["blocks"]["BasicBlock"]["nodes"][3]["type"] = "BasicBlock"
+    from netbuilder.core.errors import GraphError
+    from netbuilder.core.fileformat import document_from_dict
+
+    with pytest.raises(GraphError, match="block BasicBlock contains itself: BasicBlock → BasicBlock"):
+        document_from_dict(data, "test")

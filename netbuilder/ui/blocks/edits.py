@@ -45,14 +45,10 @@ class BlockEdits:
 
     # -- structure ------------------------------------------------------------
     def check_holds(self, types) -> None:
-        """Refuse an instance of a block that would make the block on show contain itself."""
-        shown = self.block
-        for layer_type in types if shown is not None else ():
-            if layer_type == shown:
-                raise EditError(f"block {shown} cannot contain an instance of itself")
-            if layer_type in self.top.doc.blocks and shown in self.top.doc.blocks_used_by(layer_type):
-                raise EditError(f"block {shown} cannot hold a {layer_type}: {layer_type} contains {shown}, "
-                                f"so {shown} would contain itself")
+        """Refuse an instance of a block that would make the block on show contain itself
+        (the document refuses it too; asking first keeps a paste or a drop from starting)."""
+        for layer_type in types:
+            self.doc.check_instance(layer_type)
 
     def paste(self, fragment: dict, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
         """Paste, bringing the blocks the nodes use that the document lacks (copied from
