@@ -82,10 +82,21 @@ def test_ungroup_puts_the_nodes_back_with_the_instance_arguments():
     assert "conv1_2" in doc.nodes and infer_shapes(doc).total_params == before.total_params
 
 
-def test_ungroup_refuses_a_repeated_instance_and_a_layer():
+def test_ungroup_expands_a_repeated_instance_into_chained_copies_and_refuses_a_layer():
     doc = load_graph(RESNET)
-    with pytest.raises(EditError, match="repeats 2 times: set repeat to 1"):
-        blocks.ungroup(doc, "stage1")
+    saved, before = dumps(doc), infer_shapes(doc)
+    plan = blocks.ungroup(doc, "stage1")  # BasicBlock × 2
+    undo = blocks.apply(doc, plan)
+    assert list(doc.nodes) == ["image", "stem", "stage1", "stage1_2", "stage2", "pool", "flatten", "fc"]
+    assert [doc.nodes[n].params for n in ("stage1", "stage1_2")] == [{"channels": 8, "stride": 1, "repeat": 1}] * 2
+    assert [(e.source, e.target) for e in doc.in_edges("stage1_2")] == [("stage1", "stage1_2")]
+    assert [(e.source, e.target) for e in doc.in_edges("stage2")] == [("stage1_2", "stage2")]
+    assert doc.nodes["stage1_2"].pos[0] > doc.nodes["stage1"].pos[0]
+    after = infer_shapes(doc)
+    assert after.problems == [] and after.total_params == before.total_params
+    assert after.output_types() == before.output_types()
+    blocks.apply(doc, undo)
+    assert dumps(doc) == saved
     with pytest.raises(EditError, match="not a block instance"):
         blocks.ungroup(doc, "stem")
 
