@@ -24,6 +24,7 @@ from ..core.codegen import generate
 from ..core.compiler import build_model
 from ..core.document import GraphDocument
 from ..core.fileformat import dumps, load_graph
+from ..core.freeze import freeze_paths
 from ..core.shapes import infer_shapes
 from .checkpoints import write_json
 from .prepare import TrainingError
@@ -72,9 +73,8 @@ def _trainable_names(doc: GraphDocument, freeze: list[str]) -> tuple[list[str], 
     report = infer_shapes(doc)
     attr_of = generate(doc, report=report).attr_of
     model = build_model(doc, report)
-    for node in freeze:
-        if node in attr_of:
-            getattr(model, attr_of[node]).requires_grad_(False)
+    for path in freeze_paths(doc, freeze, attr_of)[0]:
+        model.get_submodule(path).requires_grad_(False)
     return [name for name, p in model.named_parameters() if p.requires_grad], attr_of
 
 

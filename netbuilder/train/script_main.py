@@ -128,8 +128,8 @@ def train(config, model_class, load_data, args, rank, world, device):
 
     seed_everything(seed)
     net = model_class()
-    for name in config["freeze"]:
-        getattr(net, name).requires_grad_(False)
+    for path in config["freeze"]:  # module paths: "fc", "layer2.0.conv1"
+        net.get_submodule(path).requires_grad_(False)
     net.to(device)
     generator = torch.Generator().manual_seed(seed)
     model = net
