@@ -162,8 +162,8 @@ def _declared(group: Group) -> dict[int, dict[str, Any]]:
             nodes = [(by_attr[attr], key) for attr, key in declares.fields.get(name, ())
                      if attr in by_attr and node_field(by_attr[attr].type, key)]
             seen = {json.dumps(_field_value(node, key)) for node, key in nodes}
-            if len(seen) != 1:
-                break  # not passed on to a node, or to ones that disagree: not a parameter netbuilder can keep
+            if len(seen) != 1 or _kind(_field_value(*nodes[0])) != _kind(default):
+                break  # not passed on to a node, to ones that disagree or hold another kind: not one to keep
             found.append((level, nodes))
         else:
             raw = {"kind": _kind(default), "default": default, **declares.docstring.parameters.get(name, {})}

@@ -228,3 +228,16 @@ def test_node_tags_name_values_the_code_calls_x():
             return x.reshape(x.shape[0], 3, 1)  # node: rs
 
     assert list(import_module(Tagged(), torch.randn(2, 3)).document.nodes) == ["x", "fc", "relu", "total", "rs"]
+
+
+LIBRARY = sorted((Path(__file__).parents[2] / "resources" / "blocks").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
+def test_every_built_in_block_comes_back_the_same_through_its_export(path, tmp_path):
+    doc = load_graph(path)
+    model, inputs, from_model, from_file = _block_round_trip(doc, tmp_path)
+    for imported in (from_model, from_file):
+        assert _file_form(imported.document) == _file_form(doc)
+        for want, got in zip(_outputs(model, inputs), _outputs(imported.build(), inputs), strict=True):
+            assert torch.equal(want, got)
