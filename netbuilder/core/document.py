@@ -281,7 +281,8 @@ class GraphDocument(BlockScope):
         """Every place a document stores a node id, rewritten from ``old`` to ``new``.
 
         - edges;
-        - ``training.freeze``, the ids of frozen nodes;
+        - ``training.freeze``, the ids of frozen nodes (``Block/node`` in the library's, for a
+          node of a definition);
         - ``search`` targets (``conv1.out_channels``), see :mod:`.search_space`;
         - ``meta.weights_ids``: the id each renamed node had when its weights
           were made (a weights file's ``state_dict`` keys come from those ids),
@@ -292,6 +293,8 @@ class GraphDocument(BlockScope):
         freeze = self.training.get("freeze")
         if isinstance(freeze, list):
             self.training["freeze"] = [new if i == old else i for i in freeze]
+        if self.is_definition:
+            self.library.rename_frozen(f"{self.name}/{old}", f"{self.name}/{new}")
         self.search = renamed_targets(self.search, old, new)
         saved_ids = dict(self.meta.get(WEIGHTS_IDS) or {})
         saved = saved_ids.pop(old, old)

@@ -126,6 +126,7 @@ class BlockScope:
     parameters: dict[str, ParamSpec]
     doc: str
     library: Any
+    training: dict  # the document's training settings (GraphDocument)
 
     def _init_blocks(self) -> None:
         self.blocks = {}
@@ -358,7 +359,15 @@ class BlockScope:
                     node.type = new
         definition.name = new
         library.blocks = {(new if k == old else k): v for k, v in library.blocks.items()}
+        for node_id in definition.nodes:
+            library.rename_frozen(f"{old}/{node_id}", f"{new}/{node_id}")
         library._blocks_changed(old, new)
+
+    def rename_frozen(self, old: str, new: str) -> None:
+        """A ``Block/node`` entry of the training settings' freeze list renamed (see core/freeze.py)."""
+        freeze = (self.training or {}).get("freeze")
+        if isinstance(freeze, list) and old in freeze:
+            self.training["freeze"] = [new if entry == old else entry for entry in freeze]
 
     def block(self, name: str):
         """The definition of block ``name``, or :class:`EditError`."""

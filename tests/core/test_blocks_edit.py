@@ -198,3 +198,15 @@ def test_a_block_containing_itself_directly_is_refused_at_load():
 
     with pytest.raises(GraphError, match="block BasicBlock contains itself: BasicBlock → BasicBlock"):
         document_from_dict(data, "test")
+
+
+def test_a_frozen_node_of_a_block_follows_renames_of_the_node_and_the_block():
+    doc = load_graph(RESNET)
+    doc.training = {**(doc.training or {}), "freeze": ["BasicBlock/conv1", "stem"]}
+    doc.blocks["BasicBlock"].rename_node("conv1", "first")
+    assert doc.training["freeze"] == ["BasicBlock/first", "stem"]
+    doc.rename_block("BasicBlock", "ResidualBlock")
+    assert doc.training["freeze"] == ["ResidualBlock/first", "stem"]
+    doc.rename_block("ResidualBlock", "BasicBlock")  # undo's path: back as it was
+    doc.blocks["BasicBlock"].rename_node("first", "conv1")
+    assert doc.training["freeze"] == ["BasicBlock/conv1", "stem"]
