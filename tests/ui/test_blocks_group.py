@@ -108,5 +108,6 @@ def test_ctrl_shift_g_expands_a_repeated_instance_into_chained_copies_in_one_ste
         <= set(doc.edges)
     assert set(window.view.selected_node_ids()) == set(copies) and set(copies) <= set(window.view.scene().nodes)
     assert window.editor.report.ok and window.editor.report.total_params == params
+    assert doc.nodes["add"].pos[0] > doc.nodes["step_3"].pos[0]  # the nodes after it moved over to make room
     QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # one step back to Step × 3
     assert window.editor.doc.to_dict() == repeated

@@ -163,7 +163,6 @@ def test_the_freeze_box_inside_a_block_freezes_the_node_in_every_instance(make_w
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
     top = window.editor.doc
     assert top.training["freeze"] == ["ResBlock/lin2"] and window.scoped.doc.training in (None, {})
-    window.inspector.widget().grab().save("/tmp/blocks2-freeze.png")
     QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # one undo step
     assert top.training.get("freeze", []) == []
     assert not window.inspector.widget().findChild(QCheckBox, "freeze").isChecked()
