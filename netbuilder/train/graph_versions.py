@@ -28,6 +28,7 @@ from ..core.freeze import freeze_paths
 from ..core.shapes import infer_shapes
 from .checkpoints import write_json
 from .prepare import TrainingError
+from .recipe import freeze as freeze_path
 from .recipe import set_rng_state
 from .transplant import Transplant, optimizer_state_by_node, transplant
 
@@ -74,7 +75,7 @@ def _trainable_names(doc: GraphDocument, freeze: list[str]) -> tuple[list[str], 
     attr_of = generate(doc, report=report).attr_of
     model = build_model(doc, report)
     for path in freeze_paths(doc, freeze, attr_of)[0]:
-        model.get_submodule(path).requires_grad_(False)
+        freeze_path(model, path)
     return [name for name, p in model.named_parameters() if p.requires_grad], attr_of
 
 

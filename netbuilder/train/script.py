@@ -117,7 +117,7 @@ def _settings(config: TrainingConfig, ds, freeze: list[str], base_dir) -> dict:
     settings["early_stopping"].update(metric=metric, mode=better_mode(metric) if mode == "auto" else mode)
     loss = config.loss.name
     settings["loss"]["name"] = ("cross_entropy" if ds.task == CLASSIFICATION else "mse") if loss == "auto" else loss
-    settings["freeze"] = freeze  # module paths (netbuilder.core.freeze): net.get_submodule
+    settings["freeze"] = freeze  # paths into the model (netbuilder.core.freeze), for recipe.freeze
     settings["metrics"] = {"top_k": config.metrics.top_k}
     source = config.data.source
     if source not in builtin_names():

@@ -114,7 +114,7 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     model = build_model(doc, report)
     attr_of = generate(doc, report=report).attr_of
     for path in freeze_paths(doc, config.freeze, attr_of)[0]:
-        model.get_submodule(path).requires_grad_(False)
+        recipe.freeze(model, path)
     model.to(device)
     generator = torch.Generator().manual_seed(config.seed)
 
