@@ -56,6 +56,7 @@ def freeze_paths(doc: GraphDocument, entries: list[str], attr_of: dict[str, str]
     """
     uses = instance_paths(doc, attr_of)
     inner: dict[str, str] = {}  # module path of a node inside a block → its block
+    uses_at = {path for _, path in uses}
     for block, path in uses:
         inner[path] = block
         definition = doc.library.blocks[block]
@@ -83,7 +84,8 @@ def freeze_paths(doc: GraphDocument, entries: list[str], attr_of: dict[str, str]
             continue
         if entry in inner:
             paths.append(entry)
-        else:
-            problems.append(f"there is no node {entry!r} in the graph (nor a module path such as "
-                            f"{next(iter(inner), 'stage1.0.conv1')!r} inside a block)")
+            continue
+        example = next((p for p in inner if p not in uses_at), None)
+        problems.append(f"there is no node {entry!r} in the graph" + (
+            f" (nor a module path such as {example!r} inside a block)" if example else ""))
     return list(dict.fromkeys(paths)), problems

@@ -461,5 +461,5 @@ def test_freezing_inside_blocks_by_definition_node_and_by_module_path(tmp_path):
         if key.endswith(".weight") and ".bn" not in key and "_bn" not in key:
             assert torch.equal(tensor.cpu(), initial[key]) == any(key.startswith(f + ".") for f in frozen), key
     assert freeze_paths(doc, ["stage9.conv1", "BasicBlock/relu1"], {})[1] == [
-        "there is no node 'stage9.conv1' in the graph (nor a module path such as 'stage1' inside a block)",
+        "there is no node 'stage9.conv1' in the graph (nor a module path such as 'stage1.conv1' inside a block)",
         "BasicBlock/relu1 has no parameters to freeze"]
