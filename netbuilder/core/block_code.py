@@ -20,6 +20,7 @@ argument of each inner call this module decides, over all uses:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ from .layers import Construct
 from .library import BlockSpec, sequence_of
 from .pysource import Expr, Namespace, render
 from .report import NodeInfo, ShapeReport
+
+_SEQUENTIAL = re.compile(r"Sequential(_[0-9]+)?")
 
 
 @dataclass
@@ -161,7 +164,7 @@ def made(doc: GraphDocument, use: Use, node_id: str, classes: dict[int, BlockCla
     - ``("layer", spec, Call, params)``: a layer's state;
     - ``("copies", repeated, [copy…])``: a block instance, each copy either
       ``("block", class name, Call, params)`` or, for a sequence block (see
-      :func:`~netbuilder.core.library.sequence_of`), ``("seq", [tree…])``.
+      :func:`~netbuilder.core.library.sequence_of`), ``("seq", [tree…], class)``.
 
     ``params`` are the node's own, whose ``"$name"`` references become the class's
     arguments; inside a sequence block, which has no class of its own, they are seen
@@ -182,12 +185,19 @@ def made(doc: GraphDocument, use: Use, node_id: str, classes: dict[int, BlockCla
     for copy in info.block.copies:
         if chain is not None:
             inner = use_of(definition, id(copy), copy.infos, copy.order, copy.inputs, copy.outputs, copy.args)
-            copies.append(("seq", [made(definition, inner, n, classes, seen) for n in chain]))
+            copies.append(("seq", [made(definition, inner, n, classes, seen) for n in chain],
+                           sequence_class(spec.block)))
         else:
             cls = classes[id(copy)]
             call = Call(cls.call_kwargs(id(copy), copy.args), {arg: p for p, arg in cls.arg_of.items()})
             copies.append(("block", cls.name, call, params))
     return "copies", info.block.repeated, copies
+
+
+def sequence_class(block: str) -> str:
+    """The class a sequence block is made as: ``nn.Sequential`` for one the importer named
+    after it (``Sequential``, ``Sequential_2``), else its own subclass of it (``class Stem(nn.Sequential)``)."""
+    return "nn.Sequential" if _SEQUENTIAL.fullmatch(block) else block
 
 
 def structure(tree: tuple):
@@ -199,7 +209,7 @@ def structure(tree: tuple):
     if kind == "block":
         return kind, tree[1]
     if kind == "seq":
-        return kind, tuple(map(structure, tree[1]))
+        return kind, tuple(map(structure, tree[1])), tree[2]
     return kind, tree[1], tuple(map(structure, tree[2]))
 
 
@@ -214,8 +224,7 @@ def build(cls: BlockClass, uses: list[Use], trees: list[tuple]):
         kwargs = abstract(cls, [(u.key, u.args, t[3], t[2]) for u, t in zip(uses, trees)])
         return first[1].state(kwargs) if kind == "layer" else Construct(first[1], kwargs=kwargs)
     if kind == "seq":
-        return Construct("nn.Sequential", tuple(build(cls, uses, [t[1][i] for t in trees])
-                                                for i in range(len(first[1]))))
+        return Construct(first[2], tuple(build(cls, uses, [t[1][i] for t in trees]) for i in range(len(first[1]))))
     repeated, copies = first[1], first[2]
     built = [build(cls, uses, [t[2][k] for t in trees]) for k in range(len(copies))]
     if not repeated:

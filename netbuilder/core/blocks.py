@@ -17,6 +17,7 @@ from .errors import EditError
 from .library import check_block_name, snake_case
 from .records import fresh_id
 
+_COPY_SPACING = 240.0  # between the copies a repeated instance expands into
 _GAP = 220.0  # how far the new Input/Output nodes sit left/right of the grouped nodes
 
 
@@ -173,15 +174,16 @@ def ungroup(doc: GraphDocument, instance_id: str) -> Plan:
     """The plan replacing block instance ``instance_id`` by the nodes of its
     definition (with the instance's parameter values in place of ``"$name"``).
 
-    The definition stays in the library. A repeated instance is refused: set
-    its repeat to 1 first (which copy's nodes would it become?).
+    The definition stays in the library. A repeated instance (``× N``, an
+    ``nn.Sequential`` of copies) becomes its N copies, chained: instances with
+    repeat 1, the first keeping its id (:func:`expand_repeat`).
     """
     node = doc.node(instance_id)
     if not doc.is_block(node.type):
         raise EditError(f"{node.type} '{instance_id}' is not a block instance")
     definition = doc.library.blocks[node.type]
     if node.params.get(REPEAT, 1) != 1:
-        raise EditError(f"'{instance_id}' repeats {node.params[REPEAT]} times: set repeat to 1 to ungroup it")
+        return expand_repeat(doc, instance_id)
     args = {name: node.params.get(name, p.default) for name, p in definition.parameters.items()}
     inputs, outputs = _ports(definition, "is_input"), _ports(definition, "is_output")
     inner = [n for n in definition.nodes if n not in inputs and n not in outputs]
@@ -223,6 +225,30 @@ def ungroup(doc: GraphDocument, instance_id: str) -> Plan:
         found = outside_source(*inner_source) if inner_source is not None else None
         if found is not None:
             edges.append(Edge(found[0], e.target, found[1], e.target_port))
+    plan.add_edges = [(edge, None) for edge in edges]
+    return plan
+
+
+def expand_repeat(doc: GraphDocument, instance_id: str) -> Plan:
+    """The plan replacing ``name × N`` by N instances of ``name`` wired one after another
+    (``encoder``, ``encoder_2``…, side by side): what the repeat stood for, one step less nested."""
+    node = doc.node(instance_id)
+    count = node.params[REPEAT]
+    params = doc.validate_node_params(node.type, {k: v for k, v in node.params.items() if k != REPEAT},
+                                      node_id=instance_id)
+    taken = set(doc.nodes) - {instance_id}
+    ids = []
+    for _ in range(count):
+        ids.append(fresh_id(instance_id, taken))
+        taken.add(ids[-1])
+    index = doc.node_index(instance_id)
+    plan = Plan(remove_nodes=[instance_id], instance=ids[0])
+    for i, copy_id in enumerate(ids):
+        pos = (node.pos[0] + i * _COPY_SPACING, node.pos[1])
+        plan.add_nodes.append((Node(copy_id, node.type, dict(params), pos), index + i))
+    edges = [Edge(e.source, ids[0], e.source_port, e.target_port) for e in doc.in_edges(instance_id)]
+    edges += [Edge(a, b) for a, b in zip(ids, ids[1:])]
+    edges += [Edge(ids[-1], e.target, e.source_port, e.target_port) for e in doc.out_edges(instance_id)]
     plan.add_edges = [(edge, None) for edge in edges]
     return plan
 

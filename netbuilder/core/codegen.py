@@ -30,11 +30,13 @@ from .block_code import (
     innermost_first,
     made,
     new_class,
+    sequence_class,
     state_of,
     structure,
     use_of,
     uses_by_block,
 )
+from .block_docstring import block_docstring
 from .document import GraphDocument
 from .errors import GraphError
 from .layers import Emit
@@ -180,17 +182,18 @@ def _variant(doc: GraphDocument, use: Use, statements: list[str], names: _Names,
     return tuple(line for _, line, _ in _forward_lines(doc, use, statements, names)), fixed
 
 
-def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: list[Line],
+def _render_class(class_name: str, docstring: str | list[str], cls: BlockClass, init_lines: list[Line],
                   forward_lines: list[Line], inputs: list[str], outputs: list[str]) -> tuple[str, dict[int, str]]:
     """The class text, lines wrapped to fit, and the node id behind each line."""
     result = ", ".join(outputs)
     if len(outputs) > 1 and len(result) > LIMIT - 20:
         result = f"({result})"
-    lines = textwrap.wrap(docstring, LIMIT - 10, break_long_words=False, break_on_hyphens=False) or [""]
+    lines = docstring if isinstance(docstring, list) else (
+        textwrap.wrap(docstring, LIMIT - 10, break_long_words=False, break_on_hyphens=False) or [""])
     text = [
         f"class {class_name}(nn.Module):",
         *([f'    """{lines[0]}"""'] if len(lines) == 1 else
-          [f'    """{lines[0]}', *(f"    {line}" for line in lines[1:]), '    """']),
+          [f'    """{lines[0]}', *(f"    {line}".rstrip() for line in lines[1:]), '    """']),
         "",
         *fit(f"def __init__({cls.signature(render)}):", "    "),
         "        super().__init__()",
@@ -212,8 +215,8 @@ def _render_class(class_name: str, docstring: str, cls: BlockClass, init_lines: 
     return "\n".join(text) + "\n", line_of
 
 
-def _write_class(doc: GraphDocument, uses: list[Use], cls: BlockClass, docstring: str, statements: list[str],
-                 names: _Names, classes: dict[int, BlockClass]) -> tuple[str, dict[int, str]]:
+def _write_class(doc: GraphDocument, uses: list[Use], cls: BlockClass, docstring: str | list[str],
+                 statements: list[str], names: _Names, classes: dict[int, BlockClass]) -> tuple[str, dict[int, str]]:
     init_lines: list[Line] = []
     for node_id in statements:
         state = state_of(doc, cls, uses, node_id, classes)
@@ -223,6 +226,12 @@ def _write_class(doc: GraphDocument, uses: list[Use], cls: BlockClass, docstring
     inputs = [names.var[(n, 0)] for n in uses[0].inputs]
     outputs = [names.var[_value_of(doc, n, statements)] for n in uses[0].outputs]
     return _render_class(cls.name, docstring, cls, init_lines, forward_lines, inputs, outputs)
+
+
+def _render_sequence_class(name: str, docstring: list[str]) -> str:
+    """``class Stem(nn.Sequential)``: a named chain, nothing but its name and docstring of its own."""
+    body = [f'    """{docstring[0]}', *(f"    {line}".rstrip() for line in docstring[1:]), '    """']
+    return "\n".join([f"class {name}(nn.Sequential):", *body]) + "\n"
 
 
 def _value_of(doc: GraphDocument, node_id: str, statements: list[str]) -> tuple[str, int]:
@@ -242,7 +251,9 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
     classes: dict[int, BlockClass] = {}
     for name in innermost_first(doc, evaluations):
         definition = library.blocks[name]
-        if sequence_of(definition) is not None:  # an nn.Sequential where it is used, no class of its own
+        if sequence_of(definition) is not None:  # made where it is used, as an nn.Sequential or a subclass
+            if sequence_class(name) == name and name in evaluations:
+                sources.append(_render_sequence_class(name, block_docstring(name, definition, arguments=False)))
             continue
         uses = [use_of(definition, id(e), e.infos, e.order, e.inputs, e.outputs, e.args)
                 for e in evaluations.get(name, [])]
@@ -259,7 +270,7 @@ def _block_classes(doc: GraphDocument, report: ShapeReport, taken: set[str]) -> 
             cls = new_class(class_name, name, {p: spec.default for p, spec in definition.parameters.items()})
             for use in group:
                 classes[use.key] = cls
-            docstring = safe_text(definition.doc or f"The block {name}.", 400)
+            docstring = block_docstring(name, definition)
             source, _ = _write_class(definition, group, cls, docstring, statements, names, classes)
             sources.append(source)
     return sources, classes

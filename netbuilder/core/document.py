@@ -219,6 +219,7 @@ class GraphDocument(BlockScope):
         """Put a node (one returned by :meth:`remove_node`) at ``index`` in the
         document order, default last (used by undo, so files come back identical)."""
         self.check_new_id(node.id)
+        self.check_instance(node.type)
         node = copy.deepcopy(node)
         if index is None or index >= len(self.nodes):
             self.nodes[node.id] = node
@@ -280,7 +281,8 @@ class GraphDocument(BlockScope):
         """Every place a document stores a node id, rewritten from ``old`` to ``new``.
 
         - edges;
-        - ``training.freeze``, the ids of frozen nodes;
+        - ``training.freeze``, the ids of frozen nodes (``Block/node`` in the library's, for a
+          node of a definition);
         - ``training.gan``'s roles, the Output nodes naming the generator and the
           discriminator (a role that is its default name is not written);
         - ``search`` targets (``conv1.out_channels``; ``Block/conv1.out_channels`` in the
@@ -295,6 +297,8 @@ class GraphDocument(BlockScope):
         if isinstance(freeze, list):
             self.training["freeze"] = [new if i == old else i for i in freeze]
         self._rename_gan_roles(old, new)
+        if self.is_definition:
+            self.library.rename_frozen(f"{self.name}/{old}", f"{self.name}/{new}")
         self.search = renamed_targets(self.search, old, new)
         if self.library is not self:
             self.library.search = renamed_targets(self.library.search, old, new, block=self.name)

@@ -127,6 +127,7 @@ class BlockScope:
     parameters: dict[str, ParamSpec]
     doc: str
     library: Any
+    training: dict  # the document's training settings (GraphDocument)
 
     def _init_blocks(self) -> None:
         self.blocks = {}
@@ -206,8 +207,32 @@ class BlockScope:
                     todo.append(node.type)
         return found
 
+    def check_instance(self, type_name: str) -> None:
+        """Refuse an instance of ``type_name`` in this definition if a block would then contain
+        itself (:class:`EditError` naming the chain: ``BasicBlock → Inner → BasicBlock``)."""
+        library = self.library
+        if not self.is_definition or type_name not in library.blocks:
+            return
+        name = next((k for k, v in library.blocks.items() if v is self), None)
+        chain = self._chain_to(name, type_name) if name is not None else None
+        if chain is None:
+            return
+        shown = " → ".join([name, *chain])
+        if type_name == name:
+            raise EditError(f"block {name} cannot contain an instance of itself ({shown})")
+        raise EditError(f"block {name} cannot hold a {type_name}: {type_name} contains {name}, "
+                        f"so {name} would contain itself ({shown})")
+
     def cycle_through(self, name: str, definition) -> list[str] | None:
         """The chain ``name → … → name`` if ``definition`` taking that name would contain itself."""
+        for node in definition.nodes.values():
+            found = self._chain_to(name, node.type)
+            if found is not None:
+                return [name, *found]
+        return None
+
+    def _chain_to(self, name: str, start: str) -> list[str] | None:
+        """The blocks ``start → … → name`` through which an instance of ``start`` holds ``name``."""
         library = self.library
 
         def path_to(start: str, seen: set[str]) -> list[str] | None:
@@ -222,11 +247,7 @@ class BlockScope:
                     return [start, *found]
             return None
 
-        for node in definition.nodes.values():
-            found = path_to(node.type, set())
-            if found is not None:
-                return [name, *found]
-        return None
+        return path_to(start, set())
 
     def instances_of(self, name: str) -> list[str]:
         """Addresses of every node that instances block ``name``: ``stage1`` at the top,
@@ -340,7 +361,15 @@ class BlockScope:
         definition.name = new
         library.blocks = {(new if k == old else k): v for k, v in library.blocks.items()}
         library.search = renamed_block(library.search, old, new)
+        for node_id in definition.nodes:
+            library.rename_frozen(f"{old}/{node_id}", f"{new}/{node_id}")
         library._blocks_changed(old, new)
+
+    def rename_frozen(self, old: str, new: str) -> None:
+        """A ``Block/node`` entry of the training settings' freeze list renamed (see core/freeze.py)."""
+        freeze = (self.training or {}).get("freeze")
+        if isinstance(freeze, list) and old in freeze:
+            self.training["freeze"] = [new if entry == old else entry for entry in freeze]
 
     def block(self, name: str):
         """The definition of block ``name``, or :class:`EditError`."""

@@ -23,9 +23,11 @@ from typing import Any
 
 from torch import nn
 
+from ..core.block_docstring import BlockDocstring
 from ..core.errors import EditError
-from ..core.layers import has_spec
+from ..core.layers import get_spec, has_spec
 from ..core.library import check_block_name
+from .block_source import ClassDeclares, class_declares, node_field
 from .hierarchy import Hierarchy, Level, LevelNode
 
 FORMAT_VERSION = 2
@@ -117,27 +119,70 @@ def _parameter_name(fields: list[tuple[str, str]], taken: set[str]) -> str:
 
 
 def _finish(group: Group) -> None:
-    """Decide the group's parameters (or its repeat) and give each instance node its values."""
+    """Decide the group's parameters (or its repeat) and give each instance node its values:
+    first those its class declares (:mod:`.block_source`), then values that differ between instances."""
     if all(_repeated(level) is not None for level in group.levels):
         first = _repeated(group.first)
         group.repeat_of, group.repeat = first.child.group, len(_inner(group.first))
         for level in group.levels:
             level.parent_node.params = {**_repeated(level).params, "repeat": group.repeat}
         return
+    declared = _declared(group)
     fields = [_fields(level) for level in group.levels]
     vectors: dict[str, list[tuple[str, str]]] = {}
     for key in fields[0]:
         values = [json.dumps(f[key]) for f in fields]
-        if len(set(values)) > 1:
+        if len(set(values)) > 1 and key not in group.refs:
             vectors.setdefault("|".join(values), []).append(key)
-    for same in vectors.values():
+    followed = {"|".join(json.dumps(declared[id(level)][name]) for level in group.levels): name
+                for name in group.parameters}
+    for vector, same in vectors.items():
+        if vector in followed:  # varies as a declared parameter does: it is that parameter
+            group.refs.update({key: followed[vector] for key in same})
+            continue
         name = _parameter_name(same, set(group.parameters))
         group.parameters[name] = {"kind": _kind(fields[0][same[0]]), "default": fields[0][same[0]]}
         group.refs.update({key: name for key in same})
-    declared = {name: key for key, name in group.refs.items()}
-    for level, values in zip(group.levels, fields):
+        for level, values in zip(group.levels, fields):
+            declared.setdefault(id(level), {})[name] = values[same[0]]
+    for level in group.levels:
         if level.parent_node is not None:
-            level.parent_node.params = {name: values[key] for name, key in declared.items()}
+            level.parent_node.params = declared.get(id(level), {})
+
+
+def _declared(group: Group) -> dict[int, dict[str, Any]]:
+    """The parameters ``group``'s class declares and passes on to its nodes (recorded on the
+    group), and each level's values of them, by ``id(level)``."""
+    declares = _declares(group)
+    values: dict[int, dict[str, Any]] = {id(level): {} for level in group.levels}
+    for name, default in declares.defaults.items():
+        found = []
+        for level in group.levels:
+            by_attr = {n.state: n for n in _inner(level) if n.child is None and n.state is not None}
+            nodes = [(by_attr[attr], key) for attr, key in declares.fields.get(name, ())
+                     if attr in by_attr and node_field(by_attr[attr].type, key)]
+            seen = {json.dumps(_field_value(node, key)) for node, key in nodes}
+            if len(seen) != 1 or _kind(_field_value(*nodes[0])) != _kind(default):
+                break  # not passed on to a node, to ones that disagree or hold another kind: not one to keep
+            found.append((level, nodes))
+        else:
+            raw = {"kind": _kind(default), "default": default, **declares.docstring.parameters.get(name, {})}
+            group.parameters[name] = raw
+            group.refs.update({(node.id, key): name for node, key in found[0][1]})
+            for level, nodes in found:
+                values[id(level)][name] = _field_value(*nodes[0])
+    return values
+
+
+def _declares(group: Group) -> ClassDeclares:
+    cls = _class_of(group.first)
+    return class_declares(cls) if not cls.__module__.startswith("torch.") else ClassDeclares(BlockDocstring())
+
+
+def _field_value(node: LevelNode, key: str) -> Any:
+    if key in node.params:
+        return node.params[key]
+    return next(p.default for p in get_spec(node.type).params if p.name == key)
 
 
 def _name(group: Group, taken: set[str]) -> str:
@@ -184,18 +229,35 @@ def _type_of(node: LevelNode) -> str:
     return (group.repeat_of or group).name
 
 
-def _graph(level: Level, refs: dict[tuple[str, str], str]) -> dict[str, list]:
+def _graph(level: Level, refs: dict[tuple[str, str], str], ports: BlockDocstring | None = None) -> dict[str, list]:
+    """The file form of a level's nodes and edges; ``ports`` gives Input example shapes and Output ids."""
     nodes, edges = [], []
+    outputs = _output_ids(level, ports.outputs if ports else [])
     for node in level.nodes:
-        params = {k: f"${refs[(node.id, k)]}" if (node.id, k) in refs else v for k, v in node.params.items()}
-        nodes.append({"id": node.id, "type": _type_of(node), "params": params})
+        params = dict(node.params)
+        params.update({k: f"${name}" for (node_id, k), name in refs.items() if node_id == node.id})
+        if ports and node.type == "Input" and node.id in ports.inputs:
+            params = ports.inputs[node.id]
+        nodes.append({"id": outputs.get(node.id, node.id), "type": _type_of(node), "params": params})
         for target_port, (source, source_port) in enumerate(node.inputs):
-            edges.append({"source": source, "target": node.id, "source_port": source_port,
+            edges.append({"source": source, "target": outputs.get(node.id, node.id), "source_port": source_port,
                           "target_port": target_port})
     return {"nodes": nodes, "edges": edges}
 
 
+def _output_ids(level: Level, wanted: list[str]) -> dict[str, str]:
+    """Output node id → the one the class's docstring names (when it names each one, each new)."""
+    outputs = [n.id for n in level.nodes if n.type == "Output"]
+    others = {n.id for n in level.nodes if n.type != "Output"}
+    if len(wanted) != len(outputs) or len(set(wanted)) != len(wanted) or others & set(wanted):
+        return {}
+    return dict(zip(outputs, wanted))
+
+
 def _doc_text(group: Group) -> str:
+    cls = _class_of(group.first)
+    if not cls.__module__.startswith("torch.") and cls.__dict__.get("__doc__"):
+        return _declares(group).docstring.summary  # the class's own words (none for "The block X.")
     paths = [level.path for level in group.levels]
     shown = ", ".join(paths[:_MAX_PATHS]) + (", …" if len(paths) > _MAX_PATHS else "")
     return f"Imported from {_class_of(group.first).__qualname__} ({shown})."
@@ -208,6 +270,6 @@ def file_form(hierarchy: Hierarchy, name: str) -> dict:
     for group in groups:
         if group.repeat_of is None:
             blocks[group.name] = {"doc": _doc_text(group), "parameters": group.parameters,
-                                  **_graph(group.first, group.refs)}
+                                  **_graph(group.first, group.refs, _declares(group).docstring)}
     return {"format": "netbuilder.graph", "version": FORMAT_VERSION, "name": name,
             **_graph(hierarchy.root, {}), "blocks": blocks}

@@ -24,9 +24,11 @@ from ..core.codegen import generate
 from ..core.compiler import build_model
 from ..core.document import GraphDocument
 from ..core.fileformat import dumps, load_graph
+from ..core.freeze import freeze_paths
 from ..core.shapes import infer_shapes
 from .checkpoints import write_json
 from .prepare import TrainingError
+from .recipe import freeze as freeze_path
 from .recipe import set_rng_state
 from .transplant import Transplant, optimizer_state_by_node, transplant
 
@@ -72,9 +74,8 @@ def _trainable_names(doc: GraphDocument, freeze: list[str]) -> tuple[list[str], 
     report = infer_shapes(doc)
     attr_of = generate(doc, report=report).attr_of
     model = build_model(doc, report)
-    for node in freeze:
-        if node in attr_of:
-            getattr(model, attr_of[node]).requires_grad_(False)
+    for path in freeze_paths(doc, freeze, attr_of)[0]:
+        freeze_path(model, path)
     return [name for name, p in model.named_parameters() if p.requires_grad], attr_of
 
 

@@ -16,6 +16,7 @@ import torch
 
 from ..core.document import GraphDocument
 from ..core.errors import NetbuilderError
+from ..core.freeze import freeze_paths
 from ..core.shapes import ShapeReport
 from .config import TrainingConfig
 from .datasets import CLASSIFICATION, TAGGING, DataSet, builtin_names
@@ -188,12 +189,12 @@ def _check_rates(producer_type: str, label: str, producer: str, ds: DataSet, los
 
 
 def _check_freeze(doc: GraphDocument, report: ShapeReport, config: TrainingConfig) -> None:
-    for node_id in config.freeze:
-        if node_id not in doc.nodes:
-            raise TrainingError(f"training.freeze: there is no node {node_id!r} in the graph")
-        if not report.nodes[node_id].params:
-            raise TrainingError(f"training.freeze: {doc.nodes[node_id].type} '{node_id}' has no parameters "
-                                "to freeze", node_id)
+    """Every entry must name something with weights (see :mod:`netbuilder.core.freeze`)."""
+    with_weights = {node_id: node_id for node_id, info in report.nodes.items() if info.params}
+    for entry in config.freeze:
+        _, problems = freeze_paths(doc, [entry], with_weights)
+        if problems:
+            raise TrainingError(f"training.freeze: {problems[0]}", entry if entry in doc.nodes else None)
 
 
 def resolve_device(name: str) -> torch.device:

@@ -104,6 +104,13 @@ class Batches:
             yield self.x[index], self.y[index]
 
 
+def freeze(model, path):
+    """Keep what ``path`` names fixed while training: a submodule (``fc``, ``layer2.0.conv1``)
+    or a parameter (``cls_token``)."""
+    owner, _, name = path.rpartition(".")
+    getattr(model.get_submodule(owner) if owner else model, name).requires_grad_(False)
+
+
 def standard_strides(tensor):
     """``tensor`` with the strides of a fresh contiguous tensor.
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..core.codegen import generate, safe_text
 from ..core.document import GraphDocument
+from ..core.freeze import freeze_paths
 from ..core.shapes import ShapeReport, infer_shapes
 from . import recipe, script_data, script_main, tagger_main, tagging
 from .config import TrainingConfig
@@ -47,7 +48,7 @@ def export_training_script(doc: GraphDocument, base_dir: str | Path | None = Non
     if ds.task == TAGGING:
         return tagging_script(doc, config, ds, report, base_dir)
     model = generate(doc, report=report)
-    settings = _settings(config, ds, model.attr_of, base_dir)
+    settings = _settings(config, ds, freeze_paths(doc, config.freeze, model.attr_of)[0], base_dir)
     call, data_functions = _data_call(config, ds, base_dir)
     chosen = _Source(script_data).select([*data_functions, "split_indices", "standardise"])
     parts = [_Source(recipe).whole(), _Source(script_main).whole(), chosen]
@@ -99,7 +100,7 @@ that many samples times the number of processes.
 """'''
 
 
-def _settings(config: TrainingConfig, ds, attr_of: dict, base_dir) -> dict:
+def _settings(config: TrainingConfig, ds, freeze: list[str], base_dir) -> dict:
     """The CONFIG dict: the file's settings with everything netbuilder resolves at
     run time (loss, watched metric, node ids, data path) resolved."""
     settings = config.to_dict(full=True)
@@ -116,7 +117,7 @@ def _settings(config: TrainingConfig, ds, attr_of: dict, base_dir) -> dict:
     settings["early_stopping"].update(metric=metric, mode=better_mode(metric) if mode == "auto" else mode)
     loss = config.loss.name
     settings["loss"]["name"] = ("cross_entropy" if ds.task == CLASSIFICATION else "mse") if loss == "auto" else loss
-    settings["freeze"] = [attr_of[node_id] for node_id in config.freeze]
+    settings["freeze"] = freeze  # paths into the model (netbuilder.core.freeze), for recipe.freeze
     settings["metrics"] = {"top_k": config.metrics.top_k}
     source = config.data.source
     if source not in builtin_names():
@@ -259,7 +260,7 @@ def tagging_script(doc: GraphDocument, config: TrainingConfig, ds: DataSet, repo
                    base_dir: str | Path | None = None) -> str:
     """The source of a standalone tagging ``train.py`` (the graph was checked by the caller)."""
     model = generate(doc, report=report)
-    settings = _settings(config, ds, model.attr_of, base_dir)
+    settings = _settings(config, ds, freeze_paths(doc, config.freeze, model.attr_of)[0], base_dir)
     if config.loss.name == "auto":
         settings["loss"]["name"] = "cross_entropy"
     del settings["data"]["class_names"]  # the tags come from the training sentences, as the vocabulary does

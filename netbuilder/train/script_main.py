@@ -29,6 +29,7 @@ from .recipe import (
     checkpoint,
     evaluate,
     fit,
+    freeze,
     make_loss,
     make_optimizer,
     make_scheduler,
@@ -128,8 +129,8 @@ def train(config, model_class, load_data, args, rank, world, device):
 
     seed_everything(seed)
     net = model_class()
-    for name in config["freeze"]:
-        getattr(net, name).requires_grad_(False)
+    for path in config["freeze"]:  # paths into the model: "fc", "layer2.0.conv1"
+        freeze(net, path)
     net.to(device)
     generator = torch.Generator().manual_seed(seed)
     model = net

@@ -18,6 +18,7 @@ from ..core.codegen import generate
 from ..core.compiler import build_model
 from ..core.document import GraphDocument
 from ..core.fileformat import dumps
+from ..core.freeze import freeze_paths
 from ..core.shapes import infer_shapes
 from . import recipe, tagging
 from .checkpoints import load_checkpoint, new_run_dir, resume_file, write_json
@@ -116,8 +117,8 @@ def open_session(doc: GraphDocument, config: TrainingConfig, runs_dir: str | Pat
     recipe.seed_everything(config.seed)
     model = build_model(doc, report)
     attr_of = generate(doc, report=report).attr_of
-    for node_id in config.freeze:
-        getattr(model, attr_of[node_id]).requires_grad_(False)
+    for path in freeze_paths(doc, config.freeze, attr_of)[0]:
+        recipe.freeze(model, path)
     initial = load_initial(model, attr_of, doc, init_from) if init_from and checkpoint is None else None
     model.to(device)
     generator = torch.Generator().manual_seed(config.seed)

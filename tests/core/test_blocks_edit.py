@@ -6,6 +6,7 @@ import pytest
 from core_helpers import ROOT
 
 from netbuilder.core import blocks
+from netbuilder.core.document import Edge
 from netbuilder.core.errors import EditError
 from netbuilder.core.fileformat import dumps, load_graph, loads
 from netbuilder.core.shapes import infer_shapes
@@ -81,10 +82,21 @@ def test_ungroup_puts_the_nodes_back_with_the_instance_arguments():
     assert "conv1_2" in doc.nodes and infer_shapes(doc).total_params == before.total_params
 
 
-def test_ungroup_refuses_a_repeated_instance_and_a_layer():
+def test_ungroup_expands_a_repeated_instance_into_chained_copies_and_refuses_a_layer():
     doc = load_graph(RESNET)
-    with pytest.raises(EditError, match="repeats 2 times: set repeat to 1"):
-        blocks.ungroup(doc, "stage1")
+    saved, before = dumps(doc), infer_shapes(doc)
+    plan = blocks.ungroup(doc, "stage1")  # BasicBlock × 2
+    undo = blocks.apply(doc, plan)
+    assert list(doc.nodes) == ["image", "stem", "stage1", "stage1_2", "stage2", "pool", "flatten", "fc"]
+    assert [doc.nodes[n].params for n in ("stage1", "stage1_2")] == [{"channels": 8, "stride": 1, "repeat": 1}] * 2
+    assert [(e.source, e.target) for e in doc.in_edges("stage1_2")] == [("stage1", "stage1_2")]
+    assert [(e.source, e.target) for e in doc.in_edges("stage2")] == [("stage1_2", "stage2")]
+    assert doc.nodes["stage1_2"].pos[0] > doc.nodes["stage1"].pos[0]
+    after = infer_shapes(doc)
+    assert after.problems == [] and after.total_params == before.total_params
+    assert after.output_types() == before.output_types()
+    blocks.apply(doc, undo)
+    assert dumps(doc) == saved
     with pytest.raises(EditError, match="not a block instance"):
         blocks.ungroup(doc, "stem")
 
@@ -146,3 +158,55 @@ def test_an_instance_whose_block_stops_being_a_chain_says_so():
     (error,) = [p for p in report.errors if p.node_id == "stage1"]
     assert "repeats 2 times, but block BasicBlock no longer has one input and one output" in error.message
     assert '"repeat"' not in dumps(doc).split('"blocks"')[0].replace('"repeat": 2', "")  # repeat 1 left out
+
+
+def _nested() -> tuple:
+    """resnet_tiny with a block Outer whose definition holds a BasicBlock."""
+    doc = load_graph(RESNET)
+    outer = doc.new_definition("Outer")
+    outer.add_node("Input", {"shape": [8, 8, 8]}, node_id="x")
+    outer.add_node("BasicBlock", {"channels": 8}, node_id="inner")
+    outer.add_node("Output", {}, node_id="out")
+    outer.connect(Edge("x", "inner"))
+    outer.connect(Edge("inner", "out"))
+    doc.add_block("Outer", outer)
+    return doc, outer
+
+
+def test_a_block_refuses_an_instance_of_itself_naming_the_blocks():
+    doc, outer = _nested()
+    basic = doc.blocks["BasicBlock"]
+    before = dumps(doc)
+    with pytest.raises(EditError, match=r"block BasicBlock cannot contain an instance of itself "
+                                        r"\(BasicBlock → BasicBlock\)"):
+        basic.add_node("BasicBlock", {}, node_id="me")
+    with pytest.raises(EditError, match=r"block BasicBlock cannot hold a Outer: Outer contains BasicBlock, so "
+                                        r"BasicBlock would contain itself \(BasicBlock → Outer → BasicBlock\)"):
+        basic.add_node("Outer", {}, node_id="outer")
+    with pytest.raises(EditError, match="Outer cannot contain an instance of itself"):
+        outer.restore_node(outer.nodes["inner"].__class__("again", "Outer", {}, (0.0, 0.0)))  # undo's path too
+    assert dumps(doc) == before
+    outer.add_node("BasicBlock", {"channels": 8}, node_id="inner_2")  # another block's instance is fine
+    doc.add_node("Outer", {}, node_id="outer")  # and the graph itself holds any block
+
+
+def test_a_block_containing_itself_directly_is_refused_at_load():
+    data = loads(dumps(load_graph(RESNET))).to_dict()
+    data["blocks"]["BasicBlock"]["nodes"][3]["type"] = "BasicBlock"
+    from netbuilder.core.errors import GraphError
+    from netbuilder.core.fileformat import document_from_dict
+
+    with pytest.raises(GraphError, match="block BasicBlock contains itself: BasicBlock → BasicBlock"):
+        document_from_dict(data, "test")
+
+
+def test_a_frozen_node_of_a_block_follows_renames_of_the_node_and_the_block():
+    doc = load_graph(RESNET)
+    doc.training = {**(doc.training or {}), "freeze": ["BasicBlock/conv1", "stem"]}
+    doc.blocks["BasicBlock"].rename_node("conv1", "first")
+    assert doc.training["freeze"] == ["BasicBlock/first", "stem"]
+    doc.rename_block("BasicBlock", "ResidualBlock")
+    assert doc.training["freeze"] == ["ResidualBlock/first", "stem"]
+    doc.rename_block("ResidualBlock", "BasicBlock")  # undo's path: back as it was
+    doc.blocks["BasicBlock"].rename_node("first", "conv1")
+    assert doc.training["freeze"] == ["BasicBlock/conv1", "stem"]

@@ -30,7 +30,9 @@ def test_resnet18_of_blocks_has_the_hand_written_state_dict_and_outputs(tmp_path
         with torch.no_grad():
             assert (model.eval()(x) - hand(x)).abs().max() <= 1e-5
     code = export_python(doc)
-    assert "self.layer2 = nn.Sequential(\n            DownBlock(in_channels=64, planes=128, stride=2)," in code
+    assert "self.layer2 = Stage(DownBlock(in_channels=64, planes=128, stride=2), BasicBlock(planes=128, stride=1))" \
+        in code  # a named chain of blocks is a subclass of nn.Sequential, as the user named it
+    assert "class Stage(nn.Sequential):" in code
     assert "nn.Conv2d(in_channels=in_channels, out_channels=planes, kernel_size=1, stride=stride, bias=False)" in code
 
 

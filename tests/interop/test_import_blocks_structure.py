@@ -266,3 +266,40 @@ def test_a_submodule_returning_nested_tuples_is_traced_through():
     imported = import_module(_Tagger(), torch.randn(2, 4, 5), blocks=True)
     assert [n.type for n in imported.document.nodes.values()] == ["Input", "LSTM", "Linear"]
     assert "encoder: traced through, not a block (it takes or returns more than tensors)" in imported.notes
+
+
+class Stem(nn.Sequential):
+    """The first convolution and its normalisation."""
+
+
+class StemNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = Stem(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU())
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 8 * 8, 3))
+
+    def forward(self, x):
+        return self.head(self.stem(x))
+
+
+def test_a_sequential_subclass_keeps_its_class_name_in_and_out(tmp_path):
+    from netbuilder import export_python, import_module
+    from netbuilder.core.fileformat import dumps, loads
+
+    model, x = StemNet().eval(), torch.randn(2, 1, 8, 8)
+    imported = import_module(model, x, blocks=True)
+    assert {n.id: n.type for n in imported.document.nodes.values()} == {"x": "Input", "stem": "Stem",
+                                                                       "head": "Sequential"}
+    assert imported.document.blocks["Stem"].doc == "The first convolution and its normalisation."
+    code = export_python(imported.document, class_name="Exported")
+    assert "class Stem(nn.Sequential):" in code and "self.stem = Stem(\n" in code
+    assert "self.head = nn.Sequential(" in code  # a plain Sequential stays one, no class of its own
+    path = tmp_path / "exported.py"
+    path.write_text(code)
+    exported = instantiate(run_file(path), "Exported").eval()
+    exported.load_state_dict(model.state_dict(), strict=True)
+    assert type(exported.stem).__name__ == "Stem" and isinstance(exported.stem, nn.Sequential)
+    with torch.no_grad():
+        assert torch.equal(exported(x), model(x))
+    again = import_module(exported, x, blocks=True).document
+    assert loads(dumps(again)).to_dict()["blocks"] == loads(dumps(imported.document)).to_dict()["blocks"]

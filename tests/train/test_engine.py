@@ -5,6 +5,7 @@ import pickle
 import queue
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -436,3 +437,29 @@ def test_losses_that_do_not_fit_the_data_are_refused_naming_the_setting(tmp_path
     failed = run(mlp(source, inputs, outputs, extra=extra, loss={"name": loss}), tmp_path)[-1]
     assert isinstance(failed, Failed) and words in failed.message and failed.node_id == node
     assert "training.loss.name" in failed.message or "classes" in failed.message
+
+
+def test_freezing_inside_blocks_by_definition_node_and_by_module_path(tmp_path):
+    import torch
+
+    from netbuilder import build_model, load_graph
+    from netbuilder.core.freeze import freeze_paths
+
+    doc = load_graph(Path(__file__).parents[2] / "examples" / "resnet_digits.json")
+    doc.training = {**doc.training, "epochs": 1, "batch_size": 256,
+                    "freeze": ["BasicBlock/conv1", "stage2.shortcut", "stem"]}
+    trainer = Trainer(doc, runs_dir=tmp_path, batch_events_per_s=0)
+    events = list(trainer.run())
+    assert isinstance(events[-1], Finished), events[-1]
+    model = trainer.session.model
+    frozen = {"stage1.conv1", "stage2.conv1", "stage2.shortcut", "stem"}
+    assert events[0].trainable_count == sum(p.numel() for name, p in model.named_parameters()
+                                            if not any(name.startswith(f + ".") for f in frozen))
+    torch.manual_seed(0)  # the seed the run used: frozen layers still hold their initial weights
+    initial = build_model(doc).state_dict()
+    for key, tensor in model.state_dict().items():
+        if key.endswith(".weight") and ".bn" not in key and "_bn" not in key:
+            assert torch.equal(tensor.cpu(), initial[key]) == any(key.startswith(f + ".") for f in frozen), key
+    assert freeze_paths(doc, ["stage9.conv1", "BasicBlock/relu1"], {})[1] == [
+        "there is no node 'stage9.conv1' in the graph (nor a module path such as 'stage1.conv1' inside a block)",
+        "BasicBlock/relu1 has no parameters to freeze"]

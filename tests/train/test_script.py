@@ -306,3 +306,19 @@ def test_export_refuses_a_loss_that_does_not_fit_and_the_script_refuses_an_edite
         make_loss("ctc", "classification")  # a CONFIG edited by hand
     with pytest.raises(ValueError, match="gaussian_nll loss needs target values"):
         make_loss("gaussian_nll", "classification")
+
+
+def test_the_script_freezes_nodes_inside_blocks_by_module_path():
+    from netbuilder import build_model, load_graph
+
+    doc = load_graph(Path(__file__).parents[2] / "examples" / "resnet_digits.json")
+    doc.training = {**doc.training, "freeze": ["BasicBlock/conv1", "stage2.shortcut"]}
+    text = export_training_script(doc)
+    assert '"freeze": ["stage1.conv1", "stage2.conv1", "stage2.shortcut"]' in text
+    assert "        freeze(net, path)" in text and "def freeze(model, path):" in text
+    model = build_model(doc)
+    for path in ("stage1.conv1", "stage2.conv1", "stage2.shortcut"):
+        assert isinstance(model.get_submodule(path), torch.nn.Conv2d)
+    doc.training = {**doc.training, "freeze": ["BasicBlock/nothing"]}
+    with pytest.raises(TrainingError, match="training.freeze: there is no node 'nothing' in a block 'BasicBlock'"):
+        export_training_script(doc)

@@ -90,3 +90,24 @@ def test_an_input_cannot_go_into_a_block_and_the_prompt_does_not_open(make_windo
     QTest.keyClick(window.view, Qt.Key.Key_G, CTRL)
     assert not window.blocks.prompt.isVisible()
     assert "cannot go into a block" in window.statusBar().currentMessage()
+
+
+def test_ctrl_shift_g_expands_a_repeated_instance_into_chained_copies_in_one_step(make_window, qtbot):
+    window = open_window(make_window, qtbot, residual_mlp())
+    click_cards(window.view, ["lin2"])
+    group_selection(qtbot, window, "Step")
+    window.scoped.set_param("step", "repeat", 3)
+    repeated = window.editor.doc.to_dict()
+    params = window.editor.report.total_params
+    click_cards(window.view, ["step"])
+    QTest.keyClick(window.view, Qt.Key.Key_G, CTRL | SHIFT)
+    doc = window.editor.doc
+    copies = ["step", "step_2", "step_3"]
+    assert [(doc.nodes[n].type, doc.nodes[n].params["repeat"]) for n in copies] == [("Step", 1)] * 3
+    assert {Edge("relu", "step"), Edge("step", "step_2"), Edge("step_2", "step_3"), Edge("step_3", "add")} \
+        <= set(doc.edges)
+    assert set(window.view.selected_node_ids()) == set(copies) and set(copies) <= set(window.view.scene().nodes)
+    assert window.editor.report.ok and window.editor.report.total_params == params
+    assert doc.nodes["add"].pos[0] > doc.nodes["step_3"].pos[0]  # the nodes after it moved over to make room
+    QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # one step back to Step × 3
+    assert window.editor.doc.to_dict() == repeated

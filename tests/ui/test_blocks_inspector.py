@@ -150,3 +150,19 @@ def test_a_field_set_to_a_parameter_goes_back_to_a_value(make_window, qtbot):
     menu = window.inspector.fields["bias"].button.menu()  # a bool field: no int parameter fits it
     menu.aboutToShow.emit()
     assert "No parameter of the block fits bias" in [a.text() for a in menu.actions()]
+
+
+def test_the_freeze_box_inside_a_block_freezes_the_node_in_every_instance(make_window, qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    window = grouped(make_window, qtbot)
+    double_click_card(window.view, "res_block")
+    click_cards(window.view, ["lin2"])
+    box = window.inspector.widget().findChild(QCheckBox, "freeze")
+    assert box.text() == "Freeze in every ResBlock while training" and not box.isChecked()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    top = window.editor.doc
+    assert top.training["freeze"] == ["ResBlock/lin2"] and window.scoped.doc.training in (None, {})
+    QTest.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # one undo step
+    assert top.training.get("freeze", []) == []
+    assert not window.inspector.widget().findChild(QCheckBox, "freeze").isChecked()

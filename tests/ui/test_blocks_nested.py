@@ -100,3 +100,26 @@ def test_a_block_never_gets_an_instance_of_itself(make_window, qtbot):
     window.layer_palette.tree.itemActivated.emit(item, 0)  # a double-click on it in the palette
     assert set(window.editor.doc.blocks["ResBlock"].nodes) == {"x", "lin1", "relu", "lin2", "out"}
     assert window.editor.report.ok
+
+
+def test_dropping_a_block_into_its_own_definition_is_refused_with_the_chain(make_window, qtbot):
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    from test_canvas import drag_event
+
+    window = open_window(make_window, qtbot, residual_mlp())
+    click_cards(window.view, ["lin1", "relu", "lin2"])
+    group_selection(qtbot, window, "Outer")
+    double_click_card(window.view, "outer")
+    click_cards(window.view, ["relu", "lin2"])
+    group_selection(qtbot, window, "Inner")
+    double_click_card(window.view, "inner")
+    doc, steps = window.editor.doc, window.editor.undo_stack.count()
+    inside = set(doc.blocks["Inner"].nodes)
+    for block in ("Inner", "Outer"):  # itself, and the block that holds it
+        mime = window.layer_palette.tree.mimeData([window.blocks.palette.items[("graph", block)]])
+        for kind in (QDragEnterEvent, QDragMoveEvent, QDropEvent):
+            QApplication.sendEvent(window.view.viewport(), drag_event(kind, QPoint(300, 300), mime))
+        assert set(doc.blocks["Inner"].nodes) == inside and window.editor.undo_stack.count() == steps
+    assert window.statusBar().currentMessage() == (
+        "block Inner cannot hold a Outer: Outer contains Inner, so Inner would contain itself "
+        "(Inner → Outer → Inner)")

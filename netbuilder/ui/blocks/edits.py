@@ -14,6 +14,7 @@ from ...core.blockparams import declared_spec, reference
 from ...core.document import Node
 from ...core.errors import EditError, NetbuilderError
 from ...core.library import check_block_name
+from ..commands import MoveNodesCommand
 from .commands import PlanCommand, RenameBlockCommand, SetBlockCommand
 
 
@@ -45,14 +46,10 @@ class BlockEdits:
 
     # -- structure ------------------------------------------------------------
     def check_holds(self, types) -> None:
-        """Refuse an instance of a block that would make the block on show contain itself."""
-        shown = self.block
-        for layer_type in types if shown is not None else ():
-            if layer_type == shown:
-                raise EditError(f"block {shown} cannot contain an instance of itself")
-            if layer_type in self.top.doc.blocks and shown in self.top.doc.blocks_used_by(layer_type):
-                raise EditError(f"block {shown} cannot hold a {layer_type}: {layer_type} contains {shown}, "
-                                f"so {shown} would contain itself")
+        """Refuse an instance of a block that would make the block on show contain itself
+        (the document refuses it too; asking first keeps a paste or a drop from starting)."""
+        for layer_type in types:
+            self.doc.check_instance(layer_type)
 
     def paste(self, fragment: dict, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
         """Paste, bringing the blocks the nodes use that the document lacks (copied from
@@ -110,10 +107,20 @@ class BlockEdits:
         return plan.instance
 
     def ungroup(self, node_id: str) -> list[str]:
-        """Put instance ``node_id``'s inside in its place; the new nodes' ids."""
+        """Put instance ``node_id``'s inside in its place (a repeated one's copies, with the nodes
+        to its right moved over to make room, in the same undo step); the new nodes' ids."""
+        repeated = self.doc.node(node_id).params.get("repeat", 1) > 1
         plan = blocks.ungroup(self.doc, node_id)
-        self.push(PlanCommand(self.doc, plan, f"Ungroup {node_id}"))
         made = [node.id for node, _ in plan.add_nodes]
+        x = self.doc.nodes[node_id].pos[0]
+        room = max(node.pos[0] for node, _ in plan.add_nodes) - x if repeated else 0.0
+        moves = {n.id: (n.pos, (n.pos[0] + room, n.pos[1])) for n in self.doc.nodes.values()
+                 if room > 0 and n.pos[0] > x and n.id != node_id}
+        self.undo_stack.beginMacro(f"Ungroup {node_id}")
+        self.push(PlanCommand(self.doc, plan, f"Ungroup {node_id}"))
+        if moves:
+            self.push(MoveNodesCommand(self.doc, moves, "Make room", merge=False))
+        self.undo_stack.endMacro()
         self.selectRequested.emit(made)
         return made
 

@@ -12,7 +12,14 @@ from torch import nn
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with a projected skip connection."""
+    """Two 3x3 convolutions with a projected skip connection.
+
+    Args:
+        channels (int, minimum 1)
+        stride (int, minimum 1)
+
+    Inputs: x (N, 8, 8, 8). Outputs: out.
+    """
 
     def __init__(self, channels=64, stride=1):
         super().__init__()
