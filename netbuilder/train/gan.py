@@ -38,7 +38,10 @@ def make_trainer(doc: GraphDocument, config: TrainingConfig | dict | None = None
     """The engine the settings ask for: a :class:`GanTrainer` for ``recipe: gan``, else a ``Trainer``."""
     raw = doc.training if config is None else config
     recipe_name = raw.recipe if isinstance(raw, TrainingConfig) else (raw or {}).get("recipe", "supervised")
-    return (GanTrainer if recipe_name == "gan" else Trainer)(doc, config, **options)
+    if recipe_name == "gan":
+        options.pop("node_stats", None)  # a GAN run reports its own figures, not per-node statistics
+        return GanTrainer(doc, config, **options)
+    return Trainer(doc, config, **options)
 
 
 class GanTrainer:
