@@ -56,21 +56,23 @@ class Trainer:
     :class:`BatchEnd` rate (0: one per batch); ``save_every_s`` throttles checkpoint
     writes (0: every epoch); epochs in between are kept in memory and written when
     the run ends, stops or fails, so only a hard crash can lose that much training.
-    ``node_stats`` arms the per-node probes (a :class:`NodeStats` event an epoch): hooks on
-    every layer for one batch, which only a canvas that shows them should pay for.
+    ``details`` adds what only a GUI shows: the per-node probes (a :class:`NodeStats` event
+    an epoch; hooks on every layer for one batch) and a classifier's :class:`EvalReport`
+    (confusion matrix, precision and recall, the worst mistakes). Together they cost
+    about 3% of a small model's epoch; the scores in the history are the same either way.
     """
 
     def __init__(self, doc: GraphDocument, config: TrainingConfig | dict | None = None,
                  runs_dir: str | Path = "runs", resume: str | Path | None = None,
                  base_dir: str | Path | None = None, batch_events_per_s: float = 30.0,
-                 save_every_s: float = 10.0, by_node_id: bool = False, node_stats: bool = False):
+                 save_every_s: float = 10.0, by_node_id: bool = False, details: bool = False):
         self.doc = doc.copy()  # the user may keep editing while this trains
         self._config = doc.training if config is None else config
         self.runs_dir, self.resume_from, self.base_dir = runs_dir, resume, base_dir
         self.by_node_id = by_node_id  # resuming an edited graph: weights and optimizer state by node id
         self._interval = 1.0 / batch_events_per_s if batch_events_per_s else 0.0
         self.save_every_s = save_every_s
-        self.node_stats = node_stats
+        self.details = details
         self.session: Session | None = None
         self._stop = threading.Event()
         self._running = threading.Event()
@@ -152,7 +154,7 @@ class Trainer:
             change = s.graph_change
             yield GraphChanged(change.version, change.from_epoch, change.kept, change.reset, change.message())
         tensorboard = open_tensorboard(s.run_dir)
-        probe = NodeProbe(s.model, s.attr_of) if self.node_stats else _NO_PROBE
+        probe = NodeProbe(s.model, s.attr_of) if self.details else _NO_PROBE
         reports: list[EvalReport] = []
         validate = None if s.val_batches is None else lambda: self._validate(s, reports)
         step = s.step
@@ -232,7 +234,7 @@ class Trainer:
         yield EpochEnd(row["epoch"], row["train_loss"], row["val_loss"], metrics, row["lr"], row["duration"])
         yield from reports
         reports.clear()
-        if self.node_stats:
+        if self.details:
             yield NodeStats(row["epoch"], node_stats)
 
     def _metrics(self, s: Session, epoch: int, outputs) -> tuple[dict, EvalReport | None]:
@@ -245,6 +247,8 @@ class Trainer:
         n = data.full.num_classes
         probs = probabilities(outputs)
         metrics = classification_metrics(probs, true, n, config.metrics.top_k)
+        if not self.details:
+            return metrics, None
         confusion = confusion_matrix(probs.argmax(axis=1), true, n)
         precision, recall = precision_recall(confusion)
         worst = [{"index": int(data.val_index[i]), "true": t, "pred": p, "confidence": c,
@@ -293,7 +297,7 @@ class Trainer:
 
 
 class _NoProbe:
-    """What a run without ``node_stats`` arms: nothing."""
+    """What a run without ``details`` arms: nothing."""
 
     def arm(self) -> None:
         pass

@@ -39,7 +39,7 @@ def make_trainer(doc: GraphDocument, config: TrainingConfig | dict | None = None
     raw = doc.training if config is None else config
     recipe_name = raw.recipe if isinstance(raw, TrainingConfig) else (raw or {}).get("recipe", "supervised")
     if recipe_name == "gan":
-        options.pop("node_stats", None)  # a GAN run reports its own figures, not per-node statistics
+        options.pop("details", None)  # a GAN run reports its own figures, not per-node statistics
         return GanTrainer(doc, config, **options)
     return Trainer(doc, config, **options)
 

@@ -111,12 +111,12 @@ def run_threads(threads: int) -> int:
 def make_trainer(doc, config, runs_dir, resume, base_dir, by_node_id=False):
     """The real engine. Every finished epoch is written at once (``save_every_s=0``, not
     the CLI's throttle): a worker can die without warning (the out-of-memory killer,
-    ``kill -9``) and must still leave every finished epoch on disk. The canvas shows each
-    node's statistics, so this run measures them (the CLI's does not)."""
+    ``kill -9``) and must still leave every finished epoch on disk. The panel shows each
+    node's statistics and each epoch's mistakes, so this run reports them (the CLI's does not)."""
     from .gan import make_trainer as for_recipe  # the settings' recipe picks the engine (a GAN's or the usual)
 
     options = {"by_node_id": True} if by_node_id else {}  # a run resumed after the graph was edited
-    return for_recipe(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0, node_stats=True,
+    return for_recipe(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0, details=True,
                       **options)
 
 
