@@ -104,7 +104,8 @@ def gui_run(path: Path, runs: Path, probe_timer: bool) -> tuple[float, float, li
     hook.controller.runs_dir = runs
     wait(lambda: hook.controller.spare is not None and hook.controller.spare.poll_ready(), 120)
     ready = hook.controller.spare.ready
-    print(f"  worker: {ready.threads} thread(s), OpenMP wait policy {ready.wait_policy}")
+    print(f"  worker: up to {ready.threads} thread(s) (fewer while the machine is busy), OpenMP wait policy "
+          f"{ready.wait_policy}; load average {os.getloadavg()[0]:.1f}")
     durations: list[float] = []
     hook.controller.events.connect(lambda batch: durations.extend(
         e.duration for e in batch if isinstance(e, EpochEnd)))
