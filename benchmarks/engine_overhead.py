@@ -8,7 +8,9 @@ and optimiser, and validate once per epoch. The hand loop is the tight one a
 practitioner writes: ``randperm``, index, step, ``loss.item()``, then a validation
 pass. The engine's epoch is the time spent inside its generator from one
 ``EpochEnd`` to the next, so it includes everything the engine does per batch and
-per epoch (events, node statistics, metrics, checkpoint copies). The two alternate
+per epoch (events, metrics, checkpoint copies) in a run like the CLI's: the node
+statistics and evaluation reports only a GUI shows (``Trainer(details=True)``, what the
+GUI's worker asks for) cost about 3% more on the MLP. The two alternate
 epoch by epoch, and which goes first alternates too, so a machine whose load
 drifts slows both alike; the median of the per-epoch ratios is the figure. The
 process's CPU time is what counts, since other jobs on a shared machine cannot

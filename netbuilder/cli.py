@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN", help="run folder or checkpoint file to continue from")
     train.add_argument("--weights-from", metavar="RUN", help="start a new run from the weights of this run folder or "
                        "checkpoint, node by node (fine-tuning; freeze nodes with training.freeze)")
+    train.add_argument("--node-stats", action="store_true", help="each node's activation and gradient statistics "
+                       "every epoch (node_stats.jsonl in the run) and warnings of vanishing or exploding gradients")
     train.add_argument("--runs-dir", default="runs", help="where run folders go (default: ./runs)")
 
     search = sub.add_parser("search", help="search the settings the graph marks as varying (needs Optuna)")

@@ -50,6 +50,8 @@ def train(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     options = {"init_from": args.weights_from} if getattr(args, "weights_from", None) else {}
+    if getattr(args, "node_stats", False):
+        options["details"] = True  # the probes cost ~3% of a small model's epoch, so only when asked
     try:
         trainer = make_trainer(doc, config, runs_dir=getattr(args, "runs_dir", None) or "runs",
                                resume=getattr(args, "resume", None), base_dir=Path(args.file).parent, **options)

@@ -41,7 +41,10 @@ def make_trainer(doc: GraphDocument, config: TrainingConfig | dict | None = None
     if recipe_name == "gan" and options.pop("init_from", None):
         raise TrainingError("starting from an earlier run's weights is for one network; a GAN continues "
                             "its own run: select it under Runs and press Resume")
-    return (GanTrainer if recipe_name == "gan" else Trainer)(doc, config, **options)
+    if recipe_name == "gan":
+        options.pop("details", None)  # a GAN run reports its own figures, not per-node statistics
+        return GanTrainer(doc, config, **options)
+    return Trainer(doc, config, **options)
 
 
 class GanTrainer:

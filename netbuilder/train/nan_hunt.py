@@ -1,11 +1,13 @@
 """Which node first produced NaN or inf when a run diverged.
 
 "The loss became NaN" says nothing about where. :class:`BatchRecorder` wraps a
-run's training step. Before each batch it keeps the random state (a few
-microseconds); a hook on the model looks at the batch's output right after the
-forward pass, before the update, and only when that output is NaN, inf or huge
-copies the weights and buffers the batch started from (copying them every batch
-would cost a few per cent of a small model's training). When the run diverges,
+run's training step. Before each batch it keeps the random state (a microsecond);
+it looks at the batch's loss as the step computes it, before the update, and only
+when that loss would make :func:`~netbuilder.train.recipe.train_epoch` raise
+:class:`~netbuilder.train.recipe.Diverged` copies the weights and buffers the batch
+started from (copying them every batch would cost a few per cent of a small
+model's training). One scalar read a batch is all it costs: a check of the whole
+output, in a forward hook, cost 7% of a small MLP's epoch. When the run diverges,
 :meth:`BatchRecorder.first_bad_node` puts them back and replays the failing batch through the
 generated ``forward`` one node at a time (the preview's
 :func:`~netbuilder.train.preview.node_steps`, so functional nodes count too),
@@ -21,9 +23,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .recipe import EXPLODED as LOSS_EXPLODED
+
 ADVICE = "lower the learning rate or add normalisation"
 EXPLODED = 1e4  # a finite output this large, with no NaN anywhere, names the node that grew it most
-SUSPICIOUS = 1e3  # a model output beyond this (or NaN/inf) makes the recorder keep the batch's weights
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,12 @@ class BatchRecorder:
         self._live = [t.detach() for t in self.model.state_dict(keep_vars=True).values()]
         self._saved: list[torch.Tensor] | None = None
         self._rng = None
-        self._watching = False  # the next forward pass is a training batch's
+        self._watching = False  # the next loss is a training batch's
+        self._lowest: float | None = None  # the smallest |loss| so far (Diverged compares with an epoch's first)
         self.kept = False  # the weights of the current batch's start are in _saved
         self.batch = None
-        self._hook = self.model.register_forward_hook(self._after_forward)
+        self._loss_fn = step.loss_fn
+        step.loss_fn = self._checked_loss  # between the forward pass and the update
 
     def __getattr__(self, name):  # fit() reads the step's optimizer
         return getattr(self.step, name)
@@ -84,27 +89,29 @@ class BatchRecorder:
         self._rng = torch.get_rng_state()
         return self.step(x, y)
 
-    def _after_forward(self, module, inputs, output) -> None:
-        """Before the loss and the update: keep this batch's starting weights if its output looks wrong."""
+    def _checked_loss(self, output, target):
+        """The step's loss; before the update, keep this batch's starting weights if the
+        loss is one :func:`~netbuilder.train.recipe.train_epoch` may call diverged: not
+        finite, or :data:`~netbuilder.train.recipe.EXPLODED` times the smallest so far (an epoch's first loss, its
+        yardstick, is never below that), so every diverged batch finds them kept."""
+        loss = self._loss_fn(output, target)
         if not self._watching:
-            return  # validation, or the replay itself
+            return loss
         self._watching = False
-        value = output
-        while isinstance(value, (tuple, list)) and value:
-            value = value[0]
-        if not isinstance(value, torch.Tensor) or not value.is_floating_point() or not value.numel():
-            return
-        with torch.no_grad():
-            fine = bool(torch.isfinite(value).all() & (value.abs().amax() < SUSPICIOUS))
-            if not fine:
+        value = abs(float(loss.detach()))
+        if not math.isfinite(value) or (self._lowest is not None and value > LOSS_EXPLODED * max(self._lowest, 1.0)):
+            with torch.no_grad():
                 if self._saved is None:
                     self._saved = [t.clone() for t in self._live]
                 else:
                     torch._foreach_copy_(self._saved, self._live)
-                self.kept = True
+            self.kept = True
+        elif self._lowest is None or value < self._lowest:
+            self._lowest = value
+        return loss
 
     def close(self) -> None:
-        self._hook.remove()
+        self.step.loss_fn = self._loss_fn
 
     def first_bad_node(self, doc, generated) -> BadNode | None:
         """Replay the last batch from where it started: the first node with a NaN/inf output,

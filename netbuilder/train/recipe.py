@@ -399,7 +399,8 @@ def rng_state(generator):
         "loader": generator.get_state(),
         "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
                   "has_gauss": int(has_gauss), "cached": float(cached)},
-        "python": {"version": version, "internal": torch.tensor(internal, dtype=torch.int64), "gauss": gauss},
+        "python": {"version": version, "internal": torch.from_numpy(np.array(internal, dtype=np.int64)),
+                   "gauss": gauss},
     }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()

@@ -5,7 +5,7 @@ batches and take the core the event loop needs, and a batch holds the GIL in
 long stretches, so the window stutters and training runs slower than from the
 CLI. The GUI therefore spawns :func:`serve` (with ``multiprocessing``'s *spawn*
 start method: no forked Qt state) as soon as its window is up. The child sets
-its thread policy before PyTorch loads, imports the engine, says
+its thread policy (the CLI's, see :func:`configure_threads`) before PyTorch loads, imports the engine, says
 :class:`Ready` and waits, so pressing Train starts at once.
 
 The protocol is two one-way pipes of plain picklable objects. The GUI sends
@@ -59,37 +59,68 @@ class RunRequest:
     init_from: str | None = None  # a new run's starting weights (see netbuilder.train.initial_weights)
 
 
-def configure_threads() -> tuple[int, str, bool]:
-    """Set the worker's thread policy; must run before torch is imported.
+GUI_WAIT_POLICY = "NETBUILDER_GUI_OMP_WAIT_POLICY"  # the GUI's mark: "OMP_WAIT_POLICY is mine, not the user's"
 
-    ``OMP_WAIT_POLICY=PASSIVE`` makes idle OpenMP threads sleep instead of
-    spinning for a while after every parallel region, which is what starved the
-    GUI on a small machine. The intra-op thread count is one less than the cores
-    (at least one), so the GUI process always has a core for its event loop while
-    a run goes on; on two cores that is also as fast as two threads for the small
-    models people train from the canvas. Returns (threads, wait policy, whether
-    torch was already loaded).
+
+def own_wait_policy(policy: str = "PASSIVE") -> None:
+    """For the GUI's process, before PyTorch loads: its OpenMP threads (shape checks)
+    sleep when idle instead of spinning against the event loop. The mark beside it
+    lets :func:`configure_threads` tell this setting, which its children inherit,
+    from one the user made."""
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = os.environ[GUI_WAIT_POLICY] = policy
+
+
+def configure_threads() -> tuple[int, str, bool]:
+    """Train as ``netbuilder train`` does; must run before torch is imported.
+
+    That is PyTorch's own thread count (one per core) and OpenMP's default wait
+    policy (spin a little after a parallel region, then sleep). On two cores the
+    digits CNN took 1.28 times as long with one thread as the CLI, and 2.1 times
+    with two threads and ``OMP_WAIT_POLICY=PASSIVE`` (every one of a batch's parallel
+    regions then starts by waking its threads), so a worker that gave up either ran
+    slower than the CLI. The GUI does not need them: its process computes nothing
+    while a run goes on (it draws what arrives, 30 times a second), its own OpenMP
+    threads sleep (:func:`own_wait_policy`), and the kernel gives a thread waking
+    from sleep, like its event loop, a core ahead of threads that have been busy.
+    So the GUI's PASSIVE, which this child inherited, is dropped here; a policy or
+    thread count the user set in the environment is kept, and :func:`run_threads`
+    gives a run fewer threads while other programs keep cores busy. Returns (threads, wait
+    policy, whether torch was already loaded).
     """
     preloaded = "torch" in sys.modules
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    threads = max(1, (os.cpu_count() or 1) - 1)
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    if os.environ.pop(GUI_WAIT_POLICY, None) == os.environ.get("OMP_WAIT_POLICY"):
+        os.environ.pop("OMP_WAIT_POLICY", None)
     import torch
 
-    torch.set_num_threads(threads)
-    return threads, os.environ.get("OMP_WAIT_POLICY", "default"), preloaded
+    return torch.get_num_threads(), os.environ.get("OMP_WAIT_POLICY", "default"), preloaded
+
+
+def run_threads(threads: int) -> int:
+    """The intra-op threads for a run starting now: ``threads`` (PyTorch's own count),
+    less the cores other programs keep busy (the load average, rounded), at least one.
+    Two threads that spin at OpenMP's barriers run several times slower than one as
+    soon as another program takes a core from them (measured on two cores: 0.6 s
+    quiet, 5 to 13 s beside other jobs, where one thread took 0.75 s either way). A
+    count the user exported (``OMP_NUM_THREADS``) is theirs and kept."""
+    if "OMP_NUM_THREADS" in os.environ or not hasattr(os, "getloadavg"):
+        return threads
+    free = (os.cpu_count() or threads) - int(os.getloadavg()[0] + 0.5)
+    return max(1, min(threads, free))
 
 
 def make_trainer(doc, config, runs_dir, resume, base_dir, by_node_id=False, init_from=None):
     """The real engine. Every finished epoch is written at once (``save_every_s=0``, not
     the CLI's throttle): a worker can die without warning (the out-of-memory killer,
-    ``kill -9``) and must still leave every finished epoch on disk."""
+    ``kill -9``) and must still leave every finished epoch on disk. The panel shows each
+    node's statistics and each epoch's mistakes, so this run reports them (the CLI's does not)."""
     from .gan import make_trainer as for_recipe  # the settings' recipe picks the engine (a GAN's or the usual)
 
     options = {"by_node_id": True} if by_node_id else {}  # a run resumed after the graph was edited
     if init_from:
         options["init_from"] = init_from  # a new run starting from an earlier run's weights
-    return for_recipe(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0, **options)
+    return for_recipe(doc, config, runs_dir=runs_dir, resume=resume, base_dir=base_dir, save_every_s=0, details=True,
+                      **options)
 
 
 def _warm_up() -> None:
@@ -122,6 +153,9 @@ def serve(commands, events) -> None:
     if not (isinstance(message, tuple) and message[0] == "run"):
         return
     request: RunRequest = message[1]
+    import torch
+
+    torch.set_num_threads(run_threads(threads))
     try:
         doc = loads(request.graph)
         edited = {"by_node_id": True} if request.by_node_id else {}  # a test's factory may not take these

@@ -7,7 +7,6 @@ the autosave folder.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from ..train.worker import own_wait_policy
 from . import files, theme
 from .autosave import Recovery, find_recoverable
 from .main_window import MainWindow
@@ -76,7 +76,7 @@ def start(path: str | None = None) -> MainWindow:
     # Before anything loads PyTorch: the GUI's own OpenMP threads (shape checks,
     # previews) sleep when idle instead of spinning against the event loop; the
     # training worker sets its own policy (netbuilder.train.worker).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    own_wait_policy()
     create_application()
     window = open_main_window(path, load_core_after_paint=True)  # the window first, PyTorch after it
     # once it is on screen and its shapes are in (the editor loads PyTorch right after the

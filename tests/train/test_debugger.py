@@ -126,6 +126,8 @@ def test_the_cli_prints_the_gradient_warning(tmp_path, capsys):
     path = tmp_path / "deep.json"
     save_graph(deep(8), path)
     assert main(["train", str(path), "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert "vanishing gradients" not in capsys.readouterr().err  # no probes unless asked: the CLI stays lean
+    assert main(["train", str(path), "--node-stats", "--runs-dir", str(tmp_path / "runs")]) == 0
     err = capsys.readouterr().err
     assert "warning (epoch 1): grad norm of fc1 is " in err and "vanishing gradients" in err
 

@@ -53,7 +53,7 @@ def finished(events):
 
 
 def test_a_run_yields_plain_picklable_events_in_order(tmp_path):
-    events = run(mlp(epochs=2), tmp_path)
+    events = run(mlp(epochs=2), tmp_path, details=True)
     kinds = [type(e) for e in events]
     assert kinds[0] is RunStarted and kinds[-1] is Finished
     started = events[0]
@@ -72,6 +72,23 @@ def test_a_run_yields_plain_picklable_events_in_order(tmp_path):
         assert pickle.loads(pickle.dumps(event)) == event
 
 
+def test_node_statistics_and_reports_are_made_only_for_a_run_that_asks(tmp_path):
+    trainer = Trainer(mlp(epochs=2), runs_dir=tmp_path / "cli")  # the CLI's run: nobody shows them
+    events = list(trainer.run())
+    assert not any(isinstance(e, (NodeStats, EvalReport)) for e in events)
+    detailed = Trainer(mlp(epochs=2), runs_dir=tmp_path / "detailed", details=True)
+    assert [row for row in finished(events).history] == [
+        {**row, "duration": plain["duration"]}
+        for row, plain in zip(finished(list(detailed.run())).history, finished(events).history)]  # the same scores
+    model = trainer.session.model
+    assert not any(m._forward_hooks for m in model.modules())  # nothing was ever hooked
+    from netbuilder.train.worker import make_trainer  # the GUI's worker: the canvas shows them
+
+    gui = make_trainer(mlp(epochs=1), None, str(tmp_path / "gui"), None, None)
+    kinds = [type(e) for e in gui.run()]
+    assert kinds.count(NodeStats) == 1 and kinds.count(EvalReport) == 1
+
+
 def test_batch_events_are_coalesced_but_every_epoch_reports_its_last_batch(tmp_path):
     started = time.monotonic()
     events = run(mlp(source="moons", inputs=2, outputs=2, epochs=2, batch_size=8), tmp_path, batch_events_per_s=2)
@@ -84,7 +101,7 @@ def test_batch_events_are_coalesced_but_every_epoch_reports_its_last_batch(tmp_p
 
 
 def test_node_stats_and_eval_report_describe_the_nodes_and_mistakes(tmp_path):
-    events = run(mlp(epochs=1, metrics={"worst": 3}), tmp_path)
+    events = run(mlp(epochs=1, metrics={"worst": 3}), tmp_path, details=True)
     stats = next(e for e in events if isinstance(e, NodeStats)).stats
     assert set(stats) == {"linear_1", "relu_1", "dropout_1", "linear_2"}
     assert stats["linear_1"]["grad_norm"] > 0 and stats["relu_1"]["grad_norm"] is None
@@ -159,7 +176,7 @@ def test_class_losses_are_refused_for_regression(tmp_path):
 def test_sequence_data_trains_a_recurrent_graph(tmp_path):
     doc = chain([("GRU", {"hidden_size": 8, "output": "last"}), ("Linear", {"out_features": 2})], [20, 1],
                 {"data": {"source": "running_sum"}, "epochs": 1, "batch_size": 64})
-    events = run(doc, tmp_path)
+    events = run(doc, tmp_path, details=True)
     assert finished(events).history[0]["accuracy"] > 0
     assert "gru_1" in next(e for e in events if isinstance(e, NodeStats)).stats
 
@@ -251,7 +268,7 @@ def test_a_parameter_node_trains_reports_its_gradient_and_can_be_frozen(tmp_path
         doc.connect(Edge("shift", "shifted", 0, 1))
         return doc
 
-    trainer = Trainer(with_shift(), runs_dir=tmp_path, batch_events_per_s=0)
+    trainer = Trainer(with_shift(), runs_dir=tmp_path, batch_events_per_s=0, details=True)
     events = list(trainer.run())
     assert events[0].param_count == 4 * 16 + 16 + 16 * 3 + 3 + 3
     stats = next(e for e in events if isinstance(e, NodeStats)).stats

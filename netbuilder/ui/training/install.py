@@ -77,7 +77,9 @@ class TrainingHook(QObject):
 
     def preload(self) -> None:
         """Import the panel's code (pyqtgraph, ~0.4 s) while the user is looking at the
-        graph, so the first Train does not pause to load it (the app calls this when idle)."""
+        graph, so the first Train does not pause to load it (the app calls this when idle).
+        What pressing Train reads besides (the network's form, the settings; ~35 ms) too."""
+        from ...train import config, graph_versions  # noqa: F401
         from . import dock  # noqa: F401
 
     def trained_checkpoint(self) -> Path | None:
