@@ -80,7 +80,7 @@ def test_the_probe_measures_each_epochs_update_against_the_weights():
 def test_a_run_reports_update_ratios_and_none_for_a_frozen_node(tmp_path):
     doc = load_graph(EXAMPLE)
     doc.training = {**doc.training, "epochs": 2, "freeze": ["fc1"]}
-    events = list(Trainer(doc, runs_dir=tmp_path, batch_events_per_s=0).run())
+    events = list(Trainer(doc, runs_dir=tmp_path, batch_events_per_s=0, details=True).run())
     stats = [e.stats for e in events if isinstance(e, NodeStats)]
     assert len(stats) == 2 and all(0 < s["fc2"]["update_ratio"] < 1 for s in stats)
     assert stats[0]["fc1"]["update_ratio"] is None and stats[0]["relu1"]["update_ratio"] is None
@@ -114,11 +114,11 @@ def test_each_problem_is_said_once_per_run():
 
 
 def test_a_deep_sigmoid_network_warns_of_vanishing_gradients_and_a_shallow_one_does_not(tmp_path):
-    events = list(Trainer(deep(8), runs_dir=tmp_path, batch_events_per_s=0).run())
+    events = list(Trainer(deep(8), runs_dir=tmp_path, batch_events_per_s=0, details=True).run())
     [warning] = [e for e in events if isinstance(e, GradientWarning)]
     assert warning.kind == "vanishing" and warning.nodes == ["fc1", "head"] and warning.epoch == 1
     assert warning.message.startswith("grad norm of fc1 is ") and "vanishing gradients" in warning.message
-    shallow = list(Trainer(deep(2, "ReLU"), runs_dir=tmp_path, batch_events_per_s=0).run())
+    shallow = list(Trainer(deep(2, "ReLU"), runs_dir=tmp_path, batch_events_per_s=0, details=True).run())
     assert not any(isinstance(e, GradientWarning) for e in shallow)
 
 
@@ -235,7 +235,7 @@ def test_the_node_history_is_kept_in_the_run_folder_and_read_back_on_resume(tmp_
 
     doc = load_graph(EXAMPLE)
     doc.training = {**doc.training, "epochs": 2}
-    events = list(Trainer(doc, runs_dir=tmp_path, batch_events_per_s=0, save_every_s=0).run())
+    events = list(Trainer(doc, runs_dir=tmp_path, batch_events_per_s=0, save_every_s=0, details=True).run())
     run_dir = events[-1].run_dir
     reported = {e.epoch: e.stats for e in events if isinstance(e, NodeStats)}
     assert read_node_stats(run_dir) == reported
