@@ -17,7 +17,6 @@ produce the same weights from the same seed by construction.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from pathlib import Path
 
@@ -56,11 +55,12 @@ from .metrics import (
 from .nan_hunt import BadNode, BatchRecorder
 from .node_history import append_node_stats
 from .probes import NodeProbe
+from .run_control import RunControl
 from .session import Session, open_session
 from .tagging_report import tagging_report
 
 
-class Trainer:
+class Trainer(RunControl):
     """Trains ``doc`` with ``config`` (default: the document's ``training`` object).
 
     ``resume`` continues a run folder or checkpoint file: in that folder, with its
@@ -91,52 +91,19 @@ class Trainer:
         self._interval = 1.0 / batch_events_per_s if batch_events_per_s else 0.0
         self.save_every_s = save_every_s
         self.details = details
+        super().__init__()
         self.session: Session | None = None
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
         self._where = (0, 0)  # (epoch, step) for failure messages
-        self._new_lr: float | None = None
         self._recorder: BatchRecorder | None = None
         self._gradients = GradientWatch([])  # the run's graph order, once it starts
 
-    # -- control, from any thread ------------------------------------------
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    def stop(self) -> None:
-        """End the run after the current batch (a paused run wakes up to stop)."""
-        self._stop.set()
-        self._running.set()
-
-    def set_lr(self, lr: float) -> None:
-        """Change the learning rate from the next batch on. A per-epoch schedule
-        continues from it; one-cycle sets its own rate every batch and overrides it."""
-        self._new_lr = float(lr)
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def stopping(self) -> bool:
-        """A stop was asked for (the run may still be finishing its batch)."""
-        return self._stop.is_set()
-
-    def _should_stop(self) -> bool:
-        """Between batches: wait out a pause, apply a new learning rate, report a stop."""
-        if not self._running.is_set():
-            self._running.wait()  # blocks while paused, without using the CPU
-        if self._new_lr is None:
-            return self._stop.is_set()
-        lr, self._new_lr = self._new_lr, None
+    # -- control ----------------------------------------------------------
+    def _apply_lr(self, lr: float) -> None:
+        """A per-epoch schedule continues from ``lr``; one-cycle sets its own rate every
+        batch and overrides it."""
         if self.session is not None:
             for group in self.session.optimizer.param_groups:
                 group["lr"] = lr
-        return self._stop.is_set()
 
     # -- the run -------------------------------------------------------------
     def run(self):

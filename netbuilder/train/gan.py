@@ -11,7 +11,6 @@ pictures show the generator improving, not the noise changing), and warnings.
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from .events import BatchEnd, EpochEnd, Failed, Finished, RunStarted
 from .gan_events import GanBatch, GanSamples, GanWarning
 from .gan_plan import GanPlan, plan_gan
 from .prepare import TrainingError, resolve_device
+from .run_control import RunControl
 
 FIGURES = ("d_loss", "g_loss", "d_real", "d_fake")
 SAMPLES_FILE = "samples.png"  # in the run folder: the latest epoch's grid of samples
@@ -47,7 +47,7 @@ def make_trainer(doc: GraphDocument, config: TrainingConfig | dict | None = None
     return Trainer(doc, config, **options)
 
 
-class GanTrainer:
+class GanTrainer(RunControl):
     """Trains the GAN in ``doc`` with ``config`` (default: the document's ``training``)."""
 
     def __init__(self, doc: GraphDocument, config: TrainingConfig | dict | None = None,
@@ -58,46 +58,19 @@ class GanTrainer:
         self.runs_dir, self.resume_from, self.base_dir = runs_dir, resume, base_dir
         self._interval = 1.0 / batch_events_per_s if batch_events_per_s else 0.0
         self.save_every_s = save_every_s
-        self._stop, self._running = threading.Event(), threading.Event()
-        self._running.set()
-        self._new_lr: float | None = None
+        super().__init__()
         self._where = (0, 0)
         self.step: gan_recipe.GanStep | None = None
         self.plan: GanPlan | None = None
 
-    # -- control, from any thread ------------------------------------------
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()
-
-    def set_lr(self, lr: float) -> None:
+    # -- control ----------------------------------------------------------
+    def _apply_lr(self, lr: float) -> None:
         """Scale both networks' learning rates so the generator's becomes ``lr``."""
-        self._new_lr = float(lr)
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def _should_stop(self) -> bool:
-        if not self._running.is_set():
-            self._running.wait()
-        if self._new_lr is not None and self.step is not None:
-            factor = self._new_lr / self.step.g_optimizer.param_groups[0]["lr"]
+        if self.step is not None:
+            factor = lr / self.step.g_optimizer.param_groups[0]["lr"]
             for optimizer in (self.step.g_optimizer, self.step.d_optimizer):
                 for group in optimizer.param_groups:
                     group["lr"] *= factor
-        self._new_lr = None
-        return self._stop.is_set()
 
     # -- the run -------------------------------------------------------------
     def run(self):

@@ -265,7 +265,8 @@ def tagging_script(doc: GraphDocument, config: TrainingConfig, ds: DataSet, repo
         settings["loss"]["name"] = "cross_entropy"
     del settings["data"]["class_names"]  # the tags come from the training sentences, as the vocabulary does
     parts = [_Source(tagging).whole(), _Source(recipe).whole(),
-             _Source(script_main).select(["pick_device", "start_distributed", "summed", "leave_distributed"]),
+             _Source(script_main).select(["pick_device", "start_distributed", "summed", "leave_distributed",
+                                                 "run_parts", "run_arguments"]),
              _Source(tagger_main).whole()]
     imports = _merge_imports([p.imports for p in parts] + [["import torch", "from torch import nn"]])
     imports = [line + "  # noqa: F401" if line == "import torch.distributed.nn" else line for line in imports]

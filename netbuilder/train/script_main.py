@@ -41,16 +41,22 @@ from .script_data import split_indices, standardise
 
 
 def parse_args(config):
-    parser = argparse.ArgumentParser(description="Train the model; run under torchrun for several processes.")
+    return run_arguments(config, "Train the model; run under torchrun for several processes.", "data file",
+                         "folder for last.pt, best.pt and history.json").parse_args()
+
+
+def run_arguments(config, description, data_help, out_help):
+    """The flags every exported training script takes, defaulting to its settings."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--epochs", type=int, default=config["epochs"])
     parser.add_argument("--batch-size", type=int, default=config["batch_size"], help="per process")
     parser.add_argument("--lr", type=float, default=config["optimizer"]["lr"])
     parser.add_argument("--seed", type=int, default=config["seed"])
     parser.add_argument("--device", default=config["device"], choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--data", default=config["data"]["source"], help="data file (for file data sets)")
-    parser.add_argument("--out", default="checkpoints", help="folder for last.pt, best.pt and history.json")
+    parser.add_argument("--data", default=config["data"]["source"], help=f"{data_help} (for file data sets)")
+    parser.add_argument("--out", default="checkpoints", help=out_help)
     parser.add_argument("--resume", help="checkpoint (last.pt) to continue from")
-    return parser.parse_args()
+    return parser
 
 
 def pick_device(name):
@@ -139,21 +145,9 @@ def train(config, model_class, load_data, args, rank, world, device):
     sampler = DistributedSampler(range(len(x_train)), shuffle=True, seed=seed) if world > 1 else None
     batches = Batches(x_train, y_train, config["batch_size"], generator, sampler, device)
     loss_fn = make_loss(task=data["task"], device=device, **config["loss"])
-    opt = config["optimizer"]
-    optimizer = make_optimizer(opt["name"], net, opt["lr"], opt["weight_decay"], opt["momentum"], opt["nesterov"],
-                               opt["betas"])
-    s = config["scheduler"]
-    scheduler = make_scheduler(s["name"], optimizer, config["epochs"], len(batches), s["step_size"],
-                               s["gamma"], s["min_lr"], s["pct_start"], s["factor"], s["patience"])
-    scaler = torch.amp.GradScaler("cuda") if config["amp"] and device.type == "cuda" else None
+    optimizer, scheduler, scaler, monitor, history = run_parts(config, net, len(batches), device, args.resume,
+                                                               generator)
     stopping = config["early_stopping"]
-    monitor = Monitor(stopping["mode"], stopping["patience"], stopping["min_delta"])
-    history = []
-    if args.resume:
-        state = torch.load(args.resume, map_location="cpu", weights_only=True)
-        _, history = restore(state, net, optimizer, scheduler, scaler, generator)
-        for row in history:
-            monitor.update(row[stopping["metric"]], row["epoch"])
     validate = None
     if len(val_index):
         val_batches = Batches(x_val[rank::world], y_val[rank::world], config["batch_size"], device=device)
@@ -201,3 +195,24 @@ def leave_distributed():
     """
     dist.barrier()
     dist.destroy_process_group()
+
+
+def run_parts(config, net, steps_per_epoch, device, resume, generator):
+    """The optimizer, schedule, AMP scaler, early-stopping monitor and history of a run
+    with ``config``: a new one, or the checkpoint ``resume`` continued."""
+    opt = config["optimizer"]
+    optimizer = make_optimizer(opt["name"], net, opt["lr"], opt["weight_decay"], opt["momentum"], opt["nesterov"],
+                               opt["betas"])
+    s = config["scheduler"]
+    scheduler = make_scheduler(s["name"], optimizer, config["epochs"], steps_per_epoch, s["step_size"],
+                               s["gamma"], s["min_lr"], s["pct_start"], s["factor"], s["patience"])
+    scaler = torch.amp.GradScaler("cuda") if config["amp"] and device.type == "cuda" else None
+    stopping = config["early_stopping"]
+    monitor = Monitor(stopping["mode"], stopping["patience"], stopping["min_delta"])
+    history = []
+    if resume:
+        state = torch.load(resume, map_location="cpu", weights_only=True)
+        _, history = restore(state, net, optimizer, scheduler, scaler, generator)
+        for row in history:
+            monitor.update(row[stopping["metric"]], row["epoch"])
+    return optimizer, scheduler, scaler, monitor, history

@@ -12,7 +12,6 @@ tags its share of the validation sentences, and the losses and the per-tag count
 are added up over all processes before they are scored; rank 0 saves and prints.
 """
 
-import argparse
 import json
 import re
 from pathlib import Path
@@ -27,32 +26,20 @@ from torch.utils.data import DistributedSampler
 from .recipe import (
     Batches,
     EpochDone,
-    Monitor,
     SupervisedStep,
     checkpoint,
     evaluate,
     fit,
     make_loss,
-    make_optimizer,
-    make_scheduler,
-    restore,
     seed_everything,
 )
-from .script_main import leave_distributed, pick_device, start_distributed, summed
+from .script_main import leave_distributed, pick_device, run_arguments, run_parts, start_distributed, summed
 from .tagging import TrimmedBatches, build_vocabulary, confusion_scores, encode, tag_words, token_loss, token_scores
 
 
 def parse_args(config):
-    parser = argparse.ArgumentParser(description="Train the tagger, or tag a sentence with the trained one.")
-    parser.add_argument("--epochs", type=int, default=config["epochs"])
-    parser.add_argument("--batch-size", type=int, default=config["batch_size"], help="per process")
-    parser.add_argument("--lr", type=float, default=config["optimizer"]["lr"])
-    parser.add_argument("--seed", type=int, default=config["seed"])
-    parser.add_argument("--device", default=config["device"], choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--data", default=config["data"]["source"], help="token file (for file data sets)")
-    parser.add_argument("--out", default="checkpoints", help="folder for last.pt, best.pt, history.json and "
-                                                             "vocabulary.json")
-    parser.add_argument("--resume", help="checkpoint (last.pt) to continue from")
+    parser = run_arguments(config, "Train the tagger, or tag a sentence with the trained one.", "token file",
+                           "folder for last.pt, best.pt, history.json and vocabulary.json")
     parser.add_argument("--tag", metavar="SENTENCE", help="tag SENTENCE with the trained model in --out, "
                                                           "instead of training")
     return parser.parse_args()
@@ -99,21 +86,9 @@ def train(config, model_class, load_sentences, args, device, rank=0, world=1):
     batches = TrimmedBatches(Batches(x[train_index], y[train_index], config["batch_size"], generator, sampler,
                                      device))
     loss_fn = token_loss(make_loss(task="classification", device=device, **config["loss"]))
-    opt = config["optimizer"]
-    optimizer = make_optimizer(opt["name"], net, opt["lr"], opt["weight_decay"], opt["momentum"], opt["nesterov"],
-                               opt["betas"])
-    s = config["scheduler"]
-    scheduler = make_scheduler(s["name"], optimizer, config["epochs"], len(batches), s["step_size"],
-                               s["gamma"], s["min_lr"], s["pct_start"], s["factor"], s["patience"])
-    scaler = torch.amp.GradScaler("cuda") if config["amp"] and device.type == "cuda" else None
+    optimizer, scheduler, scaler, monitor, history = run_parts(config, net, len(batches), device, args.resume,
+                                                               generator)
     stopping = config["early_stopping"]
-    monitor = Monitor(stopping["mode"], stopping["patience"], stopping["min_delta"])
-    history = []
-    if args.resume:
-        state = torch.load(args.resume, map_location="cpu", weights_only=True)
-        _, history = restore(state, net, optimizer, scheduler, scaler, generator)
-        for row in history:
-            monitor.update(row[stopping["metric"]], row["epoch"])
     validate = None
     if len(val_index):
         share = val_index[rank::world]  # this process's validation sentences
